@@ -38,7 +38,7 @@ def test_construction_never_mutates_caller_arrays():
     P, R, init = _valid()
     copies = [x.copy() for x in (P, R, init)]
     TabularMDP(P, R, init, gamma=0.9).replace(gamma=0.5)
-    for x, c in zip((P, R, init), copies):
+    for x, c in zip((P, R, init), copies, strict=True):
         assert np.array_equal(x, c)
 
 

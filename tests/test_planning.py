@@ -102,7 +102,7 @@ def test_certificates_hold_against_exact_rational_solution(tol):
     mdp = TabularMDP(P / P.sum(-1, keepdims=True), rng.random((4, 2)), np.full(4, 0.25), gamma=0.99)
     exact = _exact_optimal_values(mdp, pl.policy_iteration(mdp).policy)
     for res in (pl.value_iteration(mdp, tol=tol), pl.policy_iteration(mdp), pl.optimal_values_lp(mdp)):
-        error = max(abs(sympy.Rational(float(v)) - e) for v, e in zip(res.V, exact))
+        error = max(abs(sympy.Rational(float(v)) - e) for v, e in zip(res.V, exact, strict=True))
         assert error <= sympy.Rational(res.error_bound), res.method
 
 
