@@ -1,0 +1,266 @@
+"""Seeded random and structured MDPs and bandits.
+
+Random generators take a required ``seed`` (int, SeedSequence or Generator). Structured ones are deterministic.
+Each MDP generator takes ``gamma`` (discounted) or ``horizon`` (finite horizon), as :class:`TabularMDP` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theory_rl._random import SeedLike, as_generator
+from theory_rl._validation import check_positive_int
+from theory_rl.mdp import ContextualBandit, MultiArmedBandit, TabularMDP
+
+__all__ = [
+    "garnet",
+    "river_swim",
+    "gridworld",
+    "combination_lock",
+    "gamblers_problem",
+    "random_bandit",
+    "random_contextual_bandit",
+]
+
+
+def _discount_or_horizon(gamma, horizon, default_gamma: float = 0.9) -> dict:
+    if gamma is None and horizon is None:
+        return {"gamma": default_gamma}
+    return {"gamma": gamma, "horizon": horizon}
+
+
+def _probability(value, name: str) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} is {value}, expected a probability in [0, 1]")
+    return value
+
+
+def garnet(
+    S: int,
+    A: int,
+    branching: int,
+    *,
+    seed: SeedLike,
+    gamma: float | None = None,
+    horizon: int | None = None,
+    reward_noise: str = "bernoulli",
+) -> TabularMDP:
+    """A random Garnet MDP (Archibald, McKinnon & Thomas 1995; Bhatnagar et al. 2009).
+
+    Each ``(s, a)`` moves to ``branching`` distinct next states drawn uniformly, with probabilities given by
+    the spacings of ``branching - 1`` sorted uniforms (a uniform draw from the simplex). Mean rewards are
+    uniform on [0, 1]; the initial distribution is uniform. ``branching = S`` gives a dense random MDP.
+
+    Parameters
+    ----------
+    S, A : int
+        Numbers of states and actions.
+    branching : int
+        Number of reachable next states per ``(s, a)``, in ``1..S``.
+    seed : int, SeedSequence or Generator
+    gamma, horizon
+        Discounted (default ``gamma = 0.9``) or finite-horizon.
+    reward_noise : str
+        Reward distribution for sampling, see :class:`TabularMDP`.
+    """
+    S = check_positive_int(S, "S")
+    A = check_positive_int(A, "A")
+    branching = check_positive_int(branching, "branching")
+    if branching > S:
+        raise ValueError(f"branching is {branching}, expected at most S = {S}")
+    rng = as_generator(seed)
+    P = np.zeros((S, A, S))
+    # Next states: the first `branching` entries of a random permutation of 0..S-1, per (s, a).
+    order = np.argsort(rng.random((S, A, S)), axis=-1)[..., :branching]
+    cuts = np.sort(rng.random((S, A, branching - 1)), axis=-1)
+    weights = np.diff(cuts, prepend=0.0, append=1.0)
+    np.put_along_axis(P, order, weights, axis=-1)
+    P /= P.sum(axis=-1, keepdims=True)  # exact normalisation after the floating-point spacings
+    R = rng.random((S, A))
+    return TabularMDP(
+        P, R, np.full(S, 1.0 / S), reward_noise=reward_noise, **_discount_or_horizon(gamma, horizon)
+    )
+
+
+def river_swim(
+    S: int = 6,
+    *,
+    gamma: float | None = None,
+    horizon: int | None = None,
+    p_right: float = 0.35,
+    p_left: float = 0.05,
+    r_left: float = 0.005,
+    r_right: float = 1.0,
+) -> TabularMDP:
+    """RiverSwim (Strehl & Littman 2008), with the parameters of Osband, Russo & Van Roy (2013).
+
+    States ``0..S-1`` on a river; action 0 swims left (with the current, always succeeds), action 1 swims right
+    (against it): from an inner state it moves right with probability ``p_right``, left with ``p_left`` and stays
+    otherwise; at the left bank it moves right with ``p_right + p_left``; at the right bank it stays with
+    ``1 - p_left`` (the right bank is reached and kept). Rewards: ``r_left`` for swimming left at state 0,
+    ``r_right`` for swimming right at state ``S-1``. The swimmer starts at state 0.
+    """
+    S = check_positive_int(S, "S", minimum=2)
+    p_right, p_left = _probability(p_right, "p_right"), _probability(p_left, "p_left")
+    if p_right + p_left > 1:
+        raise ValueError(f"p_right + p_left is {p_right + p_left}, expected at most 1")
+    P = np.zeros((S, 2, S))
+    R = np.zeros((S, 2))
+    for s in range(S):
+        P[s, 0, max(s - 1, 0)] = 1.0
+    P[0, 1, 1] = p_right + p_left
+    P[0, 1, 0] = 1.0 - p_right - p_left
+    for s in range(1, S - 1):
+        P[s, 1, s + 1] = p_right
+        P[s, 1, s - 1] = p_left
+        P[s, 1, s] = 1.0 - p_right - p_left
+    P[S - 1, 1, S - 1] = 1.0 - p_left
+    P[S - 1, 1, S - 2] = p_left
+    R[0, 0] = _probability(r_left, "r_left")
+    R[S - 1, 1] = _probability(r_right, "r_right")
+    init = np.zeros(S)
+    init[0] = 1.0
+    return TabularMDP(P, R, init, reward_noise="bernoulli", **_discount_or_horizon(gamma, horizon, 0.95))
+
+
+#: Grid moves of the four actions: up, right, down, left (row, column offsets).
+GRID_MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
+
+
+def gridworld(
+    height: int,
+    width: int,
+    *,
+    slip: float = 0.1,
+    walls: tuple[tuple[int, int], ...] = (),
+    start: tuple[int, int] = (0, 0),
+    goal: tuple[int, int] | None = None,
+    gamma: float | None = None,
+    horizon: int | None = None,
+) -> TabularMDP:
+    """A slippery gridworld with walls and an absorbing goal.
+
+    State ``r * width + c`` is cell ``(r, c)``. Actions 0..3 move up, right, down, left; with probability
+    ``1 - slip`` the intended move happens, otherwise a uniformly random one of the four. Moves into a wall or off
+    the grid leave the agent in place. Every action at the goal earns reward 1 and stays there; all other
+    rewards are 0. Wall cells are unreachable (they keep self-loops so P stays valid).
+    """
+    height = check_positive_int(height, "height")
+    width = check_positive_int(width, "width")
+    slip = _probability(slip, "slip")
+    goal = (height - 1, width - 1) if goal is None else tuple(goal)
+    cells = {(r, c) for r in range(height) for c in range(width)}
+    wall_set = {tuple(w) for w in walls}
+    for label, cell in [("start", tuple(start)), ("goal", goal), *[("walls entry", w) for w in wall_set]]:
+        if cell not in cells:
+            raise ValueError(f"{label} {cell} is outside the {height}x{width} grid")
+    if tuple(start) in wall_set or goal in wall_set:
+        raise ValueError("start and goal must not be walls")
+    S = height * width
+    P = np.zeros((S, 4, S))
+    R = np.zeros((S, 4))
+
+    def target(r, c, move):
+        nr, nc = r + move[0], c + move[1]
+        return (r, c) if (nr, nc) not in cells or (nr, nc) in wall_set else (nr, nc)
+
+    for r, c in cells:
+        s = r * width + c
+        if (r, c) == goal or (r, c) in wall_set:
+            P[s, :, s] = 1.0
+            R[s, :] = 1.0 if (r, c) == goal else 0.0
+            continue
+        for a, move in enumerate(GRID_MOVES):
+            tr, tc = target(r, c, move)
+            P[s, a, tr * width + tc] += 1.0 - slip
+            for other in GRID_MOVES:
+                orow, ocol = target(r, c, other)
+                P[s, a, orow * width + ocol] += slip / 4.0
+    init = np.zeros(S)
+    init[start[0] * width + start[1]] = 1.0
+    return TabularMDP(P, R, init, reward_noise="bernoulli", **_discount_or_horizon(gamma, horizon, 0.95))
+
+
+def combination_lock(horizon: int, A: int, *, seed: SeedLike) -> TabularMDP:
+    """A combination lock: one secret action per step; a single mistake is unrecoverable.
+
+    Two states: 0 ("on track") and 1 ("failed", absorbing). At step ``h`` in state 0, the secret action
+    ``code[h]`` (drawn uniformly from the seed) keeps the agent on track; any other action fails it. Taking the
+    secret action at the last step earns reward 1, so V* = 1 while the uniform policy earns ``A^-H``.
+    Stage-dependent ``P`` and ``R`` of shapes ``(H, 2, A, 2)`` and ``(H, 2, A)``; the code is
+    ``argmax R[H-1, 0]`` for the last step and ``argmax P[h, 0, :, 0]`` for each step.
+    """
+    H = check_positive_int(horizon, "horizon")
+    A = check_positive_int(A, "A", minimum=2)
+    code = as_generator(seed).integers(0, A, size=H)
+    P = np.zeros((H, 2, A, 2))
+    P[:, 0, :, 1] = 1.0
+    P[np.arange(H), 0, code, 0] = 1.0
+    P[np.arange(H), 0, code, 1] = 0.0
+    P[:, 1, :, 1] = 1.0
+    R = np.zeros((H, 2, A))
+    R[H - 1, 0, code[H - 1]] = 1.0
+    return TabularMDP(P, R, np.array([1.0, 0.0]), horizon=H, reward_noise="deterministic")
+
+
+def gamblers_problem(
+    target: int = 50,
+    *,
+    p_head: float = 0.45,
+    horizon: int = 100,
+    invalid_bets: str = "clip",
+) -> TabularMDP:
+    """The gambler's problem as in Li, Shi, Chen, Chi & Wei (2024, Sec. 4), after Sutton & Barto (2018, Ex. 4.3).
+
+    Capital ``s`` in ``0..target``; a stake of ``b`` wins ``b`` with probability ``p_head`` and loses it
+    otherwise. Reward 1 on reaching ``target``; capital 0 and ``target`` are absorbing with reward 0. Finite
+    horizon ``H = 100`` and a uniform initial distribution over all ``target + 1`` states, as in the paper.
+
+    Action ``a`` in ``0..target//2 - 1`` stakes ``b = a + 1``. The allowed stakes at capital ``s`` are
+    ``1..min(s, target - s)``; a fixed action set needs a convention for the others, and the paper does not state
+    one (unverified): with ``invalid_bets="clip"`` (default) a too-large stake is cut to ``min(s, target - s)``;
+    with ``"lose"`` it forfeits the whole capital (moves to 0), making such actions strictly bad.
+
+    The mean reward is ``R(s, a) = p_head * 1[s + b = target]``: the expected reward of the winning transition,
+    so values equal the paper's exactly. Sampled rewards are Bernoulli with that mean, independent of the sampled
+    next state; the tabular algorithms use only reward sums, whose mean is the same.
+    """
+    target = check_positive_int(target, "target", minimum=2)
+    H = check_positive_int(horizon, "horizon")
+    p_head = _probability(p_head, "p_head")
+    if invalid_bets not in ("clip", "lose"):
+        raise ValueError(f"invalid_bets is {invalid_bets!r}, expected 'clip' or 'lose'")
+    S, A = target + 1, target // 2
+    P = np.zeros((S, A, S))
+    R = np.zeros((S, A))
+    P[0, :, 0] = 1.0
+    P[target, :, target] = 1.0
+    for s in range(1, target):
+        max_stake = min(s, target - s)
+        for a in range(A):
+            stake = a + 1
+            if stake > max_stake and invalid_bets == "lose":
+                P[s, a, 0] = 1.0
+                continue
+            stake = min(stake, max_stake)
+            P[s, a, s + stake] += p_head
+            P[s, a, s - stake] += 1.0 - p_head
+            R[s, a] = p_head if s + stake == target else 0.0
+    return TabularMDP(P, R, np.full(S, 1.0 / S), horizon=H, reward_noise="bernoulli")
+
+
+def random_bandit(A: int, *, seed: SeedLike, reward_noise: str = "bernoulli") -> MultiArmedBandit:
+    """A multi-armed bandit with arm means uniform on [0, 1]."""
+    A = check_positive_int(A, "A")
+    return MultiArmedBandit(as_generator(seed).random(A), reward_noise=reward_noise)
+
+
+def random_contextual_bandit(
+    S: int, A: int, *, seed: SeedLike, context_dist=None, reward_noise: str = "bernoulli"
+) -> ContextualBandit:
+    """A contextual bandit with means uniform on [0, 1]; contexts uniform unless ``context_dist`` is given."""
+    S = check_positive_int(S, "S")
+    A = check_positive_int(A, "A")
+    rho = np.full(S, 1.0 / S) if context_dist is None else context_dist
+    return ContextualBandit(as_generator(seed).random((S, A)), rho, reward_noise=reward_noise)

@@ -1,0 +1,351 @@
+"""Tabular MDPs and bandits as immutable, validated records.
+
+Conventions (see DESIGN.md): states ``0..S-1``, actions ``0..A-1``; ``P`` has shape ``(S, A, S)`` or, stage-dependent,
+``(H, S, A, S)``; mean rewards ``R`` have shape ``(S, A)`` or ``(H, S, A)`` and lie in [0, 1]; ``init`` has shape
+``(S,)``. Everything is float64. Arrays are copied on construction and marked read-only, so an MDP never changes and
+never aliases the caller's arrays.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from theory_rl._validation import (
+    as_float_array,
+    check_distributions,
+    check_positive_int,
+    check_range,
+    check_shape,
+    readonly,
+)
+
+#: Reward distributions available for sampling. Each has mean ``R``.
+REWARD_NOISES = ("bernoulli", "gaussian", "deterministic")
+
+
+class TabularMDP:
+    """A finite MDP, discounted or finite-horizon.
+
+    Parameters
+    ----------
+    P : array_like, shape (S, A, S) or (H, S, A, S)
+        Transition probabilities ``P[s, a, s'] = Pr(s' | s, a)`` (stage-dependent form: ``P[h, s, a, s']``).
+        The stage-dependent form is only meaningful with ``horizon``.
+    R : array_like, shape (S, A) or (H, S, A)
+        Mean rewards in [0, 1].
+    init : array_like, shape (S,)
+        Initial-state distribution rho.
+    gamma : float, optional
+        Discount factor in [0, 1). Exactly one of ``gamma`` and ``horizon`` must be given.
+    horizon : int, optional
+        Episode length H >= 1 of a finite-horizon MDP.
+    reward_noise : {"bernoulli", "gaussian", "deterministic"}, default "bernoulli"
+        Distribution of sampled rewards around the mean ``R``: Bernoulli(R), N(R, reward_std^2), or R itself.
+    reward_std : float, default 0.1
+        Standard deviation of Gaussian rewards; ignored otherwise.
+
+    Raises
+    ------
+    ValueError
+        Naming the offending entry, e.g. ``"P[3, 1] sums to 0.97, expected 1 (tolerance 1e-10)"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0], [0.0, 1.0]]])
+    >>> mdp = TabularMDP(P, R=[[0.0, 0.5], [1.0, 1.0]], init=[1.0, 0.0], gamma=0.9)
+    >>> mdp.S, mdp.A, mdp.is_discounted
+    (2, 2, True)
+    """
+
+    def __init__(
+        self,
+        P,
+        R,
+        init,
+        *,
+        gamma: float | None = None,
+        horizon: int | None = None,
+        reward_noise: str = "bernoulli",
+        reward_std: float = 0.1,
+    ) -> None:
+        if (gamma is None) == (horizon is None):
+            raise ValueError("give exactly one of gamma (discounted MDP) and horizon (finite-horizon MDP)")
+        P = as_float_array(P, "P", ndim=(3, 4))
+        R = as_float_array(R, "R", ndim=(2, 3))
+        init = as_float_array(init, "init", ndim=1)
+
+        if gamma is not None:
+            gamma = float(gamma)
+            if not 0.0 <= gamma < 1.0:
+                raise ValueError(f"gamma is {gamma}, expected a discount factor in [0, 1)")
+            if P.ndim != 3 or R.ndim != 2:
+                raise ValueError(
+                    f"a discounted MDP needs stationary P (S, A, S) and R (S, A), got shapes {P.shape} and {R.shape}"
+                )
+        else:
+            horizon = check_positive_int(horizon, "horizon")
+            if P.ndim == 4 and P.shape[0] != horizon:
+                raise ValueError(f"P has {P.shape[0]} stages, expected horizon = {horizon}")
+            if R.ndim == 3 and R.shape[0] != horizon:
+                raise ValueError(f"R has {R.shape[0]} stages, expected horizon = {horizon}")
+
+        S, A = P.shape[-3], P.shape[-2]
+        if S < 1 or A < 1:
+            raise ValueError(f"P has shape {P.shape}: need at least one state and one action")
+        if P.shape[-1] != S:
+            raise ValueError(f"P has shape {P.shape}: its last axis must have S = {S} entries (next states)")
+        check_shape(R, "R", R.shape[:-2] + (S, A))
+        check_shape(init, "init", (S,))
+        check_distributions(P, "P")
+        check_range(R, "R", 0.0, 1.0)
+        check_distributions(init, "init")
+        if reward_noise not in REWARD_NOISES:
+            raise ValueError(f"reward_noise is {reward_noise!r}, expected one of {REWARD_NOISES}")
+        reward_std = float(reward_std)
+        if not (np.isfinite(reward_std) and reward_std >= 0):
+            raise ValueError(f"reward_std is {reward_std}, expected a finite number >= 0")
+
+        self._P = readonly(P)
+        self._R = readonly(R)
+        self._init = readonly(init)
+        self._gamma = gamma
+        self._horizon = horizon
+        self._reward_noise = reward_noise
+        self._reward_std = reward_std
+
+    # Immutability: each private field is set once, in __init__; cached_property writes to __dict__ directly.
+    def __setattr__(self, name, value):
+        if name in self.__dict__ or not name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__} is immutable; build a new one with .replace(...)")
+        object.__setattr__(self, name, value)
+
+    # ------------------------------------------------------------------ basic attributes
+    @property
+    def P(self) -> np.ndarray:
+        """Transition probabilities, shape (S, A, S) or (H, S, A, S), read-only."""
+        return self._P
+
+    @property
+    def R(self) -> np.ndarray:
+        """Mean rewards in [0, 1], shape (S, A) or (H, S, A), read-only."""
+        return self._R
+
+    @property
+    def init(self) -> np.ndarray:
+        """Initial-state distribution rho, shape (S,), read-only."""
+        return self._init
+
+    @property
+    def gamma(self) -> float | None:
+        """Discount factor, or None for a finite-horizon MDP."""
+        return self._gamma
+
+    @property
+    def horizon(self) -> int | None:
+        """Episode length H, or None for a discounted MDP."""
+        return self._horizon
+
+    @property
+    def H(self) -> int | None:
+        """Alias of :attr:`horizon`."""
+        return self._horizon
+
+    @property
+    def reward_noise(self) -> str:
+        """Distribution of sampled rewards: "bernoulli", "gaussian" or "deterministic"."""
+        return self._reward_noise
+
+    @property
+    def reward_std(self) -> float:
+        """Standard deviation of Gaussian rewards."""
+        return self._reward_std
+
+    @property
+    def S(self) -> int:
+        """Number of states."""
+        return self._P.shape[-1]
+
+    @property
+    def A(self) -> int:
+        """Number of actions."""
+        return self._P.shape[-2]
+
+    @property
+    def is_discounted(self) -> bool:
+        """True for a discounted MDP, False for a finite-horizon one."""
+        return self._gamma is not None
+
+    @property
+    def is_episodic(self) -> bool:
+        """True for a finite-horizon MDP."""
+        return self._horizon is not None
+
+    @property
+    def is_stationary(self) -> bool:
+        """True when neither P nor R depends on the step."""
+        return self._P.ndim == 3 and self._R.ndim == 2
+
+    @property
+    def vmax(self) -> float:
+        """Largest possible value: 1/(1-gamma) (discounted) or H (finite horizon)."""
+        return float(self._horizon) if self.is_episodic else 1.0 / (1.0 - self._gamma)
+
+    # ------------------------------------------------------------------ derived (cached)
+    @cached_property
+    def stage_P(self) -> np.ndarray:
+        """P broadcast to (H, S, A, S) for a finite-horizon MDP (a read-only view, no copy)."""
+        self._require_episodic("stage_P")
+        return np.broadcast_to(self._P, (self._horizon,) + self._P.shape[-3:])
+
+    @cached_property
+    def stage_R(self) -> np.ndarray:
+        """R broadcast to (H, S, A) for a finite-horizon MDP (a read-only view, no copy)."""
+        self._require_episodic("stage_R")
+        return np.broadcast_to(self._R, (self._horizon,) + self._R.shape[-2:])
+
+    def P_at(self, h: int) -> np.ndarray:
+        """Transition array (S, A, S) used at step ``h`` (any ``h`` for a stationary P)."""
+        return self._P[h] if self._P.ndim == 4 else self._P
+
+    def R_at(self, h: int) -> np.ndarray:
+        """Mean rewards (S, A) at step ``h`` (any ``h`` for a stationary R)."""
+        return self._R[h] if self._R.ndim == 3 else self._R
+
+    def _require_episodic(self, what: str) -> None:
+        if not self.is_episodic:
+            raise ValueError(f"{what} is defined for finite-horizon MDPs only; this MDP is discounted")
+
+    # ------------------------------------------------------------------ helpers
+    def replace(self, **changes) -> TabularMDP:
+        """Return a new MDP with some constructor arguments changed.
+
+        Changing between discounted and finite horizon needs both keywords, e.g.
+        ``mdp.replace(gamma=None, horizon=10)``.
+        """
+        kwargs = dict(
+            P=self._P,
+            R=self._R,
+            init=self._init,
+            gamma=self._gamma,
+            horizon=self._horizon,
+            reward_noise=self._reward_noise,
+            reward_std=self._reward_std,
+        )
+        unknown = set(changes) - set(kwargs)
+        if unknown:
+            raise ValueError(f"unknown field(s) {sorted(unknown)}; expected some of {sorted(kwargs)}")
+        kwargs.update(changes)
+        return TabularMDP(**kwargs)
+
+    def __repr__(self) -> str:
+        kind = f"gamma={self._gamma}" if self.is_discounted else f"horizon={self._horizon}"
+        stat = "" if self.is_stationary else ", stage-dependent"
+        return f"{type(self).__name__}(S={self.S}, A={self.A}, {kind}{stat}, rewards={self._reward_noise})"
+
+
+class MultiArmedBandit(TabularMDP):
+    """A multi-armed bandit: a one-state MDP with gamma = 0.
+
+    Parameters
+    ----------
+    means : array_like, shape (A,)
+        Mean reward of each arm, in [0, 1].
+    reward_noise, reward_std
+        As in :class:`TabularMDP`; Bernoulli arms by default.
+    """
+
+    def __init__(self, means, *, reward_noise: str = "bernoulli", reward_std: float = 0.1) -> None:
+        means = as_float_array(means, "means", ndim=1)
+        if means.size < 1:
+            raise ValueError("means must have at least one arm")
+        check_range(means, "means", 0.0, 1.0)
+        A = means.size
+        super().__init__(
+            np.ones((1, A, 1)),
+            means[None, :],
+            np.ones(1),
+            gamma=0.0,
+            reward_noise=reward_noise,
+            reward_std=reward_std,
+        )
+
+    @property
+    def means(self) -> np.ndarray:
+        """Mean reward of each arm, shape (A,)."""
+        return self._R[0]
+
+    @property
+    def n_arms(self) -> int:
+        """Number of arms."""
+        return self.A
+
+    @property
+    def best_arm(self) -> int:
+        """Index of the best arm (lowest index among ties)."""
+        return int(np.argmax(self.means))
+
+    @property
+    def gaps(self) -> np.ndarray:
+        """Sub-optimality gap of each arm, max(means) - means."""
+        return self.means.max() - self.means
+
+    def replace(self, **changes):
+        raise ValueError("replace is not supported on bandits; build a new MultiArmedBandit")
+
+    def __repr__(self) -> str:
+        return f"MultiArmedBandit(A={self.A}, rewards={self._reward_noise})"
+
+
+class ContextualBandit(TabularMDP):
+    """A contextual bandit: contexts s ~ rho i.i.d., reward R(s, a); an MDP with gamma = 0.
+
+    Represented as a discounted MDP with ``gamma = 0`` and ``P[s, a, :] = rho``, so values, occupancies
+    (``d(s, a) = rho(s) pi(a|s)``) and sampling all follow from the MDP machinery.
+
+    Parameters
+    ----------
+    means : array_like, shape (S, A)
+        Mean rewards in [0, 1].
+    context_dist : array_like, shape (S,)
+        Context distribution rho.
+    reward_noise, reward_std
+        As in :class:`TabularMDP`.
+    """
+
+    def __init__(self, means, context_dist, *, reward_noise: str = "bernoulli", reward_std: float = 0.1) -> None:
+        means = as_float_array(means, "means", ndim=2)
+        rho = as_float_array(context_dist, "context_dist", ndim=1)
+        check_shape(rho, "context_dist", (means.shape[0],))
+        check_distributions(rho, "context_dist")
+        S, A = means.shape
+        P = np.broadcast_to(rho, (S, A, S))
+        super().__init__(P, means, rho, gamma=0.0, reward_noise=reward_noise, reward_std=reward_std)
+
+    @property
+    def means(self) -> np.ndarray:
+        """Mean rewards, shape (S, A)."""
+        return self._R
+
+    @property
+    def context_dist(self) -> np.ndarray:
+        """Context distribution rho, shape (S,)."""
+        return self._init
+
+    @property
+    def best_actions(self) -> np.ndarray:
+        """Best action per context (lowest index among ties), shape (S,)."""
+        return np.argmax(self._R, axis=1)
+
+    @property
+    def gaps(self) -> np.ndarray:
+        """Sub-optimality gaps max_a R(s, a) - R(s, .), shape (S, A)."""
+        return self._R.max(axis=1, keepdims=True) - self._R
+
+    def replace(self, **changes):
+        raise ValueError("replace is not supported on bandits; build a new ContextualBandit")
+
+    def __repr__(self) -> str:
+        return f"ContextualBandit(S={self.S}, A={self.A}, rewards={self._reward_noise})"

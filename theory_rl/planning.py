@@ -1,0 +1,456 @@
+"""Exact planning with certificates: value iteration, policy iteration, backward induction, an LP check,
+exact policy evaluation, Q-values and occupancy measures.
+
+Dense backups reshape ``P`` to ``(S*A, S)`` and make one BLAS call. Every solver returns a
+:class:`PlanningResult` whose ``error_bound`` is a proven bound on ``max_s |V(s) - V*(s)|``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.optimize
+import scipy.sparse
+
+from theory_rl._validation import as_float_array, check_positive_int
+from theory_rl.mdp import TabularMDP
+from theory_rl.policies import policy_matrix
+
+__all__ = [
+    "ConvergenceError",
+    "PlanningResult",
+    "value_iteration",
+    "policy_iteration",
+    "backward_induction",
+    "optimal_values_lp",
+    "solve",
+    "evaluate",
+    "expected_return",
+    "q_values",
+    "q_from_values",
+    "bellman_optimality",
+    "bellman_expectation",
+    "occupancy",
+    "state_occupancy",
+]
+
+
+class ConvergenceError(RuntimeError):
+    """Raised when an iterative solver hits ``max_iter`` before its stopping rule certifies the answer."""
+
+
+@dataclass(frozen=True, repr=False)
+class PlanningResult:
+    """Optimal values and policy of an MDP, with the certificate of how they were obtained.
+
+    Attributes
+    ----------
+    V : numpy.ndarray
+        Values, shape ``(S,)`` (discounted) or ``(H, S)`` (finite horizon; ``V[h]`` is the value at step h).
+    Q : numpy.ndarray
+        Action values ``R + gamma P V``, shape ``(S, A)`` or ``(H, S, A)``.
+    policy : numpy.ndarray
+        Greedy actions of ``Q``, lowest index among ties, shape ``(S,)`` or ``(H, S)``.
+    iterations : int
+        Iterations (value iteration), improvement steps (policy iteration), or H (backward induction).
+    residual : float
+        Bellman residual ``max_s |T V(s) - V(s)|`` of the returned ``V`` (value iteration: the last step's
+        ``max |V_k - V_{k-1}|``, which the stopping rule tests).
+    error_bound : float
+        A proven bound on ``max_s |V(s) - V*(s)|``.
+    converged : bool
+        Whether the stopping rule was met. False only when ``on_max_iter="warn"`` let a run end early.
+    method : str
+        Which solver produced the result.
+    """
+
+    V: np.ndarray
+    Q: np.ndarray
+    policy: np.ndarray
+    iterations: int
+    residual: float
+    error_bound: float
+    converged: bool
+    method: str
+
+    def certificate(self) -> str:
+        """A one-paragraph human-readable summary of the certificate."""
+        status = "converged" if self.converged else "NOT converged"
+        return (
+            f"{self.method}: {status} after {self.iterations} iteration(s); "
+            f"residual {self.residual:.3e}; |V - V*| <= {self.error_bound:.3e}"
+        )
+
+    def __repr__(self) -> str:
+        return f"PlanningResult({self.certificate()})"
+
+
+def _check_mdp(mdp) -> TabularMDP:
+    if not isinstance(mdp, TabularMDP):
+        raise ValueError(f"expected a TabularMDP (or bandit), got {type(mdp).__name__}")
+    return mdp
+
+
+def _values_arg(mdp: TabularMDP, V, name: str = "V") -> np.ndarray:
+    V = as_float_array(V, name, ndim=1)
+    if V.shape != (mdp.S,):
+        raise ValueError(f"{name} has shape {V.shape}, expected ({mdp.S},)")
+    return V
+
+
+def _flat(P: np.ndarray) -> np.ndarray:
+    """View a (S, A, S) transition array as the (S*A, S) matrix of one BLAS call."""
+    return P.reshape(-1, P.shape[-1])
+
+
+def _result(mdp, V, Q, iterations, residual, error_bound, converged, method) -> PlanningResult:
+    V, Q = np.asarray(V), np.asarray(Q)
+    V.setflags(write=False)
+    Q.setflags(write=False)
+    policy = np.argmax(Q, axis=-1)
+    policy.setflags(write=False)
+    return PlanningResult(V, Q, policy, int(iterations), float(residual), float(error_bound), bool(converged), method)
+
+
+# ---------------------------------------------------------------------- Bellman operators
+def q_from_values(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
+    """One-step look-ahead ``Q(s, a) = R(s, a) + gamma * sum_s' P(s'|s, a) V(s')``.
+
+    For a finite-horizon MDP, ``h`` selects the step (``V`` is then ``V_{h+1}``) and gamma is 1.
+    """
+    mdp = _check_mdp(mdp)
+    V = _values_arg(mdp, V)
+    if mdp.is_episodic:
+        if h is None:
+            raise ValueError("a finite-horizon MDP needs the step h")
+        return mdp.R_at(h) + (_flat(mdp.P_at(h)) @ V).reshape(mdp.S, mdp.A)
+    return mdp.R + mdp.gamma * (_flat(mdp.P) @ V).reshape(mdp.S, mdp.A)
+
+
+def bellman_optimality(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
+    """The Bellman optimality operator, ``(T V)(s) = max_a Q(s, a)`` with ``Q`` from :func:`q_from_values`."""
+    return q_from_values(mdp, V, h).max(axis=1)
+
+
+def bellman_expectation(mdp: TabularMDP, policy, V, h: int | None = None) -> np.ndarray:
+    """The Bellman expectation operator of ``policy``, ``(T^pi V)(s) = sum_a pi(a|s) Q(s, a)``."""
+    pi = policy_matrix(mdp, policy)
+    if mdp.is_episodic:
+        pi = pi[h if h is not None else 0]
+    return np.einsum("sa,sa->s", pi, q_from_values(mdp, V, h))
+
+
+# ---------------------------------------------------------------------- optimal control
+def backward_induction(mdp: TabularMDP) -> PlanningResult:
+    """Exact optimal values of a finite-horizon MDP by backward induction.
+
+    ``V_H = 0``, ``Q_h = R_h + P_h V_{h+1}``, ``V_h = max_a Q_h`` for ``h = H-1, ..., 0``; stationary or
+    stage-dependent ``P`` and ``R``. Exact up to floating point, so the error bound is 0.
+    """
+    mdp = _check_mdp(mdp)
+    mdp._require_episodic("backward_induction")
+    H, S, A = mdp.horizon, mdp.S, mdp.A
+    V = np.zeros((H + 1, S))
+    Q = np.empty((H, S, A))
+    for h in range(H - 1, -1, -1):
+        Q[h] = mdp.R_at(h) + (_flat(mdp.P_at(h)) @ V[h + 1]).reshape(S, A)
+        V[h] = Q[h].max(axis=1)
+    return _result(mdp, V[:H], Q, H, 0.0, 0.0, True, "backward_induction")
+
+
+def _default_max_iter(gamma: float, tol: float, vmax: float) -> int:
+    # From V_0 = 0, |V_k - V_{k-1}| <= gamma^(k-1) * vmax; the stopping threshold tol (1-gamma) / (2 gamma) is
+    # reached once gamma^(k-1) vmax falls below it. Double that count plus slack: hitting it means the residual
+    # stagnated at floating-point resolution, i.e. tol is too small for this gamma.
+    threshold = tol * (1.0 - gamma) / (2.0 * gamma)
+    k = math.log(max(vmax / threshold, 1.0)) / -math.log(gamma)
+    return 2 * int(math.ceil(k)) + 100
+
+
+def _stop(on_max_iter: str, message: str) -> None:
+    if on_max_iter == "raise":
+        raise ConvergenceError(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def _check_on_max_iter(on_max_iter: str) -> None:
+    if on_max_iter not in ("raise", "warn"):
+        raise ValueError(f"on_max_iter is {on_max_iter!r}, expected 'raise' or 'warn'")
+
+
+def value_iteration(
+    mdp: TabularMDP,
+    *,
+    tol: float = 1e-8,
+    max_iter: int | None = None,
+    V0=None,
+    on_max_iter: str = "raise",
+) -> PlanningResult:
+    """Value iteration with the textbook stopping rule and its certificate.
+
+    Iterates ``V_{k+1} = T V_k`` until ``|V_{k+1} - V_k|_inf < tol (1 - gamma) / (2 gamma)``
+    (Puterman 1994, Thm 6.3.1). Then ``|V_{k+1} - V*|_inf <= gamma/(1-gamma) |V_{k+1} - V_k|_inf < tol/2``,
+    which is the reported ``error_bound``, and the greedy policy of ``V_{k+1}`` is ``tol``-optimal.
+    Finite-horizon MDPs are solved exactly by :func:`backward_induction`; gamma = 0 takes one step.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    tol : float, default 1e-8
+        Target accuracy epsilon of the returned policy.
+    max_iter : int, optional
+        Iteration cap. By default twice the number of steps the contraction needs from ``V0 = 0``, so hitting it
+        means the residual stagnated at floating-point resolution (``tol`` too small for this gamma).
+    V0 : array_like, shape (S,), optional
+        Starting values (zeros by default).
+    on_max_iter : {"raise", "warn"}
+        Raise :class:`ConvergenceError` (default) or warn and return ``converged=False`` at the cap.
+
+    Returns
+    -------
+    PlanningResult
+    """
+    mdp = _check_mdp(mdp)
+    _check_on_max_iter(on_max_iter)
+    tol = float(tol)
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol is {tol}, expected a positive number")
+    if mdp.is_episodic:
+        return backward_induction(mdp)
+    gamma, S, A = mdp.gamma, mdp.S, mdp.A
+    V = np.zeros(S) if V0 is None else _values_arg(mdp, V0, "V0").copy()
+    if gamma == 0.0:
+        Q = mdp.R.copy()
+        V_new = Q.max(axis=1)
+        return _result(mdp, V_new, Q, 1, float(np.abs(V_new - V).max()), 0.0, True, "value_iteration")
+    if max_iter is None:
+        max_iter = _default_max_iter(gamma, tol, mdp.vmax + float(np.abs(V).max()))
+    max_iter = check_positive_int(max_iter, "max_iter")
+
+    threshold = tol * (1.0 - gamma) / (2.0 * gamma)
+    P2, R2 = _flat(mdp.P), mdp.R.reshape(-1)
+    q = np.empty(S * A)
+    residual = np.inf
+    for k in range(1, max_iter + 1):
+        np.dot(P2, V, out=q)
+        q *= gamma
+        q += R2
+        V_new = q.reshape(S, A).max(axis=1)
+        residual = float(np.abs(V_new - V).max())
+        V = V_new
+        if residual < threshold:
+            break
+    converged = residual < threshold
+    if not converged:
+        _stop(
+            on_max_iter,
+            f"value_iteration hit max_iter={max_iter} with residual {residual:.3e} above the stopping threshold "
+            f"{threshold:.3e} (tol={tol:g}, gamma={gamma}); raise max_iter or tol",
+        )
+    Q = q_from_values(mdp, V)  # greedy w.r.t. the returned V, as the certificate requires
+    return _result(mdp, V, Q, k, residual, gamma / (1.0 - gamma) * residual, converged, "value_iteration")
+
+
+def _policy_transition(mdp: TabularMDP, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.arange(mdp.S)
+    return mdp.P[rows, actions], mdp.R[rows, actions]
+
+
+def policy_iteration(
+    mdp: TabularMDP, *, max_iter: int = 10_000, policy0=None, on_max_iter: str = "raise"
+) -> PlanningResult:
+    """Howard's policy iteration with exact evaluation by linear solves.
+
+    Each step solves ``(I - gamma P_pi) V = r_pi`` and switches a state's action only on a strict improvement
+    (larger than ``1e-12 * (1 + |V|_inf)``), so floating-point ties cannot make it cycle. At the end, the
+    certificate is ``|V - V*|_inf <= |T V - V|_inf / (1 - gamma)``. Finite-horizon MDPs use
+    :func:`backward_induction`.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    max_iter : int, default 10000
+        Cap on improvement steps (policy iteration terminates in finitely many; the cap guards against bugs).
+    policy0 : array_like of int, shape (S,), optional
+        Starting policy; by default the greedy policy of ``R``.
+    on_max_iter : {"raise", "warn"}
+    """
+    mdp = _check_mdp(mdp)
+    _check_on_max_iter(on_max_iter)
+    max_iter = check_positive_int(max_iter, "max_iter")
+    if mdp.is_episodic:
+        return backward_induction(mdp)
+    gamma, S, A = mdp.gamma, mdp.S, mdp.A
+    if policy0 is None:
+        actions = np.argmax(mdp.R, axis=1)
+    else:
+        actions = np.asarray(policy0)
+        if not np.issubdtype(actions.dtype, np.integer) or actions.shape != (S,):
+            raise ValueError(f"policy0 must be an integer action array of shape ({S},), got {actions.shape}")
+        if ((actions < 0) | (actions >= A)).any():
+            raise ValueError(f"policy0 has actions outside 0..{A - 1}")
+    P2 = _flat(mdp.P)
+    rows = np.arange(S)
+    converged = False
+    for k in range(1, max_iter + 1):
+        P_pi, r_pi = _policy_transition(mdp, actions)
+        system = np.eye(S) - gamma * P_pi
+        V = scipy.linalg.solve(system, r_pi, overwrite_a=True, overwrite_b=True, check_finite=False)
+        Q = mdp.R + gamma * (P2 @ V).reshape(S, A)
+        best = np.argmax(Q, axis=1)
+        improves = Q[rows, best] > Q[rows, actions] + 1e-12 * (1.0 + np.abs(V).max())
+        if not improves.any():
+            converged = True
+            break
+        actions = np.where(improves, best, actions)
+    if not converged:
+        _stop(on_max_iter, f"policy_iteration hit max_iter={max_iter} without a stable policy")
+    residual = float(np.abs(Q.max(axis=1) - V).max())
+    return _result(mdp, V, Q, k, residual, residual / (1.0 - gamma), converged, "policy_iteration")
+
+
+# HiGHS's default feasibility tolerances (1e-7) are too loose for a check at 1e-8.
+_LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+
+
+def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
+    """Optimal values from the primal linear program, an independent check of the iterative solvers.
+
+    Discounted: ``min sum_s V(s)`` subject to ``V(s) >= R(s, a) + gamma sum_s' P(s'|s, a) V(s')`` for all
+    ``(s, a)`` (Puterman 1994, Sec. 6.9). Finite horizon: the same with ``V_h(s) >= R_h(s, a) + P_h V_{h+1}``
+    and ``V_H = 0``. Solved with scipy's HiGHS. The certificate is the Bellman residual divided by ``1 - gamma``
+    (discounted) or times H (finite horizon).
+    """
+    mdp = _check_mdp(mdp)
+    S, A = mdp.S, mdp.A
+    if mdp.is_discounted:
+        # Constraint rows (s, a): -V(s) + gamma P(.|s, a) V <= -R(s, a).
+        select = scipy.sparse.kron(scipy.sparse.eye(S), np.ones((A, 1)))
+        A_ub = mdp.gamma * scipy.sparse.csr_matrix(_flat(mdp.P)) - select
+        res = scipy.optimize.linprog(
+            np.ones(S), A_ub=A_ub, b_ub=-mdp.R.reshape(-1), bounds=(None, None), method="highs", options=_LP_OPTIONS
+        )
+        if res.status != 0:
+            raise ConvergenceError(f"the LP solver failed: {res.message}")
+        V = res.x
+        Q = q_from_values(mdp, V)
+        residual = float(np.abs(Q.max(axis=1) - V).max())
+        return _result(mdp, V, Q, res.nit, residual, residual / (1.0 - mdp.gamma), True, "lp")
+
+    H = mdp.horizon
+    blocks = []
+    select = scipy.sparse.kron(scipy.sparse.eye(S), np.ones((A, 1)))
+    for h in range(H):
+        # Row block h acts on variables V_h (columns h*S..) and V_{h+1} (columns (h+1)*S.., absent at h = H-1).
+        row = [None] * H
+        row[h] = -select
+        if h + 1 < H:
+            row[h + 1] = scipy.sparse.csr_matrix(_flat(mdp.P_at(h)))
+        blocks.append(row)
+    for h in range(H):  # give every block row its column widths
+        for j in range(H):
+            if blocks[h][j] is None:
+                blocks[h][j] = scipy.sparse.csr_matrix((S * A, S))
+    A_ub = scipy.sparse.bmat(blocks, format="csr")
+    b_ub = -np.concatenate([mdp.R_at(h).reshape(-1) for h in range(H)])
+    res = scipy.optimize.linprog(
+        np.ones(H * S), A_ub=A_ub, b_ub=b_ub, bounds=(None, None), method="highs", options=_LP_OPTIONS
+    )
+    if res.status != 0:
+        raise ConvergenceError(f"the LP solver failed: {res.message}")
+    V = res.x.reshape(H, S)
+    Vnext = np.vstack([V[1:], np.zeros((1, S))])
+    Q = np.stack([q_from_values(mdp, Vnext[h], h) for h in range(H)])
+    residual = float(np.abs(Q.max(axis=2) - V).max())
+    return _result(mdp, V, Q, res.nit, residual, residual * H, True, "lp")
+
+
+def solve(mdp: TabularMDP, **kwargs) -> PlanningResult:
+    """Exact optimal values and policy: backward induction (finite horizon) or policy iteration (discounted)."""
+    mdp = _check_mdp(mdp)
+    return backward_induction(mdp) if mdp.is_episodic else policy_iteration(mdp, **kwargs)
+
+
+# ---------------------------------------------------------------------- policy evaluation
+def _policy_kernel(P: np.ndarray, R: np.ndarray, pi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``P_pi[s, s'] = sum_a pi(a|s) P(s'|s, a)`` and ``r_pi[s] = sum_a pi(a|s) R(s, a)``."""
+    return np.einsum("sa,sat->st", pi, P), np.einsum("sa,sa->s", pi, R)
+
+
+def evaluate(mdp: TabularMDP, policy) -> np.ndarray:
+    """Exact state values of ``policy``.
+
+    Discounted: the linear solve ``(I - gamma P_pi) V = r_pi``. Finite horizon: backward induction, returning
+    ``V[h, s]`` for ``h = 0..H-1``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    policy : array_like
+        Actions ``(S,)`` / ``(H, S)`` or probabilities ``(S, A)`` / ``(H, S, A)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(S,)`` or ``(H, S)``.
+    """
+    mdp = _check_mdp(mdp)
+    pi = policy_matrix(mdp, policy)
+    if mdp.is_discounted:
+        P_pi, r_pi = _policy_kernel(mdp.P, mdp.R, pi)
+        return np.linalg.solve(np.eye(mdp.S) - mdp.gamma * P_pi, r_pi)
+    H, S = mdp.horizon, mdp.S
+    V = np.zeros((H + 1, S))
+    for h in range(H - 1, -1, -1):
+        P_pi, r_pi = _policy_kernel(mdp.P_at(h), mdp.R_at(h), pi[h])
+        V[h] = r_pi + P_pi @ V[h + 1]
+    return V[:H]
+
+
+def expected_return(mdp: TabularMDP, policy) -> float:
+    """``J(pi) = E_{s ~ rho} V^pi(s)`` (discounted) or ``E_{s ~ rho} V_0^pi(s)`` (finite horizon), exactly."""
+    V = evaluate(mdp, policy)
+    return float(mdp.init @ (V[0] if mdp.is_episodic else V))
+
+
+def q_values(mdp: TabularMDP, policy) -> np.ndarray:
+    """Exact action values ``Q^pi``, shape ``(S, A)`` or ``(H, S, A)``."""
+    V = evaluate(mdp, policy)
+    if mdp.is_discounted:
+        return q_from_values(mdp, V)
+    Vnext = np.vstack([V[1:], np.zeros((1, mdp.S))])
+    return np.stack([q_from_values(mdp, Vnext[h], h) for h in range(mdp.horizon)])
+
+
+def state_occupancy(mdp: TabularMDP, policy) -> np.ndarray:
+    """State occupancy: ``d^pi(s)`` (normalised discounted) or ``d_h^pi(s)`` per step, shape ``(S,)``/``(H, S)``."""
+    return occupancy(mdp, policy).sum(axis=-1)
+
+
+def occupancy(mdp: TabularMDP, policy) -> np.ndarray:
+    """Occupancy measure of ``policy`` started from ``mdp.init``.
+
+    Discounted: the normalised discounted occupancy of Rashidinejad et al. (2021, Sec. 2),
+    ``d^pi(s, a) = (1 - gamma) sum_t gamma^t Pr(s_t = s, a_t = a)``, from the linear solve
+    ``(I - gamma P_pi)^T d = (1 - gamma) rho``; it sums to 1 and ``J(pi) = <d^pi, R> / (1 - gamma)``.
+    Finite horizon: ``d_h^pi(s, a) = Pr(s_h = s, a_h = a)`` by forward recursion, shape ``(H, S, A)``, each step
+    summing to 1, and ``J(pi) = sum_h <d_h^pi, R_h>``.
+    """
+    mdp = _check_mdp(mdp)
+    pi = policy_matrix(mdp, policy)
+    if mdp.is_discounted:
+        P_pi, _ = _policy_kernel(mdp.P, mdp.R, pi)
+        d_s = np.linalg.solve((np.eye(mdp.S) - mdp.gamma * P_pi).T, (1.0 - mdp.gamma) * mdp.init)
+        d_s = np.maximum(d_s, 0.0)  # clear round-off below zero; the exact solution is non-negative
+        return d_s[:, None] * pi
+    H, S, A = mdp.horizon, mdp.S, mdp.A
+    d = np.empty((H, S, A))
+    d_s = mdp.init.copy()
+    for h in range(H):
+        d[h] = d_s[:, None] * pi[h]
+        d_s = _flat(mdp.P_at(h)).T @ d[h].reshape(-1)
+    return d

@@ -1,0 +1,142 @@
+"""Policies in the two forms every function accepts, and helpers to build them.
+
+A policy is either
+
+- an integer array of actions, shape ``(S,)`` (stationary) or ``(H, S)`` (step-dependent), or
+- a float array of action probabilities, shape ``(S, A)`` or ``(H, S, A)``.
+
+The dtype disambiguates the 2-D case: an integer ``(H, S)`` array holds actions, a float ``(S, A)`` array holds
+probabilities. A stationary policy given to a finite-horizon MDP is used at every step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theory_rl._validation import PROB_TOL, as_float_array, check_distributions, check_range
+
+__all__ = [
+    "as_probabilities",
+    "policy_matrix",
+    "greedy",
+    "uniform_policy",
+    "epsilon_mixture",
+    "mixture",
+    "is_deterministic",
+    "to_actions",
+]
+
+
+def _actions_to_probabilities(actions: np.ndarray, A: int, name: str) -> np.ndarray:
+    bad = (actions < 0) | (actions >= A)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name}{list(idx)} is action {actions[idx]}, expected an action in 0..{A - 1}")
+    probs = np.zeros(actions.shape + (A,))
+    np.put_along_axis(probs, actions[..., None], 1.0, axis=-1)
+    return probs
+
+
+def as_probabilities(policy, S: int, A: int, horizon: int | None = None, *, name: str = "policy") -> np.ndarray:
+    """Return ``policy`` as a float array of action probabilities.
+
+    Parameters
+    ----------
+    policy : array_like
+        Actions ``(S,)`` / ``(H, S)`` (integer dtype) or probabilities ``(S, A)`` / ``(H, S, A)``.
+    S, A : int
+        Numbers of states and actions.
+    horizon : int, optional
+        For a finite-horizon MDP: the result has shape ``(H, S, A)`` and stationary policies are broadcast.
+        Without it (discounted MDP) the result has shape ``(S, A)`` and step-dependent policies are rejected.
+    name : str
+        Name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(S, A)`` or ``(horizon, S, A)``, rows summing to one. A fresh array, never the caller's.
+
+    Raises
+    ------
+    ValueError
+        For a wrong shape, an action out of range, or rows that are not probability distributions.
+    """
+    arr = np.asarray(policy)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(f"{name} must be an integer action array or a float probability array, got dtype {arr.dtype}")
+    integer = np.issubdtype(arr.dtype, np.integer)
+    if arr.ndim == 1 and not integer:
+        # A 1-D float array can only be actions; accept it when every entry is integral.
+        arr = as_float_array(arr, name)
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"{name} is 1-D, so it must hold integer actions; got non-integral values")
+        arr, integer = arr.astype(np.int64), True
+
+    stages = (horizon,) if horizon is not None else ()
+    if integer:
+        if arr.shape == (S,):
+            probs = _actions_to_probabilities(arr, A, name)
+        elif horizon is not None and arr.shape == (horizon, S):
+            probs = _actions_to_probabilities(arr, A, name)
+        else:
+            want = f"({S},)" + (f" or ({horizon}, {S})" if horizon is not None else "")
+            raise ValueError(f"{name} holds actions with shape {arr.shape}, expected {want}")
+    else:
+        arr = as_float_array(arr, name)
+        if arr.shape == (S, A) or (horizon is not None and arr.shape == (horizon, S, A)):
+            check_range(arr, name, 0.0, 1.0)
+            check_distributions(arr, name, tol=PROB_TOL * max(1, A))
+            probs = arr.copy()
+        else:
+            want = f"({S}, {A})" + (f" or ({horizon}, {S}, {A})" if horizon is not None else "")
+            raise ValueError(f"{name} holds probabilities with shape {arr.shape}, expected {want}")
+    if probs.ndim == 2 and stages:
+        probs = np.broadcast_to(probs, stages + probs.shape).copy()
+    return probs
+
+
+def policy_matrix(mdp, policy, *, name: str = "policy") -> np.ndarray:
+    """Return ``policy`` as probabilities shaped for ``mdp``: ``(S, A)`` or ``(H, S, A)``."""
+    return as_probabilities(policy, mdp.S, mdp.A, mdp.horizon, name=name)
+
+
+def greedy(Q) -> np.ndarray:
+    """Greedy actions of ``Q`` (shape ``(S, A)`` or ``(H, S, A)``), ties broken towards the lowest index."""
+    Q = as_float_array(Q, "Q", ndim=(2, 3))
+    return np.argmax(Q, axis=-1)
+
+
+def uniform_policy(S: int, A: int, horizon: int | None = None) -> np.ndarray:
+    """The uniformly random policy, shape ``(S, A)`` or ``(H, S, A)``."""
+    shape = ((horizon,) if horizon is not None else ()) + (S, A)
+    return np.full(shape, 1.0 / A)
+
+
+def mixture(first, second, weight: float, S: int, A: int, horizon: int | None = None) -> np.ndarray:
+    """The per-state mixture ``(1 - weight) * first + weight * second`` of two policies, as probabilities."""
+    weight = float(weight)
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight is {weight}, expected a value in [0, 1]")
+    p = as_probabilities(first, S, A, horizon, name="first")
+    q = as_probabilities(second, S, A, horizon, name="second")
+    if p.shape != q.shape:  # one stationary, one step-dependent: both broadcast above only with a horizon
+        raise ValueError(f"policies have shapes {p.shape} and {q.shape}")
+    return (1.0 - weight) * p + weight * q
+
+
+def epsilon_mixture(policy, epsilon: float, S: int, A: int, horizon: int | None = None) -> np.ndarray:
+    """The epsilon-mixture ``(1 - epsilon) * policy + epsilon * uniform``, as probabilities."""
+    return mixture(policy, uniform_policy(S, A, horizon), epsilon, S, A, horizon)
+
+
+def is_deterministic(probs: np.ndarray) -> bool:
+    """True when every row of a probability policy puts all its mass on one action."""
+    return bool(np.all(np.isclose(probs.max(axis=-1), 1.0, rtol=0, atol=PROB_TOL)))
+
+
+def to_actions(probs: np.ndarray) -> np.ndarray:
+    """Actions of a deterministic probability policy; raises ValueError for a stochastic one."""
+    if not is_deterministic(probs):
+        raise ValueError("the policy is stochastic: it has no single action per state")
+    return np.argmax(probs, axis=-1)
