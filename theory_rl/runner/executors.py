@@ -190,7 +190,7 @@ def run_dask(fn: Callable, tasks: Sequence[Task], scheduler: Any) -> Iterator[tu
             pure=False,
         )
         index = {fut.key: i for i, fut in enumerate(futures)}
-        for fut, outcome in as_completed(futures, with_results=True):
+        for fut, outcome in as_completed(futures, loop=client.loop, with_results=True):
             yield index[fut.key], outcome
     finally:
         if futures:
