@@ -44,6 +44,13 @@ def exploding_cell(config: dict, seed: int) -> dict:
     raise AssertionError(f"finished cell recomputed: {config}, {seed}")
 
 
+def crashing_cell(config: dict, seed: int) -> dict:
+    """Kills its own worker process (as a segfault would) when x == 2."""
+    if config["x"] == 2:
+        os._exit(3)
+    return {"x": config["x"]}
+
+
 def logged_cell(config: dict, seed: int) -> dict:
     """Sleep briefly, then log the seed and return noisy_cell's metrics."""
     time.sleep(0.15)

@@ -149,6 +149,17 @@ def test_process_pool_matches_inline(tmp_path, workers):
     assert pooled.ok and _metrics_by_cell(pooled.records) == _metrics_by_cell(inline.records)
 
 
+def test_process_pool_survives_a_dying_worker_and_refuses_unpicklable_functions(tmp_path):
+    summary = run_sweep(cells_mod.crashing_cell, grid(x=range(8)), experiment="unit", db_path=tmp_path / "c.sqlite",
+                        workers=2, progress=False)
+    failed_x = {f["config"]["x"] for f in summary.failures}
+    assert 2 in failed_x and "worker process died" in summary.failures[0]["error"]
+    assert summary.succeeded == 8 - len(failed_x) and summary.succeeded >= 1
+    with pytest.raises(ValueError, match="cannot be sent to worker processes"):
+        run_sweep(lambda c, s: {}, grid(x=[0, 1]), experiment="unit", db_path=tmp_path / "l.sqlite", workers=2,
+                  progress=False)
+
+
 def test_dask_local_cluster_matches_inline(tmp_path):
     distributed = pytest.importorskip("dask.distributed", reason="dask[distributed] (the 'dist' extra) not installed")
     inline = _sweep(tmp_path, name="inline.sqlite", workers=1)

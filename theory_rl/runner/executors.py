@@ -12,12 +12,14 @@ import functools
 import multiprocessing
 import numbers
 import os
+import pickle
 import signal
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
@@ -123,19 +125,52 @@ def _pinned_environment() -> Iterator[None]:
                 os.environ[var] = value
 
 
+def _check_picklable(fn: Callable) -> None:
+    try:
+        pickle.dumps(fn)
+    except Exception as exc:  # noqa: BLE001 - pickling raises many types
+        raise ValueError(
+            f"cell function {getattr(fn, '__qualname__', fn)!r} cannot be sent to worker processes ({exc}); "
+            "use a top-level function of an importable module, or workers=1"
+        ) from exc
+
+
+def _died(exc: BaseException) -> Outcome:
+    return {
+        "status": "failed",
+        "metrics": None,
+        "error": "worker process died while this cell was in flight (this cell or another one running at the "
+        f"same time crashed it: segfault, os._exit, out of memory): {exc!r}",
+        "wall_time": 0.0,
+    }
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_process_worker)
+
+
+def _stop_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
+    if kill:  # interrupted or abandoned: do not wait for the running cells
+        for proc in list((getattr(pool, "_processes", None) or {}).values()):
+            proc.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_processes(fn: Callable, tasks: Sequence[Task], workers: int) -> Iterator[tuple[int, Outcome]]:
     """Run the tasks on ``workers`` spawned local processes, each pinned to one BLAS/numba thread.
 
     Workers are started with the 'spawn' method, with the thread variables set in their environment before
     they import numpy. At most ``4 * workers`` tasks are in flight, so an interrupted sweep cancels quickly.
+    If a worker process dies, the cells then in flight are reported as failed and a fresh pool runs the rest.
     ``fn`` must be a picklable top-level function.
     """
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
+    _check_picklable(fn)
     window = 4 * workers
-    ctx = multiprocessing.get_context("spawn")
     with _pinned_environment():
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_process_worker)
+        pool = _new_pool(workers)
         finished = False
         try:
             pending: dict = {}
@@ -146,14 +181,22 @@ def run_processes(fn: Callable, tasks: Sequence[Task], workers: int) -> Iterator
                     pending[pool.submit(execute_cell, fn, config, seed)] = next_task
                     next_task += 1
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                broken = False
                 for fut in done:
-                    yield pending.pop(fut), fut.result()
+                    try:
+                        outcome = fut.result()
+                    except BrokenProcessPool as exc:
+                        outcome, broken = _died(exc), True
+                    yield pending.pop(fut), outcome
+                if broken:  # every other in-flight cell is lost with the pool
+                    for index in list(pending.values()):
+                        yield index, _died(BrokenProcessPool("pool broken"))
+                    pending.clear()
+                    _stop_pool(pool, kill=True)
+                    pool = _new_pool(workers)
             finished = True
         finally:
-            if not finished:  # interrupted or abandoned: do not wait for the running cells
-                for proc in list(getattr(pool, "_processes", {}).values()):
-                    proc.terminate()
-            pool.shutdown(wait=True, cancel_futures=True)
+            _stop_pool(pool, kill=not finished)
 
 
 # -- Dask ------------------------------------------------------------------------------------------------------
@@ -190,7 +233,10 @@ def run_dask(fn: Callable, tasks: Sequence[Task], scheduler: Any) -> Iterator[tu
             pure=False,
         )
         index = {fut.key: i for i, fut in enumerate(futures)}
-        for fut, outcome in as_completed(futures, loop=client.loop, with_results=True):
+        for fut, outcome in as_completed(futures, loop=client.loop, with_results=True, raise_errors=False):
+            if isinstance(outcome, BaseException):  # e.g. KilledWorker: the task itself could not run
+                text = "".join(traceback.format_exception(outcome))
+                outcome = {"status": "failed", "metrics": None, "error": text, "wall_time": 0.0}
             yield index[fut.key], outcome
     finally:
         if futures:
