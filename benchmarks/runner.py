@@ -84,12 +84,16 @@ def main(argv: list[str] | None = None) -> None:
         times: dict[str, list[float]] = {"inline": [], "pool1": [], "pool2": []}
         for rep in range(args.repeats):
             times["inline"].append(_timed_sweep(tmp, f"inline{rep}", cpu_cell, cpu_configs, workers=1))
-            times["pool1"].append(_timed_sweep(tmp, f"pool1_{rep}", cpu_cell, cpu_configs, workers=1,
-                                               force_pool=True))
+            times["pool1"].append(
+                _timed_sweep(tmp, f"pool1_{rep}", cpu_cell, cpu_configs, workers=1, force_pool=True)
+            )
             times["pool2"].append(_timed_sweep(tmp, f"pool2_{rep}", cpu_cell, cpu_configs, workers=2))
         t_inline, t_pool1, t_two = (min(times[k]) for k in ("inline", "pool1", "pool2"))
-        print(f"\n{args.cells} CPU-bound cells of {t_inline / args.cells * 1e3:.0f} ms (measured in process), best of "
-              f"{args.repeats} interleaved runs, pool start-up included; load average before: {load}")
+        print(
+            f"\n{args.cells} CPU-bound cells of {t_inline / args.cells * 1e3:.0f} ms (measured in process), "
+            "best of "
+            f"{args.repeats} interleaved runs, pool start-up included; load average before: {load}"
+        )
         print(f"  --workers 1 (in process): {t_inline:6.2f} s  {args.cells / t_inline:6.1f} cells/s")
         print(f"  pool of 1 process       : {t_pool1:6.2f} s  {args.cells / t_pool1:6.1f} cells/s")
         print(f"  --workers 2             : {t_two:6.2f} s  {args.cells / t_two:6.1f} cells/s")
@@ -111,8 +115,10 @@ def main(argv: list[str] | None = None) -> None:
         pool_ms = (t_pool_big - t_pool_small) / (m - small) * 1e3
         print(f"\n{m} trivial cells: plain loop {t_loop * 1e3:.1f} ms, run_sweep in process {t_sweep:.2f} s")
         print(f"  store + scheduler overhead, in process      : {inline_ms:.3f} ms/cell  (target < 5 ms)")
-        print(f"  store + scheduler overhead, 2-process pool  : {pool_ms:.3f} ms/cell  "
-              f"(pool start-up {t_pool_small - small * pool_ms / 1e3:.2f} s, excluded)")
+        print(
+            f"  store + scheduler overhead, 2-process pool  : {pool_ms:.3f} ms/cell  "
+            f"(pool start-up {t_pool_small - small * pool_ms / 1e3:.2f} s, excluded)"
+        )
 
 
 if __name__ == "__main__":

@@ -55,7 +55,9 @@ def build_parser(name: str, description: str, *, trials: int, quick_trials: int)
         ),
     )
     parser.add_argument("--quick", action="store_true", help="small version for CI and smoke tests")
-    parser.add_argument("--seed", type=_non_negative_int, default=0, help="root seed of the sweep (default 0)")
+    parser.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="root seed of the sweep (default 0)"
+    )
     parser.add_argument(
         "--trials",
         type=_positive_int,

@@ -25,8 +25,13 @@ A, BRANCHING, GAMMA, TOL = 4, 5, 0.9, 1e-8
 
 def configs(quick: bool) -> list[dict]:
     """The sweep's grid: every S times every solver."""
-    return grid(S=list(QUICK_S if quick else PAPER_S), solver=list(SOLVERS), A=[A], branching=[BRANCHING],
-                gamma=[GAMMA])
+    return grid(
+        S=list(QUICK_S if quick else PAPER_S),
+        solver=list(SOLVERS),
+        A=[A],
+        branching=[BRANCHING],
+        gamma=[GAMMA],
+    )
 
 
 def cell(config: dict, seed: int) -> dict:
@@ -80,7 +85,9 @@ def plot(records: list[dict], fitted: dict) -> dict:
         ax_b.loglog(S, [max(bounds[solver, s], 1e-17) for s in S], marker="o", label=solver.replace("_", " "))
     ax_t.set(xlabel="states S", ylabel="solve time (s)", title="Time")
     ax_b.axhline(TOL, color="0.5", linestyle=":", linewidth=1)
-    ax_b.set(xlabel="states S", ylabel="error bound on V (sup norm)", title=f"Certificate (tol {TOL:g} dotted)")
+    ax_b.set(
+        xlabel="states S", ylabel="error bound on V (sup norm)", title=f"Certificate (tol {TOL:g} dotted)"
+    )
     ax_t.legend()
     return {NAME: fig}
 

@@ -39,10 +39,13 @@ def _sweep(tmp_path, fn=cells_mod.noisy_cell, name="t.sqlite", **kw):
     return run_sweep(fn, GRID, experiment="unit", db_path=tmp_path / name, progress=False, **kw)
 
 
-# -- grid and seeds --------------------------------------------------------------------------------------------
+# -- grid and seeds ------------------------------------------------------------------------------------------
 def test_grid_is_the_cartesian_product_in_order():
     assert grid(a=[1, 2], b=["u", "v"]) == [
-        {"a": 1, "b": "u"}, {"a": 1, "b": "v"}, {"a": 2, "b": "u"}, {"a": 2, "b": "v"}
+        {"a": 1, "b": "u"},
+        {"a": 1, "b": "v"},
+        {"a": 2, "b": "u"},
+        {"a": 2, "b": "v"},
     ]
     with pytest.raises(ValueError, match="axis 'b' is empty"):
         grid(a=[1], b=[])
@@ -51,7 +54,11 @@ def test_grid_is_the_cartesian_product_in_order():
 
 
 def test_config_key_is_canonical_and_rejects_non_json():
-    assert config_key({"b": 1, "a": np.float64(0.5)}) == config_key({"a": 0.5, "b": np.int64(1)}) == '{"a":0.5,"b":1}'
+    assert (
+        config_key({"b": 1, "a": np.float64(0.5)})
+        == config_key({"a": 0.5, "b": np.int64(1)})
+        == '{"a":0.5,"b":1}'
+    )
     with pytest.raises(ValueError, match=r"config\['f'\].*not JSON"):
         config_key({"f": object()})
     with pytest.raises(ValueError, match=r"config\['g'\] is nan"):
@@ -65,8 +72,14 @@ def test_cell_seed_is_a_fixed_function_of_root_key_and_index():
     assert len(seeds) == 8 and all(0 <= s < 2**63 for s in seeds)
     # the same in a fresh interpreter (no dependence on Python's per-process hash randomisation)
     code = "from theory_rl.runner import cell_seed; print(cell_seed(3, 'k', 5))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONHASHSEED": "123"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+    )
     assert int(out.stdout) == cell_seed(3, "k", 5)
     with pytest.raises(ValueError, match="root_seed"):
         cell_seed(-1, "k", 0)
@@ -80,7 +93,7 @@ def test_make_cells_refuses_duplicates_and_bad_counts():
         make_cells(GRID, 0, 0)
 
 
-# -- sweeps, resume, failures ----------------------------------------------------------------------------------
+# -- sweeps, resume, failures --------------------------------------------------------------------------------
 def test_sweep_stores_every_cell_with_its_seed_and_code_version(tmp_path):
     summary = _sweep(tmp_path)
     assert summary.ok and summary.total == 24 and summary.succeeded == 24 and summary.skipped == 0
@@ -122,8 +135,13 @@ def test_failing_cell_is_recorded_others_complete_and_retry_heals(tmp_path, monk
 
 
 def test_non_dict_return_is_a_failure(tmp_path):
-    summary = run_sweep(cells_mod.bad_return_cell, grid(x=[0, 1]), experiment="unit",
-                        db_path=tmp_path / "b.sqlite", progress=False)
+    summary = run_sweep(
+        cells_mod.bad_return_cell,
+        grid(x=[0, 1]),
+        experiment="unit",
+        db_path=tmp_path / "b.sqlite",
+        progress=False,
+    )
     assert summary.failed == 1 and "must return a dict" in summary.failures[0]["error"]
 
 
@@ -150,21 +168,39 @@ def test_process_pool_matches_inline(tmp_path, workers):
 
 
 def test_process_pool_survives_a_dying_worker_and_refuses_unpicklable_functions(tmp_path):
-    summary = run_sweep(cells_mod.crashing_cell, grid(x=range(8)), experiment="unit", db_path=tmp_path / "c.sqlite",
-                        workers=2, progress=False)
+    summary = run_sweep(
+        cells_mod.crashing_cell,
+        grid(x=range(8)),
+        experiment="unit",
+        db_path=tmp_path / "c.sqlite",
+        workers=2,
+        progress=False,
+    )
     failed_x = {f["config"]["x"] for f in summary.failures}
     assert 2 in failed_x and "worker process died" in summary.failures[0]["error"]
     assert summary.succeeded == 8 - len(failed_x) and summary.succeeded >= 1
     with pytest.raises(ValueError, match="cannot be sent to worker processes"):
-        run_sweep(lambda c, s: {}, grid(x=[0, 1]), experiment="unit", db_path=tmp_path / "l.sqlite", workers=2,
-                  progress=False)
+        run_sweep(
+            lambda c, s: {},
+            grid(x=[0, 1]),
+            experiment="unit",
+            db_path=tmp_path / "l.sqlite",
+            workers=2,
+            progress=False,
+        )
 
 
 def test_dask_local_cluster_matches_inline(tmp_path):
-    distributed = pytest.importorskip("dask.distributed", reason="dask[distributed] (the 'dist' extra) not installed")
+    distributed = pytest.importorskip(
+        "dask.distributed", reason="dask[distributed] (the 'dist' extra) not installed"
+    )
     inline = _sweep(tmp_path, name="inline.sqlite", workers=1)
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cl:
-        flaky = _sweep(tmp_path, name="dask_flaky.sqlite", fn=cells_mod.flaky_cell, scheduler=cl.scheduler_address)
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as cl:
+        flaky = _sweep(
+            tmp_path, name="dask_flaky.sqlite", fn=cells_mod.flaky_cell, scheduler=cl.scheduler_address
+        )
         with distributed.Client(cl) as client:
             on_dask = _sweep(tmp_path, name="dask.sqlite", scheduler=client)
     assert on_dask.ok and _metrics_by_cell(on_dask.records) == _metrics_by_cell(inline.records)
@@ -194,16 +230,22 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert not done_before & set(rerun), "a cell finished before the kill was recomputed"
     assert len(rerun) == len(set(rerun)) == total - len(done_before)
 
-    reference = run_sweep(cells_mod.noisy_cell, cells_mod.SLOW_GRID, experiment=cells_mod.EXPERIMENT,
-                          db_path=tmp_path / "reference.sqlite", n_seeds=cells_mod.SLOW_SEEDS, root_seed=7,
-                          progress=False)
+    reference = run_sweep(
+        cells_mod.noisy_cell,
+        cells_mod.SLOW_GRID,
+        experiment=cells_mod.EXPERIMENT,
+        db_path=tmp_path / "reference.sqlite",
+        n_seeds=cells_mod.SLOW_SEEDS,
+        root_seed=7,
+        progress=False,
+    )
     with ResultStore(db, cells_mod.EXPERIMENT) as store:
         resumed = store.records()
     assert len(resumed) == total and all(r["status"] == "ok" for r in resumed)
     assert _metrics_by_cell(resumed) == _metrics_by_cell(reference.records)
 
 
-# -- the store -------------------------------------------------------------------------------------------------
+# -- the store -----------------------------------------------------------------------------------------------
 def _foreign_sqlite(path):
     con = sqlite3.connect(path)
     con.execute("CREATE TABLE notes (t TEXT)")
@@ -285,8 +327,10 @@ def test_records_csv_and_dataframe(tmp_path):
 
 
 def test_import_is_light():
-    code = ("import sys, theory_rl, theory_rl.runner, theory_rl.plotting; "
-            "print(sorted(m for m in ('matplotlib', 'dask', 'distributed', 'torch', 'tqdm', 'pandas') "
-            "if m in sys.modules))")
+    code = (
+        "import sys, theory_rl, theory_rl.runner, theory_rl.plotting; "
+        "print(sorted(m for m in ('matplotlib', 'dask', 'distributed', 'torch', 'tqdm', 'pandas') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.replace("'", '"')) == []

@@ -17,8 +17,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_help_lists_the_common_flags():
-    out = subprocess.run([sys.executable, "-m", "experiments.planning_scaling", "--help"], cwd=REPO,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "experiments.planning_scaling", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     for flag in ("--quick", "--seed", "--trials", "--workers", "--scheduler", "--out"):
         assert flag in out
     assert out.startswith("usage: python -m experiments.planning_scaling")
@@ -97,9 +102,15 @@ def test_fitting_helpers():
     assert _cli.loglog_slope([1, 2, 4, 8], [3, 12, 48, 192]) == pytest.approx(2.0)
     with pytest.raises(ValueError, match="positive"):
         _cli.loglog_slope([1, 2], [0, 1])
-    recs = [{"config": {"a": a}, "config_key": "k", "seed_index": i, "metrics": {"m": a + i}}
-            for a in (1, 2) for i in (0, 1)]
+    recs = [
+        {"config": {"a": a}, "config_key": "k", "seed_index": i, "metrics": {"m": a + i}}
+        for a in (1, 2)
+        for i in (0, 1)
+    ]
     assert _cli.mean_by(recs, ("a",), "m") == {(1,): 1.5, (2,): 2.5}
     with pytest.raises(ValueError, match="no metric 'z'"):
         _cli.mean_by(recs, ("a",), "z")
-    assert _cli.format_table({"slope": 1.23456, "ok": True}).splitlines()[2:] == ["slope     1.235", "ok        True"]
+    assert _cli.format_table({"slope": 1.23456, "ok": True}).splitlines()[2:] == [
+        "slope     1.235",
+        "ok        True",
+    ]

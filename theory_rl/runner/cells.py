@@ -75,7 +75,9 @@ def _check_json_value(value: Any, where: str) -> Any:
                 raise ValueError(f"config entry {where} has a non-string key {k!r}")
             out[k] = _check_json_value(v, f"{where}[{k!r}]")
         return out
-    raise ValueError(f"config entry {where} = {value!r} is not JSON-serialisable (type {type(value).__name__})")
+    raise ValueError(
+        f"config entry {where} = {value!r} is not JSON-serialisable (type {type(value).__name__})"
+    )
 
 
 def config_key(config: dict[str, Any]) -> str:

@@ -1,6 +1,7 @@
 """Where cells run: in the driver process, in a pool of local processes, or on a Dask cluster.
 
-Every executor runs :func:`execute_cell` on each task and yields ``(index, outcome)`` pairs in completion order.
+Every executor runs :func:`execute_cell` on each task and yields ``(index, outcome)`` pairs in completion
+order.
 :func:`execute_cell` never raises for a failing cell function: it returns the traceback as the outcome, so one
 bad cell cannot stop a sweep. Only the driver writes results; executors just compute.
 """
@@ -87,14 +88,14 @@ def execute_cell(fn: Callable[[dict, int], dict], config: dict, seed: int) -> Ou
     return outcome
 
 
-# -- in the driver process ------------------------------------------------------------------------------------
+# -- in the driver process -----------------------------------------------------------------------------------
 def run_inline(fn: Callable, tasks: Sequence[Task]) -> Iterator[tuple[int, Outcome]]:
     """Run the tasks one after another in this process."""
     for i, (config, seed) in enumerate(tasks):
         yield i, execute_cell(fn, config, seed)
 
 
-# -- local processes -------------------------------------------------------------------------------------------
+# -- local processes -----------------------------------------------------------------------------------------
 def _pin_threads() -> None:
     """Dask worker setup: one BLAS/OpenMP/numba thread per worker process (as far as still possible)."""
     for var in THREAD_ENV_VARS:
@@ -199,7 +200,7 @@ def run_processes(fn: Callable, tasks: Sequence[Task], workers: int) -> Iterator
             _stop_pool(pool, kill=not finished)
 
 
-# -- Dask ------------------------------------------------------------------------------------------------------
+# -- Dask ----------------------------------------------------------------------------------------------------
 def run_dask(fn: Callable, tasks: Sequence[Task], scheduler: Any) -> Iterator[tuple[int, Outcome]]:
     """Run the tasks on an existing Dask distributed cluster.
 

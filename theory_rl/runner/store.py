@@ -104,7 +104,9 @@ def _validate_existing(path: Path, experiment: str | None) -> str:
         try:
             check = con.execute("PRAGMA quick_check").fetchall()
             if check != [("ok",)]:
-                raise StoreError(f"{path} is a corrupt SQLite database ({check[0][0]}); it was left untouched")
+                raise StoreError(
+                    f"{path} is a corrupt SQLite database ({check[0][0]}); it was left untouched"
+                )
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not {"meta", "cells"} <= tables:
                 raise StoreError(
@@ -115,7 +117,9 @@ def _validate_existing(path: Path, experiment: str | None) -> str:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} cannot be read as an SQLite database ({exc}); it was left untouched") from exc
+        raise StoreError(
+            f"{path} cannot be read as an SQLite database ({exc}); it was left untouched"
+        ) from exc
     if meta.get("format") != _FORMAT:
         raise StoreError(f"{path} is not a theory_rl results store (format {meta.get('format')!r})")
     if meta.get("schema_version") != str(SCHEMA_VERSION):
@@ -181,8 +185,8 @@ class ResultStore:
     Raises
     ------
     StoreError
-        If the file exists but is not a store of ``experiment`` with schema version :data:`SCHEMA_VERSION`, or is
-        corrupt. The file is then left byte-identical.
+        If the file exists but is not a store of ``experiment`` with schema version :data:`SCHEMA_VERSION`,
+        or is corrupt. The file is then left byte-identical.
     """
 
     def __init__(self, path: str | os.PathLike, experiment: str | None = None):
@@ -201,7 +205,7 @@ class ResultStore:
         # In WAL mode, NORMAL survives a killed process (kill -9); only an OS crash may lose the last commits.
         self._con.execute("PRAGMA synchronous=NORMAL")
 
-    # -- lifecycle ---------------------------------------------------------------------------------------------
+    # -- lifecycle -------------------------------------------------------------------------------------------
     def close(self) -> None:
         """Close the connection (idempotent)."""
         if self._con is not None:
@@ -217,7 +221,7 @@ class ResultStore:
     def __repr__(self) -> str:
         return f"ResultStore({str(self.path)!r}, experiment={self.experiment!r})"
 
-    # -- writing -----------------------------------------------------------------------------------------------
+    # -- writing ---------------------------------------------------------------------------------------------
     def record(
         self,
         *,
@@ -266,7 +270,7 @@ class ResultStore:
         with self._con:  # one transaction per cell, committed on exit
             self._con.execute(f"INSERT OR REPLACE INTO cells VALUES ({', '.join('?' * len(_COLUMNS))})", row)
 
-    # -- reading -----------------------------------------------------------------------------------------------
+    # -- reading ---------------------------------------------------------------------------------------------
     def finished(self) -> set[tuple[str, int]]:
         """``(config_key, seed)`` of every successfully finished cell."""
         return set(self._con.execute("SELECT config_key, seed FROM cells WHERE status = 'ok'").fetchall())
@@ -327,7 +331,7 @@ class ResultStore:
         return pd.DataFrame(self.flat_records(status))
 
     def to_csv(self, path: str | os.PathLike, status: str | None = None) -> Path:
-        """Write the flat records to a CSV file (one column per config entry and metric) and return its path."""
+        """Write the flat records to CSV (one column per config entry and metric); return the path."""
         rows = self.flat_records(status)
         columns: dict[str, None] = {}
         for row in rows:
@@ -337,5 +341,7 @@ class ResultStore:
             writer = csv.DictWriter(fh, fieldnames=list(columns))
             writer.writeheader()
             for row in rows:
-                writer.writerow({k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()})
+                writer.writerow(
+                    {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+                )
         return path

@@ -1,4 +1,4 @@
-"""Run a sweep: skip the cells already in the store, run the rest on an executor, store each as it finishes."""
+"""Run a sweep: skip cells already in the store, run the rest on an executor, store each as it finishes."""
 
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ class SweepSummary:
     def report(self) -> str:
         """A few lines for the terminal: counts, then the last line of each failure's traceback."""
         lines = [
-            f"{self.experiment}: {self.total} cells, {self.skipped} already done, {self.succeeded} succeeded, "
-            f"{self.failed} failed ({self.wall_time:.1f} s)"
+            f"{self.experiment}: {self.total} cells, {self.skipped} already done, "
+            f"{self.succeeded} succeeded, {self.failed} failed ({self.wall_time:.1f} s)"
         ]
         for f in self.failures:
             last = f["error"].strip().splitlines()[-1] if f["error"] else "?"
@@ -160,8 +160,12 @@ def run_sweep(
                     summary.succeeded += 1
                 else:
                     summary.failures.append(
-                        {"config": cell.config, "seed_index": cell.seed_index, "seed": cell.seed,
-                         "error": outcome["error"]}
+                        {
+                            "config": cell.config,
+                            "seed_index": cell.seed_index,
+                            "seed": cell.seed,
+                            "error": outcome["error"],
+                        }
                     )
                 if bar is not None:
                     bar.update(1)
