@@ -53,31 +53,44 @@ def grid(**axes: Any) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
 
 
-def _check_json_value(value: Any, where: str) -> Any:
-    """Return ``value`` as plain JSON types, or raise a ValueError naming ``where``."""
+def plain_json(value: Any, where: str, *, finite: bool = True) -> Any:
+    """``value`` as plain JSON types (numpy scalars and arrays become Python numbers and lists).
+
+    Parameters
+    ----------
+    value : object
+        None, bool, str, a real or integer number, or lists, tuples, dicts (string keys) and arrays of them.
+    where : str
+        How to name the value in an error message, e.g. ``"config['S']"``.
+    finite : bool, default True
+        Refuse NaN and infinities (they have no canonical JSON form).
+
+    Raises
+    ------
+    ValueError
+        Naming the offending entry.
+    """
     if value is None or isinstance(value, (bool, str)):
         return value
-    if isinstance(value, np.generic):
-        value = value.item()
+    if isinstance(value, (np.generic, np.ndarray)):
+        return plain_json(value.tolist(), where, finite=finite)
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
         value = float(value)
-        if not math.isfinite(value):
-            raise ValueError(f"config entry {where} is {value}, which has no canonical JSON form")
+        if finite and not math.isfinite(value):
+            raise ValueError(f"{where} is {value}, which has no canonical JSON form")
         return value
     if isinstance(value, (list, tuple)):
-        return [_check_json_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [plain_json(v, f"{where}[{i}]", finite=finite) for i, v in enumerate(value)]
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise ValueError(f"config entry {where} has a non-string key {k!r}")
-            out[k] = _check_json_value(v, f"{where}[{k!r}]")
+                raise ValueError(f"{where} has a non-string key {k!r}")
+            out[k] = plain_json(v, f"{where}[{k!r}]", finite=finite)
         return out
-    raise ValueError(
-        f"config entry {where} = {value!r} is not JSON-serialisable (type {type(value).__name__})"
-    )
+    raise ValueError(f"{where} = {value!r} is not JSON-serialisable (type {type(value).__name__})")
 
 
 def config_key(config: dict[str, Any]) -> str:
@@ -100,7 +113,7 @@ def config_key(config: dict[str, Any]) -> str:
     """
     if not isinstance(config, dict):
         raise ValueError(f"a configuration must be a dict, got {type(config).__name__}: {config!r}")
-    plain = _check_json_value(config, "config")
+    plain = plain_json(config, "config")
     return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 

@@ -1,9 +1,8 @@
 """Where cells run: in the driver process, in a pool of local processes, or on a Dask cluster.
 
 Every executor runs :func:`execute_cell` on each task and yields ``(index, outcome)`` pairs in completion
-order.
-:func:`execute_cell` never raises for a failing cell function: it returns the traceback as the outcome, so one
-bad cell cannot stop a sweep. Only the driver writes results; executors just compute.
+order. :func:`execute_cell` never raises for a failing cell function: it returns the traceback as the outcome,
+so one bad cell cannot stop a sweep. Only the driver writes results; executors just compute.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-import numpy as np
+from .cells import plain_json
 
 __all__ = ["execute_cell", "run_inline", "run_processes", "run_dask", "THREAD_ENV_VARS"]
 
@@ -38,23 +37,6 @@ THREAD_ENV_VARS = (
 
 Task = tuple[dict, int]  # (config, seed)
 Outcome = dict[str, Any]  # status, metrics, error, wall_time
-
-
-def _plain_metric(value: Any, name: str) -> Any:
-    """Convert a metric to plain JSON types (numpy scalars and arrays included) or raise naming it."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (np.generic, np.ndarray)):
-        return _plain_metric(value.tolist(), name)
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return [_plain_metric(v, f"{name}[{i}]") for i, v in enumerate(value)]
-    if isinstance(value, dict):
-        return {str(k): _plain_metric(v, f"{name}[{k!r}]") for k, v in value.items()}
-    raise ValueError(f"metric {name} = {value!r} is not JSON-serialisable (type {type(value).__name__})")
 
 
 def execute_cell(fn: Callable[[dict, int], dict], config: dict, seed: int) -> Outcome:
@@ -80,7 +62,7 @@ def execute_cell(fn: Callable[[dict, int], dict], config: dict, seed: int) -> Ou
         metrics = fn(dict(config), seed)
         if not isinstance(metrics, dict):
             raise TypeError(f"cell function must return a dict of metrics, got {type(metrics).__name__}")
-        metrics = {str(k): _plain_metric(v, repr(k)) for k, v in metrics.items()}
+        metrics = plain_json(metrics, "metrics", finite=False)
         outcome = {"status": "ok", "metrics": metrics, "error": None}
     except Exception:  # noqa: BLE001 - a failing cell is data, recorded with its traceback
         outcome = {"status": "failed", "metrics": None, "error": traceback.format_exc()}
