@@ -7,7 +7,8 @@ Every experiment module is run as::
 and calls :func:`parse_args` then :func:`run_experiment`. The driver runs the sweep (resuming any earlier
 interrupted run of the same command), writes ``OUT/NAME.sqlite`` and ``OUT/NAME_summary.json``, saves the
 figures as PNG + PDF, and prints a short table of the fitted quantities last. Exit status: 0 when every cell
-finished, 1 when some cell failed, 2 when the results file cannot be used, 130 when interrupted.
+finished, 1 when some cell failed, 2 when the results file or the scheduler cannot be used, 130 when
+interrupted.
 """
 
 from __future__ import annotations
@@ -185,6 +186,11 @@ def run_experiment(
         )
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if args.scheduler is None:
+            raise
+        print(f"error: cannot use the Dask scheduler at {args.scheduler}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(
