@@ -51,8 +51,9 @@ __all__ = [
 
 #: The constant inside the square root of the Hoeffding penalties of Alg. 2-4 (Rashidinejad et al. 2021).
 PAPER_CONSTANT = 2000.0
-#: The Bernstein constant c_b of Li et al.'s analysis; their experiment uses 0.05.
+#: The Bernstein constants c_b given as examples by Li et al. (2024): discounted (28) and finite horizon (55).
 LI_CONSTANT = 144.0
+LI_CONSTANT_EPISODIC = 16.0
 
 
 @dataclass(frozen=True, repr=False)
@@ -308,30 +309,36 @@ def bernstein_vi_lcb(
     data,
     *,
     delta: float | None = None,
-    c_b: float = LI_CONSTANT,
+    c_b: float | None = None,
     penalty_scale: float = 1.0,
     tol: float = 1e-10,
     max_iter: int = 100_000,
 ) -> OfflineResult:
     """VI-LCB with a Bernstein penalty and no splitting (Li, Shi, Chen, Chi & Wei 2024), discounted or episodic.
 
-    Discounted: iterate ``Q(s, a) = max{ r_hat + gamma P_hat V - b(s, a; V), 0 }``, ``V = max_a Q`` from ``V = 0``
-    until ``max |V_{k+1} - V_k| < tol``, with
+    Discounted (their Alg. 1, eqs. (25), (27), (28)): iterate
+    ``Q(s, a) = max{ r_hat + gamma P_hat V - b(s, a; V), 0 }``, ``V = max_a Q`` from ``V = 0`` with
     ``b = min{ max{ sqrt(c_b l Var_{P_hat}(V) / N(s, a)), 2 c_b l / ((1 - gamma) N(s, a)) }, 1/(1-gamma) } + 5/N``,
-    ``l = log(N / ((1 - gamma) delta))``; unseen pairs get a uniform ``P_hat`` and the capped penalty.
+    ``l = log(N / ((1 - gamma) delta))``. The paper runs ``tau_max >= log(N/(1-gamma)) / (1-gamma)`` iterations;
+    we iterate until ``max |V_{k+1} - V_k| < tol``, i.e. to the fixed point those iterations approach.
 
-    Finite horizon: backward induction ``Q_h = max{ r_hat_h + P_hat_h V_{h+1} - b_h, 0 }`` with
-    ``b_h = min{ sqrt(c_b l Var_{P_hat_h}(V_{h+1}) / N_h(s, a)) + c_b H l / N_h(s, a), H }`` and
-    ``l = log(N H / delta)`` (unverified against the paper's text: the constants are parameters; ``c_b = 0.05``
-    reproduces its Sec. 4 experiment).
+    Finite horizon (their Alg. 2, eq. (55)): backward induction
+    ``Q_h = max{ r_hat_h + P_hat_h V_{h+1} - b_h, 0 }`` with
+    ``b_h = min{ sqrt(c_b l Var_{P_hat_h}(V_{h+1}) / N_h(s, a)) + c_b H l / N_h(s, a), H }``, ``l = log(N H / delta)``
+    and N the number of transitions.
+
+    Unseen pairs get a uniform ``P_hat`` (their (25), (51)) and the capped penalty. Rewards are estimated from the
+    data (the paper assumes them known). Checked against the published version (Ann. Statist. 52(1), 2024); the
+    arXiv version's constants may differ.
 
     Parameters
     ----------
     data : CountDataset or OfflineDataset
     delta : float, optional
         ``1/N`` by default.
-    c_b : float, default 144
-        The analysis's constant; the paper's experiment uses 0.05.
+    c_b : float, optional
+        The penalty constant; by default the paper's examples, 144 (discounted) and 16 (finite horizon). Li et al.'s
+        gambler experiment is reported with 0.05 (unverified here).
     penalty_scale : float, default 1
         Multiplies the whole penalty.
     tol, max_iter
@@ -339,6 +346,9 @@ def bernstein_vi_lcb(
     """
     _check_data(data)
     scale = _check_scale(penalty_scale)
+    horizon = getattr(data, "horizon", None)
+    if c_b is None:
+        c_b = LI_CONSTANT if horizon is None else LI_CONSTANT_EPISODIC
     if not (np.isfinite(c_b) and c_b > 0):
         raise ValueError(f"c_b is {c_b}, expected a positive number")
     n = int(np.asarray(data.counts).sum())
@@ -346,7 +356,6 @@ def bernstein_vi_lcb(
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
     N, seen = np.asarray(model.counts, dtype=np.float64), model.seen
     safe_N = np.where(seen, N, 1.0)
-    horizon = getattr(data, "horizon", None)
     info = {"delta": delta, "c_b": c_b, "scale": scale}
 
     if horizon is not None:
