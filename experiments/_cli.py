@@ -159,8 +159,10 @@ def run_experiment(
     configs : sequence of dict
         The grid (already the quick one when ``args.quick``).
     summarize : callable
-        ``summarize(records) -> dict`` of fitted quantities (name -> number or string), from the successful
-        records of this sweep (see :meth:`theory_rl.runner.ResultStore.records`).
+        ``summarize(records) -> dict`` of fitted quantities, from the successful records of this sweep (see
+        :meth:`theory_rl.runner.ResultStore.records`). Numbers and strings go to the summary's ``fitted`` entry
+        and the printed table; lists and dicts (e.g. a list of slope records) go to the top level of the summary
+        JSON under their own names.
     plot : callable, optional
         ``plot(records, fitted) -> {name: Figure}``; called inside
         :func:`theory_rl.plotting.figure_style`, each figure saved as PNG + PDF.
@@ -203,6 +205,8 @@ def run_experiment(
         print(f"no summary written: {sweep.failed} cell(s) failed (tracebacks in {db_path})", file=sys.stderr)
         return 1
     fitted = summarize(sweep.records)
+    structured = {k: v for k, v in fitted.items() if isinstance(v, (list, dict))}
+    scalars = {k: v for k, v in fitted.items() if k not in structured}
     figures: list[str] = []
     if plot is not None:
         from theory_rl.plotting import figure_style, save_figure
@@ -219,12 +223,13 @@ def run_experiment(
         "code_version": code_version(),
         "database": str(db_path),
         "figures": figures,
-        "fitted": fitted,
+        "fitted": scalars,
+        **structured,
     }
     summary_path = out_dir / f"{args.name}_summary.json"
     summary_path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     print(f"results: {db_path}, {summary_path}; figures: {', '.join(figures) or 'none'}")
-    print(format_table(fitted))
+    print(format_table(scalars))
     return 0
 
 

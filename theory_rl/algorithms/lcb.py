@@ -221,12 +221,14 @@ def _gamma(data) -> float:
 
 def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterations: int):
     """Alg. 3's loop: ``Q_t = r_t - b_t + gamma P_t V_{t-1}`` and the monotone update, over the given folds."""
+    # One empirical model and penalty per fold, built once (without splitting every iteration reuses the same).
+    models = [fold.empirical_model(unseen="uniform", unseen_reward=0.0) for fold in folds]
+    penalties = [penalty_fn(model.counts) for model in models]
     S = pi0.shape[0]
     V, policy = np.zeros(S), pi0.copy()
     for t in range(iterations):
-        fold = folds[t % len(folds)]
-        model = fold.empirical_model(unseen="uniform", unseen_reward=0.0)
-        Q = model.R - penalty_fn(model.counts) + gamma * np.einsum("sat,t->sa", model.P, V)
+        model, penalty = models[t % len(models)], penalties[t % len(models)]
+        Q = model.R - penalty + gamma * (model.P @ V)
         V_mid, pi_mid = Q.max(axis=1), _select(Q)
         better = V_mid > V
         V = np.where(better, V_mid, V)
