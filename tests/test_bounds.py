@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from theory_rl import bounds
-from theory_rl.bounds import BOUNDS, C_clip, A, Bound, C, H, K, L, N, S, alpha, delta, gamma, kappa
+from theory_rl.bounds import BOUNDS, A, Bound, C, C_clip, H, K, L, N, S, alpha, delta, gamma, kappa
 
 # --------------------------------------------------------------------------------------------------------------
 # Monotonicity as stated (digest papers/lcb.md): +1 increasing, -1 decreasing, 0 constant.
@@ -60,7 +60,7 @@ GRID = {
 def _grid_in_regime(b: Bound) -> dict[str, np.ndarray]:
     axes = [np.asarray(GRID[s]) for s in b.symbols]
     mesh = [m.ravel() for m in np.meshgrid(*axes, indexing="ij")]
-    values = {s.name: m for s, m in zip(b.symbols, mesh)}
+    values = {s.name: m for s, m in zip(b.symbols, mesh, strict=True)}
     keep = np.asarray(b.in_regime(**values), dtype=bool)
     return {k: v[keep] for k, v in values.items()}
 
@@ -232,7 +232,8 @@ def test_thm7_at_expert_data_is_the_fast_rate():
 
 def test_lcb_matches_the_lower_bounds_where_the_paper_says_so():
     # MAB, C* >= 2: LCB's sqrt(C*/N) is minimax; CB: Thm 4 = Thm 5
-    assert sympy.simplify(bounds.get("rashidinejad2021_thm1").expr - bounds.get("rashidinejad2021_thm2_large").expr) == 0
+    thm1, thm2 = bounds.get("rashidinejad2021_thm1"), bounds.get("rashidinejad2021_thm2_large")
+    assert sympy.simplify(thm1.expr - thm2.expr) == 0
     assert sympy.simplify(bounds.get("rashidinejad2021_thm4").expr - bounds.get("rashidinejad2021_thm5").expr) == 0
 
 
@@ -344,6 +345,7 @@ def test_latex(name):
 
 
 def test_import_pulls_no_matplotlib():
-    code = "import sys, theory_rl.bounds; print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'scipy'))))"
+    code = ("import sys, theory_rl.bounds; "
+            "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'scipy'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
