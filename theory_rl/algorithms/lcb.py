@@ -122,6 +122,20 @@ def _empirical_rewards(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return N, seen, r_hat
 
 
+def _rewards(model, known_rewards) -> np.ndarray:
+    """The empirical mean rewards, or the known reward function (checked against the model's shape)."""
+    if known_rewards is None:
+        return model.R
+    R = np.asarray(known_rewards, dtype=np.float64)
+    try:
+        R = np.broadcast_to(R, model.R.shape)
+    except ValueError:
+        raise ValueError(f"known_rewards has shape {R.shape}, expected {model.R.shape[-2:]} or {model.R.shape}") from None
+    if not np.isfinite(R).all():
+        raise ValueError("known_rewards has non-finite entries")
+    return R
+
+
 def _hoeffding(N: np.ndarray, seen: np.ndarray, numerator: float) -> np.ndarray:
     """``sqrt(numerator / N)`` on seen pairs; unseen pairs get the once-seen value ``sqrt(numerator)`` or 1."""
     worst = max(math.sqrt(numerator), 1.0)
@@ -313,6 +327,7 @@ def bernstein_vi_lcb(
     delta: float | None = None,
     c_b: float | None = None,
     penalty_scale: float = 1.0,
+    known_rewards=None,
     tol: float = 1e-10,
     max_iter: int = 100_000,
 ) -> OfflineResult:
@@ -329,8 +344,8 @@ def bernstein_vi_lcb(
     ``b_h = min{ sqrt(c_b l Var_{P_hat_h}(V_{h+1}) / N_h(s, a)) + c_b H l / N_h(s, a), H }``, ``l = log(N H / delta)``
     and N the number of transitions.
 
-    Unseen pairs get a uniform ``P_hat`` (their (25), (51)) and the capped penalty. Rewards are estimated from the
-    data (the paper assumes them known). Checked against the published version (Ann. Statist. 52(1), 2024); the
+    Unseen pairs get a uniform ``P_hat`` (their (25), (51)) and the capped penalty. The paper assumes the reward
+    function known: pass it as ``known_rewards``; otherwise rewards are estimated from the data. Checked against the published version (Ann. Statist. 52(1), 2024); the
     arXiv version's constants may differ.
 
     Parameters
@@ -343,6 +358,8 @@ def bernstein_vi_lcb(
         gambler experiment is reported with 0.05 (unverified here).
     penalty_scale : float, default 1
         Multiplies the whole penalty.
+    known_rewards : array_like, optional
+        Mean rewards ``(S, A)`` or ``(H, S, A)`` to use instead of the empirical ones.
     tol, max_iter
         Stopping rule of the discounted iteration; hitting ``max_iter`` raises :class:`ConvergenceError`.
     """
@@ -356,6 +373,7 @@ def bernstein_vi_lcb(
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
+    R = _rewards(model, known_rewards)
     N, seen = np.asarray(model.counts, dtype=np.float64), model.seen
     safe_N = np.where(seen, N, 1.0)
     info = {"delta": delta, "c_b": c_b, "scale": scale}
@@ -370,7 +388,7 @@ def bernstein_vi_lcb(
             var = _variance(model.P[h], V[h + 1])
             b = np.sqrt(c_b * log_term * var / safe_N[h]) + c_b * H * log_term / safe_N[h]
             penalty[h] = scale * np.where(seen[h], np.minimum(b, H), H)
-            Q[h] = np.maximum(model.R[h] + model.P[h] @ V[h + 1] - penalty[h], 0.0)
+            Q[h] = np.maximum(R[h] + model.P[h] @ V[h + 1] - penalty[h], 0.0)
             V[h] = Q[h].max(axis=1)
         info["log_term"] = log_term
         return OfflineResult(_select(Q), V[:H], Q, penalty, "bernstein_vi_lcb", info)
@@ -383,7 +401,7 @@ def bernstein_vi_lcb(
         var = _variance(model.P, V)
         b = np.maximum(np.sqrt(c_b * log_term * var / safe_N), 2 * c_b * log_term / ((1 - gamma) * safe_N))
         penalty = scale * (np.where(seen, np.minimum(b, vmax), vmax) + 5.0 / n)
-        Q = np.maximum(model.R + gamma * model.P @ V - penalty, 0.0)
+        Q = np.maximum(R + gamma * model.P @ V - penalty, 0.0)
         V_new = Q.max(axis=1)
         change = float(np.abs(V_new - V).max())
         V = V_new
@@ -422,17 +440,18 @@ def vi_lcb_episodic(
     return OfflineResult(_select(Q), V[:H], Q, penalty, "vi_lcb_episodic", info)
 
 
-def empirical_vi(data) -> OfflineResult:
+def empirical_vi(data, *, known_rewards=None) -> OfflineResult:
     """Plain value iteration on the empirical model (no pessimism): the certainty-equivalent policy.
 
-    Solved exactly (policy iteration / backward induction) on ``P_hat, r_hat``; unseen pairs have ``r_hat = 0``
-    and a uniform ``P_hat``.
+    Solved exactly (policy iteration / backward induction) on ``P_hat, r_hat`` (or ``known_rewards``); unseen pairs
+    have ``r_hat = 0`` and a uniform ``P_hat``.
     """
     _check_data(data)
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
+    R = _rewards(model, known_rewards)
     horizon = getattr(data, "horizon", None)
     kind = {"horizon": int(horizon)} if horizon is not None else {"gamma": _gamma(data)}
     # r_hat of bounded rewards lies in [0, 1]; clipping only guards Gaussian reward noise.
-    mdp = TabularMDP(model.P, np.clip(model.R, 0.0, 1.0), np.full(data.S, 1.0 / data.S), **kind)
+    mdp = TabularMDP(model.P, np.clip(R, 0.0, 1.0), np.full(data.S, 1.0 / data.S), **kind)
     res = planning.solve(mdp)
     return OfflineResult(res.policy, res.V, res.Q, np.zeros_like(res.Q), "empirical_vi", {})
