@@ -63,26 +63,44 @@ def main() -> None:
     def kernel_run(policy, n_threads=None):
         pt = data._policy_tables(mdp, policy)
         out = data._traj_outputs((n_ep,), H)
-        args_ = (tables.init_prob, tables.init_alias, tables.P_prob, tables.P_alias, S, A, pt.prob, pt.alias,
-                 pt.actions, pt.deterministic, pt.probs, tables.R, tables.noise, tables.std)
+        args_ = (
+            tables.init_prob,
+            tables.init_alias,
+            tables.P_prob,
+            tables.P_alias,
+            S,
+            A,
+            pt.prob,
+            pt.alias,
+            pt.actions,
+            pt.deterministic,
+            pt.probs,
+            tables.R,
+            tables.noise,
+            tables.std,
+        )
         return lambda: _kernels.trajectories_trial(np.uint64(1), *args_, *out)
 
     numba.set_num_threads(1)
     results["kernel, deterministic pi"] = n_ep * H / best_time(kernel_run(pi_det), repeats)
     results["kernel, stochastic pi"] = n_ep * H / best_time(kernel_run(pi_sto), repeats)
-    results["sample_trajectories (end to end), det. pi"] = n_ep * H / best_time(
-        lambda: data.sample_trajectories(mdp, pi_det, n_ep, seed=1), max(1, repeats // 2)
+    results["sample_trajectories (end to end), det. pi"] = (
+        n_ep
+        * H
+        / best_time(lambda: data.sample_trajectories(mdp, pi_det, n_ep, seed=1), max(1, repeats // 2))
     )
 
     cdf = np.cumsum(mdp.P, axis=-1)
     init_cdf = np.cumsum(mdp.init)
     states = np.empty((n_ep, H + 1), np.int64)
     acts = pi_det.astype(np.int64)
-    results["naive numba (inverse CDF, np.random)"] = n_ep * H / best_time(
-        lambda: _kernels.naive_trajectories(1, cdf, init_cdf, acts, H, n_ep, states), repeats
+    results["naive numba (inverse CDF, np.random)"] = (
+        n_ep
+        * H
+        / best_time(lambda: _kernels.naive_trajectories(1, cdf, init_cdf, acts, H, n_ep, states), repeats)
     )
-    results["Python loop (rng.choice per step)"] = n_py * H / best_time(
-        lambda: python_loop(mdp, pi_det, n_py, 0), 1
+    results["Python loop (rng.choice per step)"] = (
+        n_py * H / best_time(lambda: python_loop(mdp, pi_det, n_py, 0), 1)
     )
 
     threads = numba.config.NUMBA_NUM_THREADS
@@ -91,15 +109,31 @@ def main() -> None:
     pt = data._policy_tables(mdp, pi_det)
     out = data._traj_outputs((n_trials, n_ep // n_trials), H)
     seeds = data.trial_seeds(0, n_trials)
-    batch_args = (tables.init_prob, tables.init_alias, tables.P_prob, tables.P_alias, S, A, pt.prob, pt.alias,
-                  pt.actions, pt.deterministic, pt.probs, tables.R, tables.noise, tables.std)
-    results[f"batched kernel, {n_trials} trials on {threads} threads"] = (n_trials * (n_ep // n_trials) * H) / best_time(
-        lambda: _kernels.trajectories_batch(seeds, *batch_args, *out), repeats
+    batch_args = (
+        tables.init_prob,
+        tables.init_alias,
+        tables.P_prob,
+        tables.P_alias,
+        S,
+        A,
+        pt.prob,
+        pt.alias,
+        pt.actions,
+        pt.deterministic,
+        pt.probs,
+        tables.R,
+        tables.noise,
+        tables.std,
     )
+    results[f"batched kernel, {n_trials} trials on {threads} threads"] = (
+        n_trials * (n_ep // n_trials) * H
+    ) / best_time(lambda: _kernels.trajectories_batch(seeds, *batch_args, *out), repeats)
 
     python_rate = results["Python loop (rng.choice per step)"]
     naive_rate = results["naive numba (inverse CDF, np.random)"]
-    print(f"Trajectories on a dense Garnet MDP, S={S}, A={A}, H={H}, Bernoulli rewards; {n_ep} episodes per call")
+    print(
+        f"Trajectories on a dense Garnet MDP, S={S}, A={A}, H={H}, Bernoulli rewards; {n_ep} episodes per call"
+    )
     print(f"{'method':48s} {'transitions/s':>14s} {'vs Python':>10s} {'vs naive numba':>15s}")
     for name, rate in results.items():
         print(f"{name:48s} {rate / 1e6:12.1f} M {rate / python_rate:9.0f}x {rate / naive_rate:14.2f}x")

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 from theory_rl.mdp import TabularMDP
 
 
-def random_distributions(rng: np.random.Generator, shape: tuple[int, ...], sparsity: float = 0.3) -> np.ndarray:
+def random_distributions(
+    rng: np.random.Generator, shape: tuple[int, ...], sparsity: float = 0.3
+) -> np.ndarray:
     """Random rows on the simplex along the last axis, with some exact zeros (never an all-zero row)."""
     x = rng.exponential(size=shape)
     x[rng.random(shape) < sparsity] = 0.0
@@ -18,8 +20,16 @@ def random_distributions(rng: np.random.Generator, shape: tuple[int, ...], spars
     return flat.reshape(shape) / flat.reshape(shape).sum(axis=-1, keepdims=True)
 
 
-def build_mdp(seed: int, S: int, A: int, *, horizon: int | None = None, gamma: float | None = None,
-              stage_dependent: bool = False, noise: str = "bernoulli") -> TabularMDP:
+def build_mdp(
+    seed: int,
+    S: int,
+    A: int,
+    *,
+    horizon: int | None = None,
+    gamma: float | None = None,
+    stage_dependent: bool = False,
+    noise: str = "bernoulli",
+) -> TabularMDP:
     rng = np.random.default_rng(seed)
     stages = (horizon,) if (stage_dependent and horizon is not None) else ()
     P = random_distributions(rng, stages + (S, A, S))
@@ -42,7 +52,9 @@ def small_mdps(draw, *, max_S: int = 4, max_A: int = 3, max_H: int = 4, kinds=("
     return build_mdp(seed, S, A, gamma=gamma)
 
 
-def random_policy(mdp: TabularMDP, seed: int, *, deterministic: bool, stage_dependent: bool = False) -> np.ndarray:
+def random_policy(
+    mdp: TabularMDP, seed: int, *, deterministic: bool, stage_dependent: bool = False
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     lead = (mdp.horizon,) if (stage_dependent and mdp.is_episodic) else ()
     if deterministic:

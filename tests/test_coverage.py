@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.strategies_sim import build_mdp, random_distributions, random_policy, small_mdps
 from theory_rl import coverage
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy
-from tests.strategies_sim import build_mdp, random_distributions, random_policy, small_mdps
 
 
 def _lp_reachability(mdp: TabularMDP) -> np.ndarray:
@@ -26,7 +26,9 @@ def _lp_reachability(mdp: TabularMDP) -> np.ndarray:
     if mdp.is_discounted:
         K = S * A
         d = cp.Variable((K, S * A), nonneg=True)
-        cons = [d @ M == (1 - mdp.gamma) * np.tile(mdp.init, (K, 1)) + mdp.gamma * d @ mdp.P.reshape(S * A, S)]
+        cons = [
+            d @ M == (1 - mdp.gamma) * np.tile(mdp.init, (K, 1)) + mdp.gamma * d @ mdp.P.reshape(S * A, S)
+        ]
         objective = cp.sum(cp.multiply(d, np.eye(K)))
         cp.Problem(cp.Maximize(objective), cons).solve(solver=cp.HIGHS)
         return np.diag(d.value).reshape(S, A)

@@ -10,9 +10,9 @@ import pytest
 
 gym = pytest.importorskip("gymnasium")
 
+from tests.strategies_sim import build_mdp  # noqa: E402
 from theory_rl.envs import TabularEnv  # noqa: E402
 from theory_rl.planning import occupancy  # noqa: E402
-from tests.strategies_sim import build_mdp  # noqa: E402
 
 
 def test_env_checker_passes():
@@ -72,4 +72,6 @@ def test_theory_rl_imports_without_gymnasium():
         "import theory_rl, theory_rl.data, theory_rl.coverage, theory_rl._kernels\n"
         "assert 'gymnasium' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1]))
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1])
+    )

@@ -9,10 +9,10 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.strategies_sim import build_mdp, random_distributions, random_policy
 from theory_rl import _kernels, data
 from theory_rl.planning import occupancy
 from theory_rl.policies import policy_matrix
-from tests.strategies_sim import build_mdp, random_distributions, random_policy
 
 
 def _implied(prob: np.ndarray, alias: np.ndarray) -> np.ndarray:
@@ -46,7 +46,7 @@ def test_next_states_follow_P_chi_square():
     actions = np.repeat([a for _, a in pairs], n)
     nxt, _ = data.sample_transitions(mdp, states, actions, seed=2024)
     for i, (s, a) in enumerate(pairs):
-        observed = np.bincount(nxt[i * n:(i + 1) * n], minlength=mdp.S)
+        observed = np.bincount(nxt[i * n : (i + 1) * n], minlength=mdp.S)
         p = mdp.P[s, a]
         assert observed[p == 0].sum() == 0
         expected = n * p[p > 0]
@@ -101,7 +101,10 @@ def test_discounted_trajectories_match_discounted_occupancy():
     n, T = 20_000, 60
     ds = data.sample_trajectories(mdp, policy, n, seed=3, n_steps=T)
     w = (1 - mdp.gamma) * mdp.gamma ** ds.step.astype(float)
-    est = np.bincount(ds.state * mdp.A + ds.action, weights=w, minlength=mdp.S * mdp.A).reshape(mdp.S, mdp.A) / n
+    est = (
+        np.bincount(ds.state * mdp.A + ds.action, weights=w, minlength=mdp.S * mdp.A).reshape(mdp.S, mdp.A)
+        / n
+    )
     # Per episode the weighted indicator lies in [0, 1]: Hoeffding at 1e-9 per entry (8 entries), plus the
     # truncation bias gamma^T < 1e-9.
     tol = np.sqrt(np.log(2 / 1e-9) / (2 * n)) + mdp.gamma**T

@@ -81,7 +81,10 @@ def _kernel_seed(ss: np.random.SeedSequence) -> np.uint64:
 
 def _children(ss: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
     # Exactly SeedSequence.spawn(n) of a fresh copy, without mutating the caller's SeedSequence.
-    return [np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key + (i,), pool_size=ss.pool_size) for i in range(n)]
+    return [
+        np.random.SeedSequence(ss.entropy, spawn_key=ss.spawn_key + (i,), pool_size=ss.pool_size)
+        for i in range(n)
+    ]
 
 
 def trial_seeds(seed: SeedLike, n_trials: int) -> np.ndarray:
@@ -347,7 +350,13 @@ class OfflineDataset:
     def to_counts(self) -> CountDataset:
         """The sufficient statistics as a :class:`CountDataset`."""
         return CountDataset(
-            self.counts, self.transition_counts, self.reward_sums, self.S, self.A, self.gamma, self.horizon,
+            self.counts,
+            self.transition_counts,
+            self.reward_sums,
+            self.S,
+            self.A,
+            self.gamma,
+            self.horizon,
             dict(self.meta),
         )
 
@@ -363,7 +372,12 @@ class OfflineDataset:
     def subset(self, index) -> OfflineDataset:
         """The samples at ``index`` (an integer or boolean array), in that order."""
         return OfflineDataset(
-            *(getattr(self, f)[index] for f in _FIELDS), self.S, self.A, self.gamma, self.horizon, dict(self.meta)
+            *(getattr(self, f)[index] for f in _FIELDS),
+            self.S,
+            self.A,
+            self.gamma,
+            self.horizon,
+            dict(self.meta),
         )
 
     def split(self, k: int, seed: SeedLike, *, by: str = "sample") -> list[OfflineDataset]:
@@ -461,8 +475,13 @@ def concatenate(datasets) -> OfflineDataset:
     arrays = {f: np.concatenate([getattr(d, f) for d in datasets]) for f in _FIELDS if f != "episode"}
     first = datasets[0]
     return OfflineDataset(
-        episode=np.concatenate(episodes), S=first.S, A=first.A, gamma=first.gamma, horizon=first.horizon,
-        meta={"generator": "concatenate", "parts": [d.meta for d in datasets]}, **arrays,
+        episode=np.concatenate(episodes),
+        S=first.S,
+        A=first.A,
+        gamma=first.gamma,
+        horizon=first.horizon,
+        meta={"generator": "concatenate", "parts": [d.meta for d in datasets]},
+        **arrays,
     )
 
 
@@ -501,8 +520,13 @@ def load(path) -> OfflineDataset | CountDataset:
         raise ValueError(f"{stem}.json is not a theory_rl dataset manifest")
     with np.load(stem + ".npz", allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    common = dict(S=manifest["S"], A=manifest["A"], gamma=manifest["gamma"], horizon=manifest["horizon"],
-                  meta=manifest["meta"])
+    common = dict(
+        S=manifest["S"],
+        A=manifest["A"],
+        gamma=manifest["gamma"],
+        horizon=manifest["horizon"],
+        meta=manifest["meta"],
+    )
     if manifest["kind"] == "counts":
         return CountDataset(**arrays, **common)
     return OfflineDataset(**arrays, **common)
@@ -538,8 +562,9 @@ def _iid_outputs(shape):
 
 def _iid_dataset(mdp, arrays, meta) -> OfflineDataset:
     s, a, r, s2, h, b = arrays
-    return OfflineDataset(s, a, r, s2, h, np.arange(s.shape[0], dtype=np.int64), b, mdp.S, mdp.A, mdp.gamma,
-                          mdp.horizon, meta)
+    return OfflineDataset(
+        s, a, r, s2, h, np.arange(s.shape[0], dtype=np.int64), b, mdp.S, mdp.A, mdp.gamma, mdp.horizon, meta
+    )
 
 
 def sample_iid(mdp: TabularMDP, mu, n: int, seed: SeedLike) -> OfflineDataset:
@@ -563,7 +588,9 @@ def sample_iid(mdp: TabularMDP, mu, n: int, seed: SeedLike) -> OfflineDataset:
     return sample_iid_batch(mdp, mu, n, seed, n_trials=None)
 
 
-def sample_iid_batch(mdp: TabularMDP, mu, n: int, seed: SeedLike, n_trials: int | None) -> list[OfflineDataset]:
+def sample_iid_batch(
+    mdp: TabularMDP, mu, n: int, seed: SeedLike, n_trials: int | None
+) -> list[OfflineDataset]:
     """``n_trials`` independent :func:`sample_iid` datasets in one parallel kernel call (trial ``i`` from the
     ``i``-th spawned child of ``seed``, see the module docstring). ``n_trials=None`` means one trial from
     ``seed`` itself and returns the dataset, not a list."""
@@ -576,16 +603,32 @@ def sample_iid_batch(mdp: TabularMDP, mu, n: int, seed: SeedLike, n_trials: int 
     meta = {"generator": "sample_iid", "mdp": repr(mdp), "n": n, "coverage": _coverage_record(mdp, mu)}
     if n_trials is None:
         out = _iid_outputs((stages * n,))
-        _kernels.iid_trial(_kernel_seed(ss), mu_prob, mu_alias, flat, t.P_prob, t.P_alias, mdp.S, mdp.A, t.R,
-                           t.noise, t.std, *out)
+        _kernels.iid_trial(
+            _kernel_seed(ss),
+            mu_prob,
+            mu_alias,
+            flat,
+            t.P_prob,
+            t.P_alias,
+            mdp.S,
+            mdp.A,
+            t.R,
+            t.noise,
+            t.std,
+            *out,
+        )
         return _iid_dataset(mdp, out, {**meta, "seed": _seed_record(ss)})
     n_trials = check_positive_int(n_trials, "n_trials")
     children = _children(ss, n_trials)
     seeds = np.array([_kernel_seed(c) for c in children], dtype=np.uint64)
     out = _iid_outputs((n_trials, stages * n))
-    _kernels.iid_batch(seeds, mu_prob, mu_alias, flat, t.P_prob, t.P_alias, mdp.S, mdp.A, t.R, t.noise, t.std, *out)
-    return [_iid_dataset(mdp, tuple(x[i] for x in out), {**meta, "seed": _seed_record(children[i])})
-            for i in range(n_trials)]
+    _kernels.iid_batch(
+        seeds, mu_prob, mu_alias, flat, t.P_prob, t.P_alias, mdp.S, mdp.A, t.R, t.noise, t.std, *out
+    )
+    return [
+        _iid_dataset(mdp, tuple(x[i] for x in out), {**meta, "seed": _seed_record(children[i])})
+        for i in range(n_trials)
+    ]
 
 
 def _traj_outputs(shape, T):
@@ -608,14 +651,20 @@ def _traj_dataset(mdp, arrays, meta) -> OfflineDataset:
         np.tile(np.arange(T, dtype=np.int32), n_ep),
         np.repeat(np.arange(n_ep, dtype=np.int64), T),
         bprob.reshape(-1),
-        mdp.S, mdp.A, mdp.gamma, mdp.horizon, meta,
+        mdp.S,
+        mdp.A,
+        mdp.gamma,
+        mdp.horizon,
+        meta,
     )
 
 
 def _episode_length(mdp: TabularMDP, n_steps) -> int:
     if mdp.is_episodic:
         if n_steps is not None and n_steps != mdp.horizon:
-            raise ValueError(f"n_steps is {n_steps}; a finite-horizon MDP runs exactly H = {mdp.horizon} steps")
+            raise ValueError(
+                f"n_steps is {n_steps}; a finite-horizon MDP runs exactly H = {mdp.horizon} steps"
+            )
         return mdp.horizon
     if n_steps is None:
         raise ValueError("a discounted MDP needs n_steps, the length of each sampled trajectory")
@@ -649,7 +698,13 @@ def sample_trajectories(
 
 
 def sample_trajectories_batch(
-    mdp: TabularMDP, policy, n_episodes: int, seed: SeedLike, n_trials: int | None, *, n_steps: int | None = None
+    mdp: TabularMDP,
+    policy,
+    n_episodes: int,
+    seed: SeedLike,
+    n_trials: int | None,
+    *,
+    n_steps: int | None = None,
 ) -> list[OfflineDataset]:
     """``n_trials`` independent :func:`sample_trajectories` datasets in one parallel kernel call; trial ``i``
     equals ``sample_trajectories(..., seed=SeedSequence(seed).spawn(n_trials)[i])``. ``n_trials=None`` means
@@ -660,10 +715,29 @@ def sample_trajectories_batch(
     pt = _policy_tables(mdp, policy)
     t = _tables(mdp)
     ss = _seed_sequence(seed)
-    meta = {"generator": "sample_trajectories", "mdp": repr(mdp), "n_episodes": n_episodes, "n_steps": T,
-            "coverage": _coverage_record(mdp, occupancy(mdp, policy))}
-    args = (t.init_prob, t.init_alias, t.P_prob, t.P_alias, mdp.S, mdp.A, pt.prob, pt.alias, pt.actions,
-            pt.deterministic, pt.probs, t.R, t.noise, t.std)
+    meta = {
+        "generator": "sample_trajectories",
+        "mdp": repr(mdp),
+        "n_episodes": n_episodes,
+        "n_steps": T,
+        "coverage": _coverage_record(mdp, occupancy(mdp, policy)),
+    }
+    args = (
+        t.init_prob,
+        t.init_alias,
+        t.P_prob,
+        t.P_alias,
+        mdp.S,
+        mdp.A,
+        pt.prob,
+        pt.alias,
+        pt.actions,
+        pt.deterministic,
+        pt.probs,
+        t.R,
+        t.noise,
+        t.std,
+    )
     if n_trials is None:
         out = _traj_outputs((n_episodes,), T)
         _kernels.trajectories_trial(_kernel_seed(ss), *args, *out)
@@ -673,11 +747,15 @@ def sample_trajectories_batch(
     seeds = np.array([_kernel_seed(c) for c in children], dtype=np.uint64)
     out = _traj_outputs((n_trials, n_episodes), T)
     _kernels.trajectories_batch(seeds, *args, *out)
-    return [_traj_dataset(mdp, tuple(x[i] for x in out), {**meta, "seed": _seed_record(children[i])})
-            for i in range(n_trials)]
+    return [
+        _traj_dataset(mdp, tuple(x[i] for x in out), {**meta, "seed": _seed_record(children[i])})
+        for i in range(n_trials)
+    ]
 
 
-def sample_transitions(mdp: TabularMDP, states, actions, seed: SeedLike, *, steps=None) -> tuple[np.ndarray, np.ndarray]:
+def sample_transitions(
+    mdp: TabularMDP, states, actions, seed: SeedLike, *, steps=None
+) -> tuple[np.ndarray, np.ndarray]:
     """Next states and rewards for given pairs (and steps, for a stage-dependent MDP): ``(next_states, rewards)``."""
     mdp = _check_mdp(mdp)
     states = _int_array(states, "states", mdp.S)
@@ -693,8 +771,21 @@ def sample_transitions(mdp: TabularMDP, states, actions, seed: SeedLike, *, step
     t = _tables(mdp)
     nxt = np.empty(states.shape[0], np.int32)
     rew = np.empty(states.shape[0], np.float64)
-    _kernels.sample_transitions(_kernel_seed(_seed_sequence(seed)), t.P_prob, t.P_alias, mdp.S, mdp.A, steps,
-                                states, actions, t.R, t.noise, t.std, nxt, rew)
+    _kernels.sample_transitions(
+        _kernel_seed(_seed_sequence(seed)),
+        t.P_prob,
+        t.P_alias,
+        mdp.S,
+        mdp.A,
+        steps,
+        states,
+        actions,
+        t.R,
+        t.noise,
+        t.std,
+        nxt,
+        rew,
+    )
     return nxt, rew
 
 
@@ -739,7 +830,12 @@ def sample_generative(mdp: TabularMDP, n_per_pair: int, seed: SeedLike) -> Count
     R = mdp.stage_R if mdp.is_episodic else mdp.R
     N = np.full(R.shape, n_per_pair, dtype=np.int64)
     C = _multinomial_rows(rng, N, P)
-    meta = {"generator": "sample_generative", "mdp": repr(mdp), "n_per_pair": n_per_pair, "seed": _seed_record(ss)}
+    meta = {
+        "generator": "sample_generative",
+        "mdp": repr(mdp),
+        "n_per_pair": n_per_pair,
+        "seed": _seed_record(ss),
+    }
     return CountDataset(N, C, _reward_sums(mdp, N, R, rng), mdp.S, mdp.A, mdp.gamma, mdp.horizon, meta)
 
 
@@ -757,8 +853,13 @@ def sample_iid_counts(mdp: TabularMDP, mu, n: int, seed: SeedLike) -> CountDatas
     P = mdp.stage_P if mdp.is_episodic else mdp.P
     R = mdp.stage_R if mdp.is_episodic else mdp.R
     C = _multinomial_rows(rng, N, P)
-    meta = {"generator": "sample_iid_counts", "mdp": repr(mdp), "n": n, "seed": _seed_record(ss),
-            "coverage": _coverage_record(mdp, mu)}
+    meta = {
+        "generator": "sample_iid_counts",
+        "mdp": repr(mdp),
+        "n": n,
+        "seed": _seed_record(ss),
+        "coverage": _coverage_record(mdp, mu),
+    }
     return CountDataset(N, C, _reward_sums(mdp, N, R, rng), mdp.S, mdp.A, mdp.gamma, mdp.horizon, meta)
 
 
@@ -817,7 +918,9 @@ def controlled_coverage(mdp: TabularMDP, c_star: float, policy=None) -> Controll
     mdp = _check_mdp(mdp)
     c_star = float(c_star)
     if not np.isfinite(c_star) or c_star < 1.0:
-        raise ValueError(f"c_star is {c_star}, expected a finite number >= 1 (max d/mu >= 1 for distributions)")
+        raise ValueError(
+            f"c_star is {c_star}, expected a finite number >= 1 (max d/mu >= 1 for distributions)"
+        )
     S, A, H = mdp.S, mdp.A, mdp.horizon
     if c_star > 1.0 and S * A == 1:
         raise ValueError("c_star > 1 is impossible with a single state-action pair (mu = d^pi = 1)")

@@ -38,7 +38,9 @@ class TabularEnv(gym.Env):
             raise ValueError(f"expected a TabularMDP (or bandit), got {type(mdp).__name__}")
         if mdp.is_episodic:
             if max_episode_steps is not None and max_episode_steps != mdp.horizon:
-                raise ValueError(f"max_episode_steps is {max_episode_steps}; this MDP has horizon {mdp.horizon}")
+                raise ValueError(
+                    f"max_episode_steps is {max_episode_steps}; this MDP has horizon {mdp.horizon}"
+                )
             max_episode_steps = mdp.horizon
         elif max_episode_steps is not None:
             max_episode_steps = check_positive_int(max_episode_steps, "max_episode_steps")
