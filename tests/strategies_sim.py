@@ -1,16 +1,13 @@
-"""Small hypothesis strategies for the simulation tests (until tests/strategies.py lands on main)."""
+"""Fixed-seed instances and policies for the simulation tests (hypothesis strategies: tests/strategies.py)."""
 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import strategies as st
 
 from theory_rl.mdp import TabularMDP
 
 
-def random_distributions(
-    rng: np.random.Generator, shape: tuple[int, ...], sparsity: float = 0.3
-) -> np.ndarray:
+def random_distributions(rng: np.random.Generator, shape: tuple[int, ...], sparsity: float = 0.3) -> np.ndarray:
     """Random rows on the simplex along the last axis, with some exact zeros (never an all-zero row)."""
     x = rng.exponential(size=shape)
     x[rng.random(shape) < sparsity] = 0.0
@@ -38,23 +35,7 @@ def build_mdp(
     return TabularMDP(P, R, init, gamma=gamma, horizon=horizon, reward_noise=noise)
 
 
-@st.composite
-def small_mdps(draw, *, max_S: int = 4, max_A: int = 3, max_H: int = 4, kinds=("finite", "discounted")):
-    """A small random MDP: finite horizon (stationary or stage-dependent) or discounted."""
-    kind = draw(st.sampled_from(kinds))
-    S = draw(st.integers(1, max_S))
-    A = draw(st.integers(1, max_A))
-    seed = draw(st.integers(0, 2**31 - 1))
-    if kind == "finite":
-        H = draw(st.integers(1, max_H))
-        return build_mdp(seed, S, A, horizon=H, stage_dependent=draw(st.booleans()))
-    gamma = draw(st.sampled_from([0.0, 0.5, 0.8, 0.9]))
-    return build_mdp(seed, S, A, gamma=gamma)
-
-
-def random_policy(
-    mdp: TabularMDP, seed: int, *, deterministic: bool, stage_dependent: bool = False
-) -> np.ndarray:
+def random_policy(mdp: TabularMDP, seed: int, *, deterministic: bool, stage_dependent: bool = False) -> np.ndarray:
     rng = np.random.default_rng(seed)
     lead = (mdp.horizon,) if (stage_dependent and mdp.is_episodic) else ()
     if deterministic:

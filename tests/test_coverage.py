@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.strategies_sim import build_mdp, random_distributions, random_policy, small_mdps
+from tests.strategies import tabular_mdps
+from tests.strategies_sim import build_mdp, random_distributions, random_policy
 from theory_rl import coverage
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy
@@ -26,9 +27,7 @@ def _lp_reachability(mdp: TabularMDP) -> np.ndarray:
     if mdp.is_discounted:
         K = S * A
         d = cp.Variable((K, S * A), nonneg=True)
-        cons = [
-            d @ M == (1 - mdp.gamma) * np.tile(mdp.init, (K, 1)) + mdp.gamma * d @ mdp.P.reshape(S * A, S)
-        ]
+        cons = [d @ M == (1 - mdp.gamma) * np.tile(mdp.init, (K, 1)) + mdp.gamma * d @ mdp.P.reshape(S * A, S)]
         objective = cp.sum(cp.multiply(d, np.eye(K)))
         cp.Problem(cp.Maximize(objective), cons).solve(solver=cp.HIGHS)
         return np.diag(d.value).reshape(S, A)
@@ -46,7 +45,7 @@ def _lp_reachability(mdp: TabularMDP) -> np.ndarray:
 
 
 @settings(max_examples=25, deadline=None)
-@given(small_mdps(max_S=3, max_A=2, max_H=3))
+@given(tabular_mdps(max_S=3, max_A=2, max_H=3))
 def test_closed_form_coverability_equals_occupancy_polytope_lp(mdp):
     reach = coverage.max_reachability(mdp)
     np.testing.assert_allclose(reach, _lp_reachability(mdp), rtol=0, atol=1e-6)
@@ -60,7 +59,7 @@ def test_closed_form_coverability_equals_occupancy_polytope_lp(mdp):
 
 
 @settings(max_examples=30, deadline=None)
-@given(small_mdps(max_S=4, max_A=3), st.integers(0, 2**31 - 1))
+@given(tabular_mdps(max_S=4, max_A=3, max_H=4), st.integers(0, 2**31 - 1))
 def test_coefficient_orderings(mdp, seed):
     rng = np.random.default_rng(seed)
     shape = (mdp.S, mdp.A) if mdp.is_discounted else (mdp.horizon, mdp.S, mdp.A)

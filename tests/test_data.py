@@ -10,7 +10,8 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.strategies_sim import build_mdp, random_distributions, random_policy, small_mdps
+from tests.strategies import tabular_mdps
+from tests.strategies_sim import build_mdp, random_distributions, random_policy
 from theory_rl import data
 from theory_rl.coverage import concentrability
 from theory_rl.generators import random_bandit, random_contextual_bandit
@@ -58,9 +59,7 @@ def test_generative_counts(finite, discounted):
     assert g.counts.shape == (3, 4, 3) and np.all(g.counts == 25)
     np.testing.assert_array_equal(g.transition_counts.sum(axis=-1), g.counts)
     assert np.all(g.transition_counts[finite.stage_P == 0] == 0)
-    assert np.all((g.reward_sums >= 0) & (g.reward_sums <= 25)) and np.all(
-        g.reward_sums == np.round(g.reward_sums)
-    )
+    assert np.all((g.reward_sums >= 0) & (g.reward_sums <= 25)) and np.all(g.reward_sums == np.round(g.reward_sums))
     det = discounted.replace(reward_noise="deterministic")
     gd = data.sample_generative(det, 7, seed=2)
     np.testing.assert_allclose(gd.reward_sums, 7 * det.R)
@@ -132,9 +131,7 @@ def test_concatenate_offline_and_online(finite):
     summed = off.to_counts() + on.to_counts()
     np.testing.assert_array_equal(summed.transition_counts, both.transition_counts)
     with pytest.raises(ValueError, match="differ"):
-        data.concatenate(
-            [off, data.sample_iid(build_mdp(1, 4, 3, gamma=0.5), np.full((4, 3), 1 / 12), 3, seed=0)]
-        )
+        data.concatenate([off, data.sample_iid(build_mdp(1, 4, 3, gamma=0.5), np.full((4, 3), 1 / 12), 3, seed=0)])
 
 
 def test_save_load_roundtrip(tmp_path, finite):
@@ -179,7 +176,7 @@ def test_export_layouts(finite):
 
 # ---------------------------------------------------------------------- controlled coverage
 @settings(max_examples=40, deadline=None)
-@given(small_mdps(max_S=4, max_A=3), st.floats(1.0, 50.0), st.booleans(), st.integers(0, 2**31 - 1))
+@given(tabular_mdps(max_S=4, max_A=3, max_H=4), st.floats(1.0, 50.0), st.booleans(), st.integers(0, 2**31 - 1))
 def test_requested_c_star_is_measured_c_star(mdp, c_star, own_policy, seed):
     if mdp.S * mdp.A == 1:
         c_star = 1.0
@@ -189,9 +186,7 @@ def test_requested_c_star_is_measured_c_star(mdp, c_star, own_policy, seed):
     assert cc.c_star == pytest.approx(c_star, rel=0, abs=1e-9)
     assert concentrability(mdp, target, cc.mu) == pytest.approx(c_star, rel=0, abs=1e-9)
     # The trajectory model: measured C* of the behaviour, equal to the request whenever eps < 1.
-    assert cc.behaviour_c_star == pytest.approx(
-        concentrability(mdp, target, occupancy(mdp, cc.behaviour_policy))
-    )
+    assert cc.behaviour_c_star == pytest.approx(concentrability(mdp, target, occupancy(mdp, cc.behaviour_policy)))
     if cc.epsilon < 1.0:
         assert cc.behaviour_c_star == pytest.approx(c_star, rel=1e-8)
     else:
@@ -219,9 +214,7 @@ def test_bad_inputs_raise_value_error(finite, discounted):
     with pytest.raises(ValueError, match="mu"):
         data.sample_iid(discounted, mu * 1.1, 5, seed=0)
     with pytest.raises(ValueError, match=r"mu\[0, 1\]"):
-        data.sample_iid(
-            discounted, np.array([[0.5, -0.125], [0.125] * 2, [0.125] * 2, [0.25, 0.0]]), 5, seed=0
-        )
+        data.sample_iid(discounted, np.array([[0.5, -0.125], [0.125] * 2, [0.125] * 2, [0.25, 0.0]]), 5, seed=0)
     with pytest.raises(ValueError, match="shape"):
         data.sample_iid(discounted, np.full((4, 3), 1 / 12), 5, seed=0)
     with pytest.raises(ValueError, match="n must"):
