@@ -60,25 +60,10 @@ def main() -> None:
     tables = data._tables(mdp)
     results = {}
 
-    def kernel_run(policy, n_threads=None):
+    def kernel_run(policy):
         pt = data._policy_tables(mdp, policy)
         out = data._traj_outputs((n_ep,), H)
-        args_ = (
-            tables.init_prob,
-            tables.init_alias,
-            tables.P_prob,
-            tables.P_alias,
-            S,
-            A,
-            pt.prob,
-            pt.alias,
-            pt.actions,
-            pt.deterministic,
-            pt.probs,
-            tables.R,
-            tables.noise,
-            tables.std,
-        )
+        args_ = data._trajectory_args(mdp, tables, pt)
         return lambda: _kernels.trajectories_trial(np.uint64(1), *args_, *out)
 
     numba.set_num_threads(1)
@@ -109,22 +94,7 @@ def main() -> None:
     pt = data._policy_tables(mdp, pi_det)
     out = data._traj_outputs((n_trials, n_ep // n_trials), H)
     seeds = data.trial_seeds(0, n_trials)
-    batch_args = (
-        tables.init_prob,
-        tables.init_alias,
-        tables.P_prob,
-        tables.P_alias,
-        S,
-        A,
-        pt.prob,
-        pt.alias,
-        pt.actions,
-        pt.deterministic,
-        pt.probs,
-        tables.R,
-        tables.noise,
-        tables.std,
-    )
+    batch_args = data._trajectory_args(mdp, tables, pt)
     results[f"batched kernel, {n_trials} trials on {threads} threads"] = (
         n_trials * (n_ep // n_trials) * H
     ) / best_time(lambda: _kernels.trajectories_batch(seeds, *batch_args, *out), repeats)

@@ -631,6 +631,14 @@ def sample_iid_batch(
     ]
 
 
+def _trajectory_args(mdp: TabularMDP, t: _Tables, pt: _PolicyTables) -> tuple:
+    """The model and policy arguments of :func:`_kernels.trajectories_trial` (between seed and outputs)."""
+    return (
+        t.init_prob, t.init_alias, t.P_prob, t.P_alias, mdp.S, mdp.A, pt.prob, pt.alias, pt.actions,
+        pt.deterministic, pt.probs, t.R, t.noise, t.std,
+    )  # fmt: skip
+
+
 def _traj_outputs(shape, T):
     return (
         np.empty(shape + (T + 1,), np.int32),
@@ -722,22 +730,7 @@ def sample_trajectories_batch(
         "n_steps": T,
         "coverage": _coverage_record(mdp, occupancy(mdp, policy)),
     }
-    args = (
-        t.init_prob,
-        t.init_alias,
-        t.P_prob,
-        t.P_alias,
-        mdp.S,
-        mdp.A,
-        pt.prob,
-        pt.alias,
-        pt.actions,
-        pt.deterministic,
-        pt.probs,
-        t.R,
-        t.noise,
-        t.std,
-    )
+    args = _trajectory_args(mdp, t, pt)
     if n_trials is None:
         out = _traj_outputs((n_episodes,), T)
         _kernels.trajectories_trial(_kernel_seed(ss), *args, *out)
