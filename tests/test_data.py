@@ -40,9 +40,8 @@ def test_iid_pairs_follow_mu_and_record_behaviour_probability(discounted):
     # One chi-square test at level 1e-6: false-failure probability 1e-6.
     assert scipy.stats.chisquare(obs[keep], n * mu.reshape(-1)[keep]).pvalue > 1e-6
     np.testing.assert_array_equal(ds.episode, np.arange(n))
-    assert ds.meta["coverage"]["C_star"] == pytest.approx(
-        concentrability(discounted, solve(discounted).policy, mu, allow_infinite=True)
-    )
+    expected = concentrability(discounted, solve(discounted).policy, mu, allow_infinite=True)
+    assert float(ds.meta["coverage"]["C_star"]) == pytest.approx(expected)
 
 
 def test_iid_finite_horizon_draws_n_per_step(finite):
@@ -232,3 +231,41 @@ def test_bad_inputs_raise_value_error(finite, discounted):
     with pytest.raises(ValueError, match="does not cover"):
         # A target policy the data cannot cover: mu puts no mass on action 1.
         concentrability(discounted, np.ones(4, dtype=int), np.array([[0.25, 0.0]] * 4))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 2**31 - 1),
+    st.sampled_from(["negative", "scaled", "nan", "shape"]),
+)
+def test_invalid_mu_is_rejected_before_any_kernel(seed, how):
+    mdp = build_mdp(seed % 7, S=3, A=2, horizon=2)
+    rng = np.random.default_rng(seed)
+    mu = random_distributions(rng, (6,), sparsity=0.0).reshape(3, 2)
+    if how == "negative":
+        i = tuple(rng.integers(0, [3, 2]))
+        mu[i] = -rng.uniform(1e-6, 1.0)
+    elif how == "scaled":
+        mu = mu * rng.choice([0.5, 0.999, 1.001, 2.0])
+    elif how == "nan":
+        mu[tuple(rng.integers(0, [3, 2]))] = np.nan
+    else:
+        mu = np.full((2, 2), 0.25)
+    for call in (
+        lambda: data.sample_iid(mdp, mu, 5, seed=0),
+        lambda: data.sample_iid_counts(mdp, mu, 5, seed=0),
+        lambda: concentrability(mdp, np.zeros(3, dtype=int), mu),
+    ):
+        with pytest.raises(ValueError, match="mu"):
+            call()
+
+
+def test_manifest_of_data_that_misses_the_optimal_policy(tmp_path):
+    mdp = build_mdp(8, S=2, A=2, gamma=0.5, noise="deterministic")
+    best = solve(mdp).policy
+    mu = np.zeros((2, 2))
+    mu[:, 1 - best[0]] = 0.5  # never the optimal action in state 0
+    ds = data.sample_iid(mdp, mu, 10, seed=0)
+    assert ds.meta["coverage"]["C_star"] == "inf"
+    ds.save(tmp_path / "uncovered")
+    json.loads((tmp_path / "uncovered.json").read_text(), parse_constant=lambda c: pytest.fail(c))

@@ -539,7 +539,8 @@ def _optimal_policy(mdp: TabularMDP) -> np.ndarray:
 
 def _coverage_record(mdp: TabularMDP, data_dist: np.ndarray) -> dict:
     """C* of the optimal policy w.r.t. a data distribution (exact, population level)."""
-    return {"C_star": concentrability(mdp, _optimal_policy(mdp), data_dist, allow_infinite=True)}
+    c = concentrability(mdp, _optimal_policy(mdp), data_dist, allow_infinite=True)
+    return {"C_star": c if np.isfinite(c) else "inf"}  # strict JSON has no Infinity
 
 
 def _mu_tables(mdp: TabularMDP, mu):
