@@ -75,6 +75,11 @@ def main() -> None:
         / best_time(lambda: data.sample_trajectories(mdp, pi_det, n_ep, seed=1), max(1, repeats // 2))
     )
 
+    mu = np.full((H, S, A), 1.0 / (S * A))
+    results["sample_iid (end to end), n per step"] = (
+        n_ep * H / best_time(lambda: data.sample_iid(mdp, mu, n_ep, seed=1), max(1, repeats // 2))
+    )
+
     cdf = np.cumsum(mdp.P, axis=-1)
     init_cdf = np.cumsum(mdp.init)
     states = np.empty((n_ep, H + 1), np.int64)

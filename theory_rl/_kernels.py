@@ -312,14 +312,20 @@ def iid_trial(
     n = states_out.shape[0] // nMu
     nP = P_prob.shape[0] // (S * A)
     nR = R.shape[0]
+    # Decoding the pair index sa -> (sa // A, sa % A) by look-up: a 64-bit integer division costs ~40-90 cycles.
+    dec_s = np.empty(S * A, np.int64)
+    dec_a = np.empty(S * A, np.int64)
+    for sa in range(S * A):
+        dec_s[sa] = sa // A
+        dec_a[sa] = sa % A
     i = 0
     for h in range(nMu):
         hp = h if nP > 1 else 0
         hr = h if nR > 1 else 0
         for _ in range(n):
             state, sa = _alias_draw(state, mu_prob, mu_alias, h)
-            s = sa // A
-            a = sa - s * A
+            s = dec_s[sa]
+            a = dec_a[sa]
             state, r = _reward(state, R[hr, s, a], noise, std)
             state, s2 = _alias_draw(state, P_prob, P_alias, (hp * S + s) * A + a)
             states_out[i] = s
