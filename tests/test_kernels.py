@@ -9,6 +9,7 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.strategies import mdps_with_policy
 from tests.strategies_sim import build_mdp, random_distributions, random_policy
 from theory_rl import _kernels, data
 from theory_rl.planning import occupancy
@@ -158,3 +159,23 @@ def test_seed_forms_and_reproducibility():
     for bad in (None, -1, 1.5, "x"):
         with pytest.raises(ValueError):
             data.sample_trajectories(mdp, np.zeros(3, dtype=int), 5, seed=bad)
+
+
+@settings(max_examples=50, deadline=None)
+@given(mdps_with_policy(max_S=5, max_A=3, max_H=4), st.integers(0, 20), st.integers(0, 2**31 - 1))
+def test_every_sampled_transition_is_possible(mdp_policy, n_episodes, seed):
+    mdp, policy = mdp_policy
+    kw = {} if mdp.is_episodic else {"n_steps": 3}
+    ds = data.sample_trajectories(mdp, policy, n_episodes, seed, **kw)
+    T = mdp.horizon if mdp.is_episodic else 3
+    assert len(ds) == n_episodes * T
+    P = mdp.stage_P if mdp.is_episodic else mdp.P[None]
+    h = ds.step if mdp.is_episodic else np.zeros_like(ds.step)
+    assert np.all(P[h, ds.state, ds.action, ds.next_state] > 0)
+    assert np.all(ds.behaviour_prob > 0)
+    assert np.all(mdp.init[ds.state[ds.step == 0]] > 0)
+    # Consecutive steps of an episode chain up.
+    same = ds.episode[1:] == ds.episode[:-1]
+    np.testing.assert_array_equal(ds.state[1:][same], ds.next_state[:-1][same])
+    iid = data.sample_iid(mdp, np.full((mdp.S, mdp.A), 1 / (mdp.S * mdp.A)), n_episodes, seed)
+    assert np.all(P[iid.step if mdp.is_episodic else 0, iid.state, iid.action, iid.next_state] > 0)
