@@ -102,7 +102,7 @@ def main() -> None:
     batch_args = data._trajectory_args(mdp, tables, pt)
     results[f"batched kernel, {n_trials} trials on {threads} threads"] = (
         n_trials * (n_ep // n_trials) * H
-    ) / best_time(lambda: _kernels.trajectories_batch(seeds, *batch_args, *out), repeats)
+    ) / best_time(lambda: _kernels.trajectories_batch(seeds, batch_args, *out), repeats)
 
     python_rate = results["Python loop (rng.choice per step)"]
     naive_rate = results["naive numba (inverse CDF, np.random)"]

@@ -238,50 +238,14 @@ def _trajectories(
 
 
 @njit(cache=True, parallel=True)
-def trajectories_batch(
-    seeds,
-    init_prob,
-    init_alias,
-    P_prob,
-    P_alias,
-    S,
-    A,
-    pi_prob,
-    pi_alias,
-    pi_actions,
-    deterministic,
-    pi_probs,
-    R,
-    noise,
-    std,
-    states_out,
-    actions_out,
-    rewards_out,
-    bprob_out,
-):
-    """:func:`trajectories_trial` for each trial ``i`` (outputs with a leading trial axis), ``prange`` over trials."""
+def trajectories_batch(seeds, model, states_out, actions_out, rewards_out, bprob_out):
+    """:func:`trajectories_trial` for each trial ``i``, ``prange`` over trials.
+
+    ``model`` is the tuple of :func:`trajectories_trial`'s arguments between ``seed`` and the outputs; the
+    outputs have a leading trial axis.
+    """
     for i in prange(seeds.shape[0]):
-        trajectories_trial(
-            seeds[i],
-            init_prob,
-            init_alias,
-            P_prob,
-            P_alias,
-            S,
-            A,
-            pi_prob,
-            pi_alias,
-            pi_actions,
-            deterministic,
-            pi_probs,
-            R,
-            noise,
-            std,
-            states_out[i],
-            actions_out[i],
-            rewards_out[i],
-            bprob_out[i],
-        )
+        trajectories_trial(seeds[i], *model, states_out[i], actions_out[i], rewards_out[i], bprob_out[i])
 
 
 # ---------------------------------------------------------------------- i.i.d. (s, a) ~ mu
@@ -338,45 +302,12 @@ def iid_trial(
 
 
 @njit(cache=True, parallel=True)
-def iid_batch(
-    seeds,
-    mu_prob,
-    mu_alias,
-    mu_flat,
-    P_prob,
-    P_alias,
-    S,
-    A,
-    R,
-    noise,
-    std,
-    states_out,
-    actions_out,
-    rewards_out,
-    next_out,
-    stages_out,
-    bprob_out,
-):
-    """:func:`iid_trial` for each trial (outputs with a leading trial axis), ``prange`` over trials."""
+def iid_batch(seeds, model, states_out, actions_out, rewards_out, next_out, stages_out, bprob_out):
+    """:func:`iid_trial` for each trial (``model``: its arguments between ``seed`` and the outputs; outputs with a
+    leading trial axis), ``prange`` over trials."""
     for i in prange(seeds.shape[0]):
         iid_trial(
-            seeds[i],
-            mu_prob,
-            mu_alias,
-            mu_flat,
-            P_prob,
-            P_alias,
-            S,
-            A,
-            R,
-            noise,
-            std,
-            states_out[i],
-            actions_out[i],
-            rewards_out[i],
-            next_out[i],
-            stages_out[i],
-            bprob_out[i],
+            seeds[i], *model, states_out[i], actions_out[i], rewards_out[i], next_out[i], stages_out[i], bprob_out[i]
         )
 
 

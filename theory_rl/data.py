@@ -602,30 +602,16 @@ def sample_iid_batch(
     ss = _seed_sequence(seed)
     stages = flat.shape[0]
     meta = {"generator": "sample_iid", "mdp": repr(mdp), "n": n, "coverage": _coverage_record(mdp, mu)}
+    model = (mu_prob, mu_alias, flat, t.P_prob, t.P_alias, mdp.S, mdp.A, t.R, t.noise, t.std)
     if n_trials is None:
         out = _iid_outputs((stages * n,))
-        _kernels.iid_trial(
-            _kernel_seed(ss),
-            mu_prob,
-            mu_alias,
-            flat,
-            t.P_prob,
-            t.P_alias,
-            mdp.S,
-            mdp.A,
-            t.R,
-            t.noise,
-            t.std,
-            *out,
-        )
+        _kernels.iid_trial(_kernel_seed(ss), *model, *out)
         return _iid_dataset(mdp, out, {**meta, "seed": _seed_record(ss)})
     n_trials = check_positive_int(n_trials, "n_trials")
     children = _children(ss, n_trials)
     seeds = np.array([_kernel_seed(c) for c in children], dtype=np.uint64)
     out = _iid_outputs((n_trials, stages * n))
-    _kernels.iid_batch(
-        seeds, mu_prob, mu_alias, flat, t.P_prob, t.P_alias, mdp.S, mdp.A, t.R, t.noise, t.std, *out
-    )
+    _kernels.iid_batch(seeds, model, *out)
     return [
         _iid_dataset(mdp, tuple(x[i] for x in out), {**meta, "seed": _seed_record(children[i])})
         for i in range(n_trials)
@@ -740,7 +726,7 @@ def sample_trajectories_batch(
     children = _children(ss, n_trials)
     seeds = np.array([_kernel_seed(c) for c in children], dtype=np.uint64)
     out = _traj_outputs((n_trials, n_episodes), T)
-    _kernels.trajectories_batch(seeds, *args, *out)
+    _kernels.trajectories_batch(seeds, args, *out)
     return [
         _traj_dataset(mdp, tuple(x[i] for x in out), {**meta, "seed": _seed_record(children[i])})
         for i in range(n_trials)
