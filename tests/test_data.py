@@ -113,6 +113,8 @@ def test_split_is_a_random_partition(finite):
     assert set().union(*eps) == set(range(40)) and sum(len(e) for e in eps) == 40
     assert all(len(f) % 3 == 0 for f in folds_e)
     assert [len(f) for f in ds.split(7, seed=1)] == sizes
+    tiny = ds.subset(np.arange(3)).split(5, seed=0)
+    assert [len(f) for f in tiny].count(0) == 2 and sum(len(f) for f in tiny) == 3
     with pytest.raises(ValueError):
         ds.split(0, seed=0)
     with pytest.raises(ValueError):

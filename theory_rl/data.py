@@ -384,7 +384,8 @@ class OfflineDataset:
         """A uniformly random partition into ``k`` folds of (nearly) equal size.
 
         The data splitting of VI-LCB (Rashidinejad et al. 2021, Alg. 3: ``T + 1`` folds of ``m = N/(T+1)``
-        samples). ``by="episode"`` keeps episodes whole (folds then balance episodes, not samples). Each fold keeps
+        samples; with ``k > N`` some folds are empty, as ``m = N/(T+1) < 1`` there). ``by="episode"`` keeps
+        episodes whole (folds then balance episodes, not samples). Each fold keeps
         the original order of its samples.
         """
         k = check_positive_int(k, "k")
@@ -392,13 +393,9 @@ class OfflineDataset:
             raise ValueError(f"by is {by!r}, expected 'sample' or 'episode'")
         rng = np.random.default_rng(_seed_sequence(seed))
         if by == "sample":
-            if k > max(len(self), 1):
-                raise ValueError(f"k is {k}, more folds than the {len(self)} samples")
             folds = np.array_split(rng.permutation(len(self)), k)
             return [self.subset(np.sort(f)) for f in folds]
         episodes = np.unique(self.episode)
-        if k > max(episodes.size, 1):
-            raise ValueError(f"k is {k}, more folds than the {episodes.size} episodes")
         groups = np.array_split(rng.permutation(episodes), k)
         return [self.subset(np.flatnonzero(np.isin(self.episode, g))) for g in groups]
 
