@@ -48,14 +48,17 @@ class TabularEnv(gym.Env):
         self.max_episode_steps = max_episode_steps
         self.observation_space = spaces.Discrete(mdp.S)
         self.action_space = spaces.Discrete(mdp.A)
-        self._cdf_P = np.cumsum(mdp.P, axis=-1)
-        self._cdf_init = np.cumsum(mdp.init)
+        # Cumulative rows divided by their total end in exactly 1.0 (x / x == 1 in IEEE arithmetic), also along
+        # trailing zero-probability entries, so a uniform in [0, 1) never selects a state of probability 0.
+        cdf_P = np.cumsum(mdp.P, axis=-1)
+        self._cdf_P = cdf_P / cdf_P[..., -1:]
+        self._cdf_init = np.cumsum(mdp.init) / np.cumsum(mdp.init)[-1]
         self._state: int | None = None
         self._h = 0
 
     def _draw(self, cdf: np.ndarray) -> int:
-        # Inverse CDF; the clip guards against a last cumulative entry of 1 - 1e-16.
-        return int(min(np.searchsorted(cdf, self.np_random.random(), side="right"), cdf.shape[0] - 1))
+        # Inverse CDF: the first entry above the uniform (a zero-probability entry repeats its predecessor).
+        return int(np.searchsorted(cdf, self.np_random.random(), side="right"))
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Start an episode: ``s_0 ~ rho``. Returns ``(observation, info)``."""
