@@ -4,7 +4,9 @@ Kernels trust their inputs (validation happens in :mod:`theory_rl.data`). They n
 each trial owns a splitmix64 stream (Steele, Lea & Flood 2014, "Fast splittable pseudorandom number
 generators", OOPSLA) started from one explicit uint64 seed, so a batched call (``prange`` over trials), a one-trial
 call and any thread count give identical samples. The per-trial seeds come from
-``numpy.random.SeedSequence.spawn`` (see :func:`trial_seeds`), which is designed to give independent streams.
+``numpy.random.SeedSequence.spawn`` (see :func:`theory_rl.data.trial_seeds`), which gives well-mixed, independent
+seeds. splitmix64's state walks a Weyl sequence, so two trials' streams overlap only if their seeds lie within
+the number of draws of each other on it: probability about ``n_trials^2 * draws / 2^64``, negligible.
 
 Categorical draws use Walker's alias method (Walker 1977, ACM TOMS 3(3); Vose 1991, IEEE TSE 17(9)): a table per
 row of P (``S*A`` rows, or ``H*S*A`` for a stage-dependent P), so a draw is one 53-bit uniform, one multiply and
