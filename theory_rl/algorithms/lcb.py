@@ -243,6 +243,10 @@ def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterat
     for t in range(iterations):
         model, penalty = models[t % len(models)], penalties[t % len(models)]
         Q = model.R - penalty + gamma * (model.P @ V)
+        # Unseen pairs: Q <= 0, their exact lower bound (rewards are non-negative). Otherwise the uniform P_hat
+        # lends them the value of well-estimated states, and with a scaled-down penalty the monotone update
+        # switches to an action never tried (with the paper's constants b >= Vmax and this never binds).
+        Q = np.where(model.seen, Q, np.minimum(Q, 0.0))
         V_mid, pi_mid = Q.max(axis=1), _select(Q)
         better = V_mid > V
         V = np.where(better, V_mid, V)
@@ -265,8 +269,8 @@ def vi_lcb(
     With ``T = ceil(log N / (1 - gamma))`` iterations, the data is split at random into ``T + 1`` folds; the most
     played action on fold 0 gives ``pi_0`` (with ``V_0 = 0``), and iteration ``t`` uses fold ``t`` only:
     ``Q_t = r_t - b_t + gamma P_t V_{t-1}``, ``b_t(s, a) = Vmax sqrt(L / max(m_t(s, a), 1))``,
-    ``L = constant * log(2 (T + 1) S |A| / delta)``, ``Vmax = 1/(1-gamma)``; unseen pairs have ``r = 0`` and a
-    uniform ``P`` (the paper allows any). The monotone update keeps ``V_{t-1}(s), pi_{t-1}(s)`` unless
+    ``L = constant * log(2 (T + 1) S |A| / delta)``, ``Vmax = 1/(1-gamma)``; unseen pairs have ``r = 0``, a
+    uniform ``P`` (the paper allows any) and ``Q_t <= 0``, their exact lower bound. The monotone update keeps ``V_{t-1}(s), pi_{t-1}(s)`` unless
     ``max_a Q_t(s, a) > V_{t-1}(s)``. Splitting is an analysis device; ``split=False`` runs the same loop on all
     the data every iteration (``L`` then without the ``T + 1`` factor).
 
