@@ -37,6 +37,7 @@ __all__ = [
     "hybrid_family",
     "sample_episodes",
     "sample_transitions",
+    "sample_policy_counts",
 ]
 
 
@@ -330,6 +331,49 @@ def sample_transitions(lmdp: LinearMDP, n_sa, *, seed) -> Counts:
         Rs = counts * lmdp.R + lmdp.reward_std * np.sqrt(counts) * rng.standard_normal(lmdp.R.shape)
     else:
         Rs = counts * lmdp.R
+    return Counts(N, Rs)
+
+
+def sample_policy_counts(lmdp: LinearMDP, policies, n_episodes: int, *, seed, weights=None) -> Counts:
+    """The counts of ``n_episodes`` independent episodes of a mixture of deterministic policies, sampled directly.
+
+    Episodes are independent, so the number of episodes per policy is multinomial, and for one deterministic policy
+    the visits ``n_{h+1}(s') = sum_s Multinomial(n_h(s), P_h(. | s, pi_h(s)))``: exactly the distribution of
+    :func:`sample_episodes` followed by :meth:`Counts.from_episodes`, at a cost independent of ``n_episodes``.
+    """
+    rng = as_generator(seed)
+    n = check_positive_int(n_episodes, "n_episodes", minimum=0)
+    pols = np.asarray(policies)
+    if pols.ndim == 2:
+        pols = pols[None]
+    H, S, A = lmdp.H, lmdp.S, lmdp.A
+    if pols.ndim != 3 or pols.shape[1:] != (H, S):
+        raise ValueError(f"policies has shape {np.shape(policies)}, expected (H, S) or (m, H, S) = (m, {H}, {S})")
+    if not np.issubdtype(pols.dtype, np.integer) or pols.min() < 0 or pols.max() >= A:
+        raise ValueError(f"policies must hold integer actions in 0..{A - 1}")
+    m = pols.shape[0]
+    weights = np.full(m, 1.0 / m) if weights is None else as_float_array(weights, "weights", ndim=1)
+    check_shape(weights, "weights", (m,))
+    check_distributions(weights, "weights", tol=1e-8)
+    per_policy = rng.multinomial(n, weights / weights.sum())
+    n_sa = np.zeros((H, S, A), dtype=np.int64)
+    N = np.zeros((H, S, A, S))
+    Rs = np.zeros((H, S, A))
+    idx = np.arange(S)
+    for k in np.flatnonzero(per_policy):
+        ns = rng.multinomial(per_policy[k], lmdp.init)
+        for h in range(H):
+            a = pols[k, h]
+            n_sa[h, idx, a] += ns
+            nxt = rng.multinomial(ns, lmdp.P[h, idx, a])
+            N[h, idx, a] += nxt
+            ns = nxt.sum(axis=0)
+    if lmdp.reward_noise == "bernoulli":
+        Rs = rng.binomial(n_sa, lmdp.R).astype(np.float64)
+    elif lmdp.reward_noise == "gaussian":
+        Rs = n_sa * lmdp.R + lmdp.reward_std * np.sqrt(n_sa) * rng.standard_normal(lmdp.R.shape)
+    else:
+        Rs = n_sa * lmdp.R
     return Counts(N, Rs)
 
 

@@ -20,7 +20,6 @@ import scipy.optimize
 
 from theory_rl._validation import as_float_array, check_positive_int, check_shape
 from theory_rl.linear import LinearMDP
-from theory_rl.planning import backward_induction
 from theory_rl.policies import as_probabilities
 
 __all__ = [
@@ -219,21 +218,13 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
         Smoothing of OptCov; ``None`` runs the subgradient version on the max (no certificate: gap is nan).
     """
     h, X, scale, A0 = _check_design_args(lmdp, h, X, scale, A0)
-    tab = lmdp.to_tabular()
     phi = lmdp.stage_phi
-    H, S, A = lmdp.H, lmdp.S, lmdp.A
 
     def lmo(G):
         g = np.einsum("sad,de,sae->sa", phi[h], -G, phi[h])
-        g = np.maximum(g, 0.0)
-        R = np.zeros((H, S, A))
-        R[h] = g / g.max() if g.max() > 0 else g
-        pol = backward_induction(tab.replace(R=R)).policy
+        pol = _best_response(lmdp, h, g)
         return pol, policy_covariances(lmdp, pol)[h]
 
-    support = [np.zeros((H, S), dtype=np.int64)]
-    weights = [1.0]
-    Lam = policy_covariances(lmdp, support[0])[h]
     # Start from the best response to the identity so that every reachable direction is represented.
     pol, Lp = lmo(-np.eye(lmdp.d))
     support, weights, Lam = [pol], [1.0], Lp
@@ -270,6 +261,19 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
     keep = w > 1e-12
     return DesignResult(w[keep] / w[keep].sum(), np.array(support)[keep], Lam, float(val),
                         float(gap) if eta is not None else float("nan"), it, bool(converged))
+
+
+def _best_response(lmdp: LinearMDP, h: int, g: np.ndarray) -> np.ndarray:
+    """A deterministic policy maximising ``E_pi[g(s_h, a_h)]``: backward induction with reward only at step h
+    (actions after h are irrelevant and set to 0; lowest index among ties)."""
+    pol = np.zeros((lmdp.H, lmdp.S), dtype=np.int64)
+    pol[h] = g.argmax(axis=1)
+    V = g.max(axis=1)
+    for t in range(h - 1, -1, -1):
+        Q = lmdp.P[t] @ V
+        pol[t] = Q.argmax(axis=1)
+        V = Q.max(axis=1)
+    return pol
 
 
 def occupancy_polytope(lmdp: LinearMDP, last: int):
