@@ -49,7 +49,8 @@ def _forward(lmdp: LinearMDP, policy):
 
 def policy_features(lmdp: LinearMDP, policy) -> np.ndarray:
     """``phi_{pi,h} = E_pi[phi_h(s_h, a_h)]`` for every h, shape (H, d), by the forward recursion
-    ``d_{h+1}(s') = <phi_{pi,h}, mu_h(s')>`` of the linear form (PEDEL, Sec. 2). ``V^pi_0 = sum_h <phi_{pi,h}, theta_h>``.
+    ``d_{h+1}(s') = <phi_{pi,h}, mu_h(s')>`` of the linear form (PEDEL, Sec. 2).
+    ``V^pi_0 = sum_h <phi_{pi,h}, theta_h>``.
     """
     phi = lmdp.stage_phi
     return np.stack([np.einsum("sa,sad->d", occ, phi[h]) for h, occ in _forward(lmdp, policy)])
@@ -96,8 +97,8 @@ def g_optimal_design(X, *, tol: float = 1e-6, max_iter: int = 100_000) -> Design
 
     The step toward the point of largest leverage ``g = x^T A^{-1} x`` is ``gamma = (g/d - 1)/(g - 1)``
     (Fedorov 1972); Wolfe-Atwood away steps from the support point of smallest leverage make convergence linear
-    (Todd 2016, "Minimum-Volume Ellipsoids", Ch. 3). By Kiefer-Wolfowitz, ``max_x g(x) >= d`` with equality at the optimum,
-    and ``log det`` is within ``d log(max g / d)`` of its maximum, the reported ``gap``. Stops when
+    (Todd 2016, "Minimum-Volume Ellipsoids", Ch. 3). By Kiefer-Wolfowitz, ``max_x g(x) >= d`` with equality at
+    the optimum, and ``log det`` is within ``d log(max g / d)`` of its maximum, the reported ``gap``. Stops when
     ``max g <= d (1 + tol)``; raises if ``max_iter`` is reached first.
 
     Parameters
@@ -237,7 +238,7 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
             break
         D = Lp - Lam
 
-        def along(t, D=D):
+        def along(t, D=D, Lam=Lam):
             try:
                 return design_objective(scale * (Lam + t * D) + A0, X, eta)[0]
             except np.linalg.LinAlgError:
