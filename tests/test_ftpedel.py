@@ -58,3 +58,17 @@ def test_bad_inputs():
         pedel(lin, 0.1, 0.1, seed=0, offline=None)
     with pytest.raises(ValueError, match="policies"):
         ftpedel(lin, 0.1, 0.1, seed=0, policies=np.zeros((2, 3), dtype=int))
+
+
+def test_lsvi_ucb_explorer_is_eps_optimal_with_reduced_beta():
+    # The model-free explorer is one Python step per episode, so beta_l is scaled down to keep episodes ~1e4.
+    lin = hybrid_family(0.1, r_safe=0.3)
+    tab = lin.to_tabular()
+    v_star = max(planning.expected_return(tab, p) for p in distinct_policies(lin))
+    for seed in range(3):
+        res = ftpedel(lin, 0.1, 0.1, seed=seed, beta_scale=1e-3, explorer="lsvi_ucb",
+                      offline=_offline(lin, 10**4, seed))
+        assert planning.expected_return(tab, res.policy) >= v_star - 0.1
+        assert res.episodes_per_step.min() > 0
+    with pytest.raises(ValueError, match="explorer"):
+        ftpedel(lin, 0.1, 0.1, seed=0, explorer="force")

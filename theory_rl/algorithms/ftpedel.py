@@ -13,8 +13,9 @@ for ``h = 0..H-1`` collect fresh online data until
 ``V_hat^pi = sum_h <phi_hat_{pi,h}, theta_hat_h>``; keep pi with ``V_hat^pi >= max V_hat - 2 eps_l``.
 
 Stand-ins and choices (documented deviations):
-- OptCov's regret minimiser (FORCE) is replaced by exact planning on the known model: the Frank-Wolfe design of
-  :func:`theory_rl.algorithms.design.reachable_design` returns a mixture of deterministic policies that is played.
+- OptCov's regret minimiser (FORCE) is replaced by exact planning on the known model (default): the Frank-Wolfe
+  design of :func:`theory_rl.algorithms.design.reachable_design` returns a mixture of deterministic policies that
+  is played; or by LSVI-UCB (``explorer="lsvi_ucb"``) run on the Frank-Wolfe rewards, which needs no model.
 - OptCov's doubling over ``K_i = 2^i``: each round computes the smoothed design for the current episode budget,
   plays ``K`` = the number of episodes the design needs to meet the target (a plug-in estimate), and doubles
   the budget if the realised covariance falls short. Smoothing ``eta_i = 2^{2 i / 5}`` on targets normalised so
@@ -137,9 +138,47 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter):
     raise RuntimeError(f"FTPedel data collection at step {h} did not meet its target in {max_rounds} rounds")
 
 
+def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_scale):
+    """Collection with LSVI-UCB as the regret minimiser: no model knowledge beyond the features.
+
+    Round i has a budget of ``k0 2^i`` episodes split over ``fw_steps`` Frank-Wolfe steps; each step computes the
+    gradient of the smoothed objective at the covariance collected so far and runs LSVI-UCB (known reward
+    ``g(s, a) = phi_h^T (-grad) phi_h`` at step h, scaled to [0, 1]) for its share of episodes, keeping the step-h
+    data (PEDEL's data-collection routine, Wagenmaker & Jamieson 2022, Alg. 2, with LSVI-UCB in place of FORCE).
+    """
+    from theory_rl.algorithms.design import design_objective
+    from theory_rl.algorithms.linear import lsvi_ucb
+
+    H, S, A = lmdp.H, lmdp.S, lmdp.A
+    data = Counts.zeros(H, S, A)
+    phi = lmdp.stage_phi[h]
+    A_cur = A0.copy()
+    episodes = 0
+    for i in range(max_rounds):
+        budget = k0 * 2 ** i
+        eta = 2.0 ** (2.0 * math.log2(budget) / 5.0)
+        for _ in range(fw_steps):
+            if _max_norm(X, A_cur) <= 1:
+                return data, episodes
+            _, G = design_objective(A_cur, X, eta)
+            g = np.maximum(np.einsum("sad,de,sae->sa", phi, -G, phi), 0.0)
+            reward = np.zeros((H, S, A))
+            reward[h] = g / g.max() if g.max() > 0 else g
+            K = max(budget // fw_steps, 1)
+            run = lsvi_ucb(lmdp, K, seed=rng, reward=reward, bonus_scale=bonus_scale, track_values=False)
+            new = run.data.at_step(h)
+            data = data + new
+            A_cur = A_cur + np.einsum("sa,sad,sae->de", new.n_sa[h], phi, phi)
+            episodes += K
+    if _max_norm(X, A_cur) <= 1:
+        return data, episodes
+    raise RuntimeError(f"FTPedel (LSVI-UCB explorer) did not meet its target at step {h} in {max_rounds} rounds")
+
+
 def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts | None = None, policies=None,
             beta_scale: float = 1.0, lam: float = 1.0, l0: int | None = None, k0: int = 16, max_rounds: int = 40,
-            fw_iter: int = 60) -> FTPedelResult:
+            fw_iter: int = 60, explorer: str = "plan", lsvi_bonus_scale: float = 1.0,
+            fw_steps: int = 4) -> FTPedelResult:
     """FTPedel (Wagenmaker & Pacchiano 2023) / PEDEL (``offline=None``; Wagenmaker & Jamieson 2022, Alg. 1).
 
     Parameters
@@ -162,6 +201,12 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
         First epoch (PEDEL: ``ceil(log2(d^{3/2} / H))``, at least 1).
     k0, max_rounds, fw_iter
         First episode budget of a collection, its maximal number of rounds, and Frank-Wolfe iterations per design.
+    explorer : {"plan", "lsvi_ucb"}, default "plan"
+        The regret minimiser standing in for FORCE: exact planning on the known model (Frank-Wolfe design, then
+        its mixture is played; fast at any scale), or LSVI-UCB on the design rewards (uses only features and data;
+        one Python step per episode, so practical up to ~1e5 episodes, e.g. with a small ``beta_scale``).
+    lsvi_bonus_scale, fw_steps
+        LSVI-UCB's bonus scale and the Frank-Wolfe steps per doubling round (``explorer="lsvi_ucb"`` only).
     """
     if not 0 < eps < 1:
         raise ValueError(f"eps is {eps}, expected a number in (0, 1)")
@@ -169,6 +214,8 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
         raise ValueError(f"delta is {delta}, expected a probability in (0, 1)")
     if not (beta_scale > 0 and lam > 0):
         raise ValueError(f"beta_scale ({beta_scale}) and lam ({lam}) must be > 0")
+    if explorer not in ("plan", "lsvi_ucb"):
+        raise ValueError(f"explorer is {explorer!r}, expected 'plan' or 'lsvi_ucb'")
     rng = as_generator(seed)
     H, S, A, d = lmdp.H, lmdp.S, lmdp.A, lmdp.d
     pols = distinct_policies(lmdp) if policies is None else np.asarray(policies, dtype=np.int64)
@@ -200,7 +247,11 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
         for h in range(H):
             Loff = np.einsum("sa,sad,sae->de", offline.n_sa[h], phi[h], phi[h]) + lam * np.eye(d)
             X = np.unique(np.round(phihat[:, h] * scale, 12), axis=0)
-            data, n_ep = _collect(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds, fw_iter=fw_iter)
+            if explorer == "plan":
+                data, n_ep = _collect(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds, fw_iter=fw_iter)
+            else:
+                data, n_ep = _collect_lsvi_ucb(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds,
+                                               fw_steps=fw_steps, bonus_scale=lsvi_bonus_scale)
             eps_steps[h] = n_ep
             N = offline.N[h] + data.N[h]
             Rs = offline.reward_sums[h] + data.reward_sums[h]
