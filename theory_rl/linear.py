@@ -257,6 +257,32 @@ def _sample_rewards(rng, R: np.ndarray, noise: str, std: float) -> np.ndarray:
     return R.astype(np.float64, copy=True)
 
 
+def _policy_mixture(lmdp: LinearMDP, policies, weights):
+    """Validate deterministic policies (H, S) or (m, H, S) and mixture weights (default uniform)."""
+    pols = np.asarray(policies)
+    if pols.ndim == 2:
+        pols = pols[None]
+    H, S, A = lmdp.H, lmdp.S, lmdp.A
+    if pols.ndim != 3 or pols.shape[1:] != (H, S):
+        raise ValueError(f"policies has shape {np.shape(policies)}, expected (H, S) or (m, H, S) = (m, {H}, {S})")
+    if not np.issubdtype(pols.dtype, np.integer) or pols.min() < 0 or pols.max() >= A:
+        raise ValueError(f"policies must hold integer actions in 0..{A - 1}")
+    m = pols.shape[0]
+    weights = np.full(m, 1.0 / m) if weights is None else as_float_array(weights, "weights", ndim=1)
+    check_shape(weights, "weights", (m,))
+    check_distributions(weights, "weights", tol=1e-8)
+    return pols, weights
+
+
+def _reward_sums(rng, lmdp: LinearMDP, n_sa: np.ndarray) -> np.ndarray:
+    """Sums of ``n_sa[h, s, a]`` sampled rewards per triple (Bernoulli: binomial; Gaussian: exact normal sum)."""
+    if lmdp.reward_noise == "bernoulli":
+        return rng.binomial(n_sa, lmdp.R).astype(np.float64)
+    if lmdp.reward_noise == "gaussian":
+        return n_sa * lmdp.R + lmdp.reward_std * np.sqrt(n_sa) * rng.standard_normal(lmdp.R.shape)
+    return n_sa * lmdp.R
+
+
 def sample_episodes(lmdp: LinearMDP, policies, n_episodes: int, *, seed, weights=None):
     """Sample episodes from a mixture of deterministic Markov policies (vectorised numpy).
 
@@ -278,20 +304,9 @@ def sample_episodes(lmdp: LinearMDP, policies, n_episodes: int, *, seed, weights
     """
     rng = as_generator(seed)
     n = check_positive_int(n_episodes, "n_episodes", minimum=0)
-    pols = np.asarray(policies)
-    if pols.ndim == 2:
-        pols = pols[None]
-    H, S, A = lmdp.H, lmdp.S, lmdp.A
-    if pols.ndim != 3 or pols.shape[1:] != (H, S):
-        raise ValueError(f"policies has shape {np.shape(policies)}, expected (H, S) or (m, H, S) = (m, {H}, {S})")
-    if not np.issubdtype(pols.dtype, np.integer) or pols.min() < 0 or pols.max() >= A:
-        raise ValueError(f"policies must hold integer actions in 0..{A - 1}")
+    pols, weights = _policy_mixture(lmdp, policies, weights)
+    H, S = lmdp.H, lmdp.S
     m = pols.shape[0]
-    if weights is None:
-        weights = np.full(m, 1.0 / m)
-    weights = as_float_array(weights, "weights", ndim=1)
-    check_shape(weights, "weights", (m,))
-    check_distributions(weights, "weights", tol=1e-8)
     idx = rng.choice(m, size=n, p=weights / weights.sum()) if m > 1 else np.zeros(n, dtype=np.int64)
     states = np.empty((n, H + 1), dtype=np.int64)
     actions = np.empty((n, H), dtype=np.int64)
@@ -325,13 +340,7 @@ def sample_transitions(lmdp: LinearMDP, n_sa, *, seed) -> Counts:
         raise ValueError(f"n_sa{_index(idx)} is {n_sa[idx]}, expected a non-negative integer")
     counts = n_sa.astype(np.int64)
     N = rng.multinomial(counts, lmdp.P).astype(np.float64)
-    if lmdp.reward_noise == "bernoulli":
-        Rs = rng.binomial(counts, lmdp.R).astype(np.float64)
-    elif lmdp.reward_noise == "gaussian":
-        Rs = counts * lmdp.R + lmdp.reward_std * np.sqrt(counts) * rng.standard_normal(lmdp.R.shape)
-    else:
-        Rs = counts * lmdp.R
-    return Counts(N, Rs)
+    return Counts(N, _reward_sums(rng, lmdp, counts))
 
 
 def sample_policy_counts(lmdp: LinearMDP, policies, n_episodes: int, *, seed, weights=None) -> Counts:
@@ -343,18 +352,8 @@ def sample_policy_counts(lmdp: LinearMDP, policies, n_episodes: int, *, seed, we
     """
     rng = as_generator(seed)
     n = check_positive_int(n_episodes, "n_episodes", minimum=0)
-    pols = np.asarray(policies)
-    if pols.ndim == 2:
-        pols = pols[None]
+    pols, weights = _policy_mixture(lmdp, policies, weights)
     H, S, A = lmdp.H, lmdp.S, lmdp.A
-    if pols.ndim != 3 or pols.shape[1:] != (H, S):
-        raise ValueError(f"policies has shape {np.shape(policies)}, expected (H, S) or (m, H, S) = (m, {H}, {S})")
-    if not np.issubdtype(pols.dtype, np.integer) or pols.min() < 0 or pols.max() >= A:
-        raise ValueError(f"policies must hold integer actions in 0..{A - 1}")
-    m = pols.shape[0]
-    weights = np.full(m, 1.0 / m) if weights is None else as_float_array(weights, "weights", ndim=1)
-    check_shape(weights, "weights", (m,))
-    check_distributions(weights, "weights", tol=1e-8)
     per_policy = rng.multinomial(n, weights / weights.sum())
     n_sa = np.zeros((H, S, A), dtype=np.int64)
     N = np.zeros((H, S, A, S))
@@ -368,13 +367,7 @@ def sample_policy_counts(lmdp: LinearMDP, policies, n_episodes: int, *, seed, we
             nxt = rng.multinomial(ns, lmdp.P[h, idx, a])
             N[h, idx, a] += nxt
             ns = nxt.sum(axis=0)
-    if lmdp.reward_noise == "bernoulli":
-        Rs = rng.binomial(n_sa, lmdp.R).astype(np.float64)
-    elif lmdp.reward_noise == "gaussian":
-        Rs = n_sa * lmdp.R + lmdp.reward_std * np.sqrt(n_sa) * rng.standard_normal(lmdp.R.shape)
-    else:
-        Rs = n_sa * lmdp.R
-    return Counts(N, Rs)
+    return Counts(N, _reward_sums(rng, lmdp, n_sa))
 
 
 # -- generators ----------------------------------------------------------------------------------------------------
