@@ -357,7 +357,6 @@ def sample_policy_counts(lmdp: LinearMDP, policies, n_episodes: int, *, seed, we
     per_policy = rng.multinomial(n, weights / weights.sum())
     n_sa = np.zeros((H, S, A), dtype=np.int64)
     N = np.zeros((H, S, A, S))
-    Rs = np.zeros((H, S, A))
     idx = np.arange(S)
     for k in np.flatnonzero(per_policy):
         ns = rng.multinomial(per_policy[k], lmdp.init)
