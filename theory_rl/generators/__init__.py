@@ -3,9 +3,10 @@
 - :mod:`theory_rl.generators.basic`: Garnet, RiverSwim, gridworld, combination lock, the gambler's problem, random
   bandits (re-exported here).
 - :mod:`theory_rl.generators.lcb`: the instances of Rashidinejad et al. (2021), each with its data distribution.
+- :mod:`theory_rl.generators.glow`: controlled-coverability and Block MDP families for GLOW (Amortila et al. 2024).
 """
 
-from theory_rl.generators import lcb
+from theory_rl.generators import glow, lcb
 from theory_rl.generators.basic import (
     GRID_MOVES,
     combination_lock,
@@ -22,6 +23,7 @@ __all__ = [
     "combination_lock",
     "gamblers_problem",
     "garnet",
+    "glow",
     "gridworld",
     "lcb",
     "random_bandit",

@@ -1,0 +1,190 @@
+"""Finite value classes F and weight classes W for GLOW / H2O (Amortila et al. 2024, arXiv 2401.09681).
+
+A value function ``f`` is an array ``(H, S, A)``; a class is the stacked array ``(|F|, H, S, A)``. A weight
+``w`` is a non-negative array ``(H, S, A)`` standing for the density ratio ``w_h(x, a)`` of Assumption 2.2
+(``d_h^pi / d_h^pi'``) or 2.2' (``d_h^pi`` over a mixture of occupancies); the weight class is ``(|W|, H, S, A)``
+and the supremum over ``W_h`` is taken layer by layer, with the same index set at every layer. The policy of
+``f`` is greedy with ties broken towards the lowest action index (consistent tie-breaking, Sec. 2).
+
+Constructions:
+
+- :func:`model_based_classes`: ``F = {Q*_M : M in a finite model set containing the truth}`` and ``W`` the density
+  ratios between the greedy policies' occupancies computed in each model (so the true ratios are realized);
+- :func:`decoy_classes`: ``Q*`` plus "optimistic decoys", the optimal Q of the true dynamics with a reward bonus on
+  a set of target pairs: Bellman-consistent everywhere except on the target, whose visits alone eliminate it;
+- :func:`ratio_class`: pairwise ratios (2.2) or ratios to uniform mixtures of subsets of the policies
+  (``mixtures > 1``, the mixture-ratio class of Assumption 2.2').
+
+Where a denominator occupancy is zero and the numerator is not, the ratio is ``ratio_cap`` (default ``1e6``):
+every clip level below it gives the same clipped weight ``min(w, g)`` as an infinite ratio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from theory_rl._validation import as_float_array, readonly
+from theory_rl.mdp import TabularMDP
+from theory_rl.planning import occupancy
+
+__all__ = ["FiniteClasses", "finite_classes", "optimal_q", "ratio_class", "model_based_classes", "decoy_classes", "greedy_actions"]
+
+RATIO_CAP = 1e6
+TIE_TOL = 1e-10
+
+
+@dataclass(frozen=True, eq=False)
+class FiniteClasses:
+    """A finite value class and a finite weight class on one state-action space.
+
+    Attributes
+    ----------
+    F : numpy.ndarray
+        Value functions, ``(|F|, H, S, A)``, read-only.
+    W : numpy.ndarray
+        Non-negative weights, ``(|W|, H, S, A)``, read-only.
+    policies : numpy.ndarray
+        Greedy actions of each ``f`` (lowest index on ties), ``(|F|, H, S)``.
+    models : tuple of (P, R, init) or None
+        For model-based classes, the model behind each ``f`` (``P`` ``(H, S, A, S)``, mean reward ``R``
+        ``(H, S, A)``, ``init`` ``(S,)``): what the model-based MLE plug-in selects from.
+    """
+
+    F: np.ndarray
+    W: np.ndarray
+    policies: np.ndarray
+    models: tuple | None = None
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """``(H, S, A)``."""
+        return tuple(self.F.shape[1:])
+
+    def truth_mask(self, mdp: TabularMDP, atol: float = 1e-9) -> np.ndarray:
+        """Boolean ``(|F|,)``: which members equal ``Q*`` of ``mdp`` (entrywise within ``atol``)."""
+        q_star = optimal_q(mdp.stage_P, mdp.stage_R)
+        return np.all(np.abs(self.F - q_star[None]) <= atol, axis=(1, 2, 3))
+
+
+def finite_classes(F, W, *, models=None) -> FiniteClasses:
+    """Validate and freeze ``F`` ``(|F|, H, S, A)`` and ``W`` ``(|W|, H, S, A)`` (non-negative, finite).
+
+    Raises
+    ------
+    ValueError
+        Naming the entry: wrong dimensions, mismatched ``(H, S, A)``, an empty class, a negative weight.
+    """
+    F = as_float_array(F, "F", ndim=4)
+    W = as_float_array(W, "W", ndim=4)
+    if F.shape[0] == 0 or W.shape[0] == 0:
+        raise ValueError(f"F has {F.shape[0]} and W {W.shape[0]} members; both classes must be non-empty")
+    if F.shape[1:] != W.shape[1:]:
+        raise ValueError(f"F members have shape {F.shape[1:]} but W members {W.shape[1:]}; expected equal (H, S, A)")
+    neg = W < 0
+    if neg.any():
+        idx = tuple(int(i) for i in np.argwhere(neg)[0])
+        raise ValueError(f"W{list(idx)} is {W[idx]:.6g}, expected a non-negative weight")
+    if models is not None:
+        models = tuple(models)
+        if len(models) != F.shape[0]:
+            raise ValueError(f"models has {len(models)} entries, expected one per member of F ({F.shape[0]})")
+    policies = greedy_actions(F)
+    policies.setflags(write=False)
+    return FiniteClasses(readonly(F), readonly(W), policies, models)
+
+
+def greedy_actions(F, tol: float = TIE_TOL) -> np.ndarray:
+    """Greedy actions of ``f`` (any leading axes, last axis the action) with ties broken towards the lowest
+    index; values within ``tol`` of the maximum count as ties, so round-off never breaks a tie."""
+    F = np.asarray(F, dtype=float)
+    return np.argmax(F >= F.max(axis=-1, keepdims=True) - tol, axis=-1)
+
+
+def optimal_q(P, R) -> np.ndarray:
+    """``Q*`` by backward induction for stage arrays ``P`` ``(H, S, A, S)`` and any real rewards ``R``
+    ``(H, S, A)`` (decoy rewards may exceed 1, which :class:`~theory_rl.mdp.TabularMDP` refuses)."""
+    H, S, A = R.shape
+    Q = np.empty((H, S, A))
+    V = np.zeros(S)
+    for h in range(H - 1, -1, -1):
+        Q[h] = R[h] + (P[h].reshape(S * A, S) @ V).reshape(S, A)
+        V = Q[h].max(axis=1)
+    return Q
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, cap: float) -> np.ndarray:
+    out = np.zeros_like(num)
+    pos = den > 0
+    out[pos] = np.minimum(num[pos] / den[pos], cap)
+    out[~pos & (num > 0)] = cap
+    return out
+
+
+def ratio_class(mdp: TabularMDP, policies, *, mixtures: int = 1, ratio_cap: float = RATIO_CAP) -> np.ndarray:
+    """Density ratios ``d_h^pi / d_h^mix`` between the occupancies (in ``mdp``) of the given policies.
+
+    ``mixtures = 1``: all ordered pairs ``d^pi / d^pi'`` (Assumption 2.2, identity ratios included).
+    ``mixtures = m > 1``: also ``d^pi / ((1/|U|) sum_{pi' in U} d^pi')`` for every subset ``U`` of at most ``m``
+    distinct policies (the uniform mixtures of Assumption 2.2'; mixtures with repeated policies are not
+    enumerated). Duplicates are removed. Returns ``(|W|, H, S, A)``.
+    """
+    mixtures = int(mixtures)
+    if mixtures < 1:
+        raise ValueError(f"mixtures is {mixtures}, expected an integer >= 1")
+    occ = np.unique(np.stack([occupancy(mdp, pi) for pi in policies]), axis=0)
+    dens = [occ[list(U)].mean(axis=0) for m in range(1, min(mixtures, len(occ)) + 1)
+            for U in combinations(range(len(occ)), m)]
+    W = np.stack([_ratio(num, den, ratio_cap) for den in dens for num in occ])
+    return np.unique(np.round(W, 12), axis=0)
+
+
+def model_based_classes(models, *, mixtures: int = 1, ratio_cap: float = RATIO_CAP) -> FiniteClasses:
+    """``F = {Q*_M}`` over a finite model set and ``W`` = occupancy ratios of the greedy policies in each model.
+
+    Parameters
+    ----------
+    models : sequence of TabularMDP
+        Finite-horizon models on one ``(H, S, A)``; the truth should be one of them (realizability,
+        Assumption 2.1, then holds for ``F`` and Assumption 2.2 for ``W``).
+    mixtures : int, default 1
+        See :func:`ratio_class`.
+    """
+    models = list(models)
+    if not models or not all(isinstance(m, TabularMDP) and m.is_episodic for m in models):
+        raise ValueError("models must be a non-empty sequence of finite-horizon TabularMDPs")
+    if len({(m.horizon, m.S, m.A) for m in models}) != 1:
+        raise ValueError("models differ in (H, S, A)")
+    F = np.stack([optimal_q(m.stage_P, m.stage_R) for m in models])
+    policies = greedy_actions(F)
+    W = np.unique(np.concatenate([ratio_class(m, policies, mixtures=mixtures, ratio_cap=ratio_cap)
+                                  for m in models]), axis=0)
+    return finite_classes(F, W, models=[(m.stage_P, m.stage_R, m.init) for m in models])
+
+
+def decoy_classes(mdp: TabularMDP, targets, bonus: float, *, mixtures: int = 1,
+                  ratio_cap: float = RATIO_CAP) -> FiniteClasses:
+    """``Q*`` of ``mdp`` and one optimistic decoy per target (the decoys first, ``Q*`` last).
+
+    The decoy of target mask ``T`` (boolean ``(H, S, A)``) is the optimal Q of ``mdp``'s dynamics with reward
+    ``R + bonus * T``: its Bellman error under the true model is ``bonus`` on the target and 0 elsewhere, so it is
+    over-optimistic about reaching the target and only data on the target refutes it. ``W`` is
+    :func:`ratio_class` of all the greedy policies in ``mdp`` (realizable: the dynamics are the truth's). Each
+    ``f`` keeps its model ``(P, R + bonus * T, init)`` for the MLE plug-in.
+    """
+    if not (isinstance(mdp, TabularMDP) and mdp.is_episodic):
+        raise ValueError("mdp must be a finite-horizon TabularMDP")
+    bonus = float(bonus)
+    if not (np.isfinite(bonus) and bonus > 0):
+        raise ValueError(f"bonus is {bonus}, expected a positive number")
+    targets = np.asarray(targets, dtype=bool)
+    shape = (mdp.horizon, mdp.S, mdp.A)
+    if targets.ndim != 4 or targets.shape[1:] != shape:
+        raise ValueError(f"targets has shape {targets.shape}, expected (n_decoys, {shape[0]}, {shape[1]}, {shape[2]})")
+    P, R = mdp.stage_P, mdp.stage_R
+    rewards = [R + bonus * t for t in targets] + [np.array(R)]
+    F = np.stack([optimal_q(P, r) for r in rewards])
+    W = ratio_class(mdp, greedy_actions(F), mixtures=mixtures, ratio_cap=ratio_cap)
+    return finite_classes(F, W, models=[(P, r, mdp.init) for r in rewards])

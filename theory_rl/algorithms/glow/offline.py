@@ -1,0 +1,90 @@
+"""Offline plug-ins for H2O on finite classes (Amortila et al. 2024, arXiv 2401.09681, Sec. 4).
+
+Each takes the classes and the sufficient statistics of the pooled data and returns the index in ``F`` of the
+selected value function (FQI returns its layer-wise composite and its greedy policy):
+
+- :func:`mabo_cr`: MABO.CR, ``f_hat in argmin_f max_{w in W_bar} sum_h [|E_hat[w~_h Delta_h f]| - alpha
+  E_hat[w~_h^2]]`` with ``W_bar`` = ``W``, ``-W`` and their single-layer restrictions (``|W_bar| <= 4 H |W|``);
+  the absolute value makes ``-W`` redundant, and a single-layer version contributes one layer's term.
+- :func:`fqi`: fitted Q-iteration on the per-layer classes ``F_h = {f_h : f in F}`` (least squares on the targets
+  ``r + max_a' f_hat_{h+1}``): with H2O this is Hy-Q (Song et al. 2023), sound under Bellman completeness.
+- :func:`model_mle`: the model of largest likelihood among the models behind ``F`` (transition counts, and the
+  Bernoulli likelihood of the reward sums), then its ``Q*``.
+
+Ties go to the lowest index everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory_rl.algorithms.glow.classes import FiniteClasses, greedy_actions
+from theory_rl.algorithms.glow.statistics import SufficientStatistics, weighted_moments
+
+__all__ = ["mabo_cr_objective", "mabo_cr", "FQIResult", "fqi", "model_mle", "mle_log_likelihood"]
+
+
+def mabo_cr_objective(classes: FiniteClasses, stats: SufficientStatistics, clip: float,
+                      alpha: float | None = None) -> np.ndarray:
+    """The MABO.CR loss of every ``f`` (``alpha = 8 / clip`` by default, as GLOW's ``alpha_t``): ``(|F|,)``."""
+    clip = float(clip)
+    if not (np.isfinite(clip) and clip > 0):
+        raise ValueError(f"clip is {clip}, expected a positive number")
+    alpha = 8.0 / clip if alpha is None else float(alpha)
+    D, Q = weighted_moments(classes.F, classes.W, stats, clip)
+    terms = np.abs(D) - alpha * Q[None]  # (|F|, |W|, H)
+    return np.maximum(terms.sum(axis=2).max(axis=1), terms.max(axis=(1, 2)))
+
+
+def mabo_cr(classes: FiniteClasses, stats: SufficientStatistics, clip: float, alpha: float | None = None) -> int:
+    """MABO.CR's ``f_hat`` (index in ``F``), the offline plug-in of HyGLOW."""
+    return int(np.argmin(mabo_cr_objective(classes, stats, clip, alpha)))
+
+
+@dataclass(frozen=True)
+class FQIResult:
+    """FQI's layer-wise choice: ``layers[h]`` is the index of ``f`` whose ``f_h`` was selected; ``Q`` the composite
+    ``(H, S, A)`` and ``policy`` its greedy actions ``(H, S)``."""
+
+    layers: np.ndarray
+    Q: np.ndarray
+    policy: np.ndarray
+
+
+def fqi(classes: FiniteClasses, stats: SufficientStatistics) -> FQIResult:
+    """Fitted Q-iteration over ``F_h``: ``f_hat_h = argmin_{f_h} sum_i (f_h(x_i, a_i) - r_i - V_hat_{h+1}(x_i'))^2``.
+
+    With counts the loss is ``sum_{x,a} [n f^2 - 2 f (R + C V_hat)]`` up to a constant. Unseen pairs do not enter.
+    """
+    F = classes.F
+    H = F.shape[1]
+    layers = np.zeros(H, dtype=int)
+    Q = np.zeros(F.shape[1:])
+    V = np.zeros(F.shape[2])
+    for h in range(H - 1, -1, -1):
+        target = stats.r[h] + stats.C[h] @ V
+        loss = (stats.n[h][None] * F[:, h] ** 2 - 2.0 * F[:, h] * target[None]).sum(axis=(1, 2))
+        layers[h] = int(np.argmin(loss))
+        Q[h] = F[layers[h], h]
+        V = Q[h].max(axis=1)
+    return FQIResult(layers, Q, greedy_actions(Q))
+
+
+def mle_log_likelihood(classes: FiniteClasses, stats: SufficientStatistics, eps: float = 1e-12) -> np.ndarray:
+    """Log-likelihood of the data under the model behind each ``f``: ``sum C log P + sum [R log r + (n - R)
+    log(1 - r)]`` with the model's mean reward ``r`` clipped to ``[eps, 1 - eps]``. ``(|F|,)``."""
+    if classes.models is None:
+        raise ValueError("classes have no models; the MLE plug-in needs model-based classes")
+    out = np.empty(len(classes.models))
+    for i, (P, R, _) in enumerate(classes.models):
+        logp = np.log(np.maximum(P, 1e-300))  # an impossible observed transition costs ~690 nats
+        r = np.clip(R, eps, 1 - eps)
+        out[i] = (stats.C * logp).sum() + (stats.r * np.log(r) + (stats.n - stats.r) * np.log1p(-r)).sum()
+    return out
+
+
+def model_mle(classes: FiniteClasses, stats: SufficientStatistics) -> int:
+    """Index of the maximum-likelihood model (lowest index on ties); its ``Q*`` is ``F[index]``."""
+    return int(np.argmax(mle_log_likelihood(classes, stats)))

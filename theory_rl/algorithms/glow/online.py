@@ -1,0 +1,251 @@
+"""GLOW (Amortila, Foster, Jiang, Sekhari, Xie 2024, "Harnessing Density Ratios for Online RL", arXiv 2401.09681,
+Algorithm 1) on finite classes, with exact per-round diagnostics.
+
+Round ``t = 1..T`` (batch ``K``, clip scale ``gamma``), with ``L = log(6 |F| |W| T H / delta)``:
+
+- ``g_t = gamma t``, ``alpha_t = 8 / g_t``, ``beta_t = 36 g_t L / (K (t - 1))`` (times ``beta_scale``);
+- ``F_t = {f : for all h, sup_{w in W_h} E_hat_{D_h}[Delta_h f * clip_{g_t}[w] - alpha_t clip_{g_t}[w]^2] <= beta_t}``
+  (vectorised over ``F x W``, :mod:`.statistics`);
+- optimism by enumeration: ``f_t = argmax_{f in F_t} E_hat_{x_1 in D_1}[max_a f_1(x_1, a)]``, ``pi_t = greedy(f_t)``;
+- ``K`` episodes of ``pi_t``; the output is ``Unif(pi_1..pi_T)``.
+
+Choices where the paper leaves one open: round 1 (no data) plays ``f`` number 0; ties in the argmax go to the
+lowest index; an empty ``F_t`` (possible only off the good event) falls back to the ``f`` of smallest largest
+violation and is counted in ``empty_rounds``. Default ``gamma = sqrt(C_cov / (T L))`` (Thm 3.1) with ``C_cov``
+the exact coverability of the class's policies in the true MDP (an oracle tuning, as in the theorem). With
+``beta_scale = s != 1`` the default is ``sqrt(C_cov / (s T L))``: Thm 3.1's gamma balances the clipping penalty
+``alpha_t = 8 / g_t`` against ``beta_t``, and the same balance with ``beta_t`` scaled by ``s`` moves gamma by
+``1 / sqrt(s)``; scaling beta alone leaves the ``alpha_t`` penalty at its theory size, which then dominates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from theory_rl._random import SeedLike
+from theory_rl._validation import check_positive_int
+from theory_rl.algorithms.glow._sampling import Sampler
+from theory_rl.algorithms.glow.classes import FiniteClasses
+from theory_rl.algorithms.glow.statistics import SufficientStatistics, glow_violations
+from theory_rl.coverage import coverability
+from theory_rl.mdp import TabularMDP
+from theory_rl.planning import expected_return, occupancy, solve
+
+__all__ = ["GlowResult", "glow", "glow_constants", "potential", "clipping_loss", "ClassEvaluator"]
+
+
+def _seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(int(seed.integers(2**63)))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed is {seed!r}, expected a non-negative int, a SeedSequence or a Generator")
+    return np.random.SeedSequence(int(seed))
+
+
+def check_problem(mdp, classes) -> None:
+    """``mdp`` finite-horizon, ``classes`` a :class:`FiniteClasses` of the same ``(H, S, A)``."""
+    if not (isinstance(mdp, TabularMDP) and mdp.is_episodic):
+        raise ValueError("mdp must be a finite-horizon TabularMDP")
+    if not isinstance(classes, FiniteClasses):
+        raise ValueError(f"classes must be a FiniteClasses (see finite_classes), got {type(classes).__name__}")
+    if classes.shape != (mdp.horizon, mdp.S, mdp.A):
+        raise ValueError(f"classes have shape {classes.shape}, expected (H, S, A) = {(mdp.horizon, mdp.S, mdp.A)}")
+
+
+def _positive(value, name: str) -> float:
+    value = float(value)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} is {value}, expected a positive number")
+    return value
+
+
+class ClassEvaluator:
+    """Exact occupancies and returns of the class's greedy policies in the true MDP, computed on demand."""
+
+    def __init__(self, mdp: TabularMDP, classes: FiniteClasses) -> None:
+        self.mdp, self.classes = mdp, classes
+        self.j_star = expected_return(mdp, solve(mdp).policy)
+        self._occ: dict[int, np.ndarray] = {}
+        self._ret: dict[int, float] = {}
+
+    def occupancy(self, i: int) -> np.ndarray:
+        if i not in self._occ:
+            self._occ[i] = occupancy(self.mdp, self.classes.policies[i])
+        return self._occ[i]
+
+    def gap(self, i: int) -> float:
+        """``J(pi*) - J(pi_f)`` for member ``i``, exactly (:func:`theory_rl.planning.expected_return`)."""
+        if i not in self._ret:
+            self._ret[i] = max(self.j_star - expected_return(self.mdp, self.classes.policies[i]), 0.0)
+        return self._ret[i]
+
+    def c_cov(self) -> float:
+        """Exact coverability of the class's policies (Xie et al. 2023, Def. 2)."""
+        return coverability(self.mdp, list(np.unique(self.classes.policies, axis=0))).value
+
+
+def glow_constants(n_f: int, n_w: int, T: int, H: int, delta: float, c_cov: float, beta_scale: float = 1.0) -> dict:
+    """``L = log(6 |F| |W| T H / delta)`` and Thm 3.1's ``gamma = sqrt(C_cov / (T L))`` (divided by
+    ``sqrt(beta_scale)``, see the module docstring)."""
+    L = math.log(6 * n_f * n_w * T * H / delta)
+    return {"L": L, "gamma": math.sqrt(c_cov / (T * L * beta_scale))}
+
+
+def potential(occupancies) -> np.ndarray:
+    """Cumulative potential ``sum_{s<=t} E_{d_s}[d_s / d~_{s+1}]``, ``d~_{s+1} = sum_{i<=s} d_i``, per layer.
+
+    Lemma E.3 of Amortila et al. (2024) bounds it by ``5 C_cov log(1 + t)``. ``occupancies`` is ``(T, H, S, A)``;
+    returns ``(T, H)``.
+    """
+    d = np.asarray(occupancies, dtype=float)
+    cum = np.cumsum(d, axis=0)
+    terms = np.where(cum > 0, d**2 / np.where(cum > 0, cum, 1.0), 0.0).sum(axis=(2, 3))
+    return np.cumsum(terms, axis=0)
+
+
+def clipping_loss(occupancies, clips) -> np.ndarray:
+    """Per round ``t >= 2``, the largest over layers of the ``d_t``-mass where ``d_t / d_bar_t > g_t``, with
+    ``d_bar_t = (1/(t-1)) sum_{s<t} d_s`` the data distribution: the part of the round the clipped weights cannot
+    see (the clipping term of GLOW's analysis). Round 1 has no data and gives 0. Returns ``(T,)``."""
+    d = np.asarray(occupancies, dtype=float)
+    g = np.asarray(clips, dtype=float)
+    T = d.shape[0]
+    out = np.zeros(T)
+    if T > 1:
+        prev = np.cumsum(d, axis=0)[:-1] / np.arange(1, T)[:, None, None, None]
+        over = d[1:] > g[1:, None, None, None] * prev
+        out[1:] = np.where(over, d[1:], 0.0).sum(axis=(2, 3)).max(axis=1)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class GlowResult:
+    """GLOW's run and its exact diagnostics (Amortila et al. 2024, Alg. 1).
+
+    Attributes
+    ----------
+    chosen : (T,) int, index in F of ``f_t``
+    set_size : (T,) int, ``|F_t|``
+    q_star_in : (T,) bool, whether a member equal to ``Q*`` is in ``F_t``
+    gaps : (T,) float, ``J(pi*) - J(pi_t)`` exactly
+    clip, alpha, beta : (T,) float, ``g_t``, ``alpha_t``, ``beta_t`` (``beta_1 = inf``)
+    potential : (T, H) float, :func:`potential` of ``d^{pi_1..pi_t}``
+    potential_bound : (T,) float, ``5 C_cov log(1 + t)``
+    clipping_loss : (T,) float, :func:`clipping_loss`
+    empty_rounds : int, rounds with an empty confidence set
+    constants : dict, ``L``, ``gamma``, ``c_cov``, ``delta``, ``K``, ``beta_scale``
+    """
+
+    chosen: np.ndarray
+    set_size: np.ndarray
+    q_star_in: np.ndarray
+    gaps: np.ndarray
+    clip: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
+    potential: np.ndarray
+    potential_bound: np.ndarray
+    clipping_loss: np.ndarray
+    empty_rounds: int
+    constants: dict = field(default_factory=dict)
+
+    @property
+    def regret(self) -> np.ndarray:
+        """Cumulative regret ``sum_{s<=t} (J* - J(pi_s))``, ``(T,)``."""
+        return np.cumsum(self.gaps)
+
+    @property
+    def average_suboptimality(self) -> np.ndarray:
+        """Sub-optimality of the output ``Unif(pi_1..pi_t)`` for every ``t``, ``(T,)``."""
+        return self.regret / np.arange(1, len(self.gaps) + 1)
+
+
+def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: int = 1, delta: float = 0.1,
+         gamma: float | None = None, c_cov: float | None = None, beta_scale: float = 1.0,
+         diagnostics: bool = True) -> GlowResult:
+    """Run GLOW (Amortila et al. 2024, Alg. 1) for ``T`` rounds of ``K`` episodes on ``mdp``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        Finite horizon; rewards should sum to at most 1 along an episode (the paper's normalisation).
+    classes : FiniteClasses
+        ``F`` (realizability: ``Q*`` in ``F``) and ``W``.
+    T, K : int
+        Rounds and episodes per round.
+    seed : int, SeedSequence or Generator
+        One SeedSequence child per round.
+    delta : float, default 0.1
+        Confidence in ``L``.
+    gamma : float, optional
+        Clip scale; default Thm 3.1's ``sqrt(C_cov / (T L))``, over ``sqrt(beta_scale)`` (module docstring).
+    c_cov : float, optional
+        Coverability for the default ``gamma`` and the potential bound; default the exact coverability of the
+        class's policies in ``mdp``.
+    beta_scale : float, default 1
+        Multiplies ``beta_t`` (1 = the theory constant 36).
+    diagnostics : bool, default True
+        Compute the potential and clipping loss (needs the occupancy of every played policy).
+
+    Returns
+    -------
+    GlowResult
+    """
+    check_problem(mdp, classes)
+    T = check_positive_int(T, "T")
+    K = check_positive_int(K, "K")
+    delta = _positive(delta, "delta")
+    if delta >= 1:
+        raise ValueError(f"delta is {delta}, expected a value in (0, 1)")
+    beta_scale = _positive(beta_scale, "beta_scale")
+    ev = ClassEvaluator(mdp, classes)
+    c_cov = ev.c_cov() if c_cov is None else _positive(c_cov, "c_cov")
+    F, W = classes.F, classes.W
+    H, S, A = classes.shape
+    consts = glow_constants(F.shape[0], W.shape[0], T, H, delta, c_cov, beta_scale)
+    L = consts["L"]
+    gamma = consts["gamma"] if gamma is None else _positive(gamma, "gamma")
+    truth = classes.truth_mask(mdp)
+    sampler = Sampler(mdp)
+    stats = SufficientStatistics(H, S, A)
+    v1 = F[:, 0].max(axis=-1)  # (|F|, S): max_a f_1(x, a)
+    out = {k: np.zeros(T) for k in ("clip", "alpha", "beta", "gaps")}
+    chosen, size, q_in = np.zeros(T, dtype=int), np.zeros(T, dtype=int), np.zeros(T, dtype=bool)
+    empty = 0
+    for t, child in enumerate(_seed_sequence(seed).spawn(T), start=1):
+        g = gamma * t
+        alpha = 8.0 / g
+        beta = math.inf if t == 1 else beta_scale * 36.0 * g * L / (K * (t - 1))
+        if t == 1:
+            in_set = np.ones(F.shape[0], dtype=bool)
+            idx = 0
+        else:
+            viol = glow_violations(F, W, stats, g, alpha).max(axis=1)
+            in_set = viol <= beta
+            values = v1 @ (stats.init / stats.init.sum())
+            if in_set.any():
+                idx = int(np.argmax(np.where(in_set, values, -np.inf)))
+            else:
+                empty += 1
+                idx = int(np.argmin(viol))
+        rng = np.random.default_rng(child)
+        for _ in range(K):
+            stats.add_trajectory(*sampler.episode(rng, classes.policies[idx]))
+        chosen[t - 1], size[t - 1], q_in[t - 1] = idx, in_set.sum(), bool((in_set & truth).any())
+        out["clip"][t - 1], out["alpha"][t - 1], out["beta"][t - 1] = g, alpha, beta
+        out["gaps"][t - 1] = ev.gap(idx)
+    if diagnostics:
+        occ = np.stack([ev.occupancy(int(i)) for i in chosen])
+        pot, clip_loss = potential(occ), clipping_loss(occ, out["clip"])
+    else:
+        pot, clip_loss = np.full((T, H), np.nan), np.full(T, np.nan)
+    bound = 5.0 * c_cov * np.log1p(np.arange(1, T + 1))
+    constants = {"L": L, "gamma": gamma, "c_cov": c_cov, "delta": delta, "K": K, "beta_scale": beta_scale,
+                 "n_F": int(F.shape[0]), "n_W": int(W.shape[0])}
+    return GlowResult(chosen, size, q_in, out["gaps"], out["clip"], out["alpha"], out["beta"], pot, bound,
+                      clip_loss, empty, constants)
