@@ -30,7 +30,7 @@ from theory_rl._validation import as_float_array, readonly
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy
 
-__all__ = ["FiniteClasses", "finite_classes", "optimal_q", "ratio_class", "model_based_classes", "decoy_classes", "greedy_actions"]
+__all__ = ["FiniteClasses", "finite_classes", "optimal_q", "ratio_class", "model_based_classes", "decoy_classes", "greedy_actions", "MixtureRatios"]
 
 RATIO_CAP = 1e6
 TIE_TOL = 1e-10
@@ -188,3 +188,47 @@ def decoy_classes(mdp: TabularMDP, targets, bonus: float, *, mixtures: int = 1,
     F = np.stack([optimal_q(P, r) for r in rewards])
     W = ratio_class(mdp, greedy_actions(F), mixtures=mixtures, ratio_cap=ratio_cap)
     return finite_classes(F, W, models=[(P, r, mdp.init) for r in rewards])
+
+
+class MixtureRatios:
+    """The ratios to the data distribution of Assumption 2.2', ``d_h^{pi_f} / mu_h``, built round by round.
+
+    For each distinct dynamics ``(P, init)`` among ``classes.models`` it keeps the occupancies of every member's
+    greedy policy; :meth:`weights` returns ``{d^{pi_f}_M / mu_M : f in F, M}`` for the data distribution
+    ``mu_M = offline_weight * nu + (1 - offline_weight) * (mean occupancy of the played members in M)``. The
+    learner never needs to know the true model: every candidate dynamics contributes its ratios. The set of
+    distinct mixtures over ``t`` rounds is indexed by the play counts, so the effective class has
+    ``log |W| <= log(|W_0| + n_dyn |F| binom(t + m - 1, m - 1))`` (``m`` distinct policies): :meth:`log_size`.
+    """
+
+    def __init__(self, classes: FiniteClasses, ratio_cap: float = RATIO_CAP) -> None:
+        if classes.models is None:
+            raise ValueError("mixture ratios need model-based classes (classes.models is None)")
+        dyn: dict = {}
+        for P, _, init in classes.models:
+            dyn.setdefault((np.asarray(P).tobytes(), np.asarray(init).tobytes()), (P, init))
+        H, S, A = classes.shape
+        occ = []
+        for P, init in dyn.values():
+            mdp = TabularMDP(np.asarray(P), np.zeros((H, S, A)), np.asarray(init), horizon=H)
+            occ.append(np.stack([occupancy(mdp, pi) for pi in classes.policies]))
+        self.occ = np.stack(occ)  # (n_dyn, |F|, H, S, A)
+        self.cap = ratio_cap
+        self.n_policies = len(np.unique(classes.policies, axis=0))
+
+    def weights(self, counts, nu=None, offline_weight: float = 0.0) -> np.ndarray:
+        """Ratios ``(n_dyn |F|, H, S, A)`` to ``mu`` given the play counts ``(|F|,)`` of the members."""
+        counts = np.asarray(counts, dtype=float)
+        d_bar = np.tensordot(counts / counts.sum(), self.occ, axes=([0], [1]))  # (n_dyn, H, S, A)
+        mu = d_bar if nu is None else offline_weight * np.asarray(nu)[None] + (1 - offline_weight) * d_bar
+        return _ratio(self.occ, np.broadcast_to(mu[:, None], self.occ.shape), self.cap).reshape(
+            (-1,) + self.occ.shape[2:])
+
+    def log_size(self, n_static: int, t: int) -> float:
+        """``log(n_static + n_dyn |F| binom(t + m - 1, m - 1))``."""
+        from math import exp, lgamma, log
+
+        m = self.n_policies
+        log_binom = lgamma(t + m) - lgamma(m) - lgamma(t + 1)
+        log_extra = log(self.occ.shape[0] * self.occ.shape[1]) + log_binom
+        return log_extra + log(1.0 + n_static * exp(-log_extra)) if log_extra < 700 else log_extra

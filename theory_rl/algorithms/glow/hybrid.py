@@ -9,7 +9,9 @@ is ``mu_t = (nu + d_bar_t) / 2``. Output: ``Unif(pi_1..pi_T)``.
 Plug-ins: ``"mabo_cr"`` (H2O + MABO.CR = HyGLOW, Thm 4.1 / Cor. 4.1), ``"fqi"`` (H2O + FQI ~ Hy-Q), ``"mle"``
 (model-based maximum likelihood). MABO.CR's clip at round ``t`` is ``g_t = gamma t`` with default
 ``gamma = sqrt((C_star + C_cov) / (T L))``, Thm 3.1's tuning with ``C_cov`` replaced by the coverage of the
-hybrid data (Thm 4.1 leaves ``g`` to the user), and ``alpha_t = 8 / g_t``.
+hybrid data (Thm 4.1 leaves ``g`` to the user), and ``alpha_t = 8 / g_t``. For model-based classes MABO.CR's
+weight class also holds, at round ``t``, the ratios ``d^{pi_f} / mu_t`` to the round's data distribution
+(:class:`~.classes.MixtureRatios`, Assumption 2.2' for the hybrid data), counted in ``L``.
 
 Also :func:`offline_only`: the pure-offline baseline (a plug-in on ``T`` offline samples per layer).
 """
@@ -23,7 +25,7 @@ import numpy as np
 from theory_rl._random import SeedLike
 from theory_rl._validation import check_positive_int
 from theory_rl.algorithms.glow._sampling import Sampler
-from theory_rl.algorithms.glow.classes import FiniteClasses
+from theory_rl.algorithms.glow.classes import FiniteClasses, MixtureRatios
 from theory_rl.algorithms.glow.offline import fqi, mabo_cr, model_mle
 from theory_rl.algorithms.glow.online import ClassEvaluator, _positive, _seed_sequence, check_problem, glow_constants
 from theory_rl.algorithms.glow.statistics import SufficientStatistics
@@ -60,24 +62,25 @@ def _check_plugin(plugin: str, classes: FiniteClasses) -> None:
         raise ValueError("plugin 'mle' needs model-based classes (classes.models is None)")
 
 
-def _select(plugin: str, classes: FiniteClasses, stats: SufficientStatistics, clip: float):
+def _select(plugin: str, classes: FiniteClasses, stats: SufficientStatistics, clip: float, W=None):
     """(index or -1, greedy actions (H, S)) of the plug-in on ``stats``."""
     if plugin == "fqi":
         return -1, fqi(classes, stats).policy
-    idx = mabo_cr(classes, stats, clip) if plugin == "mabo_cr" else model_mle(classes, stats)
+    idx = mabo_cr(classes, stats, clip, W=W) if plugin == "mabo_cr" else model_mle(classes, stats)
     return idx, classes.policies[idx]
 
 
-def _default_gamma(mdp, classes, nu, T, delta, gamma):
+def _default_gamma(mdp, classes, nu, T, delta, gamma, mix=None):
     ev = ClassEvaluator(mdp, classes)
     c_star = concentrability(mdp, solve(mdp).policy, nu, allow_infinite=True)
     c = ev.c_cov() + (c_star if np.isfinite(c_star) else 0.0)
-    consts = glow_constants(classes.F.shape[0], classes.W.shape[0], T, mdp.horizon, delta, c)
+    log_n_w = mix.log_size(classes.W.shape[0], T) if mix is not None else None
+    consts = glow_constants(classes.F.shape[0], classes.W.shape[0], T, mdp.horizon, delta, c, log_n_w=log_n_w)
     return ev, c_star, consts["L"], consts["gamma"] if gamma is None else _positive(gamma, "gamma")
 
 
 def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, plugin: str = "mabo_cr",
-        delta: float = 0.1, gamma: float | None = None) -> H2OResult:
+        delta: float = 0.1, gamma: float | None = None, gamma_scale: float = 1.0) -> H2OResult:
     """Run H2O (Amortila et al. 2024, Alg. 2) with an offline plug-in for ``T`` rounds.
 
     Parameters
@@ -94,13 +97,19 @@ def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, 
         HyGLOW, Hy-Q, or the model-based MLE.
     delta, gamma : float
         MABO.CR's clip scale ``gamma`` (default in the module docstring) and the ``delta`` of its ``L``.
+    gamma_scale : float, default 1
+        Multiplies ``gamma``. MABO.CR has no radius beta; its only constant is the clip/penalty trade-off, and
+        ``gamma_scale = 1 / sqrt(s)`` matches GLOW's ``beta_scale = s`` (whose default gamma moves the same way).
     """
     check_problem(mdp, classes)
     _check_plugin(plugin, classes)
     T = check_positive_int(T, "T")
     nu = as_distribution(mdp, nu, "nu")
-    ev, c_star, L, gamma = _default_gamma(mdp, classes, nu, T, _positive(delta, "delta"), gamma)
+    mix = MixtureRatios(classes) if plugin == "mabo_cr" and classes.models is not None else None
+    ev, c_star, L, gamma = _default_gamma(mdp, classes, nu, T, _positive(delta, "delta"), gamma, mix)
+    gamma *= _positive(gamma_scale, "gamma_scale")
     H, S, A = classes.shape
+    plays = np.zeros(classes.F.shape[0])
     cum_nu = np.cumsum(nu.reshape(H, S * A), axis=1)
     sampler = Sampler(mdp)
     off, on = SufficientStatistics(H, S, A), SufficientStatistics(H, S, A)
@@ -109,16 +118,22 @@ def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, 
         rng = np.random.default_rng(child)
         for h in range(H):
             off.add_transition(h, *sampler.iid_layer(rng, cum_nu[h], h))
-        idx, actions = _select(plugin, classes, off + on, gamma * t)
+        W = None
+        if mix is not None and t > 1:
+            W = np.concatenate([classes.W, mix.weights(plays, nu, t / (2 * t - 1))])
+        idx, actions = _select(plugin, classes, off + on, gamma * t, W)
+        if idx >= 0:
+            plays[idx] += 1
         on.add_trajectory(*sampler.episode(rng, actions))
         chosen[t - 1] = idx
         gaps[t - 1] = ev.gap(idx) if idx >= 0 else max(ev.j_star - expected_return(mdp, actions), 0.0)
-    constants = {"plugin": plugin, "gamma": gamma, "L": L, "c_star": c_star, "delta": delta}
+    constants = {"plugin": plugin, "gamma": gamma, "L": L, "c_star": c_star, "delta": delta,
+                 "gamma_scale": gamma_scale}
     return H2OResult(gaps, chosen, off, on, constants)
 
 
 def offline_only(mdp: TabularMDP, classes: FiniteClasses, nu, n: int, *, seed: SeedLike, plugin: str = "mabo_cr",
-                 delta: float = 0.1, gamma: float | None = None) -> float:
+                 delta: float = 0.1, gamma: float | None = None, gamma_scale: float = 1.0) -> float:
     """Pure-offline baseline: the plug-in on ``n`` i.i.d. samples per layer from ``nu``; returns the exact
     sub-optimality of its policy. MABO.CR's clip is ``gamma * n`` (default ``gamma`` as in :func:`h2o`)."""
     check_problem(mdp, classes)
@@ -126,6 +141,7 @@ def offline_only(mdp: TabularMDP, classes: FiniteClasses, nu, n: int, *, seed: S
     n = check_positive_int(n, "n")
     nu = as_distribution(mdp, nu, "nu")
     ev, _, _, gamma = _default_gamma(mdp, classes, nu, n, _positive(delta, "delta"), gamma)
+    gamma *= _positive(gamma_scale, "gamma_scale")
     H, S, A = classes.shape
     cum_nu = np.cumsum(nu.reshape(H, S * A), axis=1)
     sampler = Sampler(mdp)

@@ -27,20 +27,22 @@ __all__ = ["mabo_cr_objective", "mabo_cr", "FQIResult", "fqi", "model_mle", "mle
 
 
 def mabo_cr_objective(classes: FiniteClasses, stats: SufficientStatistics, clip: float,
-                      alpha: float | None = None) -> np.ndarray:
-    """The MABO.CR loss of every ``f`` (``alpha = 8 / clip`` by default, as GLOW's ``alpha_t``): ``(|F|,)``."""
+                      alpha: float | None = None, W=None) -> np.ndarray:
+    """The MABO.CR loss of every ``f`` (``alpha = 8 / clip`` by default, as GLOW's ``alpha_t``): ``(|F|,)``.
+    ``W`` replaces ``classes.W`` when given (e.g. with the mixture ratios of the round added)."""
     clip = float(clip)
     if not (np.isfinite(clip) and clip > 0):
         raise ValueError(f"clip is {clip}, expected a positive number")
     alpha = 8.0 / clip if alpha is None else float(alpha)
-    D, Q = weighted_moments(classes.F, classes.W, stats, clip)
+    D, Q = weighted_moments(classes.F, classes.W if W is None else W, stats, clip)
     terms = np.abs(D) - alpha * Q[None]  # (|F|, |W|, H)
     return np.maximum(terms.sum(axis=2).max(axis=1), terms.max(axis=(1, 2)))
 
 
-def mabo_cr(classes: FiniteClasses, stats: SufficientStatistics, clip: float, alpha: float | None = None) -> int:
+def mabo_cr(classes: FiniteClasses, stats: SufficientStatistics, clip: float, alpha: float | None = None,
+            W=None) -> int:
     """MABO.CR's ``f_hat`` (index in ``F``), the offline plug-in of HyGLOW."""
-    return int(np.argmin(mabo_cr_objective(classes, stats, clip, alpha)))
+    return int(np.argmin(mabo_cr_objective(classes, stats, clip, alpha, W)))
 
 
 @dataclass(frozen=True)

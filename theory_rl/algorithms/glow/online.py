@@ -28,7 +28,7 @@ import numpy as np
 from theory_rl._random import SeedLike
 from theory_rl._validation import check_positive_int
 from theory_rl.algorithms.glow._sampling import Sampler
-from theory_rl.algorithms.glow.classes import FiniteClasses
+from theory_rl.algorithms.glow.classes import FiniteClasses, MixtureRatios
 from theory_rl.algorithms.glow.statistics import SufficientStatistics, glow_violations
 from theory_rl.coverage import coverability
 from theory_rl.mdp import TabularMDP
@@ -89,10 +89,12 @@ class ClassEvaluator:
         return coverability(self.mdp, list(np.unique(self.classes.policies, axis=0))).value
 
 
-def glow_constants(n_f: int, n_w: int, T: int, H: int, delta: float, c_cov: float, beta_scale: float = 1.0) -> dict:
+def glow_constants(n_f: int, n_w: int, T: int, H: int, delta: float, c_cov: float, beta_scale: float = 1.0,
+                   log_n_w: float | None = None) -> dict:
     """``L = log(6 |F| |W| T H / delta)`` and Thm 3.1's ``gamma = sqrt(C_cov / (T L))`` (divided by
-    ``sqrt(beta_scale)``, see the module docstring)."""
-    L = math.log(6 * n_f * n_w * T * H / delta)
+    ``sqrt(beta_scale)``, see the module docstring). ``log_n_w`` replaces ``log |W|`` when given."""
+    log_w = math.log(n_w) if log_n_w is None else float(log_n_w)
+    L = math.log(6 * n_f * T * H / delta) + log_w
     return {"L": L, "gamma": math.sqrt(c_cov / (T * L * beta_scale))}
 
 
@@ -167,7 +169,7 @@ class GlowResult:
 
 def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: int = 1, delta: float = 0.1,
          gamma: float | None = None, c_cov: float | None = None, beta_scale: float = 1.0,
-         diagnostics: bool = True) -> GlowResult:
+         mixture_ratios: bool | None = None, diagnostics: bool = True) -> GlowResult:
     """Run GLOW (Amortila et al. 2024, Alg. 1) for ``T`` rounds of ``K`` episodes on ``mdp``.
 
     Parameters
@@ -189,6 +191,10 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
         class's policies in ``mdp``.
     beta_scale : float, default 1
         Multiplies ``beta_t`` (1 = the theory constant 36).
+    mixture_ratios : bool, optional
+        Add, at round ``t``, the ratios ``d^{pi_f} / d_bar_t`` to the data distribution of the rounds so far
+        (Assumption 2.2', :class:`~.classes.MixtureRatios`), with ``log |W|`` in ``L`` counting every mixture the
+        play counts can produce. Default: True for model-based classes (``classes.models`` set).
     diagnostics : bool, default True
         Compute the potential and clipping loss (needs the occupancy of every played policy).
 
@@ -207,7 +213,10 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
     c_cov = ev.c_cov() if c_cov is None else _positive(c_cov, "c_cov")
     F, W = classes.F, classes.W
     H, S, A = classes.shape
-    consts = glow_constants(F.shape[0], W.shape[0], T, H, delta, c_cov, beta_scale)
+    mixture_ratios = classes.models is not None if mixture_ratios is None else bool(mixture_ratios)
+    mix = MixtureRatios(classes) if mixture_ratios else None
+    log_n_w = mix.log_size(W.shape[0], T) if mix is not None else None
+    consts = glow_constants(F.shape[0], W.shape[0], T, H, delta, c_cov, beta_scale, log_n_w)
     L = consts["L"]
     gamma = consts["gamma"] if gamma is None else _positive(gamma, "gamma")
     truth = classes.truth_mask(mdp)
@@ -217,6 +226,7 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
     out = {k: np.zeros(T) for k in ("clip", "alpha", "beta", "gaps")}
     chosen, size, q_in = np.zeros(T, dtype=int), np.zeros(T, dtype=int), np.zeros(T, dtype=bool)
     empty = 0
+    plays = np.zeros(F.shape[0])
     for t, child in enumerate(_seed_sequence(seed).spawn(T), start=1):
         g = gamma * t
         alpha = 8.0 / g
@@ -225,7 +235,8 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
             in_set = np.ones(F.shape[0], dtype=bool)
             idx = 0
         else:
-            viol = glow_violations(F, W, stats, g, alpha).max(axis=1)
+            W_t = W if mix is None else np.concatenate([W, mix.weights(plays)])
+            viol = glow_violations(F, W_t, stats, g, alpha).max(axis=1)
             in_set = viol <= beta
             values = v1 @ (stats.init / stats.init.sum())
             if in_set.any():
@@ -236,6 +247,7 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
         rng = np.random.default_rng(child)
         for _ in range(K):
             stats.add_trajectory(*sampler.episode(rng, classes.policies[idx]))
+        plays[idx] += K
         chosen[t - 1], size[t - 1], q_in[t - 1] = idx, in_set.sum(), bool((in_set & truth).any())
         out["clip"][t - 1], out["alpha"][t - 1], out["beta"][t - 1] = g, alpha, beta
         out["gaps"][t - 1] = ev.gap(idx)
@@ -246,6 +258,7 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
         pot, clip_loss = np.full((T, H), np.nan), np.full(T, np.nan)
     bound = 5.0 * c_cov * np.log1p(np.arange(1, T + 1))
     constants = {"L": L, "gamma": gamma, "c_cov": c_cov, "delta": delta, "K": K, "beta_scale": beta_scale,
-                 "n_F": int(F.shape[0]), "n_W": int(W.shape[0])}
+                 "n_F": int(F.shape[0]), "n_W": int(W.shape[0]), "mixture_ratios": mixture_ratios,
+                 "log_n_W": math.log(W.shape[0]) if log_n_w is None else log_n_w}
     return GlowResult(chosen, size, q_in, out["gaps"], out["clip"], out["alpha"], out["beta"], pot, bound,
                       clip_loss, empty, constants)
