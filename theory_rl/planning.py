@@ -29,6 +29,7 @@ __all__ = [
     "solve",
     "evaluate",
     "expected_return",
+    "suboptimality",
     "q_values",
     "q_from_values",
     "bellman_optimality",
@@ -429,6 +430,15 @@ def expected_return(mdp: TabularMDP, policy) -> float:
     """``J(pi) = E_{s ~ rho} V^pi(s)`` (discounted) or ``E_{s ~ rho} V_0^pi(s)`` (finite horizon), exactly."""
     V = evaluate(mdp, policy)
     return float(mdp.init @ (V[0] if mdp.is_episodic else V))
+
+
+def suboptimality(mdp: TabularMDP, policy) -> float:
+    """``J(pi*) - J(pi)``, computed exactly (policy iteration or backward induction, then a linear solve).
+
+    Pass a precomputed ``planning.solve(mdp)`` result's policy through :func:`expected_return` instead when
+    evaluating many policies on one MDP.
+    """
+    return expected_return(mdp, solve(mdp).policy) - expected_return(mdp, policy)
 
 
 def q_values(mdp: TabularMDP, policy) -> np.ndarray:

@@ -1,0 +1,116 @@
+"""Tests of the common experiment command line (experiments/_cli.py) and the planning_scaling example."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments import _cli, planning_scaling
+from tests import _runner_cells as cells_mod
+from theory_rl.runner import ResultStore, grid
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_help_lists_the_common_flags():
+    out = subprocess.run(
+        [sys.executable, "-m", "experiments.planning_scaling", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for flag in ("--quick", "--seed", "--trials", "--workers", "--scheduler", "--out"):
+        assert flag in out
+    assert out.startswith("usage: python -m experiments.planning_scaling")
+
+
+def test_parse_args_resolves_trials_and_rejects_bad_values(capsys):
+    assert _cli.parse_args("x", "d", [], trials=7, quick_trials=2).trials == 7
+    assert _cli.parse_args("x", "d", ["--quick"], trials=7, quick_trials=2).trials == 2
+    assert _cli.parse_args("x", "d", ["--quick", "--trials", "4"]).trials == 4
+    for bad in (["--workers", "0"], ["--seed", "-1"], ["--trials", "two"]):
+        with pytest.raises(SystemExit) as exc:
+            _cli.parse_args("x", "d", bad)
+        assert exc.value.code == 2
+    assert "expected a positive integer" in capsys.readouterr().err
+
+
+def test_planning_scaling_quick_end_to_end_and_resume(tmp_path, capsys):
+    argv = ["--quick", "--out", str(tmp_path), "--no-progress"]
+    assert planning_scaling.main(argv) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads((tmp_path / "planning_scaling_summary.json").read_text())
+    fitted = summary["fitted"]
+    assert summary["experiment"] == "planning_scaling" and summary["cells"] == 16 and summary["quick"]
+    assert fitted["all_converged"] is True
+    assert fitted["value_iteration.max_error_bound"] <= planning_scaling.TOL
+    assert fitted["policy_iteration.iterations_at_S=80"] < fitted["value_iteration.iterations_at_S=80"]
+    for name in ("planning_scaling.png", "planning_scaling.pdf", "planning_scaling.sqlite"):
+        assert (tmp_path / name).stat().st_size > 0
+    # the table comes last: a header, a rule, one row per fitted quantity
+    assert printed[-len(fitted) - 2].startswith("quantity") and printed[-1].startswith("all_converged")
+    # resume: nothing recomputed, identical summary
+    assert planning_scaling.main(argv) == 0
+    assert "16 already done, 0 succeeded" in capsys.readouterr().out
+    assert json.loads((tmp_path / "planning_scaling_summary.json").read_text())["fitted"] == fitted
+
+
+def _toy(tmp_path, argv, cell=cells_mod.noisy_cell):
+    args = _cli.parse_args("toy", "toy experiment", [*argv, "--no-progress"])
+    return _cli.run_experiment(
+        args,
+        cell,
+        grid(x=[1, 2, 3, 4]),
+        summarize=lambda recs: {"mean_x": _cli.mean_by(recs, (), "mean")[()]},
+        plot=None,
+    )
+
+
+def test_failed_cell_gives_exit_1_and_no_summary(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("RUNNER_TEST_HEAL", str(tmp_path / "no-such-file"))
+    assert _toy(tmp_path, ["--out", str(tmp_path), "--trials", "2"], cell=cells_mod.flaky_cell) == 1
+    captured = capsys.readouterr()
+    assert "FAILED config={'x': 3}" in captured.out and "cell(s) failed" in captured.err
+    assert not (tmp_path / "toy_summary.json").exists()
+    with ResultStore(tmp_path / "toy.sqlite", "toy") as store:
+        assert len(store.records("failed")) == 2 and len(store.records("ok")) == 6
+
+
+def test_foreign_results_file_gives_exit_2_and_stays_untouched(tmp_path, capsys):
+    db = tmp_path / "toy.sqlite"
+    db.write_bytes(b"not a database")
+    assert _toy(tmp_path, ["--out", str(tmp_path)]) == 2
+    assert "not an SQLite database" in capsys.readouterr().err
+    assert db.read_bytes() == b"not a database"
+
+
+def test_default_directories_keep_quick_figures_out_of_paper_figures(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert planning_scaling.main(["--quick", "--no-progress", "--trials", "1"]) == 0
+    assert (tmp_path / "results" / "planning_scaling_summary.json").exists()
+    assert (tmp_path / "results" / "planning_scaling.png").exists()
+    assert not (tmp_path / "paper_figures").exists()
+    assert _cli._output_dirs(_cli.parse_args("n", "d", [])) == (Path("results"), Path("paper_figures"))
+
+
+def test_fitting_helpers():
+    assert _cli.loglog_slope([1, 2, 4, 8], [3, 12, 48, 192]) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="positive"):
+        _cli.loglog_slope([1, 2], [0, 1])
+    recs = [
+        {"config": {"a": a}, "config_key": "k", "seed_index": i, "metrics": {"m": a + i}}
+        for a in (1, 2)
+        for i in (0, 1)
+    ]
+    assert _cli.mean_by(recs, ("a",), "m") == {(1,): 1.5, (2,): 2.5}
+    with pytest.raises(ValueError, match="no metric 'z'"):
+        _cli.mean_by(recs, ("a",), "z")
+    assert _cli.format_table({"slope": 1.23456, "ok": True}).splitlines()[2:] == [
+        "slope     1.235",
+        "ok        True",
+    ]

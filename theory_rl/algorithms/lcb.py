@@ -1,0 +1,427 @@
+"""Pessimism with lower confidence bounds, and its baselines, on tabular data.
+
+Rashidinejad, Zhu, Ma, Jiao & Russell (2021), "Bridging Offline Reinforcement Learning and Imitation Learning:
+A Tale of Pessimism" (arXiv 2103.12021): LCB for multi-armed bandits (Alg. 1), contextual bandits (Alg. 2),
+discounted MDPs with data splitting (VI-LCB, Alg. 3) and episodic MDPs (Alg. 4). Li, Shi, Chen, Chi & Wei (2024),
+"Settling the sample complexity of model-based offline RL" (arXiv 2204.05275): VI-LCB with a Bernstein penalty and
+no splitting. Baselines: the empirical best arm / plain value iteration on the empirical model (no pessimism), and
+the most-played action (behaviour cloning).
+
+Every function takes a tabular dataset ``data``: anything with ``counts`` ``N(s, a)`` (``(S, A)``, or ``(H, S, A)``
+per step), ``transition_counts`` (one more trailing ``S`` axis), ``reward_sums``, ``S``, ``A``, ``gamma`` /
+``horizon`` and ``empirical_model(unseen, unseen_reward)`` -- :class:`theory_rl.data.CountDataset` and
+:class:`theory_rl.data.OfflineDataset` both qualify; VI-LCB with splitting also needs ``split(k, seed)``. A bandit's
+data has ``S = 1`` (multi-armed) or one state per context.
+
+Conventions the papers leave open, chosen here once for all algorithms:
+
+- **Ties** go to the lowest action index (``numpy.argmax``).
+- **Unseen pairs** (``N(s, a) = 0``) get ``r_hat = 0`` and the largest penalty any seen pair could get, so an
+  unseen action never outranks a seen one with the same empirical reward. The paper's Alg. 1 gives unseen arms
+  ``b = 1`` while a once-seen arm gets ``sqrt(log(2A/delta)/2) > 1`` once ``2A/delta > e^2``, ranking a once-seen
+  arm *below* an unseen one; we avoid that inversion.
+- ``penalty_scale`` multiplies every penalty (unseen ones included): 0 gives the empirical best action (greedy),
+  and as it grows LCB selects the action with the most samples (most-played), as in the paper's Sec. 3 remark.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from theory_rl import planning
+from theory_rl._random import SeedLike, as_generator
+from theory_rl.mdp import TabularMDP
+from theory_rl.planning import ConvergenceError
+
+__all__ = [
+    "OfflineResult",
+    "lcb_bandit",
+    "lcb_contextual",
+    "empirical_best",
+    "most_played",
+    "vi_lcb",
+    "vi_lcb_episodic",
+    "bernstein_vi_lcb",
+    "empirical_vi",
+    "behaviour_cloning",
+]
+
+#: The constant inside the square root of the Hoeffding penalties of Alg. 2-4 (Rashidinejad et al. 2021).
+PAPER_CONSTANT = 2000.0
+#: The Bernstein constant c_b of Li et al.'s analysis; their experiment uses 0.05.
+LI_CONSTANT = 144.0
+
+
+@dataclass(frozen=True, repr=False)
+class OfflineResult:
+    """What an offline algorithm returns.
+
+    Attributes
+    ----------
+    policy : numpy.ndarray
+        Actions, shape ``(S,)`` or ``(H, S)``.
+    values : numpy.ndarray
+        The algorithm's (pessimistic) values of its policy, shape ``(S,)`` or ``(H, S)``; for the baselines, the
+        values they act on (empirical rewards or empirical-model values).
+    Q : numpy.ndarray
+        The action scores the policy is greedy in, shape ``(S, A)`` or ``(H, S, A)``.
+    penalty : numpy.ndarray
+        The penalty subtracted from each ``(s, a)`` (zeros for the baselines).
+    algorithm : str
+    info : dict
+        Constants and diagnostics (delta, log term, iterations, ...).
+    """
+
+    policy: np.ndarray
+    values: np.ndarray
+    Q: np.ndarray
+    penalty: np.ndarray
+    algorithm: str
+    info: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"OfflineResult({self.algorithm}, policy shape {self.policy.shape}, info={self.info})"
+
+
+# ---------------------------------------------------------------------- shared pieces
+def _check_data(data, *, episodic: bool | None = None):
+    for attr in ("counts", "reward_sums", "S", "A"):
+        if not hasattr(data, attr):
+            raise ValueError(f"data has no attribute {attr!r}: pass a theory_rl.data CountDataset or OfflineDataset")
+    if episodic is not None and (getattr(data, "horizon", None) is not None) != episodic:
+        kind = "finite-horizon (counts per step h)" if episodic else "discounted or bandit"
+        raise ValueError(f"this algorithm needs {kind} data; got data with horizon={getattr(data, 'horizon', None)}")
+    return data
+
+
+def _check_scale(penalty_scale: float) -> float:
+    penalty_scale = float(penalty_scale)
+    if not (np.isfinite(penalty_scale) and penalty_scale >= 0):
+        raise ValueError(f"penalty_scale is {penalty_scale}, expected a finite number >= 0")
+    return penalty_scale
+
+
+def _delta(delta: float | None, n: int) -> float:
+    """The paper's default confidence level delta = 1/N (Rashidinejad et al., Thms 1, 4, 6)."""
+    if delta is None:
+        return 1.0 / max(n, 1)
+    delta = float(delta)
+    if not 0.0 < delta < 1.0:
+        raise ValueError(f"delta is {delta}, expected a value in (0, 1)")
+    return delta
+
+
+def _empirical_rewards(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    N = np.asarray(data.counts, dtype=np.float64)
+    seen = N > 0
+    r_hat = np.where(seen, np.asarray(data.reward_sums, dtype=np.float64) / np.where(seen, N, 1.0), 0.0)
+    return N, seen, r_hat
+
+
+def _hoeffding(N: np.ndarray, seen: np.ndarray, numerator: float) -> np.ndarray:
+    """``sqrt(numerator / N)`` on seen pairs; unseen pairs get the once-seen value ``sqrt(numerator)`` or 1."""
+    worst = max(math.sqrt(numerator), 1.0)
+    return np.where(seen, np.sqrt(numerator / np.where(seen, N, 1.0)), worst)
+
+
+def bandit_scores(N, reward_sums, n_total: int, A: int, *, algorithm: str, delta=None, penalty_scale=1.0):
+    """The index ``score(a)`` each bandit rule maximises, from counts and reward sums of any shape.
+
+    ``algorithm`` is ``"lcb"`` (Alg. 1), ``"greedy"`` (empirical best) or ``"most_played"``. Shared by
+    :func:`lcb_bandit` and the exact two-arm computation, so both break ties identically.
+    """
+    N = np.asarray(N, dtype=np.float64)
+    seen = N > 0
+    r_hat = np.where(seen, np.asarray(reward_sums, dtype=np.float64) / np.where(seen, N, 1.0), 0.0)
+    if algorithm == "greedy":
+        return r_hat
+    if algorithm == "most_played":
+        return N
+    if algorithm != "lcb":
+        raise ValueError(f"algorithm is {algorithm!r}, expected 'lcb', 'greedy' or 'most_played'")
+    scale = _check_scale(penalty_scale)
+    delta = _delta(delta, n_total)
+    return r_hat - scale * _hoeffding(N, seen, math.log(2 * A / delta) / 2.0)
+
+
+def _select(scores: np.ndarray) -> np.ndarray:
+    return np.argmax(scores, axis=-1)
+
+
+# ---------------------------------------------------------------------- bandits
+def lcb_bandit(data, *, delta: float | None = None, penalty_scale: float = 1.0) -> OfflineResult:
+    """LCB for multi-armed bandits (Rashidinejad et al. 2021, Alg. 1).
+
+    ``a_hat = argmax_a r_hat(a) - b(a)`` with ``b(a) = sqrt(log(2|A|/delta) / (2 N(a)))`` and ``delta = 1/N`` by
+    default. Unseen arms: see the module docstring. Data must have one state (``counts`` of shape ``(1, A)``).
+    """
+    _check_data(data, episodic=False)
+    if data.S != 1:
+        raise ValueError(f"lcb_bandit needs multi-armed bandit data (S = 1), got S = {data.S}; see lcb_contextual")
+    N, _, r_hat = _empirical_rewards(data)
+    n = int(N.sum())
+    scores = bandit_scores(N, data.reward_sums, n, data.A, algorithm="lcb", delta=delta, penalty_scale=penalty_scale)
+    info = {"delta": _delta(delta, n), "scale": float(penalty_scale)}
+    return OfflineResult(_select(scores), scores.max(axis=1), scores, r_hat - scores, "lcb_bandit", info)
+
+
+def lcb_contextual(
+    data, *, delta: float | None = None, penalty_scale: float = 1.0, constant: float = PAPER_CONSTANT
+) -> OfflineResult:
+    """LCB for contextual bandits (Rashidinejad et al. 2021, Alg. 2): Alg. 1 per context.
+
+    ``b(s, a) = sqrt(constant * log(2 S |A| / delta) / N(s, a))`` with the paper's ``constant = 2000`` and
+    ``delta = 1/N`` by default. With the paper's constant, LCB behaves like the most-played action until counts
+    reach ~1e4 per pair; ``penalty_scale`` (or ``constant``) changes that.
+    """
+    _check_data(data, episodic=False)
+    scale = _check_scale(penalty_scale)
+    N, seen, r_hat = _empirical_rewards(data)
+    delta = _delta(delta, int(N.sum()))
+    penalty = scale * _hoeffding(N, seen, constant * math.log(2 * data.S * data.A / delta))
+    scores = r_hat - penalty
+    info = {"delta": delta, "scale": scale, "constant": constant}
+    return OfflineResult(_select(scores), scores.max(axis=1), scores, penalty, "lcb_contextual", info)
+
+
+def empirical_best(data) -> OfflineResult:
+    """The empirical best action per state (greedy on ``r_hat``; unseen actions have ``r_hat = 0``)."""
+    _check_data(data, episodic=False)
+    _, _, r_hat = _empirical_rewards(data)
+    return OfflineResult(_select(r_hat), r_hat.max(axis=1), r_hat, np.zeros_like(r_hat), "empirical_best")
+
+
+def most_played(data) -> OfflineResult:
+    """The most-played action per state (per step for episodic data): imitation / behaviour cloning.
+
+    States never visited get action 0 (the tie-breaking rule on all-zero counts).
+    """
+    _check_data(data)
+    N = np.asarray(data.counts, dtype=np.float64)
+    return OfflineResult(_select(N), np.zeros(N.shape[:-1]), N, np.zeros_like(N), "most_played")
+
+
+def behaviour_cloning(data) -> OfflineResult:
+    """Behaviour cloning: the most-played action per state (Rashidinejad et al. 2021, Sec. 6 / Thm 8)."""
+    res = most_played(data)
+    return OfflineResult(res.policy, res.values, res.Q, res.penalty, "behaviour_cloning")
+
+
+# ---------------------------------------------------------------------- discounted MDPs
+def _gamma(data) -> float:
+    gamma = getattr(data, "gamma", None)
+    if gamma is None:
+        raise ValueError("data carries no discount factor gamma; build it from a discounted MDP")
+    return float(gamma)
+
+
+def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterations: int):
+    """Alg. 3's loop: ``Q_t = r_t - b_t + gamma P_t V_{t-1}`` and the monotone update, over the given folds."""
+    S = pi0.shape[0]
+    V, policy = np.zeros(S), pi0.copy()
+    for t in range(iterations):
+        fold = folds[t % len(folds)]
+        model = fold.empirical_model(unseen="uniform", unseen_reward=0.0)
+        Q = model.R - penalty_fn(model.counts) + gamma * np.einsum("sat,t->sa", model.P, V)
+        V_mid, pi_mid = Q.max(axis=1), _select(Q)
+        better = V_mid > V
+        V = np.where(better, V_mid, V)
+        policy = np.where(better, pi_mid, policy)
+    return V, Q, policy
+
+
+def vi_lcb(
+    data,
+    *,
+    delta: float | None = None,
+    penalty_scale: float = 1.0,
+    constant: float = PAPER_CONSTANT,
+    split: bool = True,
+    seed: SeedLike | None = None,
+    iterations: int | None = None,
+) -> OfflineResult:
+    """Discounted VI-LCB (Rashidinejad et al. 2021, Alg. 3), with or without data splitting.
+
+    With ``T = ceil(log N / (1 - gamma))`` iterations, the data is split at random into ``T + 1`` folds; the most
+    played action on fold 0 gives ``pi_0`` (with ``V_0 = 0``), and iteration ``t`` uses fold ``t`` only:
+    ``Q_t = r_t - b_t + gamma P_t V_{t-1}``, ``b_t(s, a) = Vmax sqrt(L / max(m_t(s, a), 1))``,
+    ``L = constant * log(2 (T + 1) S |A| / delta)``, ``Vmax = 1/(1-gamma)``; unseen pairs have ``r = 0`` and a
+    uniform ``P`` (the paper allows any). The monotone update keeps ``V_{t-1}(s), pi_{t-1}(s)`` unless
+    ``max_a Q_t(s, a) > V_{t-1}(s)``. Splitting is an analysis device; ``split=False`` runs the same loop on all
+    the data every iteration (``L`` then without the ``T + 1`` factor).
+
+    Parameters
+    ----------
+    data : OfflineDataset (split=True) or CountDataset / OfflineDataset (split=False)
+    delta : float, optional
+        Confidence level; ``1/N`` by default.
+    penalty_scale : float, default 1
+        Multiplies ``b_t``.
+    constant : float, default 2000
+        The paper's constant in ``L``.
+    split : bool, default True
+    seed : int, SeedSequence or Generator
+        Needed with ``split=True``: the random split.
+    iterations : int, optional
+        Override ``T``.
+    """
+    _check_data(data, episodic=False)
+    gamma = _gamma(data)
+    scale = _check_scale(penalty_scale)
+    n = int(np.asarray(data.counts).sum())
+    delta = _delta(delta, n)
+    T = iterations if iterations is not None else max(1, math.ceil(math.log(max(n, 2)) / (1.0 - gamma)))
+    vmax = 1.0 / (1.0 - gamma)
+    if split:
+        if seed is None:
+            raise ValueError("vi_lcb with split=True needs a seed for the random split")
+        if not hasattr(data, "split"):
+            raise ValueError("vi_lcb with split=True needs sample-level data (an OfflineDataset); pass split=False")
+        folds = data.split(T + 1, seed=as_generator(seed))
+        L = constant * math.log(2 * (T + 1) * data.S * data.A / delta)
+        pi0 = _select(np.asarray(folds[0].counts))
+        sweep_folds = folds[1:]
+    else:
+        L = constant * math.log(2 * data.S * data.A / delta)
+        pi0 = _select(np.asarray(data.counts))
+        sweep_folds = [data]
+
+    def penalty_fn(m):
+        return scale * vmax * np.sqrt(L / np.maximum(m, 1.0))
+
+    V, Q, policy = _pessimistic_sweeps(sweep_folds, gamma, penalty_fn, pi0, T)
+    penalty = penalty_fn(np.asarray(data.counts, dtype=np.float64))
+    info = {"delta": delta, "L": L, "iterations": T, "split": split, "scale": scale}
+    return OfflineResult(policy, V, Q, penalty, "vi_lcb" if split else "vi_lcb_nosplit", info)
+
+
+def _variance(P: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """``Var_{P(.|s,a)}(V)`` for every pair, computed stably as ``E[(V - E V)^2]``."""
+    mean = P @ V
+    return np.maximum(np.einsum("...t,t->...", P, V**2) - mean**2, 0.0)
+
+
+def bernstein_vi_lcb(
+    data,
+    *,
+    delta: float | None = None,
+    c_b: float = LI_CONSTANT,
+    penalty_scale: float = 1.0,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
+) -> OfflineResult:
+    """VI-LCB with a Bernstein penalty and no splitting (Li, Shi, Chen, Chi & Wei 2024), discounted or episodic.
+
+    Discounted: iterate ``Q(s, a) = max{ r_hat + gamma P_hat V - b(s, a; V), 0 }``, ``V = max_a Q`` from ``V = 0``
+    until ``max |V_{k+1} - V_k| < tol``, with
+    ``b = min{ max{ sqrt(c_b l Var_{P_hat}(V) / N(s, a)), 2 c_b l / ((1 - gamma) N(s, a)) }, 1/(1-gamma) } + 5/N``,
+    ``l = log(N / ((1 - gamma) delta))``; unseen pairs get a uniform ``P_hat`` and the capped penalty.
+
+    Finite horizon: backward induction ``Q_h = max{ r_hat_h + P_hat_h V_{h+1} - b_h, 0 }`` with
+    ``b_h = min{ sqrt(c_b l Var_{P_hat_h}(V_{h+1}) / N_h(s, a)) + c_b H l / N_h(s, a), H }`` and
+    ``l = log(N H / delta)`` (unverified against the paper's text: the constants are parameters; ``c_b = 0.05``
+    reproduces its Sec. 4 experiment).
+
+    Parameters
+    ----------
+    data : CountDataset or OfflineDataset
+    delta : float, optional
+        ``1/N`` by default.
+    c_b : float, default 144
+        The analysis's constant; the paper's experiment uses 0.05.
+    penalty_scale : float, default 1
+        Multiplies the whole penalty.
+    tol, max_iter
+        Stopping rule of the discounted iteration; hitting ``max_iter`` raises :class:`ConvergenceError`.
+    """
+    _check_data(data)
+    scale = _check_scale(penalty_scale)
+    if not (np.isfinite(c_b) and c_b > 0):
+        raise ValueError(f"c_b is {c_b}, expected a positive number")
+    n = int(np.asarray(data.counts).sum())
+    delta = _delta(delta, n)
+    model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
+    N, seen = np.asarray(model.counts, dtype=np.float64), model.seen
+    safe_N = np.where(seen, N, 1.0)
+    horizon = getattr(data, "horizon", None)
+    info = {"delta": delta, "c_b": c_b, "scale": scale}
+
+    if horizon is not None:
+        H = int(horizon)
+        log_term = math.log(n * H / delta)
+        V = np.zeros((H + 1, data.S))
+        Q = np.empty((H, data.S, data.A))
+        penalty = np.empty_like(Q)
+        for h in range(H - 1, -1, -1):
+            var = _variance(model.P[h], V[h + 1])
+            b = np.sqrt(c_b * log_term * var / safe_N[h]) + c_b * H * log_term / safe_N[h]
+            penalty[h] = scale * np.where(seen[h], np.minimum(b, H), H)
+            Q[h] = np.maximum(model.R[h] + model.P[h] @ V[h + 1] - penalty[h], 0.0)
+            V[h] = Q[h].max(axis=1)
+        info["log_term"] = log_term
+        return OfflineResult(_select(Q), V[:H], Q, penalty, "bernstein_vi_lcb", info)
+
+    gamma = _gamma(data)
+    vmax = 1.0 / (1.0 - gamma)
+    log_term = math.log(n / ((1.0 - gamma) * delta))
+    V = np.zeros(data.S)
+    for k in range(1, max_iter + 1):
+        var = _variance(model.P, V)
+        b = np.maximum(np.sqrt(c_b * log_term * var / safe_N), 2 * c_b * log_term / ((1 - gamma) * safe_N))
+        penalty = scale * (np.where(seen, np.minimum(b, vmax), vmax) + 5.0 / n)
+        Q = np.maximum(model.R + gamma * model.P @ V - penalty, 0.0)
+        V_new = Q.max(axis=1)
+        change = float(np.abs(V_new - V).max())
+        V = V_new
+        if change < tol:
+            break
+    else:
+        raise ConvergenceError(f"bernstein_vi_lcb did not converge in {max_iter} iterations (last change {change:.2e})")
+    info.update(log_term=log_term, iterations=k)
+    return OfflineResult(_select(Q), V, Q, penalty, "bernstein_vi_lcb", info)
+
+
+def vi_lcb_episodic(
+    data, *, delta: float | None = None, penalty_scale: float = 1.0, constant: float = PAPER_CONSTANT
+) -> OfflineResult:
+    """Episodic VI-LCB (Rashidinejad et al. 2021, Alg. 4, App. D): pessimistic backward induction.
+
+    ``Q_h = r_hat_h - b_h + P_hat_h V_{h+1}``, ``V_h = max(max_a Q_h, 0)``, with
+    ``b_h(s, a) = H sqrt(L / max(N_h(s, a), 1))`` and ``L = constant * log(2 S |A| / delta)``; unseen pairs have
+    ``r = 0`` and a uniform ``P_hat``. Clipping ``V_h`` at 0 keeps a valid lower bound (true values are
+    non-negative).
+    """
+    _check_data(data, episodic=True)
+    scale = _check_scale(penalty_scale)
+    n = int(np.asarray(data.counts).sum())
+    delta = _delta(delta, n)
+    H = int(data.horizon)
+    L = constant * math.log(2 * data.S * data.A / delta)
+    model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
+    penalty = scale * H * np.sqrt(L / np.maximum(np.asarray(model.counts, dtype=np.float64), 1.0))
+    V = np.zeros((H + 1, data.S))
+    Q = np.empty((H, data.S, data.A))
+    for h in range(H - 1, -1, -1):
+        Q[h] = model.R[h] - penalty[h] + model.P[h] @ V[h + 1]
+        V[h] = np.maximum(Q[h].max(axis=1), 0.0)
+    info = {"delta": delta, "L": L, "scale": scale}
+    return OfflineResult(_select(Q), V[:H], Q, penalty, "vi_lcb_episodic", info)
+
+
+def empirical_vi(data) -> OfflineResult:
+    """Plain value iteration on the empirical model (no pessimism): the certainty-equivalent policy.
+
+    Solved exactly (policy iteration / backward induction) on ``P_hat, r_hat``; unseen pairs have ``r_hat = 0``
+    and a uniform ``P_hat``.
+    """
+    _check_data(data)
+    model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
+    horizon = getattr(data, "horizon", None)
+    kind = {"horizon": int(horizon)} if horizon is not None else {"gamma": _gamma(data)}
+    # r_hat of bounded rewards lies in [0, 1]; clipping only guards Gaussian reward noise.
+    mdp = TabularMDP(model.P, np.clip(model.R, 0.0, 1.0), np.full(data.S, 1.0 / data.S), **kind)
+    res = planning.solve(mdp)
+    return OfflineResult(res.policy, res.V, res.Q, np.zeros_like(res.Q), "empirical_vi", {})
