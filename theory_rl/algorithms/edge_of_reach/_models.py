@@ -106,11 +106,19 @@ def shortest_path_states(start: tuple[int, int], goal: tuple[int, int], width: i
     return np.array([rr * width + cc for rr, cc in cells], dtype=np.int64)
 
 
-def count_model(mdp: TabularMDP, n_samples: int, *, seed: SeedLike, n_members: int = 1) -> np.ndarray:
-    """Count-based learned models: ``n_samples`` next states drawn from ``P(.|s, a)`` for every pair, per member.
+def count_model(mdp: TabularMDP, n_samples, *, seed: SeedLike, n_members: int = 1) -> np.ndarray:
+    """Count-based learned models: ``n(s, a)`` next states drawn from ``P(.|s, a)`` for every pair, per member.
 
-    Member ``i`` is the empirical distribution ``P_i(s'|s, a) = N_i(s, a, s') / n_samples`` of its own independent
-    draws (a bootstrap-style ensemble), so members disagree exactly where the data leave the dynamics uncertain.
+    Member ``i`` is the empirical distribution ``P_i(s'|s, a) = N_i(s, a, s') / n(s, a)`` of its own independent
+    draws (a bootstrap-style ensemble), so members disagree most where data are scarce.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    n_samples : int or array_like of int, shape (S, A)
+        Samples per pair (>= 1): one number, or per pair to model a dataset's uneven coverage.
+    seed : int, SeedSequence or Generator
+    n_members : int, default 1
 
     Returns
     -------
@@ -118,23 +126,43 @@ def count_model(mdp: TabularMDP, n_samples: int, *, seed: SeedLike, n_members: i
     """
     if not isinstance(mdp, TabularMDP) or not mdp.is_discounted:
         raise ValueError("mdp must be a discounted TabularMDP")
-    n = check_positive_int(n_samples, "n_samples")
+    S, A = mdp.S, mdp.A
+    counts = np.asarray(n_samples)
+    if counts.ndim == 0:
+        counts = np.full((S, A), check_positive_int(int(counts), "n_samples"))
+    if counts.shape != (S, A) or not np.issubdtype(counts.dtype, np.integer):
+        raise ValueError(f"n_samples must be a positive int or an int array of shape ({S}, {A})")
+    if (counts < 1).any():
+        idx = tuple(int(i) for i in np.argwhere(counts < 1)[0])
+        raise ValueError(f"n_samples{list(idx)} is {counts[idx]}, expected at least 1 sample")
     m = check_positive_int(n_members, "n_members")
     rng = as_generator(seed)
-    S, A = mdp.S, mdp.A
     flat = mdp.P.reshape(S * A, S)
-    models = np.stack([rng.multinomial(n, flat) / n for _ in range(m)])
+    n = counts.reshape(-1)
+    models = np.stack([rng.multinomial(n, flat) / n[:, None] for _ in range(m)])
     return models.reshape(m, S, A, S)
 
 
-def random_model(S: int, A: int, *, seed: SeedLike, concentration: float = 1.0) -> np.ndarray:
-    """A random model: rows drawn from a symmetric Dirichlet(``concentration``), shape (S, A, S)."""
+def random_model(S: int, A: int, *, seed: SeedLike, branching: int | None = None, concentration: float = 1.0):
+    """A random model: each row a Dirichlet(``concentration``) draw on ``branching`` random states (default all).
+
+    Returns
+    -------
+    numpy.ndarray, shape (S, A, S)
+    """
     S = check_positive_int(S, "S")
     A = check_positive_int(A, "A")
+    b = S if branching is None else check_positive_int(branching, "branching")
+    if b > S:
+        raise ValueError(f"branching is {b}, expected at most S = {S}")
     concentration = float(concentration)
     if not (np.isfinite(concentration) and concentration > 0):
         raise ValueError(f"concentration is {concentration}, expected a positive number")
-    return as_generator(seed).dirichlet(np.full(S, concentration), size=(S, A))
+    rng = as_generator(seed)
+    P = np.zeros((S * A, S))
+    for row in range(S * A):
+        P[row, rng.choice(S, size=b, replace=False)] = rng.dirichlet(np.full(b, concentration))
+    return P.reshape(S, A, S)
 
 
 def interpolate_models(P_from, P_to, weight: float) -> np.ndarray:
