@@ -51,7 +51,8 @@ class EdgeOfReachResult:
     Attributes
     ----------
     Q : numpy.ndarray, shape (S, A)
-        The learned Q-table (for ``"ravl"``, ``min_i Q_i``, the value the policy maximises).
+        The learned Q-table (for ``"ravl"``, ``min_i Q_i``, the value the policy maximises; for
+        ``"oracle_patch"``, ``Q*`` at every pair that was not fitted).
     members : numpy.ndarray, shape (N, S, A)
         All Q-tables (N = 1 except for ``"ravl"``).
     V : numpy.ndarray, shape (S,)
@@ -317,6 +318,7 @@ def truncated_fqi(
         residual = np.inf
         for it in range(1, n_iterations + 1):
             Qe = effective(Q.reshape(n, S, A))
+            pair_counts_before = pair_counts.copy()
             s = rollout_rng.choice(start_states, size=n_rollouts)
             for t in range(reach.k):
                 a = np.where(
@@ -331,8 +333,9 @@ def truncated_fqi(
                 if not (variant == "terminal" and t == reach.k - 1):
                     np.add.at(next_counts, (idx, s_next), 1.0)
                 s = s_next
+            # the oracle patches pairs without a fitted value yet (pairs first seen in this epoch included)
+            V = target_values(Q.reshape(n, S, A), pair_counts_before > 0)
             fitted = pair_counts > 0
-            V = target_values(Q.reshape(n, S, A), fitted)
             y = R_flat[fitted] + gamma * (next_counts[fitted] @ V) / pair_counts[fitted]
             residual = float(np.abs(y[None] - Q[:, fitted]).max(initial=0.0))
             Q[:, fitted] = y
@@ -342,6 +345,8 @@ def truncated_fqi(
 
     members = Q.reshape(n, S, A)
     Q_eff = effective(members).copy()
+    if Q_star is not None:  # the oracle supplies every value the learner never fitted (in support mode: E_k on)
+        Q_eff = np.where(fitted.reshape(S, A), Q_eff, Q_star)
     policy = Q_eff.argmax(axis=1)
     out = dict(
         Q=Q_eff,
