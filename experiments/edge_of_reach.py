@@ -156,9 +156,39 @@ def _linear_cell(config: dict, seed: int) -> dict:
 
 
 def _deep_cell(config: dict, seed: int) -> dict:
-    from theory_rl.deep.experiment import run_2d  # needs the deep extra
+    """Base, Base-OraclePatch or RAVL on the paper's 2D environment with true dynamics (needs the deep extra)."""
+    from theory_rl.deep import TrainConfig, train_2d
 
-    return run_2d(config["method"], seed=seed, quick=config["quick"])
+    cfg = TrainConfig.quick() if config["quick"] else TrainConfig()
+    return train_2d(config["method"], seed=seed % 2**31, config=cfg)
+
+
+def plot_deep(records: list[dict], new_figure) -> dict:
+    """2D environment panels: true return and mean Q over training (log scale), ensemble-std penalty histogram."""
+    fig, axes = new_figure(1, 3, width=12)
+    methods = ("base", "oracle_patch", "ravl")
+    for m in methods:
+        sub = [r["metrics"] for r in records if r["config"]["method"] == m]
+        if not sub:
+            continue
+        ret = np.mean([r["returns"] for r in sub], axis=0)
+        q = np.mean([r["q_mean"] for r in sub], axis=0)
+        axes[0].plot(np.arange(1, len(ret) + 1), ret, label=LABELS.get(m, m).replace(" analogue", ""))
+        axes[1].semilogy(np.arange(1, len(q) + 1), np.maximum(np.abs(q), 1e-3), label=m)
+        if m == "ravl":
+            edge = np.concatenate([r["penalty_edge"] for r in sub])
+            other = np.concatenate([r["penalty_other"] for r in sub])
+            bins = np.linspace(0, max(np.max(edge, initial=0), np.max(other, initial=0)) * 1.05 + 1e-9, 30)
+            axes[2].hist(other, bins=bins, alpha=0.7, density=True, label="other states")
+            if edge.size:
+                axes[2].hist(edge, bins=bins, alpha=0.7, density=True, label="edge of reach")
+    axes[0].axhline(records[0]["metrics"]["optimal_return"], color="k", linestyle=":", linewidth=1)
+    axes[0].set(xlabel="epoch", ylabel="true return (H = 30)", title="2D environment, true dynamics")
+    axes[1].set(xlabel="epoch", ylabel="|mean Q|", title="Q-values over training")
+    axes[2].set(xlabel="std over critics", ylabel="density", title="RAVL effective penalty")
+    axes[0].legend(fontsize=7)
+    axes[2].legend(fontsize=7)
+    return {"eor_deep_2d": fig}
 
 
 def cell(config: dict, seed: int) -> dict:
@@ -345,8 +375,6 @@ def plot(records: list[dict], fitted: dict) -> dict:
     figs["eor_linear_divergence"] = fig
     deep = _of(records, "deep")
     if deep:
-        from theory_rl.deep.experiment import plot_deep
-
         figs.update(plot_deep(deep, new_figure))
     return figs
 
