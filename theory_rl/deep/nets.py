@@ -157,7 +157,7 @@ class GaussianDynamicsEnsemble(nn.Module):
             opt.zero_grad()
             loss.backward()
             opt.step()
-        return float(loss)
+        return loss.item()
 
     @torch.no_grad()
     def sample(self, obs: torch.Tensor, act: torch.Tensor, *, generator: torch.Generator):
