@@ -27,6 +27,8 @@ from theory_rl.runner import StoreError, code_version, run_sweep
 __all__ = ["parse_args", "run_experiment", "mean_by", "loglog_slope", "format_table"]
 
 DEFAULT_OUT = Path("results")
+#: Summary JSON entries written by the driver itself; an experiment's own entries must use other names.
+_METADATA = frozenset({"experiment", "quick", "seed", "trials", "cells", "code_version", "database", "figures"})
 DEFAULT_FIGURES = Path("paper_figures")
 
 
@@ -159,8 +161,10 @@ def run_experiment(
     configs : sequence of dict
         The grid (already the quick one when ``args.quick``).
     summarize : callable
-        ``summarize(records) -> dict`` of fitted quantities (name -> number or string), from the successful
-        records of this sweep (see :meth:`theory_rl.runner.ResultStore.records`).
+        ``summarize(records) -> dict`` of fitted quantities, from the successful records of this sweep (see
+        :meth:`theory_rl.runner.ResultStore.records`). Every entry goes to the top level of the summary JSON
+        beside the run's metadata; numbers and strings also go to the printed table, lists and dicts (e.g. a list
+        of slope records) do not.
     plot : callable, optional
         ``plot(records, fitted) -> {name: Figure}``; called inside
         :func:`theory_rl.plotting.figure_style`, each figure saved as PNG + PDF.
@@ -203,6 +207,10 @@ def run_experiment(
         print(f"no summary written: {sweep.failed} cell(s) failed (tracebacks in {db_path})", file=sys.stderr)
         return 1
     fitted = summarize(sweep.records)
+    clash = sorted(set(fitted) & _METADATA)
+    if clash:
+        raise ValueError(f"summarize returned reserved summary entries {clash}; rename them")
+    scalars = {k: v for k, v in fitted.items() if not isinstance(v, (list, dict))}
     figures: list[str] = []
     if plot is not None:
         from theory_rl.plotting import figure_style, save_figure
@@ -219,12 +227,12 @@ def run_experiment(
         "code_version": code_version(),
         "database": str(db_path),
         "figures": figures,
-        "fitted": fitted,
+        **fitted,
     }
     summary_path = out_dir / f"{args.name}_summary.json"
     summary_path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     print(f"results: {db_path}, {summary_path}; figures: {', '.join(figures) or 'none'}")
-    print(format_table(fitted))
+    print(format_table(scalars))
     return 0
 
 

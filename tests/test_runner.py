@@ -91,6 +91,13 @@ def test_make_cells_refuses_duplicates_and_bad_counts():
         make_cells([{"a": 1}, {"a": 2}, {"a": 1}], 1, 0)
     with pytest.raises(ValueError, match="n_seeds"):
         make_cells(GRID, 0, 0)
+    with pytest.raises(ValueError, match=r"configs\[0\]\['_seeds'\]"):
+        make_cells([{"a": 1, "_seeds": 0}], 3, 0)
+
+
+def test_a_config_can_override_its_seed_count():
+    cells = make_cells([{"exact": True, "_seeds": 1}, {"exact": False}], 4, 0)
+    assert [c.seed_index for c in cells] == [0, 0, 1, 2, 3]
 
 
 # -- sweeps, resume, failures --------------------------------------------------------------------------------

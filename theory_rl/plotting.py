@@ -25,8 +25,6 @@ STYLE: dict[str, object] = {
     "figure.figsize": (4.0, 3.0),
     "figure.dpi": 100,
     "savefig.dpi": 200,
-    "savefig.bbox": "tight",
-    "savefig.pad_inches": 0.02,
     "font.size": 9,
     "axes.titlesize": 9,
     "axes.labelsize": 9,
@@ -120,5 +118,9 @@ def save_figure(fig, name: str, out_dir: str | os.PathLike) -> list[Path]:
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
     with figure_style():
         fig.savefig(paths[0], metadata={"Software": None})
+        # The PNG save ran the (costly) constrained layout; freeze it so the PDF does not compute it again.
+        engine = fig.get_layout_engine()
+        fig.set_layout_engine("none")
         fig.savefig(paths[1], metadata={"CreationDate": None, "Producer": None, "Creator": None})
+        fig.set_layout_engine(engine)
     return paths

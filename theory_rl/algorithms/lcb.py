@@ -51,8 +51,9 @@ __all__ = [
 
 #: The constant inside the square root of the Hoeffding penalties of Alg. 2-4 (Rashidinejad et al. 2021).
 PAPER_CONSTANT = 2000.0
-#: The Bernstein constant c_b of Li et al.'s analysis; their experiment uses 0.05.
+#: The Bernstein constants c_b given as examples by Li et al. (2024): discounted (28) and finite horizon (55).
 LI_CONSTANT = 144.0
+LI_CONSTANT_EPISODIC = 16.0
 
 
 @dataclass(frozen=True, repr=False)
@@ -119,6 +120,20 @@ def _empirical_rewards(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     seen = N > 0
     r_hat = np.where(seen, np.asarray(data.reward_sums, dtype=np.float64) / np.where(seen, N, 1.0), 0.0)
     return N, seen, r_hat
+
+
+def _rewards(model, known_rewards) -> np.ndarray:
+    """The empirical mean rewards, or the known reward function (checked against the model's shape)."""
+    if known_rewards is None:
+        return model.R
+    R = np.asarray(known_rewards, dtype=np.float64)
+    try:
+        R = np.broadcast_to(R, model.R.shape)
+    except ValueError:
+        raise ValueError(f"known_rewards has shape {R.shape}, expected {model.R.shape[-2:]} or {model.R.shape}") from None
+    if not np.isfinite(R).all():
+        raise ValueError("known_rewards has non-finite entries")
+    return R
 
 
 def _hoeffding(N: np.ndarray, seen: np.ndarray, numerator: float) -> np.ndarray:
@@ -220,12 +235,18 @@ def _gamma(data) -> float:
 
 def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterations: int):
     """Alg. 3's loop: ``Q_t = r_t - b_t + gamma P_t V_{t-1}`` and the monotone update, over the given folds."""
+    # One empirical model and penalty per fold, built once (without splitting every iteration reuses the same).
+    models = [fold.empirical_model(unseen="uniform", unseen_reward=0.0) for fold in folds]
+    penalties = [penalty_fn(model.counts) for model in models]
     S = pi0.shape[0]
     V, policy = np.zeros(S), pi0.copy()
     for t in range(iterations):
-        fold = folds[t % len(folds)]
-        model = fold.empirical_model(unseen="uniform", unseen_reward=0.0)
-        Q = model.R - penalty_fn(model.counts) + gamma * np.einsum("sat,t->sa", model.P, V)
+        model, penalty = models[t % len(models)], penalties[t % len(models)]
+        Q = model.R - penalty + gamma * (model.P @ V)
+        # Unseen pairs: Q <= 0, their exact lower bound (rewards are non-negative). Otherwise the uniform P_hat
+        # lends them the value of well-estimated states, and with a scaled-down penalty the monotone update
+        # switches to an action never tried (with the paper's constants b >= Vmax and this never binds).
+        Q = np.where(model.seen, Q, np.minimum(Q, 0.0))
         V_mid, pi_mid = Q.max(axis=1), _select(Q)
         better = V_mid > V
         V = np.where(better, V_mid, V)
@@ -248,8 +269,8 @@ def vi_lcb(
     With ``T = ceil(log N / (1 - gamma))`` iterations, the data is split at random into ``T + 1`` folds; the most
     played action on fold 0 gives ``pi_0`` (with ``V_0 = 0``), and iteration ``t`` uses fold ``t`` only:
     ``Q_t = r_t - b_t + gamma P_t V_{t-1}``, ``b_t(s, a) = Vmax sqrt(L / max(m_t(s, a), 1))``,
-    ``L = constant * log(2 (T + 1) S |A| / delta)``, ``Vmax = 1/(1-gamma)``; unseen pairs have ``r = 0`` and a
-    uniform ``P`` (the paper allows any). The monotone update keeps ``V_{t-1}(s), pi_{t-1}(s)`` unless
+    ``L = constant * log(2 (T + 1) S |A| / delta)``, ``Vmax = 1/(1-gamma)``; unseen pairs have ``r = 0``, a
+    uniform ``P`` (the paper allows any) and ``Q_t <= 0``, their exact lower bound. The monotone update keeps ``V_{t-1}(s), pi_{t-1}(s)`` unless
     ``max_a Q_t(s, a) > V_{t-1}(s)``. Splitting is an analysis device; ``split=False`` runs the same loop on all
     the data every iteration (``L`` then without the ``T + 1`` factor).
 
@@ -308,45 +329,57 @@ def bernstein_vi_lcb(
     data,
     *,
     delta: float | None = None,
-    c_b: float = LI_CONSTANT,
+    c_b: float | None = None,
     penalty_scale: float = 1.0,
+    known_rewards=None,
     tol: float = 1e-10,
     max_iter: int = 100_000,
 ) -> OfflineResult:
     """VI-LCB with a Bernstein penalty and no splitting (Li, Shi, Chen, Chi & Wei 2024), discounted or episodic.
 
-    Discounted: iterate ``Q(s, a) = max{ r_hat + gamma P_hat V - b(s, a; V), 0 }``, ``V = max_a Q`` from ``V = 0``
-    until ``max |V_{k+1} - V_k| < tol``, with
+    Discounted (their Alg. 1, eqs. (25), (27), (28)): iterate
+    ``Q(s, a) = max{ r_hat + gamma P_hat V - b(s, a; V), 0 }``, ``V = max_a Q`` from ``V = 0`` with
     ``b = min{ max{ sqrt(c_b l Var_{P_hat}(V) / N(s, a)), 2 c_b l / ((1 - gamma) N(s, a)) }, 1/(1-gamma) } + 5/N``,
-    ``l = log(N / ((1 - gamma) delta))``; unseen pairs get a uniform ``P_hat`` and the capped penalty.
+    ``l = log(N / ((1 - gamma) delta))``. The paper runs ``tau_max >= log(N/(1-gamma)) / (1-gamma)`` iterations;
+    we iterate until ``max |V_{k+1} - V_k| < tol``, i.e. to the fixed point those iterations approach.
 
-    Finite horizon: backward induction ``Q_h = max{ r_hat_h + P_hat_h V_{h+1} - b_h, 0 }`` with
-    ``b_h = min{ sqrt(c_b l Var_{P_hat_h}(V_{h+1}) / N_h(s, a)) + c_b H l / N_h(s, a), H }`` and
-    ``l = log(N H / delta)`` (unverified against the paper's text: the constants are parameters; ``c_b = 0.05``
-    reproduces its Sec. 4 experiment).
+    Finite horizon (their Alg. 2, eq. (55)): backward induction
+    ``Q_h = max{ r_hat_h + P_hat_h V_{h+1} - b_h, 0 }`` with
+    ``b_h = min{ sqrt(c_b l Var_{P_hat_h}(V_{h+1}) / N_h(s, a)) + c_b H l / N_h(s, a), H }``, ``l = log(N H / delta)``
+    and N the number of transitions.
+
+    Unseen pairs get a uniform ``P_hat`` (their (25), (51)) and the capped penalty. The paper assumes the reward
+    function known: pass it as ``known_rewards``; otherwise rewards are estimated from the data. Checked against the published version (Ann. Statist. 52(1), 2024); the
+    arXiv version's constants may differ.
 
     Parameters
     ----------
     data : CountDataset or OfflineDataset
     delta : float, optional
         ``1/N`` by default.
-    c_b : float, default 144
-        The analysis's constant; the paper's experiment uses 0.05.
+    c_b : float, optional
+        The penalty constant; by default the paper's examples, 144 (discounted) and 16 (finite horizon). Li et al.'s
+        gambler experiment is reported with 0.05 (unverified here).
     penalty_scale : float, default 1
         Multiplies the whole penalty.
+    known_rewards : array_like, optional
+        Mean rewards ``(S, A)`` or ``(H, S, A)`` to use instead of the empirical ones.
     tol, max_iter
         Stopping rule of the discounted iteration; hitting ``max_iter`` raises :class:`ConvergenceError`.
     """
     _check_data(data)
     scale = _check_scale(penalty_scale)
+    horizon = getattr(data, "horizon", None)
+    if c_b is None:
+        c_b = LI_CONSTANT if horizon is None else LI_CONSTANT_EPISODIC
     if not (np.isfinite(c_b) and c_b > 0):
         raise ValueError(f"c_b is {c_b}, expected a positive number")
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
+    R = _rewards(model, known_rewards)
     N, seen = np.asarray(model.counts, dtype=np.float64), model.seen
     safe_N = np.where(seen, N, 1.0)
-    horizon = getattr(data, "horizon", None)
     info = {"delta": delta, "c_b": c_b, "scale": scale}
 
     if horizon is not None:
@@ -359,7 +392,7 @@ def bernstein_vi_lcb(
             var = _variance(model.P[h], V[h + 1])
             b = np.sqrt(c_b * log_term * var / safe_N[h]) + c_b * H * log_term / safe_N[h]
             penalty[h] = scale * np.where(seen[h], np.minimum(b, H), H)
-            Q[h] = np.maximum(model.R[h] + model.P[h] @ V[h + 1] - penalty[h], 0.0)
+            Q[h] = np.maximum(R[h] + model.P[h] @ V[h + 1] - penalty[h], 0.0)
             V[h] = Q[h].max(axis=1)
         info["log_term"] = log_term
         return OfflineResult(_select(Q), V[:H], Q, penalty, "bernstein_vi_lcb", info)
@@ -372,7 +405,7 @@ def bernstein_vi_lcb(
         var = _variance(model.P, V)
         b = np.maximum(np.sqrt(c_b * log_term * var / safe_N), 2 * c_b * log_term / ((1 - gamma) * safe_N))
         penalty = scale * (np.where(seen, np.minimum(b, vmax), vmax) + 5.0 / n)
-        Q = np.maximum(model.R + gamma * model.P @ V - penalty, 0.0)
+        Q = np.maximum(R + gamma * model.P @ V - penalty, 0.0)
         V_new = Q.max(axis=1)
         change = float(np.abs(V_new - V).max())
         V = V_new
@@ -411,17 +444,18 @@ def vi_lcb_episodic(
     return OfflineResult(_select(Q), V[:H], Q, penalty, "vi_lcb_episodic", info)
 
 
-def empirical_vi(data) -> OfflineResult:
+def empirical_vi(data, *, known_rewards=None) -> OfflineResult:
     """Plain value iteration on the empirical model (no pessimism): the certainty-equivalent policy.
 
-    Solved exactly (policy iteration / backward induction) on ``P_hat, r_hat``; unseen pairs have ``r_hat = 0``
-    and a uniform ``P_hat``.
+    Solved exactly (policy iteration / backward induction) on ``P_hat, r_hat`` (or ``known_rewards``); unseen pairs
+    have ``r_hat = 0`` and a uniform ``P_hat``.
     """
     _check_data(data)
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
+    R = _rewards(model, known_rewards)
     horizon = getattr(data, "horizon", None)
     kind = {"horizon": int(horizon)} if horizon is not None else {"gamma": _gamma(data)}
     # r_hat of bounded rewards lies in [0, 1]; clipping only guards Gaussian reward noise.
-    mdp = TabularMDP(model.P, np.clip(model.R, 0.0, 1.0), np.full(data.S, 1.0 / data.S), **kind)
+    mdp = TabularMDP(model.P, np.clip(R, 0.0, 1.0), np.full(data.S, 1.0 / data.S), **kind)
     res = planning.solve(mdp)
     return OfflineResult(res.policy, res.V, res.Q, np.zeros_like(res.Q), "empirical_vi", {})

@@ -14,7 +14,7 @@ exponentially small sub-optimality of the most-played arm (Prop. 2) where Monte 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from theory_rl._validation import as_float_array, check_distributions, check_positive_int, check_range
 from theory_rl.algorithms.lcb import bandit_scores
@@ -22,14 +22,23 @@ from theory_rl.algorithms.lcb import bandit_scores
 __all__ = ["exact_suboptimality"]
 
 
-def _choose_arm1_probability(n0: int, N: int, r: np.ndarray, algorithm: str, delta, penalty_scale) -> float:
+def _binom_pmf(n: int, p: float, log_factorial: np.ndarray) -> np.ndarray:
+    """``Bin(k; n, p)`` for ``k = 0..n`` from a log-factorial table (scipy.stats costs ~100 us a call)."""
+    k = np.arange(n + 1)
+    if p in (0.0, 1.0):
+        return (k == (n if p == 1.0 else 0)).astype(np.float64)
+    log_pmf = log_factorial[n] - log_factorial[k] - log_factorial[n - k] + k * np.log(p) + (n - k) * np.log1p(-p)
+    return np.exp(log_pmf)
+
+
+def _choose_arm1_probability(n0: int, N: int, r: np.ndarray, log_factorial, algorithm, delta, penalty_scale) -> float:
     """``Pr(rule picks arm 1 | n_0)`` by summing over both reward sums."""
     n1 = N - n0
     k0, k1 = np.arange(n0 + 1), np.arange(n1 + 1)
     s0 = bandit_scores(np.full(n0 + 1, n0), k0, N, 2, algorithm=algorithm, delta=delta, penalty_scale=penalty_scale)
     s1 = bandit_scores(np.full(n1 + 1, n1), k1, N, 2, algorithm=algorithm, delta=delta, penalty_scale=penalty_scale)
-    p0 = stats.binom.pmf(k0, n0, r[0])
-    p1 = stats.binom.pmf(k1, n1, r[1])
+    p0 = _binom_pmf(n0, r[0], log_factorial)
+    p1 = _binom_pmf(n1, r[1], log_factorial)
     # Scores are non-decreasing in k, so arm 1 wins (strictly: ties go to arm 0) on a suffix of k_1.
     order = np.argsort(s1, kind="stable")
     first_winner = np.searchsorted(s1[order], s0, side="right")
@@ -39,15 +48,16 @@ def _choose_arm1_probability(n0: int, N: int, r: np.ndarray, algorithm: str, del
 
 def exact_suboptimality(
     means, mu, N: int, *, algorithm: str = "lcb", delta: float | None = None, penalty_scale: float = 1.0
-) -> float:
+) -> float | np.ndarray:
     """Exact expected sub-optimality ``E[max(r) - r(a_hat)]`` of a rule on a two-armed Bernoulli bandit.
 
     Parameters
     ----------
     means : array_like, shape (2,)
         Bernoulli means of the two arms.
-    mu : array_like, shape (2,)
-        Data distribution over arms; ``C* = 1 / mu[a*]``.
+    mu : array_like, shape (2,) or (k, 2)
+        Data distribution over arms; ``C* = 1 / mu[a*]``. Several rows are evaluated at the cost of one: the
+        conditional error given ``n_0`` does not depend on ``mu``.
     N : int
         Number of samples.
     algorithm : {"lcb", "greedy", "most_played"}
@@ -58,26 +68,30 @@ def exact_suboptimality(
 
     Returns
     -------
-    float
+    float, or numpy.ndarray of shape (k,) for k rows of ``mu``
     """
     r = as_float_array(means, "means", ndim=1)
     if r.shape != (2,):
         raise ValueError(f"means has shape {r.shape}, expected (2,)")
     check_range(r, "means", 0.0, 1.0)
-    mu = as_float_array(mu, "mu", ndim=1)
-    if mu.shape != (2,):
-        raise ValueError(f"mu has shape {mu.shape}, expected (2,)")
+    mu = as_float_array(mu, "mu", ndim=(1, 2))
+    single = mu.ndim == 1
+    mu = np.atleast_2d(mu)
+    if mu.shape[1] != 2:
+        raise ValueError(f"mu has shape {mu.shape}, expected (2,) or (k, 2)")
     check_distributions(mu, "mu")
     N = check_positive_int(N, "N")
     gap = abs(r[0] - r[1])
-    if gap == 0:
-        return 0.0
-    worse = int(np.argmin(r))
     n0 = np.arange(N + 1)
-    weights = stats.binom.pmf(n0, N, mu[0])
-    live = weights > 0  # skip counts of probability zero (mu on the boundary)
+    weights = stats.binom.pmf(n0[None, :], N, mu[:, :1])  # (k, N + 1)
+    live = (weights > 0).any(axis=0)  # skip counts of probability zero under every mu (mu on the boundary)
     p_arm1 = np.zeros(N + 1)
-    for n in n0[live]:
-        p_arm1[n] = _choose_arm1_probability(int(n), N, r, algorithm, delta, penalty_scale)
-    p_worse = p_arm1 if worse == 1 else 1.0 - p_arm1
-    return float(gap * (weights @ p_worse))
+    if algorithm == "most_played":
+        p_arm1 = (N - n0 > n0).astype(np.float64)  # the choice depends on the counts alone; ties go to arm 0
+    elif gap > 0:
+        log_factorial = special.gammaln(np.arange(N + 1) + 1.0)  # log k! = log Gamma(k + 1)
+        for n in n0[live]:
+            p_arm1[n] = _choose_arm1_probability(int(n), N, r, log_factorial, algorithm, delta, penalty_scale)
+    p_worse = p_arm1 if r[1] < r[0] else 1.0 - p_arm1
+    result = gap * (weights @ p_worse)
+    return float(result[0]) if single else result

@@ -175,7 +175,9 @@ def make_cells(configs: list[dict[str, Any]], n_seeds: int, root_seed: int) -> l
     Parameters
     ----------
     configs : list of dict
-        Configurations; duplicates (equal canonical keys) are refused.
+        Configurations; duplicates (equal canonical keys) are refused. An optional entry ``_seeds`` (positive
+        int) overrides ``n_seeds`` for its configuration: deterministic cells (an exact computation) use
+        ``_seeds=1`` so that more trials do not repeat them.
     n_seeds : int
         Number of seeds per configuration, at least 1.
     root_seed : int
@@ -198,6 +200,9 @@ def make_cells(configs: list[dict[str, Any]], n_seeds: int, root_seed: int) -> l
         if key in seen:
             raise ValueError(f"configs[{i}] duplicates configs[{seen[key]}]: {key}")
         seen[key] = i
-        for s in range(n_seeds):
+        count = config.get("_seeds", n_seeds)
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
+            raise ValueError(f"configs[{i}]['_seeds'] must be a positive int, got {count!r}")
+        for s in range(count):
             cells.append(Cell(config=dict(config), key=key, seed_index=s, seed=cell_seed(root_seed, key, s)))
     return cells

@@ -1,0 +1,118 @@
+"""Trajectory-sampling speed: theory_rl's alias/splitmix64 kernels against baselines measured in the same run.
+
+    python benchmarks/simulate.py [--quick] [--episodes N]
+
+Instance: a dense Garnet MDP with S = 50, A = 5, H = 20 (issue 3). Each figure is the best of a few repeats,
+single thread unless stated. Baselines:
+- a per-step Python loop with ``numpy.random.Generator.choice`` (the plain way to write a simulator);
+- a naive numba kernel: inverse CDF by linear search with numba's ``np.random`` (deterministic policy, states only).
+Reported: transitions per second (one transition = action, reward, next state and behaviour probability written
+out) and the ratios to the baselines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numba
+import numpy as np
+
+from theory_rl import _kernels, data
+from theory_rl.generators import garnet
+from theory_rl.planning import solve
+
+
+def best_time(fn, repeats: int) -> float:
+    fn()  # warm-up (compilation, page faults of the outputs)
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def python_loop(mdp, actions, n_episodes: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    S, H = mdp.S, mdp.horizon
+    for _ in range(n_episodes):
+        s = rng.choice(S, p=mdp.init)
+        for _h in range(H):
+            a = actions[s]
+            _r = float(rng.random() < mdp.R[s, a])
+            s = rng.choice(S, p=mdp.P[s, a])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    parser.add_argument("--episodes", type=int, default=None, help="episodes per kernel call")
+    args = parser.parse_args()
+    S, A, H = 50, 5, 20
+    n_ep = args.episodes or (20_000 if args.quick else 500_000)
+    n_py = 200 if args.quick else 2_000
+    repeats = 2 if args.quick else 5
+
+    mdp = garnet(S, A, S, seed=0, horizon=H)
+    pi_det = solve(mdp).policy[0]
+    pi_sto = np.full((S, A), 1.0 / A)
+    tables = data._tables(mdp)
+    results = {}
+
+    def kernel_run(policy):
+        pt = data._policy_tables(mdp, policy)
+        out = data._traj_outputs((n_ep,), H)
+        args_ = data._trajectory_args(mdp, tables, pt)
+        return lambda: _kernels.trajectories_trial(np.uint64(1), *args_, *out)
+
+    numba.set_num_threads(1)
+    results["kernel, deterministic pi"] = n_ep * H / best_time(kernel_run(pi_det), repeats)
+    results["kernel, stochastic pi"] = n_ep * H / best_time(kernel_run(pi_sto), repeats)
+    results["sample_trajectories (end to end), det. pi"] = (
+        n_ep
+        * H
+        / best_time(lambda: data.sample_trajectories(mdp, pi_det, n_ep, seed=1), max(1, repeats // 2))
+    )
+
+    mu = np.full((H, S, A), 1.0 / (S * A))
+    results["sample_iid (end to end), n per step"] = (
+        n_ep * H / best_time(lambda: data.sample_iid(mdp, mu, n_ep, seed=1), max(1, repeats // 2))
+    )
+
+    cdf = np.cumsum(mdp.P, axis=-1)
+    init_cdf = np.cumsum(mdp.init)
+    states = np.empty((n_ep, H + 1), np.int64)
+    acts = pi_det.astype(np.int64)
+    results["naive numba (inverse CDF, np.random)"] = (
+        n_ep
+        * H
+        / best_time(lambda: _kernels.naive_trajectories(1, cdf, init_cdf, acts, H, n_ep, states), repeats)
+    )
+    results["Python loop (rng.choice per step)"] = (
+        n_py * H / best_time(lambda: python_loop(mdp, pi_det, n_py, 0), 1)
+    )
+
+    threads = numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(threads)
+    n_trials = threads
+    pt = data._policy_tables(mdp, pi_det)
+    out = data._traj_outputs((n_trials, n_ep // n_trials), H)
+    seeds = data.trial_seeds(0, n_trials)
+    batch_args = data._trajectory_args(mdp, tables, pt)
+    results[f"batched kernel, {n_trials} trials on {threads} threads"] = (
+        n_trials * (n_ep // n_trials) * H
+    ) / best_time(lambda: _kernels.trajectories_batch(seeds, batch_args, *out), repeats)
+
+    python_rate = results["Python loop (rng.choice per step)"]
+    naive_rate = results["naive numba (inverse CDF, np.random)"]
+    print(
+        f"Trajectories on a dense Garnet MDP, S={S}, A={A}, H={H}, Bernoulli rewards; {n_ep} episodes per call"
+    )
+    print(f"{'method':48s} {'transitions/s':>14s} {'vs Python':>10s} {'vs naive numba':>15s}")
+    for name, rate in results.items():
+        print(f"{name:48s} {rate / 1e6:12.1f} M {rate / python_rate:9.0f}x {rate / naive_rate:14.2f}x")
+
+
+if __name__ == "__main__":
+    main()

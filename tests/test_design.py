@@ -1,0 +1,103 @@
+"""Experiment design: Kiefer-Wolfowitz, Frank-Wolfe against cvxpy, exact policy features."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from theory_rl import planning
+from theory_rl.algorithms.design import (
+    _best_response,
+    design_objective,
+    g_optimal_design,
+    g_optimal_design_cvxpy,
+    policy_covariances,
+    policy_features,
+    reachable_design,
+    reachable_design_cvxpy,
+)
+from theory_rl.linear import hybrid_family, random_linear_mdp
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 12), st.integers(0, 2**31))
+def test_kiefer_wolfowitz_max_leverage_is_d(d, extra, seed):
+    X = np.random.default_rng(seed).normal(size=(d + extra, d))
+    res = g_optimal_design(X, tol=1e-7)
+    assert abs(res.weights.sum() - 1) < 1e-12 and (res.weights >= 0).all()
+    g = np.einsum("nd,de,ne->n", X, np.linalg.inv(res.covariance), X)
+    # sum_i w_i g_i = d for every design, so max g >= d; KW: equality at the optimum.
+    assert d - 1e-9 <= g.max() <= d * (1 + 1e-7) + 1e-12
+
+
+def test_g_optimal_frank_wolfe_agrees_with_cvxpy():
+    X = np.random.default_rng(1).normal(size=(10, 3))
+    fw = g_optimal_design(X, tol=1e-8)
+    cv = g_optimal_design_cvxpy(X)
+    assert cv.converged
+    assert abs(cv.value - 3) < 1e-5 and abs(fw.value - cv.value) < 1e-5
+    with pytest.raises(ValueError, match="rank"):
+        g_optimal_design(np.ones((4, 2)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(0, 2**31),
+       st.booleans())
+def test_policy_features_match_occupancy_and_value(S, A, d, H, seed, stochastic):
+    lin = random_linear_mdp(S, A, d, H, seed=seed)
+    rng = np.random.default_rng(seed)
+    pol = rng.dirichlet(np.ones(A), size=(H, S)) if stochastic else rng.integers(0, A, size=(H, S))
+    occ = planning.occupancy(lin.to_tabular(), pol)
+    phi = lin.stage_phi
+    np.testing.assert_allclose(policy_features(lin, pol), np.einsum("hsa,hsad->hd", occ, phi), atol=1e-12)
+    np.testing.assert_allclose(policy_covariances(lin, pol), np.einsum("hsa,hsad,hsae->hde", occ, phi, phi),
+                               atol=1e-12)
+    value = np.einsum("hd,hd->", policy_features(lin, pol), lin.theta)
+    assert abs(value - planning.expected_return(lin.to_tabular(), pol)) < 1e-12
+
+
+def test_best_response_matches_backward_induction():
+    lin = random_linear_mdp(5, 3, 3, 4, seed=2)
+    tab = lin.to_tabular()
+    g = np.random.default_rng(0).random((lin.S, lin.A))
+    for h in range(lin.H):
+        R = np.zeros((lin.H, lin.S, lin.A))
+        R[h] = g
+        m = tab.replace(R=R)
+        best = planning.solve(m)
+        pol = _best_response(lin, h, g)
+        assert abs(planning.expected_return(m, pol) - lin.init @ best.V[0]) < 1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_reachable_design_frank_wolfe_agrees_with_cvxpy(seed):
+    lin = random_linear_mdp(4, 2, 3, 3, seed=seed)
+    rng = np.random.default_rng(seed)
+    X = np.stack([policy_features(lin, rng.integers(0, 2, size=(3, 4)))[2] for _ in range(5)])
+    A0 = 0.1 * np.eye(3)
+    eta = 20.0
+    fw = reachable_design(lin, 2, X, scale=10.0, A0=A0, eta=eta, tol=1e-7, max_iter=2000)
+    cv_val, cv_Lam = reachable_design_cvxpy(lin, 2, X, scale=10.0, A0=A0, eta=eta)
+    assert fw.value - fw.gap - 1e-6 <= cv_val <= fw.value + 1e-6  # the gap certifies FW's suboptimality
+    assert abs(fw.value - cv_val) < 1e-3
+    # The design is reachable: its covariance is the mixture of its policies' covariances.
+    mix = sum(w * policy_covariances(lin, p)[2] for w, p in zip(fw.weights, fw.support, strict=True))
+    np.testing.assert_allclose(mix, fw.covariance, atol=1e-10)
+    # The smoothing brackets the max: max <= f_eta <= max + log(m) / eta.
+    cv_max, _ = reachable_design_cvxpy(lin, 2, X, scale=10.0, A0=A0, eta=None)
+    assert cv_max - 1e-6 <= cv_val <= cv_max + np.log(len(X)) / eta + 1e-6
+
+
+def test_design_objective_gradient_and_bad_inputs():
+    X = np.random.default_rng(0).normal(size=(4, 2))
+    M = np.array([[2.0, 0.3], [0.3, 1.0]])
+    val, G = design_objective(M, X, eta=3.0)
+    D = np.array([[0.1, 0.02], [0.02, -0.05]])
+    t = 1e-6
+    fd = (design_objective(M + t * D, X, 3.0)[0] - design_objective(M - t * D, X, 3.0)[0]) / (2 * t)
+    assert abs(fd - np.sum(G * D)) < 1e-6
+    lin = hybrid_family(0.2)
+    with pytest.raises(ValueError, match="h is 5"):
+        reachable_design(lin, 5, X)
+    with pytest.raises(ValueError, match="X has shape"):
+        reachable_design(lin, 0, np.ones((2, 3)))

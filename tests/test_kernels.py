@@ -1,0 +1,181 @@
+"""Sampling kernels: alias tables are exact, samples follow P, R and d^pi, and never depend on batching/threads."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.strategies import mdps_with_policy
+from tests.strategies_sim import build_mdp, random_distributions, random_policy
+from theory_rl import _kernels, data
+from theory_rl.planning import occupancy
+from theory_rl.policies import policy_matrix
+
+
+def _implied(prob: np.ndarray, alias: np.ndarray) -> np.ndarray:
+    """The exact distribution an alias table draws from: (prob[k] + sum_{j: alias[j] = k} (1 - prob[j])) / K."""
+    rows, K = prob.shape
+    out = prob.copy()
+    for r in range(rows):
+        np.add.at(out[r], alias[r], 1.0 - prob[r])
+    return out / K
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 12), st.integers(1, 6))
+def test_alias_tables_are_exact_and_never_draw_zero_probabilities(seed, K, rows):
+    p = random_distributions(np.random.default_rng(seed), (rows, K), sparsity=0.4)
+    prob, alias = _kernels.build_alias(p)
+    np.testing.assert_allclose(_implied(prob, alias), p, rtol=0, atol=1e-12)
+    zero = p == 0
+    # An outcome of probability 0 has threshold 0 and is nobody's alias with positive weight.
+    assert np.all(prob[zero] == 0)
+    for r in range(rows):
+        donors = 1.0 - prob[r]
+        assert np.all(donors[zero[r][alias[r]]] == 0)
+
+
+def test_next_states_follow_P_chi_square():
+    mdp = build_mdp(11, S=6, A=3, gamma=0.9)
+    n = 20_000
+    pairs = [(s, a) for s in range(mdp.S) for a in range(mdp.A)]
+    states = np.repeat([s for s, _ in pairs], n)
+    actions = np.repeat([a for _, a in pairs], n)
+    nxt, _ = data.sample_transitions(mdp, states, actions, seed=2024)
+    for i, (s, a) in enumerate(pairs):
+        observed = np.bincount(nxt[i * n : (i + 1) * n], minlength=mdp.S)
+        p = mdp.P[s, a]
+        assert observed[p == 0].sum() == 0
+        expected = n * p[p > 0]
+        if expected.size > 1:
+            # 18 tests at level 1e-6 each: false-failure probability <= 1.8e-5 under a correct sampler.
+            assert scipy.stats.chisquare(observed[p > 0], expected).pvalue > 1e-6
+
+
+@pytest.mark.parametrize("noise", ["bernoulli", "gaussian", "deterministic"])
+def test_rewards_have_mean_R(noise):
+    mdp = build_mdp(3, S=2, A=2, gamma=0.5, noise=noise)
+    n = 40_000
+    states = np.repeat([0, 0, 1, 1], n)
+    actions = np.repeat([0, 1, 0, 1], n)
+    _, r = data.sample_transitions(mdp, states, actions, seed=5)
+    means = r.reshape(4, n).mean(axis=1)
+    R = mdp.R.reshape(-1)
+    if noise == "deterministic":
+        np.testing.assert_array_equal(r.reshape(4, n), np.repeat(R[:, None], n, axis=1))
+        return
+    if noise == "bernoulli":
+        assert set(np.unique(r)) <= {0.0, 1.0}
+    sd = np.sqrt(R * (1 - R)) if noise == "bernoulli" else np.full(4, mdp.reward_std)
+    # 6 sigma per mean, 4 means: false-failure probability < 1e-8.
+    assert np.all(np.abs(means - R) <= 6 * sd / np.sqrt(n) + 1e-12)
+
+
+@pytest.mark.parametrize(
+    "stage_dependent, deterministic, policy_stages",
+    [(False, True, False), (True, False, True), (True, True, True), (False, False, False)],
+)
+def test_trajectory_occupancy_converges_to_planning_occupancy(stage_dependent, deterministic, policy_stages):
+    mdp = build_mdp(7, S=4, A=3, horizon=5, stage_dependent=stage_dependent)
+    policy = random_policy(mdp, 1, deterministic=deterministic, stage_dependent=policy_stages)
+    n = 40_000
+    ds = data.sample_trajectories(mdp, policy, n, seed=99)
+    freq = ds.counts / n
+    d = occupancy(mdp, policy)
+    # Each entry is a Binomial(n, d) frequency; 6 sigma (plus a floor for d ~ 0), 60 entries:
+    # false-failure probability < 60 * 2e-9.
+    tol = 6 * np.sqrt(d * (1 - d) / n) + 1e-12
+    assert np.all(np.abs(freq - d) <= tol)
+    # Behaviour probabilities are pi_h(a | s) of the sampled pair.
+    pi = np.broadcast_to(policy_matrix(mdp, policy), (mdp.horizon, mdp.S, mdp.A))
+    np.testing.assert_array_equal(ds.behaviour_prob, pi[ds.step, ds.state, ds.action])
+    assert np.all(ds.behaviour_prob > 0)
+
+
+def test_discounted_trajectories_match_discounted_occupancy():
+    mdp = build_mdp(5, S=4, A=2, gamma=0.7)
+    policy = random_policy(mdp, 2, deterministic=False)
+    n, T = 20_000, 60
+    ds = data.sample_trajectories(mdp, policy, n, seed=3, n_steps=T)
+    w = (1 - mdp.gamma) * mdp.gamma ** ds.step.astype(float)
+    est = (
+        np.bincount(ds.state * mdp.A + ds.action, weights=w, minlength=mdp.S * mdp.A).reshape(mdp.S, mdp.A)
+        / n
+    )
+    # Per episode the weighted indicator lies in [0, 1]: Hoeffding at 1e-9 per entry (8 entries), plus the
+    # truncation bias gamma^T < 1e-9.
+    tol = np.sqrt(np.log(2 / 1e-9) / (2 * n)) + mdp.gamma**T
+    assert np.all(np.abs(est - occupancy(mdp, policy)) <= tol)
+
+
+def _same(a, b):
+    for f in ("state", "action", "reward", "next_state", "step", "episode", "behaviour_prob"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+
+
+@pytest.mark.parametrize("noise", ["bernoulli", "gaussian"])
+def test_identical_samples_batched_one_trial_and_thread_counts(noise):
+    mdp = build_mdp(4, S=5, A=3, horizon=6, stage_dependent=True, noise=noise)
+    policy = random_policy(mdp, 0, deterministic=False, stage_dependent=True)
+    mu = random_distributions(np.random.default_rng(0), (mdp.S * mdp.A,)).reshape(mdp.S, mdp.A)
+    n_trials = 5
+    children = np.random.SeedSequence(17).spawn(n_trials)
+    threads = numba.get_num_threads()
+    try:
+        runs = []
+        for k in sorted({1, threads}):
+            numba.set_num_threads(k)
+            runs.append(
+                (
+                    data.sample_trajectories_batch(mdp, policy, 37, 17, n_trials),
+                    data.sample_iid_batch(mdp, mu, 23, 17, n_trials),
+                )
+            )
+    finally:
+        numba.set_num_threads(threads)
+    for trajs, iids in runs:
+        for i in (0, 3):
+            _same(trajs[i], data.sample_trajectories(mdp, policy, 37, children[i]))
+            _same(iids[i], data.sample_iid(mdp, mu, 23, children[i]))
+        _same(trajs[4], runs[0][0][4])
+    # Different trials are different streams.
+    assert not np.array_equal(runs[0][0][0].state, runs[0][0][1].state)
+
+
+def test_seed_forms_and_reproducibility():
+    mdp = build_mdp(1, S=3, A=2, horizon=3)
+    a = data.sample_trajectories(mdp, np.zeros(3, dtype=int), 50, seed=8)
+    b = data.sample_trajectories(mdp, np.zeros(3, dtype=int), 50, seed=np.random.SeedSequence(8))
+    _same(a, b)
+    c = data.sample_trajectories(mdp, np.zeros(3, dtype=int), 50, seed=np.random.default_rng(8))
+    d = data.sample_trajectories(mdp, np.zeros(3, dtype=int), 50, seed=np.random.default_rng(8))
+    _same(c, d)
+    seeds = data.trial_seeds(8, 3)
+    assert seeds.dtype == np.uint64 and len(set(seeds.tolist())) == 3
+    for bad in (None, -1, 1.5, "x"):
+        with pytest.raises(ValueError):
+            data.sample_trajectories(mdp, np.zeros(3, dtype=int), 5, seed=bad)
+
+
+@settings(max_examples=50, deadline=None)
+@given(mdps_with_policy(max_S=5, max_A=3, max_H=4), st.integers(0, 20), st.integers(0, 2**31 - 1))
+def test_every_sampled_transition_is_possible(mdp_policy, n_episodes, seed):
+    mdp, policy = mdp_policy
+    kw = {} if mdp.is_episodic else {"n_steps": 3}
+    ds = data.sample_trajectories(mdp, policy, n_episodes, seed, **kw)
+    T = mdp.horizon if mdp.is_episodic else 3
+    assert len(ds) == n_episodes * T
+    P = mdp.stage_P if mdp.is_episodic else mdp.P[None]
+    h = ds.step if mdp.is_episodic else np.zeros_like(ds.step)
+    assert np.all(P[h, ds.state, ds.action, ds.next_state] > 0)
+    assert np.all(ds.behaviour_prob > 0)
+    assert np.all(mdp.init[ds.state[ds.step == 0]] > 0)
+    # Consecutive steps of an episode chain up.
+    same = ds.episode[1:] == ds.episode[:-1]
+    np.testing.assert_array_equal(ds.state[1:][same], ds.next_state[:-1][same])
+    iid = data.sample_iid(mdp, np.full((mdp.S, mdp.A), 1 / (mdp.S * mdp.A)), n_episodes, seed)
+    assert np.all(P[iid.step if mdp.is_episodic else 0, iid.state, iid.action, iid.next_state] > 0)

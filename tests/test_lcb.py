@@ -1,0 +1,213 @@
+"""LCB pessimism: its limits in the penalty scale, pessimism on the good event, the exact two-arm computation
+against brute force and Monte Carlo, the MAB high-probability bound, and the instances' claimed C*."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from theory_rl import coverage, planning
+from theory_rl.algorithms import lcb
+from theory_rl.algorithms.two_arm_exact import exact_suboptimality
+from theory_rl.data import CountDataset, sample_generative, sample_iid, sample_iid_counts
+from theory_rl.generators import garnet
+from theory_rl.generators import lcb as instances
+from theory_rl.mdp import ContextualBandit, MultiArmedBandit
+
+FAST = settings(max_examples=40, deadline=None)
+
+
+def _bandit_data(counts, sums):
+    counts = np.asarray(counts, dtype=float)[None, :]
+    return CountDataset(counts, counts[..., None].copy(), np.asarray(sums, dtype=float)[None, :], 1, counts.size,
+                        gamma=0.0)
+
+
+# ---------------------------------------------------------------------- penalty-scale limits
+@FAST
+@given(st.lists(st.integers(0, 30), min_size=2, max_size=6), st.integers(0, 2**32 - 1))
+def test_lcb_tends_to_most_played_and_to_greedy(counts, seed):
+    rng = np.random.default_rng(seed)
+    sums = [rng.integers(0, n + 1) for n in counts]
+    data = _bandit_data(counts, sums)
+    N = np.asarray(counts, dtype=float)
+    r_hat = np.divide(sums, N, out=np.zeros_like(N), where=N > 0)
+    # Scale -> infinity: the penalty dominates, so LCB picks an arm with the most samples.
+    big = lcb.lcb_bandit(data, penalty_scale=1e9).policy[0]
+    assert N[big] == N.max()
+    # Scale -> 0: LCB is greedy up to ties (among arms with the best empirical mean it prefers more data).
+    small = lcb.lcb_bandit(data, penalty_scale=1e-12).policy[0]
+    assert r_hat[small] == r_hat.max()
+    assert lcb.lcb_bandit(data, penalty_scale=0.0).policy[0] == lcb.empirical_best(data).policy[0]
+
+
+def test_unseen_arms_never_beat_a_seen_arm_with_the_same_mean():
+    # Paper's Alg. 1 would give the unseen arm b = 1 and the once-seen arm sqrt(log(2A/delta)/2) > 1.
+    data = _bandit_data([1, 0, 50], [0, 0, 0])
+    assert lcb.lcb_bandit(data).policy[0] != 1
+
+
+def test_algorithms_validate_their_input():
+    data = _bandit_data([3, 4], [1, 2])
+    with pytest.raises(ValueError, match="penalty_scale"):
+        lcb.lcb_bandit(data, penalty_scale=-1)
+    with pytest.raises(ValueError, match="delta"):
+        lcb.lcb_bandit(data, delta=1.5)
+    with pytest.raises(ValueError, match="no attribute 'counts'"):
+        lcb.lcb_bandit(object())
+    cb = ContextualBandit([[0.1, 0.9], [0.5, 0.2]], [0.5, 0.5])
+    with pytest.raises(ValueError, match="S = 1"):
+        lcb.lcb_bandit(sample_iid_counts(cb, np.full((2, 2), 0.25), 10, seed=0))
+    fin = garnet(3, 2, 2, horizon=3, seed=0)
+    with pytest.raises(ValueError, match="needs discounted or bandit data; got data with horizon=3"):
+        lcb.vi_lcb(sample_generative(fin, 2, seed=0), split=False)
+    with pytest.raises(ValueError, match="needs finite-horizon"):
+        lcb.vi_lcb_episodic(sample_iid_counts(garnet(3, 2, 2, seed=0), np.full((3, 2), 1 / 6), 10, seed=0))
+    with pytest.raises(ValueError, match="seed"):
+        lcb.vi_lcb(sample_iid(garnet(3, 2, 2, seed=0), np.full((3, 2), 1 / 6), 50, seed=0))
+
+
+# ---------------------------------------------------------------------- pessimism on the good event
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([200, 2000]))
+def test_vi_lcb_values_lower_bound_the_true_values_of_its_policy(seed, n):
+    mdp = garnet(4, 2, 3, gamma=0.8, seed=seed)
+    data = sample_iid(mdp, np.full((4, 2), 1 / 8), n, seed=seed)
+    for split in (True, False):
+        res = lcb.vi_lcb(data, split=split, seed=seed)
+        # With the paper's constants the good event (Hoeffding for every fold) holds with probability >= 1 - delta
+        # = 1 - 1/N; off it the check could fail, with probability at most 1/N per example (<= 1/200).
+        assert (res.values <= planning.evaluate(mdp, res.policy) + 1e-12).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_episodic_and_bernstein_pessimism(seed):
+    fin = garnet(4, 2, 3, horizon=4, seed=seed)
+    data = sample_generative(fin, 30, seed=seed)
+    for res in (lcb.vi_lcb_episodic(data), lcb.bernstein_vi_lcb(data)):
+        # Good event probability >= 1 - delta = 1 - 1/N (N = 960 samples): a false failure is below 1e-3.
+        assert (res.values <= planning.evaluate(fin, res.policy) + 1e-12).all(), res.algorithm
+    disc = garnet(4, 2, 3, gamma=0.8, seed=seed)
+    res = lcb.bernstein_vi_lcb(sample_iid_counts(disc, np.full((4, 2), 1 / 8), 1000, seed=seed))
+    assert (res.values <= planning.evaluate(disc, res.policy) + 1e-12).all()
+
+
+def test_empirical_vi_is_exact_on_the_empirical_model():
+    mdp = garnet(5, 3, 3, gamma=0.9, seed=3)
+    data = sample_iid_counts(mdp, np.full((5, 3), 1 / 15), 5000, seed=3)
+    res = lcb.empirical_vi(data)
+    model = data.empirical_mdp(np.full(5, 0.2))
+    np.testing.assert_allclose(res.values, planning.value_iteration(model, tol=1e-12).V, atol=1e-10)
+
+
+def test_behaviour_cloning_recovers_a_deterministic_behaviour_policy():
+    mdp = garnet(6, 3, 3, gamma=0.9, seed=5)
+    behaviour = np.array([2, 0, 1, 1, 0, 2])
+    mu = planning.occupancy(mdp, behaviour)
+    data = sample_iid_counts(mdp, mu, 20_000, seed=5)
+    seen = np.asarray(data.counts).sum(axis=1) > 0
+    assert np.array_equal(lcb.behaviour_cloning(data).policy[seen], behaviour[seen])
+
+
+# ---------------------------------------------------------------------- exact two-arm computation
+def _brute_force(means, mu, N, algorithm):
+    total = 0.0
+    for n0 in range(N + 1):
+        n1 = N - n0
+        for k0 in range(n0 + 1):
+            for k1 in range(n1 + 1):
+                p = (stats.binom.pmf(n0, N, mu[0]) * stats.binom.pmf(k0, n0, means[0])
+                     * stats.binom.pmf(k1, n1, means[1]))
+                scores = lcb.bandit_scores(np.array([n0, n1]), np.array([k0, k1]), N, 2, algorithm=algorithm)
+                total += p * (max(means) - means[int(np.argmax(scores))])
+    return total
+
+
+@settings(max_examples=20, deadline=None)
+# Means on a grid of 1/100 (0 and 1 included): scipy's binom.pmf, used by the oracle, overflows at subnormal p.
+@given(st.tuples(*[st.integers(0, 100).map(lambda k: k / 100)] * 2), st.floats(0.05, 0.95), st.integers(1, 9),
+       st.sampled_from(["lcb", "greedy", "most_played"]))
+def test_exact_two_arm_matches_brute_force_enumeration(means, mu0, N, algorithm):
+    exact = exact_suboptimality(means, (mu0, 1 - mu0), N, algorithm=algorithm)
+    assert exact == pytest.approx(_brute_force(means, (mu0, 1 - mu0), N, algorithm), abs=1e-12)
+
+
+def test_exact_two_arm_matches_monte_carlo():
+    means, mu, N, trials = (0.45, 0.6), (0.6, 0.4), 60, 4000
+    bandit = MultiArmedBandit(means)
+    mc = {alg: [] for alg in ("lcb", "greedy", "most_played")}
+    for i in range(trials):
+        data = sample_iid_counts(bandit, np.array([mu]), N, seed=i)
+        for alg, rule in (("lcb", lcb.lcb_bandit), ("greedy", lcb.empirical_best), ("most_played", lcb.most_played)):
+            mc[alg].append(max(means) - means[int(rule(data).policy[0])])
+    for alg, losses in mc.items():
+        exact = exact_suboptimality(means, mu, N, algorithm=alg)
+        se = np.std(losses) / math.sqrt(trials)
+        # A 5-sigma band: a false failure has probability below 1e-6 per algorithm.
+        assert abs(np.mean(losses) - exact) <= 5 * se + 1e-12, alg
+
+
+def test_most_played_is_exponentially_small_where_monte_carlo_sees_zero():
+    # Prop. 2: at C* = 1.5 the most-played arm errs with probability ~ exp(-N KL(1/2 || 2/3)).
+    values = [exact_suboptimality((0.5, 0.6), (1 / 3, 2 / 3), N, algorithm="most_played") for N in (400, 800)]
+    kl = 0.5 * math.log(0.5 / (2 / 3)) + 0.5 * math.log(0.5 / (1 / 3))
+    assert 0 < values[1] < 1e-15
+    assert math.log(values[0] / values[1]) / 400 == pytest.approx(kl, rel=0.02)
+
+
+def test_mab_high_probability_bound_holds():
+    # Thm 1, form (9): if N >= 8 C* log(1/delta), then w.p. >= 1 - 2 delta,
+    # r(a*) - r(a_hat) <= min(1, 2 sqrt(C* log(2|A|/delta) / N)). Exact: the LCB error probability on a two-arm
+    # instance whose gap exceeds the bound must be at most 2 delta.
+    for c_star, N in ((2.0, 400), (4.0, 1000), (1.5, 300)):
+        delta = 1.0 / N
+        assert N >= 8 * c_star * math.log(1 / delta)
+        bound = min(1.0, 2 * math.sqrt(c_star * math.log(4 / delta) / N))
+        for gap in (bound * 1.01, min(0.45, bound * 2)):
+            p_wrong = exact_suboptimality((0.5 - gap / 2, 0.5 + gap / 2), (1 - 1 / c_star, 1 / c_star), N) / gap
+            assert p_wrong <= 2 * delta
+
+
+# ---------------------------------------------------------------------- instances
+@pytest.mark.parametrize("c_star", [1.0, 1.5, 2.0, 6.0])
+def test_instances_have_the_concentrability_they_claim(c_star):
+    cases = [
+        instances.two_arm_bandit(c_star, 0.1),
+        instances.fano_contextual_bandit(4, c_star, 0.1),
+        instances.undercovered_mdp(5, c_star, 0.1, seed=1),
+    ]
+    for problem, mu in cases:
+        assert coverage.concentrability(problem, planning.solve(problem).policy, mu) == pytest.approx(c_star, rel=1e-9)
+    for problem, mu in (instances.rare_context_bandit(5, 0.01), instances.rare_state_mdp(6, 0.01)):
+        assert coverage.concentrability(problem, planning.solve(problem).policy, mu) == pytest.approx(1.0, rel=1e-9)
+
+
+def test_prop1_instance_and_failure_of_greedy():
+    bandit, mu = instances.prop1_bandit(100)
+    assert coverage.concentrability(bandit, np.array([0]), mu) == pytest.approx(100 / 99)
+    # Arm 1 is pulled n_1 ~ Poisson(1) times (as N grows); greedy errs iff all its rewards are 1, since arm 0's
+    # empirical mean is below 1 w.h.p.: P(wrong) -> sum_k e^-1 p^k / k! = e^-1 (e^p - 1), not vanishing in N.
+    limit = math.exp(-1) * (math.exp(0.5) - 1)
+    for N in (100, 1000):
+        bandit, mu = instances.prop1_bandit(N)
+        gap = bandit.means[0] - bandit.means[1]
+        assert exact_suboptimality(bandit.means, mu[0], N, algorithm="greedy") / gap == pytest.approx(limit, abs=0.01)
+        assert exact_suboptimality(bandit.means, mu[0], N, algorithm="lcb") < 0.05 * gap
+
+
+def test_rare_context_loss_matches_its_closed_form():
+    S, N, zeta = 5, 400, 1 / 401
+    bandit, mu = instances.rare_context_bandit(S, zeta)
+    rho = bandit.context_dist
+    closed = float(np.sum(rho * (1 - rho) ** N))  # unseen contexts get action 0, which pays 0
+    losses = []
+    J_star = planning.expected_return(bandit, planning.solve(bandit).policy)
+    for i in range(3000):
+        data = sample_iid_counts(bandit, mu, N, seed=i)
+        losses.append(J_star - planning.expected_return(bandit, lcb.lcb_contextual(data).policy))
+    se = np.std(losses) / math.sqrt(len(losses))
+    assert abs(np.mean(losses) - closed) <= 5 * se  # 5 sigma: false failure below 1e-6

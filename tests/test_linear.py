@@ -1,0 +1,106 @@
+"""LinearMDP: validity, exact tabular round trip, linear-form planning against tabular planning, samplers."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.strategies import tabular_mdps
+from theory_rl import planning
+from theory_rl.linear import (
+    Counts,
+    LinearMDP,
+    coverage_family,
+    hybrid_family,
+    random_linear_mdp,
+    sample_episodes,
+    sample_policy_counts,
+    sample_transitions,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(tabular_mdps(episodic=True, max_S=5, max_A=3, max_H=4))
+def test_tabular_round_trip_is_exact(mdp):
+    lin = LinearMDP.from_tabular(mdp)
+    assert lin.d == mdp.S * mdp.A
+    back = lin.to_tabular()
+    assert np.array_equal(back.stage_P, mdp.stage_P)
+    assert np.array_equal(back.stage_R, mdp.stage_R)
+    assert np.array_equal(back.init, mdp.init)
+
+
+def _linear_backward_induction(lin):
+    """Optimal values computed in the linear form only: Q_h = phi (theta_h + mu_h V_{h+1})."""
+    V = np.zeros(lin.S)
+    out = []
+    for h in range(lin.H - 1, -1, -1):
+        Q = lin.stage_phi[h] @ (lin.theta[h] + lin.mu[h] @ V)
+        V = Q.max(axis=1)
+        out.append(V)
+    return np.array(out[::-1])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2**31))
+def test_linear_planning_matches_tabular_planning(S, A, d, H, seed):
+    lin = random_linear_mdp(S, A, d, H, seed=seed)
+    assert lin.max_feature_norm <= 1 + 1e-12
+    V = planning.solve(lin.to_tabular()).V
+    np.testing.assert_allclose(_linear_backward_induction(lin), V, atol=1e-12)
+
+
+def test_invalid_models_are_rejected_naming_the_entry():
+    lin = hybrid_family(0.2)
+    mu = np.array(lin.mu)
+    mu[0, 0, 1] = -0.5
+    mu[0, 0, 2] += 0.5
+    with pytest.raises(ValueError, match=r"P\[0, 0, 0, 1\]"):
+        lin.replace(mu=mu)
+    mu = np.array(lin.mu)
+    mu[0, 1, 2] = 0.9
+    with pytest.raises(ValueError, match=r"sums to 0.9"):
+        lin.replace(mu=mu)
+    with pytest.raises(ValueError, match=r"R\[1, 1, 0\]"):
+        lin.replace(theta=[[0, 0], [1.5, 0.5]])
+    with pytest.raises(ValueError, match="feature dimension"):
+        LinearMDP(np.ones((3, 2, 3)), lin.mu, lin.theta, lin.init)
+    with pytest.raises(ValueError, match="init"):
+        lin.replace(init=[0.5, 0.5, 0.5])
+    with pytest.raises(ValueError, match="discounted"):
+        LinearMDP.from_tabular(planning.TabularMDP(np.ones((1, 1, 1)), [[0.0]], [1.0], gamma=0.5))
+    with pytest.raises(ValueError, match=r"reach\[0\]"):
+        coverage_family([0.0])
+    with pytest.raises(AttributeError):
+        lin.theta = 0
+
+
+def test_counts_from_episodes_and_direct_count_sampler_agree_in_distribution():
+    lin = random_linear_mdp(4, 2, 3, 3, seed=3)
+    pols = np.random.default_rng(0).integers(0, 2, size=(2, 3, 4))
+    n = 20_000
+    s, a, r = sample_episodes(lin, pols, n, seed=1, weights=[0.3, 0.7])
+    c1 = Counts.from_episodes(s, a, r, lin.S, lin.A)
+    c2 = sample_policy_counts(lin, pols, n, seed=2, weights=[0.3, 0.7])
+    assert c1.n_sa.sum() == c2.n_sa.sum() == n * lin.H
+    # Each count is a sum of n Bernoullis: |difference| <= 6 sigma fails with probability < 1e-8 per entry.
+    p = c1.n_sa / n
+    sigma = np.sqrt(2 * n * p * (1 - p)) + 1
+    assert (np.abs(c1.n_sa - c2.n_sa) <= 6 * sigma).all()
+    assert (np.abs(c1.reward_sums - c2.reward_sums) <= 6 * sigma + 6 * np.sqrt(n)).all()
+
+
+def test_sample_transitions_hits_the_prescribed_counts():
+    lin = hybrid_family(0.3)
+    n_sa = np.zeros((2, 3, 2))
+    n_sa[0, 0, 0] = 1000
+    n_sa[1, 1, 0] = 7
+    data = sample_transitions(lin, n_sa, seed=0)
+    assert np.array_equal(data.n_sa, n_sa)
+    assert data.reward_sums[1, 1, 0] <= 7
+    # Binomial(1000, 0.3) for u: 6 sigma = 87.
+    assert abs(data.N[0, 0, 0, 1] - 300) < 87
+    with pytest.raises(ValueError, match=r"n_sa\[0, 0, 0\]"):
+        sample_transitions(lin, -n_sa, seed=0)
+    with pytest.raises(ValueError, match="seed"):
+        sample_transitions(lin, n_sa, seed=None)

@@ -1,0 +1,315 @@
+"""Experiment design over finite point sets and over the covariances reachable in a linear MDP.
+
+- G-optimal design on a finite set ``X`` (Kiefer & Wolfowitz 1960): ``min_w max_x x^T A(w)^{-1} x`` with
+  ``A(w) = sum_i w_i x_i x_i^T``; the optimum equals d (the Kiefer-Wolfowitz theorem) and coincides with the
+  D-optimal design, which Frank-Wolfe with exact line search (Fedorov-Wynn) computes.
+- Reachable design at step h (Wagenmaker & Jamieson 2022, PEDEL Sec. 5; Wagenmaker & Pacchiano 2023, OptCov):
+  ``min_{Lambda in Omega_h} f(T Lambda + A_0)`` over ``Omega_h = {E_{pi ~ omega} Lambda_{pi,h}}``, with
+  ``f(M) = max_x ||x||^2_{M^{-1}}`` or its smoothing ``f_eta(M) = (1/eta) log sum_x exp(eta ||x||^2_{M^{-1}})``.
+  Frank-Wolfe's linear step is a planning problem with reward ``g(s, a) = phi_h(s, a)^T (-grad f) phi_h(s, a)``
+  at step h; we solve it exactly on the known model (the papers play a regret minimiser, FORCE, instead).
+  The cvxpy versions optimise over the occupancy polytope directly (``matrix_frac``) and serve as the oracle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.optimize
+
+from theory_rl._validation import as_float_array, check_positive_int, check_shape
+from theory_rl.linear import LinearMDP
+from theory_rl.policies import as_probabilities
+
+__all__ = [
+    "policy_features",
+    "policy_covariances",
+    "DesignResult",
+    "g_optimal_design",
+    "g_optimal_design_cvxpy",
+    "design_objective",
+    "reachable_design",
+    "reachable_design_cvxpy",
+]
+
+
+# -- policy-level quantities ---------------------------------------------------------------------------------------
+def _forward(lmdp: LinearMDP, policy):
+    pi = as_probabilities(policy, lmdp.S, lmdp.A, horizon=lmdp.H)
+    pi = np.broadcast_to(pi, (lmdp.H, lmdp.S, lmdp.A))
+    phi = lmdp.stage_phi
+    ds = lmdp.init.copy()
+    for h in range(lmdp.H):
+        occ = ds[:, None] * pi[h]
+        yield h, occ
+        # d_{h+1}(s') = sum_{s,a} d_h(s, a) <phi_h(s, a), mu_h(s')> = <phi_{pi,h}, mu_h(s')>
+        ds = np.einsum("sa,sad->d", occ, phi[h]) @ lmdp.mu[h]
+
+
+def policy_features(lmdp: LinearMDP, policy) -> np.ndarray:
+    """``phi_{pi,h} = E_pi[phi_h(s_h, a_h)]`` for every h, shape (H, d), by the forward recursion
+    ``d_{h+1}(s') = <phi_{pi,h}, mu_h(s')>`` of the linear form (PEDEL, Sec. 2).
+    ``V^pi_0 = sum_h <phi_{pi,h}, theta_h>``.
+    """
+    phi = lmdp.stage_phi
+    return np.stack([np.einsum("sa,sad->d", occ, phi[h]) for h, occ in _forward(lmdp, policy)])
+
+
+def policy_covariances(lmdp: LinearMDP, policy) -> np.ndarray:
+    """``Lambda_{pi,h} = E_pi[phi_h phi_h^T]`` for every h, shape (H, d, d)."""
+    phi = lmdp.stage_phi
+    return np.stack([np.einsum("sa,sad,sae->de", occ, phi[h], phi[h]) for h, occ in _forward(lmdp, policy)])
+
+
+@dataclass(frozen=True)
+class DesignResult:
+    """A design and its certificate.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray
+        Mixture weights over ``support``.
+    support : numpy.ndarray
+        Points (G-optimal design, (m, d)) or deterministic policies (reachable design, (m, H, S)).
+    covariance : numpy.ndarray
+        The design's covariance ``A(w)`` or ``Lambda`` (d, d).
+    value : float
+        Objective value at the returned design.
+    gap : float
+        Frank-Wolfe duality gap: a proven bound on ``value - optimum`` (convex objective).
+    iterations : int
+    converged : bool
+    """
+
+    weights: np.ndarray
+    support: np.ndarray
+    covariance: np.ndarray
+    value: float
+    gap: float
+    iterations: int
+    converged: bool
+
+
+# -- finite-set G-optimal design -----------------------------------------------------------------------------------
+def g_optimal_design(X, *, tol: float = 1e-6, max_iter: int = 100_000) -> DesignResult:
+    """G-optimal design on a finite set by Frank-Wolfe on ``log det A(w)`` with exact line search.
+
+    The step toward the point of largest leverage ``g = x^T A^{-1} x`` is ``gamma = (g/d - 1)/(g - 1)``
+    (Fedorov 1972); Wolfe-Atwood away steps from the support point of smallest leverage make convergence linear
+    (Todd 2016, "Minimum-Volume Ellipsoids", Ch. 3). By Kiefer-Wolfowitz, ``max_x g(x) >= d`` with equality at
+    the optimum, and ``log det`` is within ``d log(max g / d)`` of its maximum, the reported ``gap``. Stops when
+    ``max g <= d (1 + tol)``; raises if ``max_iter`` is reached first.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Points spanning R^d.
+    """
+    X = as_float_array(X, "X", ndim=2)
+    n, d = X.shape
+    if n < 1 or d < 1:
+        raise ValueError(f"X has shape {X.shape}, expected at least one point in at least one dimension")
+    if np.linalg.matrix_rank(X) < d:
+        raise ValueError(f"X has rank {np.linalg.matrix_rank(X)} < d = {d}: the points must span R^d")
+    w = np.full(n, 1.0 / n)
+    for it in range(1, max_iter + 1):
+        A = X.T @ (w[:, None] * X)
+        g = np.einsum("nd,de,ne->n", X, np.linalg.inv(A), X)
+        j = int(np.argmax(g))
+        if g[j] <= d * (1 + tol):
+            break
+        # Wolfe-Atwood away step: shrink the support point of smallest leverage when that gains more.
+        act = np.flatnonzero(w > 0)
+        k = int(act[np.argmin(g[act])])
+        if d - g[k] > g[j] - d and w[k] < 1.0:
+            # log det along the away direction is concave; below leverage 1 it decreases all the way to removal
+            floor = -w[k] / (1.0 - w[k])
+            gamma = floor if g[k] <= 1.0 else max((g[k] / d - 1.0) / (g[k] - 1.0), floor)
+            j = k
+        else:
+            gamma = (g[j] / d - 1.0) / (g[j] - 1.0)
+        w *= 1.0 - gamma
+        w[j] += gamma
+        w = np.maximum(w, 0.0)
+    else:
+        raise RuntimeError(f"g_optimal_design: max leverage {g[j]:.6g} > d (1 + tol) after {max_iter} iterations")
+    A = X.T @ (w[:, None] * X)
+    return DesignResult(w, X, A, float(g.max()), float(d * np.log(g.max() / d)), it, True)
+
+
+def g_optimal_design_cvxpy(X, *, solver: str | None = None) -> DesignResult:
+    """The same design as a convex program: ``min_{w in simplex} max_i matrix_frac(x_i, sum_j w_j x_j x_j^T)``."""
+    import cvxpy as cp
+
+    X = as_float_array(X, "X", ndim=2)
+    n, d = X.shape
+    w = cp.Variable(n, nonneg=True)
+    A = X.T @ cp.diag(w) @ X
+    A = (A + A.T) / 2
+    obj = cp.max(cp.hstack([cp.matrix_frac(X[i], A) for i in range(n)]))
+    prob = cp.Problem(cp.Minimize(obj), [cp.sum(w) == 1])
+    prob.solve(solver=solver or "CLARABEL")
+    wv = np.maximum(np.asarray(w.value), 0.0)
+    wv /= wv.sum()
+    return DesignResult(wv, X, X.T @ (wv[:, None] * X), float(prob.value), float("nan"), 0, prob.status == "optimal")
+
+
+# -- reachable design ----------------------------------------------------------------------------------------------
+def design_objective(M, X, eta: float | None = None):
+    """``f(M)`` and its gradient in M for the targets ``X`` (m, d).
+
+    ``eta=None``: ``f = max_x x^T M^{-1} x`` (gradient of an active point); otherwise the OptCov smoothing
+    ``f_eta = (1/eta) log sum_x exp(eta x^T M^{-1} x)``, gradient ``-sum_x softmax_x M^{-1} x x^T M^{-1}``;
+    ``max <= f_eta <= max + log(m)/eta``.
+    """
+    Minv = np.linalg.inv(M)
+    Y = X @ Minv
+    q = np.einsum("nd,nd->n", Y, X)
+    if eta is None:
+        p = np.zeros_like(q)
+        p[np.argmax(q)] = 1.0
+        val = float(q.max())
+    else:
+        z = eta * q
+        zmax = z.max()
+        e = np.exp(z - zmax)
+        p = e / e.sum()
+        val = float((zmax + np.log(e.sum())) / eta)
+    grad = -np.einsum("n,nd,ne->de", p, Y, Y)
+    return val, grad
+
+
+def _check_design_args(lmdp, h, X, scale, A0):
+    if not isinstance(lmdp, LinearMDP):
+        raise ValueError(f"lmdp must be a LinearMDP, got {type(lmdp).__name__}")
+    h = check_positive_int(h, "h", minimum=0)
+    if h >= lmdp.H:
+        raise ValueError(f"h is {h}, expected a step in 0..{lmdp.H - 1}")
+    X = as_float_array(X, "X", ndim=2)
+    check_shape(X, "X", (X.shape[0], lmdp.d))
+    if not scale > 0:
+        raise ValueError(f"scale is {scale}, expected > 0")
+    A0 = np.zeros((lmdp.d, lmdp.d)) if A0 is None else as_float_array(A0, "A0", ndim=2)
+    check_shape(A0, "A0", (lmdp.d, lmdp.d))
+    return h, X, float(scale), A0
+
+
+def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None, eta: float | None = 50.0,
+                     tol: float = 1e-4, max_iter: int = 500) -> DesignResult:
+    """Frank-Wolfe over the covariances reachable at step h: ``min_{Lambda in Omega_h} f(scale * Lambda + A0)``.
+
+    The linear step maximises ``E_pi[phi_h^T (-grad) phi_h]`` over deterministic Markov policies, solved exactly by
+    backward induction on the known model (a stand-in for the regret minimiser, FORCE, of Wagenmaker & Pacchiano
+    2023, App. C). Step size by exact line search; the Frank-Wolfe gap certifies ``value - optimum <= gap``.
+
+    Parameters
+    ----------
+    lmdp : LinearMDP
+    h : int
+        Step (0-based).
+    X : array_like, shape (m, d)
+        Target directions (PEDEL: ``phi_hat_{pi,h}`` for the active policies).
+    scale : float
+        T, the number of episodes the design will be played for.
+    A0 : array_like, shape (d, d), optional
+        Fixed part ``Lambda_off + lambda I`` (+ data collected so far); must make ``scale Lambda + A0`` invertible
+        along the iterates (pass a small ridge if unsure).
+    eta : float or None, default 50
+        Smoothing of OptCov; ``None`` runs the subgradient version on the max (no certificate: gap is nan).
+    """
+    h, X, scale, A0 = _check_design_args(lmdp, h, X, scale, A0)
+    phi = lmdp.stage_phi
+
+    def lmo(G):
+        g = np.einsum("sad,de,sae->sa", phi[h], -G, phi[h])
+        pol = _best_response(lmdp, h, g)
+        return pol, policy_covariances(lmdp, pol)[h]
+
+    # Start from the best response to the identity so that every reachable direction is represented.
+    pol, Lp = lmo(-np.eye(lmdp.d))
+    support, weights, Lam = [pol], [1.0], Lp
+    gap = np.inf
+    for it in range(1, max_iter + 1):
+        val, G = design_objective(scale * Lam + A0, X, eta)
+        pol, Lp = lmo(G)
+        gap = float(scale * np.sum(G * (Lam - Lp)))
+        if eta is not None and gap <= tol * max(1.0, abs(val)):
+            break
+        D = Lp - Lam
+
+        def along(t, D=D, Lam=Lam):
+            try:
+                return design_objective(scale * (Lam + t * D) + A0, X, eta)[0]
+            except np.linalg.LinAlgError:
+                return np.inf
+
+        t = scipy.optimize.minimize_scalar(along, bounds=(0.0, 1.0), method="bounded",
+                                           options={"xatol": 1e-10}).x
+        if along(1.0) <= along(t):
+            t = 1.0
+        Lam = Lam + t * D
+        weights = [wi * (1 - t) for wi in weights]
+        key = [i for i, q in enumerate(support) if np.array_equal(q, pol)]
+        if key:
+            weights[key[0]] += t
+        else:
+            support.append(pol)
+            weights.append(t)
+    converged = eta is not None and gap <= tol * max(1.0, abs(val))
+    val = design_objective(scale * Lam + A0, X, eta)[0]
+    w = np.array(weights)
+    keep = w > 1e-12
+    return DesignResult(w[keep] / w[keep].sum(), np.array(support)[keep], Lam, float(val),
+                        float(gap) if eta is not None else float("nan"), it, bool(converged))
+
+
+def _best_response(lmdp: LinearMDP, h: int, g: np.ndarray) -> np.ndarray:
+    """A deterministic policy maximising ``E_pi[g(s_h, a_h)]``: backward induction with reward only at step h
+    (actions after h are irrelevant and set to 0; lowest index among ties)."""
+    pol = np.zeros((lmdp.H, lmdp.S), dtype=np.int64)
+    pol[h] = g.argmax(axis=1)
+    V = g.max(axis=1)
+    for t in range(h - 1, -1, -1):
+        Q = lmdp.P[t] @ V
+        pol[t] = Q.argmax(axis=1)
+        V = Q.max(axis=1)
+    return pol
+
+
+def occupancy_polytope(lmdp: LinearMDP, last: int):
+    """cvxpy variables ``rho_t`` (S A,) for ``t = 0..last`` with the flow constraints of Markov policies."""
+    import cvxpy as cp
+
+    S, A = lmdp.S, lmdp.A
+    rho = [cp.Variable(S * A, nonneg=True) for _ in range(last + 1)]
+    E = np.kron(np.eye(S), np.ones((1, A)))  # (S, S A): sums out the action
+    cons = [E @ rho[0] == lmdp.init]
+    for t in range(last):
+        Pt = lmdp.P[t].reshape(S * A, S)
+        cons.append(E @ rho[t + 1] == Pt.T @ rho[t])
+    return rho, cons
+
+
+def reachable_design_cvxpy(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None, eta: float | None = None,
+                           solver: str | None = None):
+    """The convex program behind :func:`reachable_design`, over the occupancy polytope.
+
+    ``Lambda(rho) = sum_{s,a} rho_h(s, a) phi_h(s, a) phi_h(s, a)^T``; the objective uses ``cvxpy.matrix_frac``
+    (and ``log_sum_exp`` when ``eta`` is given). Returns ``(value, Lambda)``.
+    """
+    import cvxpy as cp
+
+    h, X, scale, A0 = _check_design_args(lmdp, h, X, scale, A0)
+    rho, cons = occupancy_polytope(lmdp, h)
+    Phi = lmdp.stage_phi[h].reshape(-1, lmdp.d)
+    Lam = Phi.T @ cp.diag(rho[h]) @ Phi
+    M = scale * Lam + A0
+    M = (M + M.T) / 2
+    q = cp.hstack([cp.matrix_frac(x, M) for x in X])
+    obj = cp.max(q) if eta is None else cp.log_sum_exp(eta * q) / eta
+    prob = cp.Problem(cp.Minimize(obj), cons)
+    prob.solve(solver=solver or "CLARABEL")
+    if prob.status not in ("optimal", "optimal_inaccurate"):
+        return float("inf"), None
+    return float(prob.value), Phi.T @ (np.maximum(rho[h].value, 0)[:, None] * Phi)

@@ -1,0 +1,279 @@
+"""PEDEL (online) and FTPedel (offline + online) policy identification in linear MDPs.
+
+- PEDEL: Wagenmaker & Jamieson (2022), "Instance-Dependent Near-Optimal Policy Identification in Linear MDPs via
+  Online Experiment Design", NeurIPS, arXiv 2207.02575, Algorithm 1.
+- FTPedel: Wagenmaker & Pacchiano (2023), "Leveraging Offline Data in Online Reinforcement Learning", ICML,
+  arXiv 2211.04974: PEDEL with the offline covariance ``Lambda_off,h`` added to the design and the regressions.
+
+What is implemented (per epoch l, ``eps_l = 2^-l``, ``beta_l = beta_scale * 36 H^4 log(4 H^2 |Pi_l| l^2 / delta)``):
+for ``h = 0..H-1`` collect fresh online data until
+``max_{pi in Pi_l} ||phi_hat_{pi,h}||^2_{(Lambda_on + Lambda_off,h + lam I)^{-1}} <= eps_l^2 / beta_l``;
+``theta_hat_h`` by ridge regression on online + offline step-h data;
+``phi_hat_{pi,h+1} = (sum_tau phi_{pi,h+1}(s'_tau) phi_tau^T) Lambda_hat_h^{-1} phi_hat_{pi,h}``;
+``V_hat^pi = sum_h <phi_hat_{pi,h}, theta_hat_h>``; keep pi with ``V_hat^pi >= max V_hat - 2 eps_l``.
+
+Stand-ins and choices (documented deviations):
+- OptCov's regret minimiser (FORCE) is replaced by exact planning on the known model (default): the Frank-Wolfe
+  design of :func:`theory_rl.algorithms.design.reachable_design` returns a mixture of deterministic policies that
+  is played; or by LSVI-UCB (``explorer="lsvi_ucb"``) run on the Frank-Wolfe rewards, which needs no model.
+- OptCov's doubling over ``K_i = 2^i``: each round computes the smoothed design for the current episode budget,
+  plays ``K`` = the number of episodes the design needs to meet the target (a plug-in estimate), and doubles
+  the budget if the realised covariance falls short. Smoothing ``eta_i = 2^{2 i / 5}`` on targets normalised so
+  that the stopping condition reads ``f <= 1`` (``i`` = log2 of the budget).
+- FTPedel's own constants are unverified (papers/ftpedel.md): ``beta_scale`` defaults to PEDEL's 36 (x 1).
+- Ridge ``lam = 1`` in the regressions (PEDEL's are unregularised; FTPedel's digest has ``+ lambda I``).
+- The policy class is finite and given; by default every deterministic policy, deduplicated by the exact
+  ``phi_{pi,h}`` (policies differing only on unreachable states are one policy). The deduplication and the
+  planning step read the model; the regressions, the estimates and the elimination read only data and features.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory_rl._random import as_generator
+from theory_rl.algorithms.design import _best_response, policy_covariances, policy_features, reachable_design
+from theory_rl.linear import Counts, LinearMDP, sample_policy_counts
+from theory_rl.o2o import all_deterministic_policies
+
+__all__ = ["FTPedelResult", "distinct_policies", "ftpedel", "pedel"]
+
+
+@dataclass(frozen=True)
+class FTPedelResult:
+    """Output of :func:`ftpedel`.
+
+    Attributes
+    ----------
+    policy : numpy.ndarray
+        The returned deterministic policy (H, S).
+    policy_index : int
+        Its index in ``policies``.
+    active : numpy.ndarray
+        Indices of the policies that survived the last epoch.
+    episodes_per_step : numpy.ndarray
+        Online episodes collected for each step h, summed over epochs (H,).
+    episodes : int
+        Total online episodes.
+    epochs : list of dict
+        Per epoch: ``eps_l``, ``beta_l``, ``n_active``, ``episodes`` (H,), ``V_hat`` of the active policies.
+    policies : numpy.ndarray
+        The policy class used (n, H, S).
+    """
+
+    policy: np.ndarray
+    policy_index: int
+    active: np.ndarray
+    episodes_per_step: np.ndarray
+    episodes: int
+    epochs: list
+    policies: np.ndarray
+
+
+def distinct_policies(lmdp: LinearMDP, policies=None) -> np.ndarray:
+    """Deterministic policies with pairwise distinct ``(phi_{pi,h})_h`` (one representative per class, the first)."""
+    pols = all_deterministic_policies(lmdp) if policies is None else np.asarray(policies, dtype=np.int64)
+    feats = np.stack([policy_features(lmdp, p).ravel() for p in pols])
+    _, first = np.unique(np.round(feats, 12), axis=0, return_index=True)
+    return pols[np.sort(first)]
+
+
+def _max_norm(X, M) -> float:
+    return float(np.max(np.einsum("nd,nd->n", X @ np.linalg.inv(M), X)))
+
+
+def _episodes_needed(X, Lam, A0) -> float:
+    """Smallest K with ``max_x ||x||^2_{(K Lam + A0)^{-1}} <= 1`` (geometric bisection; inf if unreachable)."""
+    if _max_norm(X, A0) <= 1:
+        return 0.0
+    hi = 1.0
+    while _max_norm(X, hi * Lam + A0) > 1:
+        hi *= 2
+        if hi > 1e15:
+            return math.inf
+    lo = hi / 2
+    while hi - lo > max(1.0, 1e-3 * hi):
+        mid = (lo + hi) / 2
+        if _max_norm(X, mid * Lam + A0) <= 1:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter):
+    """OptCov-style collection at step h until ``max_x ||x||^2_{A^{-1}} <= 1`` (X already normalised)."""
+    H, S, A = lmdp.H, lmdp.S, lmdp.A
+    data = Counts.zeros(H, S, A)
+    phi = lmdp.stage_phi[h]
+    A_cur = A0.copy()
+    episodes = 0
+    budget = float(k0)
+    # A covering mixture (one best response per coordinate direction), mixed in with weight `floor` so that a
+    # design stuck on a face of Omega_h still spans every reachable direction.
+    cover = np.stack([_best_response(lmdp, h, phi[..., i] ** 2) for i in range(lmdp.d)])
+    floor = 0.02
+    for _ in range(max_rounds):
+        if _max_norm(X, A_cur) <= 1:
+            return data, episodes
+        for _refine in range(2):  # design for the budget, then for the plug-in number of episodes it needs
+            eta = 2.0 ** (2.0 * max(math.log2(budget), 0.0) / 5.0)
+            des = reachable_design(lmdp, h, X, scale=budget, A0=A_cur, eta=eta, max_iter=fw_iter, tol=1e-3)
+            support = np.concatenate([des.support, cover])
+            weights = np.concatenate([(1 - floor) * des.weights, np.full(len(cover), floor / len(cover))])
+            Lam = sum(w * policy_covariances(lmdp, q)[h] for w, q in zip(weights, support, strict=True))
+            need = _episodes_needed(X, Lam, A_cur)
+            if not math.isfinite(need):
+                raise RuntimeError(f"the targets at step {h} are not in the span of the reachable covariances")
+            budget = max(budget, need)
+        K = max(math.ceil(need), 1)
+        new = sample_policy_counts(lmdp, support, K, seed=rng, weights=weights).at_step(h)
+        data = data + new
+        A_cur = A_cur + np.einsum("sa,sad,sae->de", new.n_sa[h], phi, phi)
+        episodes += K
+        budget = max(2.0 * budget, 2.0 * K)
+    raise RuntimeError(f"FTPedel data collection at step {h} did not meet its target in {max_rounds} rounds")
+
+
+def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_scale):
+    """Collection with LSVI-UCB as the regret minimiser: no model knowledge beyond the features.
+
+    Round i has a budget of ``k0 2^i`` episodes split over ``fw_steps`` Frank-Wolfe steps; each step computes the
+    gradient of the smoothed objective at the covariance collected so far and runs LSVI-UCB (known reward
+    ``g(s, a) = phi_h^T (-grad) phi_h`` at step h, scaled to [0, 1]) for its share of episodes, keeping the step-h
+    data (PEDEL's data-collection routine, Wagenmaker & Jamieson 2022, Alg. 2, with LSVI-UCB in place of FORCE).
+    """
+    from theory_rl.algorithms.design import design_objective
+    from theory_rl.algorithms.linear import lsvi_ucb
+
+    H, S, A = lmdp.H, lmdp.S, lmdp.A
+    data = Counts.zeros(H, S, A)
+    phi = lmdp.stage_phi[h]
+    A_cur = A0.copy()
+    episodes = 0
+    for i in range(max_rounds):
+        budget = k0 * 2 ** i
+        eta = 2.0 ** (2.0 * math.log2(budget) / 5.0)
+        for _ in range(fw_steps):
+            if _max_norm(X, A_cur) <= 1:
+                return data, episodes
+            _, G = design_objective(A_cur, X, eta)
+            g = np.maximum(np.einsum("sad,de,sae->sa", phi, -G, phi), 0.0)
+            reward = np.zeros((H, S, A))
+            reward[h] = g / g.max() if g.max() > 0 else g
+            K = max(budget // fw_steps, 1)
+            run = lsvi_ucb(lmdp, K, seed=rng, reward=reward, bonus_scale=bonus_scale, track_values=False)
+            new = run.data.at_step(h)
+            data = data + new
+            A_cur = A_cur + np.einsum("sa,sad,sae->de", new.n_sa[h], phi, phi)
+            episodes += K
+    if _max_norm(X, A_cur) <= 1:
+        return data, episodes
+    raise RuntimeError(f"FTPedel (LSVI-UCB explorer) did not meet its target at step {h} in {max_rounds} rounds")
+
+
+def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts | None = None, policies=None,
+            beta_scale: float = 1.0, lam: float = 1.0, l0: int | None = None, k0: int = 16, max_rounds: int = 40,
+            fw_iter: int = 60, explorer: str = "plan", lsvi_bonus_scale: float = 1.0,
+            fw_steps: int = 4) -> FTPedelResult:
+    """FTPedel (Wagenmaker & Pacchiano 2023) / PEDEL (``offline=None``; Wagenmaker & Jamieson 2022, Alg. 1).
+
+    Parameters
+    ----------
+    lmdp : LinearMDP
+        The environment; the learner uses its features, initial distribution and (planning stand-in) dynamics for
+        the design, and only sampled data for the estimates.
+    eps, delta : float
+        Accuracy and confidence: the returned policy is eps-optimal in the class with probability >= 1 - delta.
+    seed : int, SeedSequence or Generator
+    offline : Counts, optional
+        Offline data (sufficient statistics); None for PEDEL.
+    policies : array_like (n, H, S), optional
+        Finite class Pi (default :func:`distinct_policies`).
+    beta_scale : float, default 1
+        Multiplies PEDEL's ``beta_l = 36 H^4 log(4 H^2 |Pi_l| l^2 / delta)``.
+    lam : float, default 1
+        Ridge parameter of the regressions and the design.
+    l0 : int, optional
+        First epoch (PEDEL: ``ceil(log2(d^{3/2} / H))``, at least 1).
+    k0, max_rounds, fw_iter
+        First episode budget of a collection, its maximal number of rounds, and Frank-Wolfe iterations per design.
+    explorer : {"plan", "lsvi_ucb"}, default "plan"
+        The regret minimiser standing in for FORCE: exact planning on the known model (Frank-Wolfe design, then
+        its mixture is played; fast at any scale), or LSVI-UCB on the design rewards (uses only features and data;
+        one Python step per episode, so practical up to ~1e5 episodes, e.g. with a small ``beta_scale``).
+    lsvi_bonus_scale, fw_steps
+        LSVI-UCB's bonus scale and the Frank-Wolfe steps per doubling round (``explorer="lsvi_ucb"`` only).
+    """
+    if not 0 < eps < 1:
+        raise ValueError(f"eps is {eps}, expected a number in (0, 1)")
+    if not 0 < delta < 1:
+        raise ValueError(f"delta is {delta}, expected a probability in (0, 1)")
+    if not (beta_scale > 0 and lam > 0):
+        raise ValueError(f"beta_scale ({beta_scale}) and lam ({lam}) must be > 0")
+    if explorer not in ("plan", "lsvi_ucb"):
+        raise ValueError(f"explorer is {explorer!r}, expected 'plan' or 'lsvi_ucb'")
+    rng = as_generator(seed)
+    H, S, A, d = lmdp.H, lmdp.S, lmdp.A, lmdp.d
+    pols = distinct_policies(lmdp) if policies is None else np.asarray(policies, dtype=np.int64)
+    if pols.ndim != 3 or pols.shape[1:] != (H, S):
+        raise ValueError(f"policies has shape {pols.shape}, expected (n, H, S) = (n, {H}, {S})")
+    if offline is None:
+        offline = Counts.zeros(H, S, A)
+    elif not isinstance(offline, Counts) or offline.N.shape != (H, S, A, S):
+        raise ValueError(f"offline must be Counts of shape ({H}, {S}, {A}, {S})")
+    phi = lmdp.stage_phi
+    steps = np.arange(H)[None, :, None]
+    phipol = phi[steps, np.arange(S)[None, None, :], pols]  # (n, H, S, d): phi_h(s, pi_h(s))
+    L = math.ceil(math.log2(4.0 / eps))
+    l_start = max(1, math.ceil(math.log2(d ** 1.5 / H))) if l0 is None else int(l0)
+    active = np.arange(len(pols))
+    per_step = np.zeros(H, dtype=np.int64)
+    history = []
+    Vhat = np.zeros(len(active))
+    for ell in range(l_start, max(L, l_start) + 1):
+        if len(active) == 1:
+            break
+        eps_l = 2.0 ** -ell
+        beta_l = beta_scale * 36 * H ** 4 * math.log(4 * H ** 2 * len(active) * ell ** 2 / delta)
+        scale = math.sqrt(beta_l) / eps_l  # normalised targets: the condition reads max ||x||^2 <= 1
+        phihat = np.zeros((len(active), H, d))
+        phihat[:, 0] = np.einsum("s,nsd->nd", lmdp.init, phipol[active, 0])
+        theta = np.zeros((H, d))
+        eps_steps = np.zeros(H, dtype=np.int64)
+        for h in range(H):
+            Loff = np.einsum("sa,sad,sae->de", offline.n_sa[h], phi[h], phi[h]) + lam * np.eye(d)
+            X = np.unique(np.round(phihat[:, h] * scale, 12), axis=0)
+            if explorer == "plan":
+                data, n_ep = _collect(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds, fw_iter=fw_iter)
+            else:
+                data, n_ep = _collect_lsvi_ucb(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds,
+                                               fw_steps=fw_steps, bonus_scale=lsvi_bonus_scale)
+            eps_steps[h] = n_ep
+            N = offline.N[h] + data.N[h]
+            Rs = offline.reward_sums[h] + data.reward_sums[h]
+            Lam = np.einsum("sa,sad,sae->de", N.sum(axis=-1), phi[h], phi[h]) + lam * np.eye(d)
+            Lam_inv = np.linalg.inv(Lam)
+            theta[h] = Lam_inv @ np.einsum("sad,sa->d", phi[h], Rs)
+            if h + 1 < H:
+                c = np.einsum("sad,dn->nsa", phi[h], Lam_inv @ phihat[:, h].T)
+                w_next = np.einsum("sat,nsa->nt", N, c)
+                phihat[:, h + 1] = np.einsum("nt,ntd->nd", w_next, phipol[active, h + 1])
+        Vhat = np.einsum("nhd,hd->n", phihat, theta)
+        per_step += eps_steps
+        history.append({"eps_l": eps_l, "beta_l": beta_l, "n_active": int(len(active)), "episodes": eps_steps,
+                        "V_hat": Vhat.copy()})
+        keep = Vhat >= Vhat.max() - 2 * eps_l
+        active, Vhat = active[keep], Vhat[keep]
+    best = int(active[int(np.argmax(Vhat))]) if len(Vhat) == len(active) else int(active[0])
+    return FTPedelResult(pols[best], best, active, per_step, int(per_step.sum()), history, pols)
+
+
+def pedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, **kwargs) -> FTPedelResult:
+    """PEDEL (Wagenmaker & Jamieson 2022, Alg. 1): :func:`ftpedel` without offline data."""
+    if "offline" in kwargs:
+        raise ValueError("pedel takes no offline data; use ftpedel")
+    return ftpedel(lmdp, eps, delta, seed=seed, **kwargs)

@@ -1,0 +1,305 @@
+"""PEVI (offline, pessimistic) and LSVI-UCB (online, optimistic) on finite linear MDPs.
+
+- PEVI: Jin, Yang & Wang (2021), "Is Pessimism Provably Efficient for Offline RL?", arXiv 2012.15085,
+  Algorithm 2 (PEVI for the linear MDP) with the penalty of Theorem 4.4.
+- LSVI-UCB: Jin, Yang, Wang & Jordan (2020), "Provably Efficient Reinforcement Learning with Linear Function
+  Approximation", COLT, arXiv 1907.05388, Algorithm 1 with the bonus of Theorem 3.1.
+
+Both regressions are ridge regressions on the known features. With finitely many ``(s, a)`` the sums over data are
+sums over counts (:class:`theory_rl.linear.Counts`), which is exact, not an approximation.
+
+Constants: both theorems set ``lambda = 1`` and ``beta = c d H sqrt(log(...))`` with "an absolute constant c > 0"
+that the papers do not give numerically (we could not retrieve the text with the search tool either). ``c`` is a
+parameter defaulting to 1; ``penalty_scale`` / ``bonus_scale`` multiply the whole beta.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory_rl._random import as_generator
+from theory_rl._validation import as_float_array, check_positive_int, check_shape
+from theory_rl.linear import Counts, LinearMDP, _sample_rewards
+
+__all__ = [
+    "sherman_morrison",
+    "ridge",
+    "PEVIResult",
+    "pevi",
+    "pevi_beta",
+    "pevi_good_event",
+    "LSVIUCBResult",
+    "lsvi_ucb",
+    "lsvi_ucb_beta",
+]
+
+
+def sherman_morrison(A_inv: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``(A + x x^T)^{-1}`` from ``A^{-1}`` in O(d^2) (Sherman-Morrison), for symmetric positive definite A."""
+    Ax = A_inv @ x
+    return A_inv - np.outer(Ax, Ax) / (1.0 + x @ Ax)
+
+
+def ridge(Phi, y, lam: float = 1.0) -> np.ndarray:
+    """Ridge regression ``argmin_w sum (y_i - Phi_i w)^2 + lam ||w||^2 = (Phi^T Phi + lam I)^{-1} Phi^T y``."""
+    Phi = as_float_array(Phi, "Phi", ndim=2)
+    y = as_float_array(y, "y", ndim=1)
+    check_shape(y, "y", (Phi.shape[0],))
+    if lam < 0:
+        raise ValueError(f"lam is {lam}, expected >= 0")
+    return np.linalg.solve(Phi.T @ Phi + lam * np.eye(Phi.shape[1]), Phi.T @ y)
+
+
+def _features(phi, H: int) -> np.ndarray:
+    phi = as_float_array(phi, "phi", ndim=(3, 4))
+    if phi.ndim == 4 and phi.shape[0] != H:
+        raise ValueError(f"phi has {phi.shape[0]} stages, expected H = {H} (from the data)")
+    return np.broadcast_to(phi, (H,) + phi.shape[-3:])
+
+
+def _check_common(lam, scale, name):
+    if not (lam > 0 and math.isfinite(lam)):
+        raise ValueError(f"lam is {lam}, expected a finite number > 0")
+    if not (scale >= 0 and math.isfinite(scale)):
+        raise ValueError(f"{name} is {scale}, expected a finite number >= 0")
+
+
+def _bonus_width(phi_h: np.ndarray, Lam_inv: np.ndarray) -> np.ndarray:
+    """``sqrt(phi(s, a)^T Lambda^{-1} phi(s, a))`` for every (s, a)."""
+    return np.sqrt(np.maximum(np.einsum("sad,de,sae->sa", phi_h, Lam_inv, phi_h), 0.0))
+
+
+# -- PEVI ----------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PEVIResult:
+    """Output of :func:`pevi`: pessimistic values and the greedy policy.
+
+    Attributes
+    ----------
+    Q, V : numpy.ndarray
+        Pessimistic ``Q_hat_h(s, a)`` (H, S, A) and ``V_hat_h(s)`` (H, S).
+    policy : numpy.ndarray
+        Greedy actions of ``Q_hat`` (lowest index among ties), (H, S).
+    w : numpy.ndarray
+        Ridge estimates ``w_h`` (H, d).
+    Gamma : numpy.ndarray
+        Penalties ``Gamma_h(s, a) = beta ||phi_h(s, a)||_{Lambda_h^{-1}}`` (H, S, A).
+    Lambda : numpy.ndarray
+        ``Lambda_h = sum phi phi^T + lam I`` (H, d, d).
+    beta : float
+    """
+
+    Q: np.ndarray
+    V: np.ndarray
+    policy: np.ndarray
+    w: np.ndarray
+    Gamma: np.ndarray
+    Lambda: np.ndarray
+    beta: float
+
+
+def pevi_beta(d: int, H: int, K: int, xi: float, *, c: float = 1.0) -> float:
+    """Theorem 4.4 of Jin, Yang & Wang (2021): ``beta = c d H sqrt(zeta)``, ``zeta = log(2 d H K / xi)``."""
+    return c * d * H * math.sqrt(math.log(2 * d * H * max(K, 1) / xi))
+
+
+def pevi(phi, data: Counts, *, xi: float = 0.1, c: float = 1.0, penalty_scale: float = 1.0, lam: float = 1.0,
+         n_episodes: int | None = None, beta: float | None = None) -> PEVIResult:
+    """Pessimistic value iteration for linear MDPs (Jin, Yang & Wang 2021, Algorithm 2).
+
+    Backward over h: ``Lambda_h = sum_tau phi_tau phi_tau^T + lam I``;
+    ``w_h = Lambda_h^{-1} sum_tau phi_tau (r_tau + V_hat_{h+1}(s'_tau))`` (eq. 4.6 ff.);
+    ``Gamma_h = beta sqrt(phi^T Lambda_h^{-1} phi)``; ``Q_hat_h = min(phi^T w_h - Gamma_h, H - h)^+`` (0-based h, so
+    ``H - h`` is the paper's ``H - h + 1``); ``V_hat_h = max_a Q_hat_h``; greedy policy.
+
+    Parameters
+    ----------
+    phi : array_like, shape (S, A, d) or (H, S, A, d)
+        The known features (the algorithm uses nothing else of the model).
+    data : Counts
+        Offline transitions (sufficient statistics).
+    xi : float, default 0.1
+        Confidence parameter of Theorem 4.4.
+    c : float, default 1.0
+        The theorem's unspecified absolute constant.
+    penalty_scale : float, default 1.0
+        Multiplies beta (0 gives plain least-squares value iteration).
+    lam : float, default 1.0
+        Ridge parameter (the paper's lambda = 1).
+    n_episodes : int, optional
+        K in zeta; default the largest number of transitions at any step.
+    beta : float, optional
+        Overrides ``penalty_scale * pevi_beta(...)``.
+    """
+    if not isinstance(data, Counts):
+        raise ValueError(f"data must be a theory_rl.linear.Counts, got {type(data).__name__}")
+    H, S, A, _ = data.N.shape
+    phi = _features(phi, H)
+    if phi.shape[1:3] != (S, A):
+        raise ValueError(f"phi has (S, A) = {phi.shape[1:3]}, but data has {(S, A)}")
+    if not 0 < xi < 1:
+        raise ValueError(f"xi is {xi}, expected a probability in (0, 1)")
+    _check_common(lam, penalty_scale, "penalty_scale")
+    d = phi.shape[-1]
+    K = int(data.n_sa.sum(axis=(1, 2)).max()) if n_episodes is None else check_positive_int(n_episodes, "n_episodes")
+    if beta is None:
+        beta = penalty_scale * pevi_beta(d, H, K, xi, c=c)
+    n_sa = data.n_sa
+    Q = np.zeros((H, S, A))
+    V = np.zeros((H + 1, S))
+    w = np.zeros((H, d))
+    Gamma = np.zeros((H, S, A))
+    Lam = np.empty((H, d, d))
+    for h in range(H - 1, -1, -1):
+        Lam[h] = np.einsum("sa,sad,sae->de", n_sa[h], phi[h], phi[h]) + lam * np.eye(d)
+        target = data.reward_sums[h] + data.N[h] @ V[h + 1]
+        w[h] = np.linalg.solve(Lam[h], np.einsum("sad,sa->d", phi[h], target))
+        Gamma[h] = beta * _bonus_width(phi[h], np.linalg.inv(Lam[h]))
+        Q[h] = np.clip(phi[h] @ w[h] - Gamma[h], 0.0, H - h)
+        V[h] = Q[h].max(axis=1)
+    return PEVIResult(Q, V[:H], Q.argmax(axis=2), w, Gamma, Lam, float(beta))
+
+
+def pevi_good_event(lmdp: LinearMDP, result: PEVIResult) -> bool:
+    """Whether the concentration event of Jin, Yang & Wang (2021, Lemma 5.2 / eq. 5.4) holds exactly:
+    ``|phi_h^T w_h - (r_h + P_h V_hat_{h+1})| <= Gamma_h`` at every ``(h, s, a)`` (checked against the true model).
+
+    On this event ``V_hat_h <= V^{pi_hat}_h`` pointwise (pessimism).
+    """
+    H = lmdp.H
+    V = np.vstack([result.V, np.zeros((1, lmdp.S))])
+    phi = lmdp.stage_phi
+    for h in range(H):
+        bellman = lmdp.R[h] + lmdp.P[h] @ V[h + 1]
+        if (np.abs(phi[h] @ result.w[h] - bellman) > result.Gamma[h] + 1e-12).any():
+            return False
+    return True
+
+
+# -- LSVI-UCB ------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LSVIUCBResult:
+    """Output of :func:`lsvi_ucb`.
+
+    Attributes
+    ----------
+    policies : numpy.ndarray
+        Greedy policy played in each episode, (K, H, S).
+    returns : numpy.ndarray
+        Sampled return of each episode, (K,).
+    values : numpy.ndarray or None
+        Exact value ``V^{pi_k}_0`` of each played policy (``track_values=True``), (K,).
+    Q : numpy.ndarray
+        Optimistic Q of the last planning pass, (H, S, A).
+    Lambda_inv : numpy.ndarray
+        ``Lambda_h^{-1}`` after all episodes (rank-one updated), (H, d, d).
+    data : Counts
+        The collected transitions.
+    beta : float
+    """
+
+    policies: np.ndarray
+    returns: np.ndarray
+    values: np.ndarray | None
+    Q: np.ndarray
+    Lambda_inv: np.ndarray
+    data: Counts
+    beta: float
+
+
+def lsvi_ucb_beta(d: int, H: int, T: int, p: float, *, c: float = 1.0) -> float:
+    """Theorem 3.1 of Jin et al. (2020): ``beta = c d H sqrt(iota)``, ``iota = log(2 d T / p)``, ``T = K H``."""
+    return c * d * H * math.sqrt(math.log(2 * d * max(T, 1) / p))
+
+
+def _optimistic_q(phi, data_N, data_R, Lam_inv, beta, H, reward) -> np.ndarray:
+    S, A = phi.shape[1:3]
+    Q = np.zeros((H, S, A))
+    Vn = np.zeros(S)
+    for h in range(H - 1, -1, -1):
+        if reward is None:
+            target = data_R[h] + data_N[h] @ Vn
+            base = 0.0
+        else:
+            target = data_N[h] @ Vn
+            base = reward[h]
+        w = Lam_inv[h] @ np.einsum("sad,sa->d", phi[h], target)
+        Q[h] = np.minimum(base + phi[h] @ w + beta * _bonus_width(phi[h], Lam_inv[h]), H)
+        Vn = Q[h].max(axis=1)
+    return Q
+
+
+def lsvi_ucb(lmdp: LinearMDP, n_episodes: int, *, seed, p: float = 0.05, c: float = 1.0, bonus_scale: float = 1.0,
+             lam: float = 1.0, beta: float | None = None, reward=None, track_values: bool = True) -> LSVIUCBResult:
+    """Least-squares value iteration with UCB bonuses (Jin, Yang, Wang & Jordan 2020, Algorithm 1), run online.
+
+    Each episode: backward over h, ``w_h = Lambda_h^{-1} sum_tau phi_tau (r_tau + max_a Q_{h+1}(s'_tau, a))``,
+    ``Q_h = min(phi^T w_h + beta ||phi||_{Lambda_h^{-1}}, H)``; play the greedy policy; then update each
+    ``Lambda_h^{-1}`` by a Sherman-Morrison rank-one step with the new ``phi(s_h, a_h)`` as the episode streams.
+
+    Parameters
+    ----------
+    lmdp : LinearMDP
+        The environment (the learner sees only ``phi`` and sampled transitions, or ``reward`` if given).
+    n_episodes : int
+        K.
+    seed : int, SeedSequence or Generator
+    p : float, default 0.05
+        Failure probability of Theorem 3.1.
+    c, bonus_scale, lam, beta
+        ``beta = bonus_scale * c d H sqrt(log(2 d K H / p))`` unless ``beta`` is given; ``lam = 1`` in the paper.
+    reward : array_like, shape (H, S, A), optional
+        A known deterministic reward replacing the sampled one (reward-directed exploration, as in OptCov's
+        regret-minimisation steps); the regression then fits only ``P V``.
+    track_values : bool, default True
+        Also compute the exact value of each played policy (for regret curves).
+    """
+    K = check_positive_int(n_episodes, "n_episodes")
+    rng = as_generator(seed)
+    if not 0 < p < 1:
+        raise ValueError(f"p is {p}, expected a probability in (0, 1)")
+    _check_common(lam, bonus_scale, "bonus_scale")
+    H, S, A, d = lmdp.H, lmdp.S, lmdp.A, lmdp.d
+    phi = lmdp.stage_phi
+    if reward is not None:
+        reward = as_float_array(reward, "reward", ndim=3)
+        check_shape(reward, "reward", (H, S, A))
+    if beta is None:
+        beta = bonus_scale * lsvi_ucb_beta(d, H, K * H, p, c=c)
+    R_eval = lmdp.R if reward is None else reward
+    Lam_inv = np.stack([np.eye(d) / lam] * H)
+    N = np.zeros((H, S, A, S))
+    Rs = np.zeros((H, S, A))
+    policies = np.empty((K, H, S), dtype=np.int64)
+    returns = np.empty(K)
+    values = np.empty(K) if track_values else None
+    cP = np.cumsum(lmdp.P, axis=-1)
+    cinit = np.cumsum(lmdp.init)
+    Q = None
+    for k in range(K):
+        Q = _optimistic_q(phi, N, Rs, Lam_inv, beta, H, reward)
+        pol = Q.argmax(axis=2)
+        policies[k] = pol
+        if track_values:
+            V = np.zeros(S)
+            for h in range(H - 1, -1, -1):
+                idx = np.arange(S)
+                V = R_eval[h, idx, pol[h]] + lmdp.P[h, idx, pol[h]] @ V
+            values[k] = lmdp.init @ V
+        s = min(int(np.searchsorted(cinit, rng.random() * cinit[-1], side="right")), S - 1)
+        total = 0.0
+        for h in range(H):
+            a = pol[h, s]
+            r = float(_sample_rewards(rng, lmdp.R[h, s, a], lmdp.reward_noise, lmdp.reward_std))
+            row = cP[h, s, a]
+            s2 = min(int(np.searchsorted(row, rng.random() * row[-1], side="right")), S - 1)
+            N[h, s, a, s2] += 1
+            Rs[h, s, a] += r
+            total += r if reward is None else reward[h, s, a]
+            Lam_inv[h] = sherman_morrison(Lam_inv[h], phi[h, s, a])
+            s = s2
+        returns[k] = total
+    return LSVIUCBResult(policies, returns, values, Q, Lam_inv, Counts(N, Rs), float(beta))
