@@ -199,6 +199,25 @@ def test_prop1_instance_and_failure_of_greedy():
         assert exact_suboptimality(bandit.means, mu[0], N, algorithm="lcb") < 0.05 * gap
 
 
+def test_prop3_most_played_loss_tends_to_c_star_minus_one():
+    c_star, eta = 1.6, 0.01
+    bandit, mu = instances.prop3_contextual_bandit(c_star, eta=eta)
+    assert coverage.concentrability(bandit, planning.solve(bandit).policy, mu) == pytest.approx(c_star, rel=1e-12)
+    J_star = planning.expected_return(bandit, planning.solve(bandit).policy)
+    losses = {"most_played": [], "lcb": []}
+    for i in range(200):
+        data = sample_iid_counts(bandit, mu, 20_000, seed=i)
+        losses["most_played"].append(J_star - planning.expected_return(bandit, lcb.most_played(data).policy))
+        losses["lcb"].append(J_star - planning.expected_return(bandit, lcb.lcb_contextual(data).policy))
+    # At N = 20000 the counts at context 1 differ by eta N / C* = 125, about 1.3 standard deviations of their
+    # difference (~sqrt(N (C*-1)/C*) ~ 87); most-played errs there with probability ~0.9, so its mean loss is
+    # ~0.9 (C* - 1 - eta) > 0.45 and tends to C* - 1; LCB (the paper's constants) loses nothing after a few samples.
+    assert np.mean(losses["most_played"]) > 0.45
+    assert np.mean(losses["lcb"]) < 0.05
+    with pytest.raises(ValueError, match="expected a value in \\(1, 2\\)"):
+        instances.prop3_contextual_bandit(2.5)
+
+
 def test_rare_context_loss_matches_its_closed_form():
     S, N, zeta = 5, 400, 1 / 401
     bandit, mu = instances.rare_context_bandit(S, zeta)

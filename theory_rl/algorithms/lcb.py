@@ -136,6 +136,15 @@ def _rewards(model, known_rewards) -> np.ndarray:
     return R
 
 
+def _value_bound(value_bound, default: float) -> float:
+    if value_bound is None:
+        return default
+    value_bound = float(value_bound)
+    if not (np.isfinite(value_bound) and value_bound > 0):
+        raise ValueError(f"value_bound is {value_bound}, expected a positive number")
+    return value_bound
+
+
 def _hoeffding(N: np.ndarray, seen: np.ndarray, numerator: float) -> np.ndarray:
     """``sqrt(numerator / N)`` on seen pairs; unseen pairs get the once-seen value ``sqrt(numerator)`` or 1."""
     worst = max(math.sqrt(numerator), 1.0)
@@ -332,6 +341,7 @@ def bernstein_vi_lcb(
     c_b: float | None = None,
     penalty_scale: float = 1.0,
     known_rewards=None,
+    value_bound: float | None = None,
     tol: float = 1e-10,
     max_iter: int = 100_000,
 ) -> OfflineResult:
@@ -364,6 +374,11 @@ def bernstein_vi_lcb(
         Multiplies the whole penalty.
     known_rewards : array_like, optional
         Mean rewards ``(S, A)`` or ``(H, S, A)`` to use instead of the empirical ones.
+    value_bound : float, optional
+        The range of the values, which the penalty's second-order term and its cap scale with: ``H`` (finite
+        horizon) or ``1/(1-gamma)`` by default, as in the paper (per-step rewards in [0, 1]). A problem whose
+        whole return lies in [0, 1] (the gambler's problem) may pass 1: the Bernstein bound holds with the true
+        range, and with H the penalty exceeds every value until N_h(s, a) ~ c_b H log(NH/delta).
     tol, max_iter
         Stopping rule of the discounted iteration; hitting ``max_iter`` raises :class:`ConvergenceError`.
     """
@@ -384,26 +399,27 @@ def bernstein_vi_lcb(
 
     if horizon is not None:
         H = int(horizon)
+        vmax = _value_bound(value_bound, float(H))
         log_term = math.log(n * H / delta)
         V = np.zeros((H + 1, data.S))
         Q = np.empty((H, data.S, data.A))
         penalty = np.empty_like(Q)
         for h in range(H - 1, -1, -1):
             var = _variance(model.P[h], V[h + 1])
-            b = np.sqrt(c_b * log_term * var / safe_N[h]) + c_b * H * log_term / safe_N[h]
-            penalty[h] = scale * np.where(seen[h], np.minimum(b, H), H)
+            b = np.sqrt(c_b * log_term * var / safe_N[h]) + c_b * vmax * log_term / safe_N[h]
+            penalty[h] = scale * np.where(seen[h], np.minimum(b, vmax), vmax)
             Q[h] = np.maximum(R[h] + model.P[h] @ V[h + 1] - penalty[h], 0.0)
             V[h] = Q[h].max(axis=1)
-        info["log_term"] = log_term
+        info.update(log_term=log_term, value_bound=vmax)
         return OfflineResult(_select(Q), V[:H], Q, penalty, "bernstein_vi_lcb", info)
 
     gamma = _gamma(data)
-    vmax = 1.0 / (1.0 - gamma)
+    vmax = _value_bound(value_bound, 1.0 / (1.0 - gamma))
     log_term = math.log(n / ((1.0 - gamma) * delta))
     V = np.zeros(data.S)
     for k in range(1, max_iter + 1):
         var = _variance(model.P, V)
-        b = np.maximum(np.sqrt(c_b * log_term * var / safe_N), 2 * c_b * log_term / ((1 - gamma) * safe_N))
+        b = np.maximum(np.sqrt(c_b * log_term * var / safe_N), 2 * c_b * log_term * vmax / safe_N)
         penalty = scale * (np.where(seen, np.minimum(b, vmax), vmax) + 5.0 / n)
         Q = np.maximum(R + gamma * model.P @ V - penalty, 0.0)
         V_new = Q.max(axis=1)
@@ -413,7 +429,7 @@ def bernstein_vi_lcb(
             break
     else:
         raise ConvergenceError(f"bernstein_vi_lcb did not converge in {max_iter} iterations (last change {change:.2e})")
-    info.update(log_term=log_term, iterations=k)
+    info.update(log_term=log_term, iterations=k, value_bound=vmax)
     return OfflineResult(_select(Q), V, Q, penalty, "bernstein_vi_lcb", info)
 
 

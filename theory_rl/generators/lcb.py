@@ -20,6 +20,7 @@ __all__ = [
     "two_arm_bandit",
     "fano_contextual_bandit",
     "rare_context_bandit",
+    "prop3_contextual_bandit",
     "rare_state_mdp",
     "undercovered_mdp",
 ]
@@ -83,6 +84,25 @@ def fano_contextual_bandit(S: int, c_star: float, gap: float, *, signs=None) -> 
     means = np.column_stack([np.full(S, 0.5), 0.5 + v * gap])
     mu = np.column_stack([np.full(S, (1.0 - 1.0 / c_star) / S), np.full(S, 1.0 / (S * c_star))])
     return ContextualBandit(means, np.full(S, 1.0 / S)), mu
+
+
+def prop3_contextual_bandit(c_star: float, *, eta: float = 0.01) -> tuple[ContextualBandit, np.ndarray]:
+    """Prop. 3: per-state most-played fails in contextual bandits for C* in (1, 2), with loss -> C* - 1.
+
+    Two contexts; action 1 pays 1 and action 0 pays 0 in both. Contexts ``rho = (2 - C* + eta, C* - 1 - eta)``; the
+    data ``mu(s, 1) = rho(s) / C*`` (so C* is exactly ``c_star``) puts the remaining mass ``1 - 1/C*`` on the bad
+    action of context 1, which then outnumbers the good one there (``(C*-1)/C* > (C*-1-eta)/C*``). Per-state
+    most-played picks the bad action at context 1 with probability -> 1, losing ``rho(1) = C* - 1 - eta``. The
+    construction is ours: the digest of the paper states the proposition, not its instance.
+    """
+    c_star = _c_star(c_star)
+    if not 1.0 < c_star < 2.0:
+        raise ValueError(f"c_star is {c_star}, expected a value in (1, 2)")
+    if not 0.0 < eta < c_star - 1.0:
+        raise ValueError(f"eta is {eta}, expected a value in (0, c_star - 1)")
+    rho = np.array([2.0 - c_star + eta, c_star - 1.0 - eta])
+    mu = np.array([[0.0, rho[0] / c_star], [1.0 - 1.0 / c_star, rho[1] / c_star]])
+    return ContextualBandit([[0.0, 1.0], [0.0, 1.0]], rho), mu
 
 
 def _rare_distribution(S_rare: int, zeta: float) -> np.ndarray:

@@ -1,0 +1,99 @@
+"""The PyTorch backend (optional extra ``deep``): determinism on CPU, the 2D environment's oracle, shapes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def test_theory_rl_never_imports_torch():
+    code = "import sys, theory_rl, theory_rl.algorithms.edge_of_reach; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_deep_without_torch_raises_a_clear_import_error():
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "try:\n    import theory_rl.deep\nexcept ImportError as e:\n    print(e)\nelse:\n    raise SystemExit(1)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert "pip install theory_rl[deep]" in out
+
+
+torch = pytest.importorskip("torch", reason="the deep backend needs PyTorch: pip install theory_rl[deep]")
+
+from theory_rl.deep import (  # noqa: E402
+    SAC,
+    GaussianDynamicsEnsemble,
+    QEnsemble,
+    SACConfig,
+    Simple2DEnv,
+    TrainConfig,
+    mbpo_rollouts,
+    train_2d,
+)
+
+TINY = TrainConfig(
+    n_epochs=2,
+    rollouts_per_epoch=4,
+    updates_per_epoch=2,
+    k=3,
+    eval_episodes=4,
+    sac=SACConfig(hidden=16, n_layers=1, batch_size=16),
+)
+
+
+@pytest.mark.parametrize("method", ["base", "oracle_patch", "ravl"])
+def test_training_is_deterministic_on_cpu(method):
+    a = train_2d(method, seed=3, config=TINY, device="cpu")
+    b = train_2d(method, seed=3, config=TINY, device="cpu")
+    assert a == b  # bit for bit: every float of every curve
+    c = train_2d(method, seed=4, config=TINY, device="cpu")
+    assert c["q_mean"] != a["q_mean"]
+
+
+def test_env_oracle_matches_brute_force_rollout():
+    env = Simple2DEnv()
+    s = torch.tensor([[0.0, 0.0], [4.0, 8.0], [-1.5, 2.5]])
+    v = env.optimal_value(s)
+    # the greedy mover, simulated for 2000 steps, against the closed-form tail
+    x, total, disc = s.clone(), torch.zeros(3, dtype=torch.float64), 1.0
+    for _ in range(2000):
+        total += disc * env.reward(x).double()
+        x, _ = env.step(x, (env.goal - x).clamp(-1, 1))
+        disc *= env.gamma
+    torch.testing.assert_close(v.double(), total, rtol=1e-5, atol=1e-4)
+    assert float(v[1]) == pytest.approx(1 / (1 - 0.99), rel=1e-5)
+    # edge of reach for k = 10 from [-2, 2]^2: the band 11 < |s|_inf <= 12
+    pts = torch.tensor([[11.0, 0.0], [11.5, 3.0], [-12.0, 12.0], [12.5, 0.0]])
+    assert env.is_edge_of_reach(pts, 10).tolist() == [False, True, True, False]
+
+
+def test_edac_ensemble_and_dynamics_shapes():
+    g = torch.Generator().manual_seed(0)
+    q = QEnsemble(2, 2, 5, hidden=8, n_layers=2, generator=g)
+    assert q(torch.zeros(7, 2), torch.zeros(7, 2)).shape == (5, 7)
+    assert q(torch.zeros(7, 2), torch.zeros(5, 7, 2)).shape == (5, 7)
+    agent = SAC(2, 2, SACConfig(hidden=8, n_layers=1, n_critics=4, eta=1.0, batch_size=8), generator=g, device="cpu")
+    es = agent._diversity(torch.randn(8, 2, generator=g), torch.rand(8, 2, generator=g)).detach()
+    assert -1.0 - 1e-6 <= es.item() <= 1.0 + 1e-6
+    env = Simple2DEnv()
+    roll = mbpo_rollouts(agent.act, env.step, env.sample_init(6, generator=g), 3)
+    assert roll["obs"].shape == (18, 2) and roll["step"].max() == 2
+    model = GaussianDynamicsEnsemble(2, 2, n=3, hidden=16, n_layers=2, generator=g)
+    loss0 = model.fit(roll["obs"], roll["act"], roll["next_obs"], roll["rew"], n_steps=1, batch_size=8, generator=g)
+    loss = model.fit(roll["obs"], roll["act"], roll["next_obs"], roll["rew"], n_steps=150, batch_size=8, generator=g)
+    assert loss < loss0
+    nxt, rew, dis = model.sample(roll["obs"], roll["act"], generator=g)
+    assert nxt.shape == (18, 2) and rew.shape == (18,) and dis.shape == (18,)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="method is 'sac'"):
+        train_2d("sac", seed=0, config=TINY)
+    with pytest.raises(ValueError, match="n_critics"):
+        SACConfig(n_critics=1, eta=1.0)
+    with pytest.raises(ValueError, match="gamma"):
+        Simple2DEnv(gamma=1.0)

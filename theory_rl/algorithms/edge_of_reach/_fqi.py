@@ -1,0 +1,421 @@
+"""Truncated-rollout fitted Q-iteration: the exact tabular analogue of the edge-of-reach problem.
+
+Sims, Lu, Foerster, Teh (2024), "The Edge-of-Reach Problem in Offline Model-Based Reinforcement Learning",
+arXiv 2402.12527. Model-based offline RL (MBPO-style) fits Q only on states reached by k-step model rollouts from
+the dataset (within reach, ``W_k``), but bootstraps from the states reached at step k. States in the edge-of-reach
+set ``E_k`` (Definition 1) are targets and never inputs, so their values stay at the initialisation ("the void")
+and the error propagates back with factor ``gamma^(k - t)`` (Proposition 1).
+
+Tabular regression of a Q-table on a buffer is exact: ``Q(s, a)`` becomes the mean target of the buffer's
+``(s, a)`` transitions, and every pair outside the buffer keeps its initial value. In *support* mode the buffer is
+every pair with ``s in W_k`` and the expected target is used (the limit of infinitely many rollouts); in *sampled*
+mode (MBPO-style) each epoch adds ``n_rollouts`` epsilon-greedy rollouts of length k to a replay buffer and Q is
+refitted to the empirical mean targets of the whole buffer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory_rl._random import SeedLike, as_generator
+from theory_rl._validation import as_float_array, check_distributions, check_positive_int
+from theory_rl.algorithms.edge_of_reach._reach import ReachSets, _check_atol, _start_mask, reach_diameter, reach_sets
+from theory_rl.mdp import TabularMDP
+from theory_rl.planning import ConvergenceError, expected_return, solve
+
+__all__ = ["VARIANTS", "MODES", "EdgeOfReachResult", "void_values", "truncated_fqi", "boundary_value_q"]
+
+#: Variants of the learner.
+#:
+#: - ``"base"``: MBPO-style FQI; targets bootstrap from ``max_a' Q(s', a')`` everywhere (truncation correctly
+#:   not a terminal), so E_k contributes its unfitted initial values.
+#: - ``"oracle_patch"``: Base-OraclePatch, targets use the true ``Q*(s', a')`` at every pair that is not a
+#:   Bellman input (Section 4 / Fig. 2c). In support mode these are exactly the pairs at ``E_k``; in sampled mode
+#:   they are the empirical edge (visited as targets, never as inputs).
+#: - ``"ravl"``: the RAVL analogue: N Q-tables with independent void draws, all fitted to the shared target
+#:   ``max_a' min_i Q_i(s', a')`` (EDAC's min-ensemble target without the diversity term, which has no tabular
+#:   counterpart); its effective penalty ``mean_i Q_i - min_i Q_i`` is exactly 0 on fitted pairs.
+#: - ``"terminal"``: truncation treated as a terminal: no bootstrap from step k (value 0 beyond W_k).
+#: - ``"long"``: rollouts long enough to cover the reach diameter (``k = max(k, diameter + 1)``), so E_k is empty.
+VARIANTS = ("base", "oracle_patch", "ravl", "terminal", "long")
+MODES = ("support", "sampled")
+
+
+@dataclass(frozen=True, repr=False)
+class EdgeOfReachResult:
+    """Result of :func:`truncated_fqi`, with its certificate.
+
+    Attributes
+    ----------
+    Q : numpy.ndarray, shape (S, A)
+        The learned Q-table (for ``"ravl"``, ``min_i Q_i``, the value the policy maximises; for
+        ``"oracle_patch"``, ``Q*`` at every pair that was not fitted).
+    members : numpy.ndarray, shape (N, S, A)
+        All Q-tables (N = 1 except for ``"ravl"``).
+    V : numpy.ndarray, shape (S,)
+        ``max_a Q(s, a)``.
+    policy : numpy.ndarray of int, shape (S,)
+        Greedy actions of ``Q`` (lowest index on ties).
+    fitted : numpy.ndarray of bool, shape (S, A)
+        Pairs that were Bellman inputs (the buffer); all others keep their initial value.
+    reach : ReachSets
+        Reach sets in the model for the rollout length actually used.
+    history : numpy.ndarray, shape (iterations + 1,)
+        ``Q(start) = sum_s init(s) V_t(s)`` after each iteration t (t = 0 is the initialisation).
+    true_return : float
+        ``J(policy)`` in the true MDP, by exact policy evaluation.
+    iterations : int
+    residual : float
+        ``max |Q_t - Q_{t-1}|`` over fitted pairs and members at the last iteration.
+    error_bound : float
+        ``gamma / (1 - gamma) * residual``: a bound on the distance to the fixed point of the last iteration's
+        operator (support mode: the boundary-value solution, see :func:`boundary_value_q`).
+    converged : bool
+        Support mode: always True (hitting ``max_iter`` raises). Sampled mode: whether the last change was within
+        ``tol`` (it runs a fixed budget of ``n_iterations`` epochs, like MBPO).
+    variant, mode : str
+    k : int
+        Rollout length used.
+    """
+
+    Q: np.ndarray
+    members: np.ndarray
+    V: np.ndarray
+    policy: np.ndarray
+    fitted: np.ndarray
+    reach: ReachSets
+    history: np.ndarray
+    true_return: float
+    iterations: int
+    residual: float
+    error_bound: float
+    converged: bool
+    variant: str
+    mode: str
+    k: int
+
+    @property
+    def penalty(self) -> np.ndarray:
+        """Effective ensemble penalty ``mean_i Q_i - min_i Q_i`` (the RAVL analogue's pessimism), shape (S, A)."""
+        # mean of (Q_i - min) rather than mean - min: identical members give exactly 0, with no rounding.
+        return (self.members - self.members.min(axis=0)).mean(axis=0)
+
+    def __repr__(self) -> str:
+        return (
+            f"EdgeOfReachResult(variant={self.variant!r}, mode={self.mode!r}, k={self.k}, "
+            f"Q(start)={self.history[-1]:.4g}, true_return={self.true_return:.4g}, iterations={self.iterations}, "
+            f"residual={self.residual:.2e})"
+        )
+
+
+def void_values(S: int, A: int, *, scale: float, seed: SeedLike, n_members: int = 1) -> np.ndarray:
+    """Initial ("void") Q-values ``scale * N(0, 1)``, i.i.d., shape (n_members, S, A).
+
+    Member 0 is the same for every ``n_members`` (draws fill in order), so Base and the RAVL analogue share it.
+    """
+    S = check_positive_int(S, "S")
+    A = check_positive_int(A, "A")
+    n = check_positive_int(n_members, "n_members")
+    scale = float(scale)
+    if not (np.isfinite(scale) and scale >= 0):
+        raise ValueError(f"void_scale is {scale}, expected a finite number >= 0")
+    return scale * as_generator(seed).standard_normal((n, S, A))
+
+
+def _model_arg(mdp: TabularMDP, model) -> np.ndarray:
+    if model is None:
+        return mdp.P
+    P = as_float_array(model, "model", ndim=3)
+    if P.shape != mdp.P.shape:
+        raise ValueError(f"model has shape {P.shape}, expected {mdp.P.shape}")
+    check_distributions(P, "model")
+    return P
+
+
+def _reward_arg(mdp: TabularMDP, reward_penalty, penalty_scale) -> np.ndarray:
+    penalty_scale = float(penalty_scale)
+    if not (np.isfinite(penalty_scale) and penalty_scale >= 0):
+        raise ValueError(f"penalty_scale is {penalty_scale}, expected a finite number >= 0")
+    if reward_penalty is None:
+        return np.array(mdp.R)
+    u = as_float_array(reward_penalty, "reward_penalty", ndim=2)
+    if u.shape != mdp.R.shape:
+        raise ValueError(f"reward_penalty has shape {u.shape}, expected {mdp.R.shape}")
+    if (u < 0).any():
+        idx = tuple(int(i) for i in np.argwhere(u < 0)[0])
+        raise ValueError(f"reward_penalty{list(idx)} is {u[idx]:.6g}, expected a penalty >= 0")
+    return mdp.R - penalty_scale * u
+
+
+def _default_max_iter(gamma: float, tol: float, scale: float) -> int:
+    if gamma == 0.0:
+        return 3
+    threshold = tol * (1.0 - gamma) / gamma
+    return 2 * int(math.ceil(math.log(max(scale / threshold, 1.0)) / -math.log(gamma))) + 100
+
+
+def truncated_fqi(
+    mdp: TabularMDP,
+    starts,
+    k: int,
+    *,
+    variant: str = "base",
+    mode: str = "support",
+    void_scale: float = 1.0,
+    void=None,
+    n_members: int = 10,
+    model=None,
+    reward_penalty=None,
+    penalty_scale: float = 1.0,
+    oracle_q=None,
+    atol: float = 0.0,
+    tol: float = 1e-10,
+    max_iter: int | None = None,
+    n_iterations: int = 100,
+    n_rollouts: int = 32,
+    epsilon: float = 0.2,
+    seed: SeedLike = 0,
+) -> EdgeOfReachResult:
+    """Fitted Q-iteration on k-step model rollouts from the dataset's start states (Sims et al. 2024, Sec. 3-4).
+
+    Update on the buffer: ``Q(s, a) <- r(s, a) - penalty_scale * u(s, a) + gamma * E_{s' ~ model} V_tgt(s')`` with
+    ``V_tgt(s') = max_a' Q(s', a')`` (variants change ``V_tgt``, see :data:`VARIANTS`); pairs outside the buffer
+    keep their initial values. Support mode iterates to the fixed point, which solves the boundary-value Bellman
+    equation on ``W_k`` with ``V`` fixed on ``E_k`` (:func:`boundary_value_q`); the error at ``s`` is
+    ``gamma^dist(s, E_k)`` times the void error (Proposition 1).
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+        The true (discounted) MDP: rewards, the oracle ``V*`` and the exact evaluation of the learned policy.
+    starts : array_like of int, or bool mask (S,)
+        The dataset's start states (rollouts start here; ``R_0`` of the reach sets).
+    k : int
+        Rollout length (the paper uses 5 on D4RL and 10 on the 2D environment).
+    variant : {"base", "oracle_patch", "ravl", "terminal", "long"}, default "base"
+    mode : {"support", "sampled"}, default "support"
+    void_scale : float, default 1
+        Standard deviation of the i.i.d. Gaussian initial Q-values (the void); ignored when ``void`` is given.
+    void : array_like, shape (S, A) or (N, S, A), optional
+        Explicit initial Q-values (for ``"ravl"`` shape (N, S, A) with N >= 2).
+    n_members : int, default 10
+        Ensemble size N of the RAVL analogue (the paper's default N = 10); other variants use one table.
+    model : array_like, shape (S, A, S), optional
+        Dynamics used for rollouts and targets (a learned model); default the true ``mdp.P``.
+    reward_penalty : array_like, shape (S, A), optional
+        Non-negative MOPO-style uncertainty ``u`` (e.g. :func:`disagreement_penalty`), subtracted times
+        ``penalty_scale`` from the reward.
+    penalty_scale : float, default 1
+    oracle_q : array_like, shape (S, A), optional
+        ``Q*`` used by OraclePatch at unfitted pairs; default ``planning.solve(mdp).Q`` of the true MDP.
+    atol : float, default 0
+        Support threshold for the reach sets of a stochastic model.
+    tol : float, default 1e-10
+        Support mode stops when ``gamma / (1 - gamma) * residual <= tol``.
+    max_iter : int, optional
+        Support mode iteration cap; reaching it raises :class:`~theory_rl.planning.ConvergenceError`.
+    n_iterations, n_rollouts, epsilon :
+        Sampled mode: epochs, rollouts per epoch, and the exploration rate of the epsilon-greedy rollout policy
+        (the paper's SAC policy is stochastic; epsilon-greedy is our tabular choice).
+    seed : int, SeedSequence or Generator
+        Seeds the void draws and (sampled mode) the rollouts, through two spawned streams.
+
+    Returns
+    -------
+    EdgeOfReachResult
+    """
+    if not isinstance(mdp, TabularMDP) or not mdp.is_discounted:
+        raise ValueError("mdp must be a discounted TabularMDP")
+    if variant not in VARIANTS:
+        raise ValueError(f"variant is {variant!r}, expected one of {VARIANTS}")
+    if mode not in MODES:
+        raise ValueError(f"mode is {mode!r}, expected one of {MODES}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k is {k!r}, expected a rollout length >= 1")
+    S, A, gamma = mdp.S, mdp.A, mdp.gamma
+    P = _model_arg(mdp, model)
+    R = _reward_arg(mdp, reward_penalty, penalty_scale)
+    atol = _check_atol(atol)
+    start_mask = _start_mask(starts, S)
+    if variant == "long":
+        k = max(int(k), reach_diameter(P, start_mask, atol=atol) + 1)
+    reach = reach_sets(P, start_mask, int(k), atol=atol)
+    void_rng, rollout_rng = as_generator(seed).spawn(2)
+
+    n = check_positive_int(n_members, "n_members", minimum=2) if variant == "ravl" else 1
+    if void is None:
+        Q = void_values(S, A, scale=void_scale, seed=void_rng, n_members=n)
+    else:
+        Q = as_float_array(void, "void", ndim=(2, 3))
+        Q = Q[None] if Q.ndim == 2 else Q.copy()
+        if Q.shape[1:] != (S, A) or (variant != "ravl" and Q.shape[0] != 1) or (variant == "ravl" and len(Q) < 2):
+            want = "(N, S, A) with N >= 2" if variant == "ravl" else "(S, A)"
+            raise ValueError(f"void has shape {np.shape(void)}, expected {want} with S={S}, A={A}")
+        n = Q.shape[0]
+
+    Q_star = None
+    if variant == "oracle_patch":
+        if oracle_q is None:
+            Q_star = solve(mdp).Q
+        else:
+            Q_star = as_float_array(oracle_q, "oracle_q", ndim=2)
+            if Q_star.shape != (S, A):
+                raise ValueError(f"oracle_q has shape {Q_star.shape}, expected ({S}, {A})")
+
+    def effective(Qm: np.ndarray) -> np.ndarray:
+        return Qm.min(axis=0) if variant == "ravl" else Qm[0]
+
+    def target_values(Qm: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+        Qe = effective(Qm)
+        if Q_star is not None:
+            Qe = np.where(fitted.reshape(S, A), Qe, Q_star)
+        V = Qe.max(axis=1)
+        if variant == "terminal" and mode == "support":
+            V = np.where(reach.within, V, 0.0)
+        return V
+
+    init = np.asarray(mdp.init)
+    history = [float(init @ effective(Q).max(axis=1))]
+    flat_P = P.reshape(S * A, S)
+    Q = Q.reshape(n, S * A)
+    R_flat = R.ravel()
+
+    if mode == "support":
+        fitted = np.repeat(reach.within, A)
+        scale = np.abs(R).max() / (1.0 - gamma) + np.abs(Q).max() + (0.0 if Q_star is None else np.abs(Q_star).max())
+        if max_iter is None:
+            max_iter = _default_max_iter(gamma, tol, float(scale))
+        max_iter = check_positive_int(max_iter, "max_iter")
+        converged = False
+        residual = np.inf
+        for it in range(1, max_iter + 1):
+            V = target_values(Q.reshape(n, S, A), fitted)
+            y = R_flat[fitted] + gamma * (flat_P[fitted] @ V)
+            residual = float(np.abs(y[None] - Q[:, fitted]).max(initial=0.0))
+            Q[:, fitted] = y
+            history.append(float(init @ effective(Q.reshape(n, S, A)).max(axis=1)))
+            if gamma == 0.0 and it >= 1 or (gamma > 0 and gamma / (1.0 - gamma) * residual <= tol and it > 1):
+                converged = True
+                break
+        if not converged:
+            raise ConvergenceError(
+                f"truncated_fqi: residual {residual:.3e} after max_iter={max_iter} iterations (tol {tol:g})"
+            )
+        iterations = it
+    else:
+        n_iterations = check_positive_int(n_iterations, "n_iterations")
+        n_rollouts = check_positive_int(n_rollouts, "n_rollouts")
+        epsilon = float(epsilon)
+        if not 0.0 <= epsilon <= 1.0:
+            raise ValueError(f"epsilon is {epsilon}, expected a probability in [0, 1]")
+        start_states = np.flatnonzero(start_mask)
+        cdf = np.cumsum(flat_P, axis=1)
+        next_counts = np.zeros((S * A, S))  # bootstrapped transitions
+        pair_counts = np.zeros(S * A)  # all transitions (terminal ones add a reward but no bootstrap)
+        residual = np.inf
+        for it in range(1, n_iterations + 1):
+            Qe = effective(Q.reshape(n, S, A))
+            pair_counts_before = pair_counts.copy()
+            s = rollout_rng.choice(start_states, size=n_rollouts)
+            for t in range(reach.k):
+                a = np.where(
+                    rollout_rng.random(n_rollouts) < epsilon,
+                    rollout_rng.integers(0, A, size=n_rollouts),
+                    Qe[s].argmax(axis=1),
+                )
+                idx = s * A + a
+                u = rollout_rng.random(n_rollouts)
+                s_next = np.minimum((u[:, None] >= cdf[idx]).sum(axis=1), S - 1)
+                pair_counts += np.bincount(idx, minlength=S * A)
+                if not (variant == "terminal" and t == reach.k - 1):
+                    np.add.at(next_counts, (idx, s_next), 1.0)
+                s = s_next
+            # the oracle patches pairs without a fitted value yet (pairs first seen in this epoch included)
+            V = target_values(Q.reshape(n, S, A), pair_counts_before > 0)
+            fitted = pair_counts > 0
+            y = R_flat[fitted] + gamma * (next_counts[fitted] @ V) / pair_counts[fitted]
+            residual = float(np.abs(y[None] - Q[:, fitted]).max(initial=0.0))
+            Q[:, fitted] = y
+            history.append(float(init @ effective(Q.reshape(n, S, A)).max(axis=1)))
+        iterations = n_iterations
+        converged = bool(gamma / (1.0 - gamma) * residual <= tol) if gamma > 0 else True
+
+    members = Q.reshape(n, S, A)
+    Q_eff = effective(members).copy()
+    if Q_star is not None:  # the oracle supplies every value the learner never fitted (in support mode: E_k on)
+        Q_eff = np.where(fitted.reshape(S, A), Q_eff, Q_star)
+    policy = Q_eff.argmax(axis=1)
+    out = dict(
+        Q=Q_eff,
+        members=members,
+        V=Q_eff.max(axis=1),
+        policy=policy,
+        fitted=fitted.reshape(S, A),
+        history=np.array(history),
+    )
+    for arr in out.values():
+        arr.setflags(write=False)
+    return EdgeOfReachResult(
+        **out,
+        reach=reach,
+        true_return=expected_return(mdp, policy),
+        iterations=int(iterations),
+        residual=float(residual),
+        error_bound=float(gamma / (1.0 - gamma) * residual) if gamma > 0 else 0.0,
+        converged=converged,
+        variant=variant,
+        mode=mode,
+        k=int(reach.k),
+    )
+
+
+def boundary_value_q(mdp: TabularMDP, within, boundary_values, *, model=None, reward=None) -> np.ndarray:
+    """Optimal Q of the boundary-value Bellman problem on ``W``, solved by policy iteration (an independent oracle).
+
+    Solves ``Q(s, a) = r(s, a) + gamma sum_s' P(s'|s, a) V(s')`` for ``s in W``, with ``V(s) = max_a Q(s, a)`` on
+    ``W`` and ``V(s) = b(s)`` fixed off ``W``: the fixed point of support-mode :func:`truncated_fqi` with
+    ``b = max_a Q_0`` on ``E_k`` (Sims et al. 2024, Proposition 1). Built as an auxiliary MDP in which every state
+    off ``W`` is absorbing with per-step reward ``(1 - gamma) b(s)``, with rewards affinely rescaled into [0, 1],
+    then solved with :func:`theory_rl.planning.solve`.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    within : array_like of bool, shape (S,)
+    boundary_values : array_like, shape (S,)
+        ``b``; only its entries off ``W`` are used.
+    model : array_like, shape (S, A, S), optional
+        Dynamics (default ``mdp.P``).
+    reward : array_like, shape (S, A), optional
+        Rewards (default ``mdp.R``; may be penalised, hence outside [0, 1]).
+
+    Returns
+    -------
+    numpy.ndarray, shape (S, A)
+        Q on the rows of ``W``; rows off ``W`` hold ``b(s)`` in every action.
+    """
+    if not isinstance(mdp, TabularMDP) or not mdp.is_discounted:
+        raise ValueError("mdp must be a discounted TabularMDP")
+    S, A, gamma = mdp.S, mdp.A, mdp.gamma
+    W = np.asarray(within)
+    if W.dtype != bool or W.shape != (S,):
+        raise ValueError(f"within must be a boolean mask of shape ({S},), got {W.dtype} {W.shape}")
+    b = as_float_array(boundary_values, "boundary_values", ndim=1)
+    if b.shape != (S,):
+        raise ValueError(f"boundary_values has shape {b.shape}, expected ({S},)")
+    P = _model_arg(mdp, model).copy()
+    r = np.array(mdp.R) if reward is None else as_float_array(reward, "reward", ndim=2)
+    if r.shape != (S, A):
+        raise ValueError(f"reward has shape {r.shape}, expected ({S}, {A})")
+    r = r.copy()
+    off = np.flatnonzero(~W)
+    P[off] = 0.0
+    P[off, :, off] = 1.0
+    r[off] = (1.0 - gamma) * b[off, None]
+    lo, hi = float(r.min()), float(r.max())
+    span = hi - lo if hi > lo else 1.0
+    aux = TabularMDP(P, (r - lo) / span, np.full(S, 1.0 / S), gamma=gamma, reward_noise="deterministic")
+    return solve(aux).Q * span + lo / (1.0 - gamma)
