@@ -224,8 +224,10 @@ def plot(records: list[dict], fitted: dict) -> dict:
              ylim=(0, 1.3 * max(blk.values())))
     lams = sorted(c["c_star"])
     cs = [c["c_star"][lam] for lam in lams]
-    for alg in HYBRID_ALGS:
-        ax_h.plot(cs, [c["hybrid"][alg][lam] for lam in lams], marker="o", label=alg)
+    styles = {"hyglow": "-", "hyq": "-", "h2o_mle": "-", "glow": ":", "mabo": "--"}  # hybrid / online / offline
+    for i, alg in enumerate(HYBRID_ALGS):
+        ls = next(v for k, v in styles.items() if alg.startswith(k))
+        ax_h.plot(cs, [c["hybrid"][alg][lam] for lam in lams], marker="os^vDPX"[i], linestyle=ls, label=alg)
     ax_h.set(xscale="log", xlabel=r"$C_\star$ of the offline data", ylabel="sub-optimality of the output",
              title="Hybrid: HyGLOW vs Hy-Q vs GLOW vs MABO.CR")
     ax_h.legend(fontsize="x-small")

@@ -175,7 +175,9 @@ def test_glow_diagnostics_are_consistent():
     res = glow(inst.mdp, classes, 60, seed=1)
     assert np.all(res.potential.max(axis=1) <= res.potential_bound)
     assert np.all(np.diff(res.regret) >= -1e-12) and np.all((res.clipping_loss >= 0) & (res.clipping_loss <= 1))
-    assert res.constants["L"] == pytest.approx(math.log(6 * classes.F.shape[0] * classes.W.shape[0] * 60 * 3 / 0.1))
+    log_w = res.constants["log_n_W"]  # the static ratios plus every mixture ratio that 60 rounds can produce
+    assert log_w > math.log(classes.W.shape[0])
+    assert res.constants["L"] == pytest.approx(math.log(6 * classes.F.shape[0] * 60 * 3 / 0.1) + log_w)
     assert np.isinf(res.beta[0]) and res.beta[1] == pytest.approx(36 * res.clip[1] * res.constants["L"])
 
 
@@ -300,3 +302,24 @@ def test_invalid_inputs_raise():
         block_mdp(2, 2, 1.5, 2)
     with pytest.raises(ValueError, match="bonus"):
         decoy_classes(inst.mdp, inst.targets, -1.0)
+
+
+def test_mixture_ratios_are_ratios_to_the_played_mixture():
+    from theory_rl.algorithms.glow.classes import MixtureRatios
+
+    inst = coverability_family(2, 3, 0.5)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.2)
+    mix = MixtureRatios(classes)
+    counts = np.array([3.0, 0, 1, 0, 0])
+    occ = np.stack([occupancy(inst.mdp, pi) for pi in classes.policies])
+    d_bar = (3 * occ[0] + occ[2]) / 4
+    W = mix.weights(counts)
+    assert W.shape == (5,) + occ.shape[1:]  # one dynamics (decoys share the truth's), one ratio per member
+    pos = d_bar > 0
+    np.testing.assert_allclose(W[1][pos], occ[1][pos] / d_bar[pos])
+    nu = np.full(occ.shape[1:], 1 / 6)
+    np.testing.assert_allclose(mix.weights(counts, nu, 0.5)[4], occ[4] / (0.5 * nu + 0.5 * d_bar))
+    # log |W|: mixtures are indexed by play counts, binom(t + m - 1, m - 1) of them (m = 5 policies here)
+    assert mix.log_size(0, 10) == pytest.approx(math.log(5 * math.comb(14, 4)))
+    without = glow(inst.mdp, classes, 30, seed=0, mixture_ratios=False)
+    assert without.constants["log_n_W"] == pytest.approx(math.log(classes.W.shape[0]))

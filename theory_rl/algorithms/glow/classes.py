@@ -30,7 +30,10 @@ from theory_rl._validation import as_float_array, readonly
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy
 
-__all__ = ["FiniteClasses", "finite_classes", "optimal_q", "ratio_class", "model_based_classes", "decoy_classes", "greedy_actions", "MixtureRatios"]
+__all__ = [
+    "FiniteClasses", "MixtureRatios", "decoy_classes", "finite_classes", "greedy_actions", "model_based_classes",
+    "optimal_q", "ratio_class",
+]
 
 RATIO_CAP = 1e6
 TIE_TOL = 1e-10
