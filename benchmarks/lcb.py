@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 
 import numpy as np
 
+from benchmarks._timing import median_time
 from theory_rl import planning
 from theory_rl.algorithms import lcb
 from theory_rl.data import CountDataset, sample_iid_counts
@@ -68,16 +68,6 @@ def baseline(mdp, mu, n, seed):
     rng = np.random.default_rng(seed)
     pi = plain_vi_lcb(*plain_counts(mdp, mu, n, rng), GAMMA, n)
     return planning.expected_return(mdp, pi)
-
-
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def main() -> None:

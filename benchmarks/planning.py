@@ -9,10 +9,10 @@ and the ratio baseline / theory_rl (above 1 means theory_rl is faster).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
+from benchmarks._timing import median_time
 from theory_rl import generators, planning
 
 
@@ -41,16 +41,6 @@ def plain_value_iteration(P: np.ndarray, R: np.ndarray, gamma: float, tol: float
         if np.abs(V_new - V).max() < threshold:
             return V_new
         V = V_new
-
-
-def median_time(fn, repeats: int) -> float:
-    fn()  # warm-up: imports, BLAS thread start, caches
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def main() -> None:

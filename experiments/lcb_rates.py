@@ -195,7 +195,9 @@ def summarize(records: list[dict], plan: dict) -> dict:
                                "slope": slope})
                 if setting == "mab" and min(y) > 0:
                     rate = float(np.polyfit(Ns, np.log(y), 1)[0])  # log y ~ -rate * N: exponential decay
-                    exponential.append({"setting": setting, "algorithm": alg, "c_star": c, "log_slope_per_sample": rate})
+                    exponential.append(
+                        {"setting": setting, "algorithm": alg, "c_star": c, "log_slope_per_sample": rate}
+                    )
     fitted: dict = {}
     for rec in slopes:
         label = f"slope {rec['setting']} C*={rec['c_star']:g} {rec['algorithm']}"

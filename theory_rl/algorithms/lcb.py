@@ -130,7 +130,8 @@ def _rewards(model, known_rewards) -> np.ndarray:
     try:
         R = np.broadcast_to(R, model.R.shape)
     except ValueError:
-        raise ValueError(f"known_rewards has shape {R.shape}, expected {model.R.shape[-2:]} or {model.R.shape}") from None
+        expected = f"{model.R.shape[-2:]} or {model.R.shape}"
+        raise ValueError(f"known_rewards has shape {R.shape}, expected {expected}") from None
     if not np.isfinite(R).all():
         raise ValueError("known_rewards has non-finite entries")
     return R
@@ -279,9 +280,9 @@ def vi_lcb(
     played action on fold 0 gives ``pi_0`` (with ``V_0 = 0``), and iteration ``t`` uses fold ``t`` only:
     ``Q_t = r_t - b_t + gamma P_t V_{t-1}``, ``b_t(s, a) = Vmax sqrt(L / max(m_t(s, a), 1))``,
     ``L = constant * log(2 (T + 1) S |A| / delta)``, ``Vmax = 1/(1-gamma)``; unseen pairs have ``r = 0``, a
-    uniform ``P`` (the paper allows any) and ``Q_t <= 0``, their exact lower bound. The monotone update keeps ``V_{t-1}(s), pi_{t-1}(s)`` unless
-    ``max_a Q_t(s, a) > V_{t-1}(s)``. Splitting is an analysis device; ``split=False`` runs the same loop on all
-    the data every iteration (``L`` then without the ``T + 1`` factor).
+    uniform ``P`` (the paper allows any) and ``Q_t <= 0``, their exact lower bound. The monotone update keeps
+    ``V_{t-1}(s), pi_{t-1}(s)`` unless ``max_a Q_t(s, a) > V_{t-1}(s)``. Splitting is an analysis device;
+    ``split=False`` runs the same loop on all the data every iteration (``L`` then without the ``T + 1`` factor).
 
     Parameters
     ----------
@@ -359,8 +360,8 @@ def bernstein_vi_lcb(
     and N the number of transitions.
 
     Unseen pairs get a uniform ``P_hat`` (their (25), (51)) and the capped penalty. The paper assumes the reward
-    function known: pass it as ``known_rewards``; otherwise rewards are estimated from the data. Checked against the published version (Ann. Statist. 52(1), 2024); the
-    arXiv version's constants may differ.
+    function known: pass it as ``known_rewards``; otherwise rewards are estimated from the data. Checked against
+    the published version (Ann. Statist. 52(1), 2024); the arXiv version's constants may differ.
 
     Parameters
     ----------
