@@ -18,8 +18,9 @@ ratios of Assumption 2.2'. Cells:
   (online only) and MABO.CR (offline only, T samples per layer): sub-optimality of the output against C_star.
   HyGLOW and MABO.CR run with the theory gamma and with ``gamma_scale = 100`` (= GLOW's ``beta_scale = 1e-4``).
 
-Not done: the realizable-but-not-complete class where FQI fails (on the decoy classes, which are complete, Hy-Q
-is sound and is reported as such).
+- ``incomplete``: :func:`~theory_rl.generators.glow.incomplete_fqi_instance`, a realizable class that is not
+  Bellman complete: Hy-Q (and offline FQI) settle on a sub-optimality-0.5 policy; HyGLOW, GLOW and (with enough
+  coverage) MABO.CR do not. On the decoy classes above, which are complete, Hy-Q is sound.
 
     python -m experiments.glow_coverability [--quick] [--seed S] [--trials T] [--workers W] [--out DIR]
 """
@@ -38,16 +39,18 @@ SCALED = 1e-4  # GLOW's beta_scale in the scaled runs
 GAMMA_SCALED = 100.0  # HyGLOW's gamma_scale matching it (1 / sqrt(SCALED))
 EPS = 0.05
 HYBRID_ALGS = ("hyglow", "hyglow_scaled", "hyq", "h2o_mle", "glow_scaled", "mabo_cr", "mabo_cr_scaled")
+INCOMPLETE_ALGS = ("hyglow", "hyglow_scaled", "hyq", "glow", "mabo_cr", "mabo_cr_scaled", "fqi")
 
 PAPER = {
     "T": [1000, 2000, 4000, 8000, 16000], "gaps": [0.0125, 0.025, 0.05, 0.1, 0.2, 0.4],
     "A_sweep": [2, 3, 4, 6], "p_sweep": [0.0, 1 / 3, 2 / 3, 1.0], "n_gaps": [0.075, 0.1, 0.2, 0.4],
     "T_max": 12000, "m": [1, 2, 4, 8, 16], "block_T": 4000, "block_gaps": [0.1, 0.2, 0.4],
-    "lam": [0.0, 0.5, 0.9, 1.0], "hybrid_T": 1000,
+    "lam": [0.0, 0.5, 0.9, 1.0], "hybrid_T": 1000, "incomplete_T": 1000,
 }
 QUICK = {
     "T": [250, 500, 1000], "gaps": [0.1, 0.4], "A_sweep": [2, 3], "p_sweep": [0.0, 1.0], "n_gaps": [0.1, 0.4],
     "T_max": 2500, "m": [1, 4], "block_T": 500, "block_gaps": [0.4], "lam": [0.0, 1.0], "hybrid_T": 200,
+    "incomplete_T": 200,
 }
 
 
@@ -60,6 +63,7 @@ def configs(quick: bool) -> list[dict]:
     out += grid(kind=["neps"], sweep=["p"], k=[3], A=[3], p=plan["p_sweep"], gap=plan["n_gaps"], T=[plan["T_max"]])
     out += grid(kind=["block"], m=plan["m"], gap=plan["block_gaps"], T=[plan["block_T"]])
     out += grid(kind=["hybrid"], lam=plan["lam"], alg=list(HYBRID_ALGS), T=[plan["hybrid_T"]], gap=[0.2])
+    out += grid(kind=["incomplete"], alg=list(INCOMPLETE_ALGS), T=[plan["incomplete_T"]])
     return out
 
 
@@ -95,6 +99,25 @@ def _hybrid_cell(config: dict, seed) -> dict:
     return {"risk": float(risk), "c_star": float(concentrability(inst.mdp, pi_star, nu))}
 
 
+def _incomplete_cell(config: dict, seed) -> dict:
+    from theory_rl.algorithms.glow import finite_classes, glow, greedy_actions, h2o, hybrid_ratio_class, offline_only
+    from theory_rl.generators.glow import incomplete_fqi_instance
+
+    inst = incomplete_fqi_instance()
+    classes = finite_classes(inst.F, hybrid_ratio_class(inst.mdp, greedy_actions(inst.F), inst.nu))
+    alg, T = config["alg"], config["T"]
+    scale = GAMMA_SCALED if alg.endswith("_scaled") else 1.0
+    if alg.startswith("hyglow") or alg == "hyq":
+        risk = h2o(inst.mdp, classes, inst.nu, T, seed=seed, plugin="fqi" if alg == "hyq" else "mabo_cr",
+                   gamma_scale=scale).risk
+    elif alg == "glow":
+        risk = float(glow(inst.mdp, classes, T, seed=seed, diagnostics=False).average_suboptimality[-1])
+    else:
+        risk = offline_only(inst.mdp, classes, inst.nu, T, seed=seed, plugin="fqi" if alg == "fqi" else "mabo_cr",
+                            gamma_scale=scale)
+    return {"risk": float(risk)}
+
+
 def cell(config: dict, seed: int) -> dict:
     """One run of one configuration."""
     from theory_rl.algorithms.glow import decoy_classes, glow
@@ -103,6 +126,8 @@ def cell(config: dict, seed: int) -> dict:
     kind = config["kind"]
     if kind == "hybrid":
         return _hybrid_cell(config, seed)
+    if kind == "incomplete":
+        return _incomplete_cell(config, seed)
     if kind == "regret":
         inst = coverability_family(3, 3, 0.5, gap=config["gap"])
     elif kind == "neps":
@@ -154,6 +179,7 @@ def curves(records: list[dict]) -> dict:
     c["block"] = _worst(records, {"kind": "block"}, "regret", "m")
     c["hybrid"] = {alg: _worst(records, {"kind": "hybrid", "alg": alg}, "risk", "lam") for alg in HYBRID_ALGS}
     c["c_star"] = _worst(records, {"kind": "hybrid"}, "c_star", "lam")
+    c["incomplete"] = {alg: _frac(records, {"kind": "incomplete", "alg": alg}, "risk") for alg in INCOMPLETE_ALGS}
     return c
 
 
@@ -191,7 +217,8 @@ def summarize(records: list[dict]) -> dict:
     out["constants"] = {"eps": EPS, "beta_scale_scaled": SCALED, "gamma_scale_scaled": GAMMA_SCALED,
                         "regret_instance": "coverability_family(3, 3, 0.5), C_cov = 6", "decoy_bonus": "2 gap",
                         "worst_case_over": "gap grid, of the mean over seeds"}
-    out["not_done"] = "realizable-but-not-complete class where FQI fails (cut for time)"
+    for alg, risk in c["incomplete"].items():
+        out[f"incomplete class: risk {alg}"] = risk
     return out
 
 
@@ -231,7 +258,12 @@ def plot(records: list[dict], fitted: dict) -> dict:
     ax_h.set(xscale="log", xlabel=r"$C_\star$ of the offline data", ylabel="sub-optimality of the output",
              title="Hybrid: HyGLOW vs Hy-Q vs GLOW vs MABO.CR")
     ax_h.legend(fontsize="x-small")
-    return {NAME: fig}
+    fig2, ax = new_figure(1, 1, width=6.5, height=4.0)
+    algs = list(c["incomplete"])
+    ax.bar(range(len(algs)), [c["incomplete"][a] for a in algs], color=[f"C{i}" for i in range(len(algs))])
+    ax.set_xticks(range(len(algs)), algs, rotation=30, fontsize="small")
+    ax.set(ylabel="sub-optimality of the output", title="Realizable, not complete: FQI / Hy-Q fail")
+    return {NAME: fig, f"{NAME}_incomplete": fig2}
 
 
 def main(argv=None) -> int:

@@ -323,3 +323,25 @@ def test_mixture_ratios_are_ratios_to_the_played_mixture():
     assert mix.log_size(0, 10) == pytest.approx(math.log(5 * math.comb(14, 4)))
     without = glow(inst.mdp, classes, 30, seed=0, mixture_ratios=False)
     assert without.constants["log_n_W"] == pytest.approx(math.log(classes.W.shape[0]))
+
+
+def test_fqi_fails_on_the_incomplete_class_and_hyglow_does_not():
+    # Fixed seed. Hy-Q's failure is deterministic here (ties at layer 2, then an exact least-squares comparison
+    # 0.5 n_sB * 0.25 vs n_sA1 * 0.26^2 that no reward noise enters); HyGLOW refutes f_bad from its Bellman error
+    # 0.26 on (sA, 1), seen with probability 1 after round 1 (3 seeds at T = 1000 gave risks 0.0035-0.011).
+    from theory_rl.algorithms.glow import greedy_actions, hybrid_ratio_class
+    from theory_rl.generators.glow import incomplete_fqi_instance
+
+    inst = incomplete_fqi_instance()
+    np.testing.assert_allclose(inst.F[1], solve(inst.mdp).Q)
+    classes = finite_classes(inst.F, hybrid_ratio_class(inst.mdp, greedy_actions(inst.F), inst.nu))
+    hyq = h2o(inst.mdp, classes, inst.nu, 300, seed=0, plugin="fqi")
+    hyglow = h2o(inst.mdp, classes, inst.nu, 300, seed=0)
+    assert hyq.risk == pytest.approx(0.5)
+    assert hyglow.risk < 0.1
+    # Not complete: the Bellman backup of f_bad's last layer is not in F_1 (layer 0 of the class).
+    V = inst.F[0, 1].max(axis=1)
+    t_f = (inst.mdp.stage_P[0].reshape(10, 5) @ V).reshape(5, 2) + inst.mdp.stage_R[0]
+    assert not any(np.allclose(t_f, inst.F[i, 0]) for i in range(2))
+    with pytest.raises(ValueError, match="rho"):
+        incomplete_fqi_instance(rho=0.0)

@@ -17,4 +17,8 @@ def test_quick_run_writes_summary_and_figures(tmp_path):
     assert summary["regret_slope (scaled)"] < 0.95
     # Offline MABO.CR on pi*-only data cannot refute the decoys; the hybrid algorithms can.
     assert summary["risk lam=0 (C*=1) mabo_cr"] > summary["risk lam=0 (C*=1) hyglow_scaled"]
+    # The realizable, non-complete class: Hy-Q and FQI fail, HyGLOW does not.
+    assert summary["incomplete class: risk hyq"] == 0.5 and summary["incomplete class: risk fqi"] == 0.5
+    assert summary["incomplete class: risk hyglow"] < 0.1
+    assert (tmp_path / "glow_coverability_incomplete.png").exists()
     assert (tmp_path / "glow_coverability.png").exists() and (tmp_path / "glow_coverability.pdf").exists()

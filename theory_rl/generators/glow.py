@@ -21,7 +21,7 @@ import numpy as np
 from theory_rl._validation import check_positive_int
 from theory_rl.mdp import TabularMDP
 
-__all__ = ["DecoyInstance", "coverability_family", "block_mdp"]
+__all__ = ["DecoyInstance", "IncompleteInstance", "block_mdp", "coverability_family", "incomplete_fqi_instance"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,3 +82,55 @@ def block_mdp(k: int, A: int, p: float, m: int, *, horizon: int = 3, gap: float 
     for i, (s, a) in enumerate((s, a) for s in range(k) for a in range(1, A)):
         targets[i, -1, latent == s, a] = True
     return DecoyInstance(mdp, targets, A * (1.0 + (k - 1) * p))
+
+
+@dataclass(frozen=True, eq=False)
+class IncompleteInstance:
+    """An MDP, an offline distribution ``nu`` ``(H, S, A)`` and a value class ``F`` ``(2, H, S, A)`` that realizes
+    ``Q*`` (``F[1]``) but is not Bellman complete."""
+
+    mdp: TabularMDP
+    nu: np.ndarray
+    F: np.ndarray
+
+
+def incomplete_fqi_instance(*, rho: float = 0.1) -> IncompleteInstance:
+    """A realizable, non-complete two-member class on which FQI (and so Hy-Q) fails and MABO.CR does not.
+
+    Horizon 2, states ``sA = 0`` (initial), ``sB = 1``, ``g = 2``, ``c = 3``, ``b = 4``; two actions. From ``sA``
+    action 0 reaches ``g`` (mean reward 0.8) and action 1 reaches ``c`` (0.3); from ``sB`` both reach ``b`` (0.5).
+    ``F = {f_bad, Q*}``: ``f_bad`` equals ``Q*`` except ``f_bad_2(b, 1) = 1`` (never in the data),
+    ``f_bad_1(sB, .) = (1, 1)`` and ``f_bad_1(sA, .) = (0.55, 0.56)``. The offline data put ``1 - rho`` of layer 1 on
+    ``sB`` and ``rho`` on ``(sA, 0)``, and ``1 - rho`` of layer 2 on ``(b, 0)`` and ``rho`` on ``(g, 0)``
+    (``C_star = 1 / rho``).
+
+    FQI ties at layer 2 (``f_bad_2 = Q*_2`` on the data; lowest index wins), so its layer-1 targets at ``sB`` are
+    the inflated 1; ``T f_bad_2`` is not in ``F_1`` (no completeness), and the least-squares projection picks
+    ``f_bad_1``, whose greedy action at ``sA`` goes to ``c`` (sub-optimality 0.5). Its own online data land on
+    ``(sA, 1)`` and ``c``, never on ``(b, 1)``, so the error is never corrected. ``f_bad`` has Bellman error 0.26 on
+    ``(sA, 1)`` and -0.25 on ``(sA, 0)``, which MABO.CR's weights see.
+    """
+    rho = float(rho)
+    if not 0.0 < rho < 1.0:
+        raise ValueError(f"rho is {rho}, expected a value in (0, 1)")
+    S, A, H = 5, 2, 2
+    P = np.zeros((H, S, A, S))
+    P[0, :, :, 2] = 1.0
+    P[0, 0, 1] = np.eye(S)[3]
+    P[0, 1, :] = np.eye(S)[4]
+    P[1, np.arange(S), :, np.arange(S)] = 1.0
+    R = np.zeros((H, S, A))
+    R[1, 2], R[1, 3], R[1, 4] = 0.8, 0.3, 0.5
+    mdp = TabularMDP(P, R, np.eye(S)[0], horizon=H)
+    q_star = np.zeros((H, S, A))
+    q_star[1] = R[1]
+    q_star[0] = (P[0].reshape(S * A, S) @ R[1].max(axis=1)).reshape(S, A)
+    bad = q_star.copy()
+    bad[1, 4, 1] = 1.0
+    bad[0, 1] = 1.0
+    bad[0, 0] = (0.55, 0.56)
+    nu = np.zeros((H, S, A))
+    nu[0, 1] = (1 - rho) / 2
+    nu[0, 0, 0] = rho
+    nu[1, 4, 0], nu[1, 2, 0] = 1 - rho, rho
+    return IncompleteInstance(mdp, nu, np.stack([bad, q_star]))

@@ -12,6 +12,8 @@ from theory_rl.algorithms.glow.classes import (
     FiniteClasses,
     decoy_classes,
     finite_classes,
+    greedy_actions,
+    hybrid_ratio_class,
     model_based_classes,
     optimal_q,
     ratio_class,
@@ -29,7 +31,7 @@ from theory_rl.algorithms.glow.statistics import (
 
 __all__ = [
     "PLUGINS", "FQIResult", "FiniteClasses", "GlowResult", "H2OResult", "SufficientStatistics", "clipping_loss",
-    "confidence_set", "decoy_classes", "finite_classes", "fqi", "glow", "glow_constants", "glow_violations", "h2o",
-    "mabo_cr", "mabo_cr_objective", "model_based_classes", "model_mle", "offline_only", "optimal_q", "potential",
-    "ratio_class", "residual_sums", "weighted_moments",
+    "confidence_set", "decoy_classes", "finite_classes", "fqi", "glow", "glow_constants", "glow_violations",
+    "greedy_actions", "h2o", "hybrid_ratio_class", "mabo_cr", "mabo_cr_objective", "model_based_classes", "model_mle",
+    "offline_only", "optimal_q", "potential", "ratio_class", "residual_sums", "weighted_moments",
 ]

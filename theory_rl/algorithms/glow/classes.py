@@ -31,8 +31,8 @@ from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy
 
 __all__ = [
-    "FiniteClasses", "MixtureRatios", "decoy_classes", "finite_classes", "greedy_actions", "model_based_classes",
-    "optimal_q", "ratio_class",
+    "FiniteClasses", "MixtureRatios", "decoy_classes", "finite_classes", "greedy_actions", "hybrid_ratio_class",
+    "model_based_classes", "optimal_q", "ratio_class",
 ]
 
 RATIO_CAP = 1e6
@@ -235,3 +235,15 @@ class MixtureRatios:
         log_binom = lgamma(t + m) - lgamma(m) - lgamma(t + 1)
         log_extra = log(self.occ.shape[0] * self.occ.shape[1]) + log_binom
         return log_extra + log(1.0 + n_static * exp(-log_extra)) if log_extra < 700 else log_extra
+
+
+def hybrid_ratio_class(mdp: TabularMDP, policies, nu, *, ratio_cap: float = RATIO_CAP) -> np.ndarray:
+    """Ratios for hybrid data: ``d^pi / d^pi'``, ``d^pi / nu`` and ``d^pi / ((nu + d^pi') / 2)`` over the policies.
+
+    These realize the density ratios to H2O's data distribution ``(nu + d_bar_t) / 2`` whenever the online rounds
+    so far played a single policy (for classes without models, where :class:`MixtureRatios` does not apply).
+    """
+    occ = np.unique(np.stack([occupancy(mdp, pi) for pi in policies]), axis=0)
+    nu = np.broadcast_to(np.asarray(nu, dtype=float), occ.shape[1:])
+    dens = list(occ) + [nu] + [(nu + d) / 2 for d in occ]
+    return np.unique(np.round(np.stack([_ratio(num, den, ratio_cap) for den in dens for num in occ]), 12), axis=0)
