@@ -25,10 +25,12 @@ FAST = settings(max_examples=60, deadline=None)
 def test_discounted_solvers_agree_with_lp(mdp):
     vi = pl.value_iteration(mdp, tol=1e-9)
     pi = pl.policy_iteration(mdp)
+    cold = pl.policy_iteration(mdp, warm_start=0)  # the warm start changes the path, never the answer
     lp = pl.optimal_values_lp(mdp)
-    assert vi.converged and pi.converged
+    assert vi.converged and pi.converged and cold.converged
     np.testing.assert_allclose(vi.V, lp.V, rtol=0, atol=1e-8)
     np.testing.assert_allclose(pi.V, lp.V, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(cold.V, lp.V, rtol=0, atol=1e-8)
 
 
 @FAST
