@@ -54,6 +54,38 @@ def _timed_sweep(tmp: Path, name: str, fn, configs, force_pool: bool = False, **
     return elapsed
 
 
+def _bare_cells(n_cells: int, n: int, ready, go, out) -> None:
+    ready.put(None)
+    go.wait()  # all processes start their loops together, after their (excluded) start-up
+    start = time.perf_counter()
+    for i in range(n_cells):
+        cpu_cell({"i": i, "n": n}, 0)
+    out.put(time.perf_counter() - start)
+
+
+def bare_processes(n_cells: int, n: int, workers: int) -> float:
+    """Time for ``workers`` plain spawned processes to run the same cells: no runner, start-up excluded.
+
+    The ratio of one bare process to two is what the machine itself allows (shared or throttled cores make it
+    less than 2); the runner's speedup is read against it.
+    """
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    shares = [n_cells // workers + (w < n_cells % workers) for w in range(workers)]
+    procs = [ctx.Process(target=_bare_cells, args=(share, n, ready, go, out)) for share in shares]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.get()
+    go.set()
+    elapsed = max(out.get() for _ in procs)
+    for proc in procs:
+        proc.join()
+    return elapsed
+
+
 def calibrate(seconds: float) -> int:
     """Loop length that makes one cpu_cell take about ``seconds``."""
     n = 100_000
@@ -81,8 +113,10 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         # 1. throughput: interleaved repetitions, best of each (the machine may be shared)
-        times: dict[str, list[float]] = {"inline": [], "pool1": [], "pool2": []}
+        times: dict[str, list[float]] = {"inline": [], "pool1": [], "pool2": [], "bare1": [], "bare2": []}
         for rep in range(args.repeats):
+            times["bare1"].append(bare_processes(args.cells, n, 1))
+            times["bare2"].append(bare_processes(args.cells, n, 2))
             times["inline"].append(_timed_sweep(tmp, f"inline{rep}", cpu_cell, cpu_configs, workers=1))
             times["pool1"].append(
                 _timed_sweep(tmp, f"pool1_{rep}", cpu_cell, cpu_configs, workers=1, force_pool=True)
@@ -99,6 +133,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  --workers 2             : {t_two:6.2f} s  {args.cells / t_two:6.1f} cells/s")
         print(f"  speedup of 2 workers over 1 in process: {t_inline / t_two:.2f}x  (target >= 1.8x)")
         print(f"  speedup of 2 workers over a pool of 1 : {t_pool1 / t_two:.2f}x  (target >= 1.8x)")
+        ceiling = min(times["bare1"]) / min(times["bare2"])
+        print(f"  the machine's own ceiling: 2 bare processes vs 1, no runner: {ceiling:.2f}x")
+        print(f"  runner's share of that ceiling: {t_pool1 / t_two / ceiling:.0%}")
 
         # 2. overhead per cell
         m = args.trivial
