@@ -8,7 +8,8 @@ and the error propagates back with factor ``gamma^(k - t)`` (Proposition 1).
 
 Tabular regression of a Q-table on a buffer is exact: ``Q(s, a)`` becomes the mean target of the buffer's
 ``(s, a)`` transitions, and every pair outside the buffer keeps its initial value. In *support* mode the buffer is
-every pair with ``s in W_k`` and the expected target is used (the limit of infinitely many rollouts); in *sampled*
+every pair with ``s in W_k`` and the expected target is used (the limit of infinitely many rollouts, except for
+the ``"terminal"`` variant, whose two modes follow different rules: see ``VARIANTS``); in *sampled*
 mode (MBPO-style) each epoch adds ``n_rollouts`` epsilon-greedy rollouts of length k to a replay buffer and Q is
 refitted to the empirical mean targets of the whole buffer.
 """
@@ -38,7 +39,10 @@ __all__ = ["VARIANTS", "MODES", "EdgeOfReachResult", "void_values", "truncated_f
 #: - ``"ravl"``: the RAVL analogue: N Q-tables with independent void draws, all fitted to the shared target
 #:   ``max_a' min_i Q_i(s', a')`` (EDAC's min-ensemble target without the diversity term, which has no tabular
 #:   counterpart); its effective penalty ``mean_i Q_i - min_i Q_i`` is exactly 0 on fitted pairs.
-#: - ``"terminal"``: truncation treated as a terminal: no bootstrap from step k (value 0 beyond W_k).
+#: - ``"terminal"``: truncation treated as a terminal. The two modes implement different rules: sampled mode is the
+#:   literal MBPO rule (a rollout's last transition, at step k - 1, does not bootstrap, wherever it lands); support
+#:   mode, which has no rollout steps, sets the value to 0 beyond W_k. Support mode is NOT the many-rollout limit
+#:   of sampled mode for this variant (it is for the others).
 #: - ``"long"``: rollouts long enough to cover the reach diameter (``k = max(k, diameter + 1)``), so E_k is empty.
 VARIANTS = ("base", "oracle_patch", "ravl", "terminal", "long")
 MODES = ("support", "sampled")

@@ -49,6 +49,8 @@ def linear_fqi(features, rewards, next_features, gamma: float, *, w0, n_iteratio
         raise ValueError(f"rewards has shape {r.shape}, expected ({n},)")
     if psi.shape[0] != n or psi.shape[2] != d:
         raise ValueError(f"next_features has shape {psi.shape}, expected ({n}, A', {d})")
+    if psi.shape[1] < 1:
+        raise ValueError("next_features has 0 next actions; the max over next actions needs at least one")
     gamma = float(gamma)
     if not 0.0 <= gamma < 1.0:
         raise ValueError(f"gamma is {gamma}, expected a discount factor in [0, 1)")

@@ -128,8 +128,8 @@ def count_model(mdp: TabularMDP, n_samples, *, seed: SeedLike, n_members: int = 
         raise ValueError("mdp must be a discounted TabularMDP")
     S, A = mdp.S, mdp.A
     counts = np.asarray(n_samples)
-    if counts.ndim == 0:
-        counts = np.full((S, A), check_positive_int(int(counts), "n_samples"))
+    if counts.ndim == 0:  # the raw value is checked: 2.7 or True must not pass as 2 or 1
+        counts = np.full((S, A), check_positive_int(n_samples if np.ndim(n_samples) else counts.item(), "n_samples"))
     if counts.shape != (S, A) or not np.issubdtype(counts.dtype, np.integer):
         raise ValueError(f"n_samples must be a positive int or an int array of shape ({S}, {A})")
     if (counts < 1).any():
