@@ -33,6 +33,7 @@ import numpy as np
 
 from theory_rl import planning
 from theory_rl._random import SeedLike, as_generator
+from theory_rl._validation import check_positive_int, check_range
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import ConvergenceError
 
@@ -105,6 +106,13 @@ def _check_scale(penalty_scale: float) -> float:
     return penalty_scale
 
 
+def _positive(value, name: str) -> float:
+    value = float(value)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} is {value}, expected a positive number")
+    return value
+
+
 def _delta(delta: float | None, n: int) -> float:
     """The paper's default confidence level delta = 1/N (Rashidinejad et al., Thms 1, 4, 6)."""
     if delta is None:
@@ -132,8 +140,7 @@ def _rewards(model, known_rewards) -> np.ndarray:
     except ValueError:
         expected = f"{model.R.shape[-2:]} or {model.R.shape}"
         raise ValueError(f"known_rewards has shape {R.shape}, expected {expected}") from None
-    if not np.isfinite(R).all():
-        raise ValueError("known_rewards has non-finite entries")
+    check_range(np.asarray(R), "known_rewards", 0.0, 1.0)  # also rejects NaN
     return R
 
 
@@ -204,6 +211,7 @@ def lcb_contextual(
     """
     _check_data(data, episodic=False)
     scale = _check_scale(penalty_scale)
+    constant = _positive(constant, "constant")
     N, seen, r_hat = _empirical_rewards(data)
     delta = _delta(delta, int(N.sum()))
     penalty = scale * _hoeffding(N, seen, constant * math.log(2 * data.S * data.A / delta))
@@ -302,9 +310,13 @@ def vi_lcb(
     _check_data(data, episodic=False)
     gamma = _gamma(data)
     scale = _check_scale(penalty_scale)
+    constant = _positive(constant, "constant")
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
-    T = iterations if iterations is not None else max(1, math.ceil(math.log(max(n, 2)) / (1.0 - gamma)))
+    if iterations is not None:
+        T = check_positive_int(iterations, "iterations")
+    else:
+        T = max(1, math.ceil(math.log(max(n, 2)) / (1.0 - gamma)))
     vmax = 1.0 / (1.0 - gamma)
     if split:
         if seed is None:
@@ -388,8 +400,9 @@ def bernstein_vi_lcb(
     horizon = getattr(data, "horizon", None)
     if c_b is None:
         c_b = LI_CONSTANT if horizon is None else LI_CONSTANT_EPISODIC
-    if not (np.isfinite(c_b) and c_b > 0):
-        raise ValueError(f"c_b is {c_b}, expected a positive number")
+    c_b = _positive(c_b, "c_b")
+    tol = _positive(tol, "tol")
+    max_iter = check_positive_int(max_iter, "max_iter")
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
@@ -446,6 +459,7 @@ def vi_lcb_episodic(
     """
     _check_data(data, episodic=True)
     scale = _check_scale(penalty_scale)
+    constant = _positive(constant, "constant")
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
     H = int(data.horizon)

@@ -70,6 +70,8 @@ def exact_suboptimality(
     -------
     float, or numpy.ndarray of shape (k,) for k rows of ``mu``
     """
+    if algorithm not in ("lcb", "greedy", "most_played"):
+        raise ValueError(f"algorithm is {algorithm!r}, expected 'lcb', 'greedy' or 'most_played'")
     r = as_float_array(means, "means", ndim=1)
     if r.shape != (2,):
         raise ValueError(f"means has shape {r.shape}, expected (2,)")
