@@ -27,6 +27,7 @@ from theory_rl.algorithms.glow import (
     optimal_q,
     potential,
     ratio_class,
+    weighted_moments,
 )
 from theory_rl.algorithms.glow._sampling import Sampler
 from theory_rl.coverage import coverability
@@ -345,3 +346,59 @@ def test_fqi_fails_on_the_incomplete_class_and_hyglow_does_not():
     assert not any(np.allclose(t_f, inst.F[i, 0]) for i in range(2))
     with pytest.raises(ValueError, match="rho"):
         incomplete_fqi_instance(rho=0.0)
+
+
+def test_criteria_refuse_bad_clip_alpha_and_shapes():
+    inst = coverability_family(2, 2, 0.5)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.2)
+    F, W = classes.F, classes.W
+    _, stats = _samples(inst.mdp, 3, 0)
+    for clip in (0.0, -1.0, np.inf, np.nan):
+        with pytest.raises(ValueError, match="clip is"):
+            weighted_moments(F, W, stats, clip)
+        with pytest.raises(ValueError, match="clip is"):
+            glow_violations(F, W, stats, clip, 1.0)
+        with pytest.raises(ValueError, match="clip is"):
+            confidence_set(F, W, stats, clip, 1.0, 1.0)
+        with pytest.raises(ValueError, match="clip is"):
+            mabo_cr_objective(classes, stats, clip)
+    for alpha in (-0.5, np.inf, np.nan):
+        with pytest.raises(ValueError, match="alpha is"):
+            glow_violations(F, W, stats, 2.0, alpha)
+        with pytest.raises(ValueError, match="alpha is"):
+            confidence_set(F, W, stats, 2.0, alpha, 1.0)
+        with pytest.raises(ValueError, match="alpha is"):
+            mabo_cr_objective(classes, stats, 2.0, alpha)
+    other = SufficientStatistics(3, 2, 3)
+    with pytest.raises(ValueError, match=r"F has shape"):
+        weighted_moments(F, W, other, 2.0)
+    with pytest.raises(ValueError, match=r"F has shape"):
+        mabo_cr_objective(classes, other, 2.0)
+    with pytest.raises(ValueError, match=r"W has shape"):
+        glow_violations(F, W[:, :2], stats, 2.0, 1.0)
+    with pytest.raises(ValueError, match=r"W has shape"):
+        mabo_cr_objective(classes, stats, 2.0, W=W[0])
+    # alpha = 0 (no penalty) is allowed
+    assert glow_violations(F, W, stats, 2.0, 0.0).shape == (F.shape[0], 3)
+
+
+def test_hybrid_inputs_are_checked():
+    from theory_rl.algorithms.glow import hybrid_ratio_class
+
+    inst = coverability_family(2, 2, 0.5)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.2)
+    nu = np.full((2, 2), 0.25)
+    for delta in (1.0, 1e9, 0.0, -0.1):
+        with pytest.raises(ValueError, match="delta is"):
+            h2o(inst.mdp, classes, nu, 5, seed=0, delta=delta)
+        with pytest.raises(ValueError, match="delta is"):
+            offline_only(inst.mdp, classes, nu, 5, seed=0, delta=delta)
+    pis = [np.zeros((3, 2), dtype=int), np.ones((3, 2), dtype=int)]
+    bad = np.array([[0.75, 0.5], [0.0, -0.25]])  # sums to one, one negative entry
+    with pytest.raises(ValueError, match="nu"):
+        hybrid_ratio_class(inst.mdp, pis, bad)
+    with pytest.raises(ValueError, match="nu"):
+        hybrid_ratio_class(inst.mdp, pis, np.full((2, 2), 0.3))
+    with pytest.raises(ValueError, match="nu"):
+        hybrid_ratio_class(inst.mdp, pis, np.full((3, 2), 1 / 6))
+    assert hybrid_ratio_class(inst.mdp, pis, nu).shape[1:] == (3, 2, 2)
