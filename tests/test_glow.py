@@ -118,17 +118,73 @@ def _perturbed_models(mdp, seed, count=3):
     return models
 
 
-# Theorem: with the theory constants, Q* stays in F_t at every round with probability >= 1 - delta = 0.9 per run
-# (the Freedman bound behind beta_t is loose by orders of magnitude here, so a failure would mean a bug).
-# Derandomized examples: the examples are fixed, a false failure would be reproducible, not flaky.
+def _replay(mdp, classes, res, seed, K=1):
+    """The raw transitions GLOW collected in each round, re-drawn from its seed and its chosen members (GLOW draws
+    round ``t``'s ``K`` episodes from the ``t``-th SeedSequence child), and the play counts before each round."""
+    sampler = Sampler(mdp)
+    rounds, plays, counts = [], [], np.zeros(classes.F.shape[0])
+    for idx, child in zip(res.chosen, np.random.SeedSequence(seed).spawn(len(res.chosen)), strict=True):
+        rng = np.random.default_rng(child)
+        raw = []
+        for _ in range(K):
+            xs, acts, rs = sampler.episode(rng, classes.policies[idx])
+            raw += [(h, xs[h], acts[h], rs[h], xs[h + 1]) for h in range(mdp.horizon)]
+        rounds.append(raw)
+        plays.append(counts.copy())
+        counts[idx] += K
+    return rounds, plays
+
+
+def _q_star_violations(mdp, classes, res, seed):
+    """Q*'s violation ``max_h sup_{w in W_t} E_hat[Delta_h Q* clip(w) - alpha_t clip(w)^2]`` at every round
+    ``t >= 2``, by the plain enumeration :func:`_enumerate` over the replayed samples (``W_t`` = ``W`` plus the
+    mixture ratios of the plays so far)."""
+    from theory_rl.algorithms.glow.classes import MixtureRatios
+
+    q_star = classes.F[np.flatnonzero(classes.truth_mask(mdp))[0]][None]
+    mix = MixtureRatios(classes)
+    rounds, plays = _replay(mdp, classes, res, seed)
+    out = np.full(len(rounds), -np.inf)
+    for t in range(2, len(rounds) + 1):
+        W_t = np.concatenate([classes.W, mix.weights(plays[t - 1])])
+        raw = [s for r in rounds[: t - 1] for s in r]
+        out[t - 1] = _enumerate(q_star, W_t, raw, res.clip[t - 1], res.alpha[t - 1])[0].max()
+    return out
+
+
+# Theorem: with the theory constants, Q*'s violation is <= beta_t at every round with probability >= 1 - delta = 0.9
+# per run. The Freedman bound behind beta_t is loose by orders of magnitude here (beta_t >= 33, violations < 4), so
+# this check alone is weak; the radius itself is checked against its formula in test_glow_schedules_match_formulas
+# and the elimination in test_scaled_beta_eliminates_decoys_and_keeps_q_star. Derandomized examples: a false
+# failure (probability <= 0.1 per example by the theorem, far less in practice) would be reproducible, not flaky.
 @FIXED
 @given(tabular_mdps(episodic=True, max_S=4, max_A=3, max_H=3), st.integers(0, 2**32 - 1))
-def test_q_star_never_eliminated_with_theory_constants(mdp, seed):
+def test_q_star_violation_within_beta_with_theory_constants(mdp, seed):
     mdp = _normalised(mdp)
     classes = model_based_classes(_perturbed_models(mdp, seed))
-    res = glow(mdp, classes, 40, seed=seed)
-    assert res.q_star_in.all()
-    assert res.empty_rounds == 0
+    T = 20
+    res = glow(mdp, classes, T, seed=seed, diagnostics=False)
+    viol = _q_star_violations(mdp, classes, res, seed)
+    assert np.all(viol[1:] <= res.beta[1:])
+    assert res.q_star_in.all() and res.empty_rounds == 0
+
+
+# Regression test on fixed seeds, not a theorem: at beta_scale = 1e-4 the radius is far below the theory's, and
+# Thm 3.1 guarantees nothing about keeping Q* or refuting anything. On these decoy classes (Bellman error `bonus` on
+# the decoy's target) the seeds below were run once: every run ended with Q* alone in F_T after 150 rounds (first
+# refutation at rounds 7-21) while Q*'s violation (by plain enumeration) stayed <= beta_t at every round. (On random
+# MDPs with perturbed-model classes no beta_scale separated the two: 1e-4 refuted nothing in 200 rounds, 1e-5
+# refuted Q*.) It catches a residual with the wrong sign (the decoys' violations drop to <= 0, nothing is refuted)
+# and a radius too small or too large by a constant factor (Q* refuted, or decoys kept).
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize(("k", "A", "gap", "bonus"), [(2, 2, 0.3, 0.6), (3, 3, 0.4, 0.8)])
+def test_scaled_beta_eliminates_decoys_and_keeps_q_star(k, A, gap, bonus, seed):
+    inst = coverability_family(k, A, 0.5, gap=gap)
+    classes = decoy_classes(inst.mdp, inst.targets, bonus)
+    res = glow(inst.mdp, classes, 150, seed=seed, beta_scale=1e-4, diagnostics=False)
+    assert res.set_size[-1] == 1  # every decoy refuted
+    assert res.q_star_in.all() and res.empty_rounds == 0
+    assert np.all(_q_star_violations(inst.mdp, classes, res, seed)[1:] <= res.beta[1:])
 
 
 def test_decoys_eliminated_with_scaled_beta():
