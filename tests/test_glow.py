@@ -235,7 +235,79 @@ def test_glow_diagnostics_are_consistent():
     log_w = res.constants["log_n_W"]  # the static ratios plus every mixture ratio that 60 rounds can produce
     assert log_w > math.log(classes.W.shape[0])
     assert res.constants["L"] == pytest.approx(math.log(6 * classes.F.shape[0] * 60 * 3 / 0.1) + log_w)
-    assert np.isinf(res.beta[0]) and res.beta[1] == pytest.approx(36 * res.clip[1] * res.constants["L"])
+    gamma = math.sqrt(_class_c_cov(inst.mdp, classes) / (60 * res.constants["L"]))  # Thm 3.1's default
+    assert np.isinf(res.beta[0]) and res.beta[1] == pytest.approx(36 * 2 * gamma * res.constants["L"])
+
+
+def _class_c_cov(mdp, classes):
+    """Coverability of the class's distinct greedy policies (the default C_cov of glow and h2o)."""
+    return coverability(mdp, list(np.unique(classes.policies, axis=0))).value
+
+
+def test_glow_schedules_match_formulas():
+    # Module docstring: L = log(6 |F| |W| T H / delta), gamma = sqrt(C_cov / (T L)), g_t = gamma t,
+    # alpha_t = 8 / g_t, beta_t = 36 g_t L / (K (t - 1)); all computed here from the formulas, not from the run.
+    inst = coverability_family(2, 2, 0.5, gap=0.3)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.6)
+    T, K, delta = 12, 3, 0.05
+    res = glow(inst.mdp, classes, T, seed=4, K=K, delta=delta, mixture_ratios=False, diagnostics=False)
+    L = math.log(6 * classes.F.shape[0] * classes.W.shape[0] * T * 3 / delta)
+    gamma = math.sqrt(_class_c_cov(inst.mdp, classes) / (T * L))
+    t = np.arange(1, T + 1)
+    np.testing.assert_allclose(res.clip, gamma * t, rtol=1e-12)
+    np.testing.assert_allclose(res.alpha, 8 / (gamma * t), rtol=1e-12)
+    assert np.isinf(res.beta[0])
+    np.testing.assert_allclose(res.beta[1:], 36 * gamma * t[1:] * L / (K * (t[1:] - 1)), rtol=1e-12)
+    scaled = glow(inst.mdp, classes, T, seed=4, K=K, delta=delta, mixture_ratios=False, diagnostics=False,
+                  beta_scale=0.01)
+    gamma_s = math.sqrt(_class_c_cov(inst.mdp, classes) / (T * L * 0.01))
+    np.testing.assert_allclose(scaled.clip, gamma_s * t, rtol=1e-12)
+    np.testing.assert_allclose(scaled.beta[1:], 0.01 * 36 * gamma_s * t[1:] * L / (K * (t[1:] - 1)), rtol=1e-12)
+
+
+def test_h2o_schedules_match_formulas(monkeypatch):
+    # Module docstring of hybrid: MABO.CR's clip at round t is gamma t with gamma = sqrt((C_star + C_cov) / (T L)),
+    # L = log(6 |F| T H / delta) + log |W| with |W| counting the mixture ratios (n_static + n_dyn |F|
+    # binom(T + m - 1, m - 1)), and at round t >= 2 the weight class holds d^{pi_f} / mu_t with
+    # mu_t = w nu + (1 - w) d_bar_t, w = t / (2t - 1) (t offline samples and t - 1 trajectories per layer).
+    from theory_rl.algorithms.glow import hybrid
+    from theory_rl.coverage import concentrability
+
+    calls = []
+    real = hybrid.mabo_cr
+
+    def spy(classes, stats, clip, alpha=None, W=None):
+        calls.append((clip, W))
+        return real(classes, stats, clip, alpha, W)
+
+    monkeypatch.setattr(hybrid, "mabo_cr", spy)
+    inst = coverability_family(2, 3, 0.5, gap=0.3)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.6)
+    H, S, A = 3, 2, 3
+    rng = np.random.default_rng(0)
+    nu = rng.dirichlet(np.ones(S * A), size=H).reshape(H, S, A)
+    T, delta = 8, 0.2
+    res = h2o(inst.mdp, classes, nu, T, seed=2, delta=delta)
+    assert len(calls) == T
+    nF, nW = classes.F.shape[0], classes.W.shape[0]
+    m = len(np.unique(classes.policies, axis=0))
+    L = math.log(6 * nF * T * H / delta) + math.log(nW + nF * math.comb(T + m - 1, m - 1))  # one dynamics
+    c = _class_c_cov(inst.mdp, classes) + concentrability(inst.mdp, solve(inst.mdp).policy, nu)
+    gamma = math.sqrt(c / (T * L))
+    np.testing.assert_allclose([clip for clip, _ in calls], gamma * np.arange(1, T + 1), rtol=1e-12)
+    assert calls[0][1] is None
+    occ = np.stack([occupancy(inst.mdp, pi) for pi in classes.policies])
+    for t in range(2, T + 1):
+        d_bar = occ[res.chosen[: t - 1]].mean(axis=0)
+        w = t / (2 * t - 1)
+        W = calls[t - 1][1]
+        np.testing.assert_array_equal(W[:nW], classes.W)
+        np.testing.assert_allclose(W[nW:], occ / (w * nu + (1 - w) * d_bar)[None], rtol=1e-10)
+    # offline_only: clip gamma n with gamma = sqrt((C_star + C_cov) / (n L)), L = log(6 |F| |W| n H / delta)
+    calls.clear()
+    offline_only(inst.mdp, classes, nu, 30, seed=1, delta=delta)
+    L_off = math.log(6 * nF * nW * 30 * H / delta)
+    assert calls[0][0] == pytest.approx(math.sqrt(c / (30 * L_off)) * 30, rel=1e-12)
 
 
 # ---------------------------------------------------------------------- H2O and the plug-ins
