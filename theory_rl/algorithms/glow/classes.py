@@ -27,6 +27,7 @@ from itertools import combinations
 import numpy as np
 
 from theory_rl._validation import as_float_array, readonly
+from theory_rl.coverage import as_distribution
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy
 
@@ -243,7 +244,8 @@ def hybrid_ratio_class(mdp: TabularMDP, policies, nu, *, ratio_cap: float = RATI
     These realize the density ratios to H2O's data distribution ``(nu + d_bar_t) / 2`` whenever the online rounds
     so far played a single policy (for classes without models, where :class:`MixtureRatios` does not apply).
     """
+    nu = as_distribution(mdp, nu, "nu")
     occ = np.unique(np.stack([occupancy(mdp, pi) for pi in policies]), axis=0)
-    nu = np.broadcast_to(np.asarray(nu, dtype=float), occ.shape[1:])
+    nu = np.broadcast_to(nu, occ.shape[1:])
     dens = list(occ) + [nu] + [(nu + d) / 2 for d in occ]
     return np.unique(np.round(np.stack([_ratio(num, den, ratio_cap) for den in dens for num in occ]), 12), axis=0)

@@ -70,6 +70,13 @@ def _select(plugin: str, classes: FiniteClasses, stats: SufficientStatistics, cl
     return idx, classes.policies[idx]
 
 
+def _check_delta(delta) -> float:
+    delta = _positive(delta, "delta")
+    if not 0 < delta < 1:
+        raise ValueError(f"delta is {delta}, expected a value in (0, 1)")
+    return delta
+
+
 def _default_gamma(mdp, classes, nu, T, delta, gamma, mix=None):
     ev = ClassEvaluator(mdp, classes)
     c_star = concentrability(mdp, solve(mdp).policy, nu, allow_infinite=True)
@@ -106,7 +113,7 @@ def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, 
     T = check_positive_int(T, "T")
     nu = as_distribution(mdp, nu, "nu")
     mix = MixtureRatios(classes) if plugin == "mabo_cr" and classes.models is not None else None
-    ev, c_star, L, gamma = _default_gamma(mdp, classes, nu, T, _positive(delta, "delta"), gamma, mix)
+    ev, c_star, L, gamma = _default_gamma(mdp, classes, nu, T, _check_delta(delta), gamma, mix)
     gamma *= _positive(gamma_scale, "gamma_scale")
     H, S, A = classes.shape
     plays = np.zeros(classes.F.shape[0])
@@ -140,7 +147,7 @@ def offline_only(mdp: TabularMDP, classes: FiniteClasses, nu, n: int, *, seed: S
     _check_plugin(plugin, classes)
     n = check_positive_int(n, "n")
     nu = as_distribution(mdp, nu, "nu")
-    ev, _, _, gamma = _default_gamma(mdp, classes, nu, n, _positive(delta, "delta"), gamma)
+    ev, _, _, gamma = _default_gamma(mdp, classes, nu, n, _check_delta(delta), gamma)
     gamma *= _positive(gamma_scale, "gamma_scale")
     H, S, A = classes.shape
     cum_nu = np.cumsum(nu.reshape(H, S * A), axis=1)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory_rl.algorithms.glow.classes import FiniteClasses, greedy_actions
-from theory_rl.algorithms.glow.statistics import SufficientStatistics, weighted_moments
+from theory_rl.algorithms.glow.statistics import SufficientStatistics, check_alpha, check_clip, weighted_moments
 
 __all__ = ["mabo_cr_objective", "mabo_cr", "FQIResult", "fqi", "model_mle", "mle_log_likelihood"]
 
@@ -30,10 +30,8 @@ def mabo_cr_objective(classes: FiniteClasses, stats: SufficientStatistics, clip:
                       alpha: float | None = None, W=None) -> np.ndarray:
     """The MABO.CR loss of every ``f`` (``alpha = 8 / clip`` by default, as GLOW's ``alpha_t``): ``(|F|,)``.
     ``W`` replaces ``classes.W`` when given (e.g. with the mixture ratios of the round added)."""
-    clip = float(clip)
-    if not (np.isfinite(clip) and clip > 0):
-        raise ValueError(f"clip is {clip}, expected a positive number")
-    alpha = 8.0 / clip if alpha is None else float(alpha)
+    clip = check_clip(clip)
+    alpha = 8.0 / clip if alpha is None else check_alpha(alpha)
     D, Q = weighted_moments(classes.F, classes.W if W is None else W, stats, clip)
     terms = np.abs(D) - alpha * Q[None]  # (|F|, |W|, H)
     return np.maximum(terms.sum(axis=2).max(axis=1), terms.max(axis=(1, 2)))

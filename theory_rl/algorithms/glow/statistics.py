@@ -83,11 +83,44 @@ def residual_sums(F: np.ndarray, stats: SufficientStatistics) -> np.ndarray:
     return stats.n[None] * F - stats.r[None] - expected
 
 
+def check_clip(clip) -> float:
+    """``clip`` as a float; ``ValueError`` unless it is finite and positive."""
+    clip = float(clip)
+    if not (np.isfinite(clip) and clip > 0):
+        raise ValueError(f"clip is {clip}, expected a positive number")
+    return clip
+
+
+def check_alpha(alpha) -> float:
+    """``alpha`` as a float; ``ValueError`` unless it is finite and non-negative."""
+    alpha = float(alpha)
+    if not (np.isfinite(alpha) and alpha >= 0):
+        raise ValueError(f"alpha is {alpha}, expected a non-negative number")
+    return alpha
+
+
+def _check_shapes(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics) -> None:
+    """``F`` ``(|F|, H, S, A)`` and ``W`` ``(|W|, H, S, A)`` with the ``(H, S, A)`` of ``stats``."""
+    shape = tuple(stats.shape)
+    if F.ndim != 4 or F.shape[1:] != shape:
+        raise ValueError(f"F has shape {F.shape}, expected (|F|, H, S, A) with (H, S, A) = {shape} of the statistics")
+    if W.ndim != 4 or W.shape[1:] != shape:
+        raise ValueError(f"W has shape {W.shape}, expected (|W|, H, S, A) with (H, S, A) = {shape} of the statistics")
+
+
 def weighted_moments(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics, clip: float):
     """``D[f, w, h] = E_hat_{D_h}[Delta_h f * clip_g[w_h]]`` and ``Q[w, h] = E_hat_{D_h}[clip_g[w_h]^2]``.
 
     Layers without data give 0 (the empirical mean of an empty sample, read as no constraint).
+
+    Raises
+    ------
+    ValueError
+        If ``clip`` is not finite and positive, or ``F``, ``W`` and ``stats`` disagree on ``(H, S, A)``.
     """
+    F, W = np.asarray(F, dtype=float), np.asarray(W, dtype=float)
+    clip = check_clip(clip)
+    _check_shapes(F, W, stats)
     nF, H, S, A = F.shape
     Wc = np.minimum(W, clip)
     N = stats.per_layer
@@ -101,6 +134,7 @@ def weighted_moments(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics, 
 
 def glow_violations(F, W, stats, clip: float, alpha: float) -> np.ndarray:
     """``sup_{w in W_h} E_hat[Delta_h f w~ - alpha w~^2]`` for every ``f`` and layer: ``(|F|, H)`` (Alg. 1)."""
+    alpha = check_alpha(alpha)
     D, Q = weighted_moments(F, W, stats, clip)
     return (D - alpha * Q[None]).max(axis=1)
 
