@@ -15,6 +15,7 @@ from tests.strategies_sim import build_mdp, random_distributions, random_policy
 from theory_rl import data
 from theory_rl.coverage import concentrability
 from theory_rl.generators import random_bandit, random_contextual_bandit
+from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy, solve
 
 
@@ -271,3 +272,22 @@ def test_manifest_of_data_that_misses_the_optimal_policy(tmp_path):
     assert ds.meta["coverage"]["C_star"] == "inf"
     ds.save(tmp_path / "uncovered")
     json.loads((tmp_path / "uncovered.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+
+
+def test_discounted_trajectory_manifest_is_the_c_star_of_the_sampled_distribution():
+    # Chain: state 0 (start) stays under action 0 and moves to the absorbing rewarding state 1 under action 1.
+    # The behaviour leaves state 0 with probability 0.1 per step, so Pr(s_t = 0) = 0.9^t; the T steps of an
+    # episode weigh equally, so the data put mass m0 = (1/T) sum_{t<T} 0.9^t = (1 - 0.9^T) / (0.1 T) on state 0
+    # and 0.1 m0 on (0, 1). pi* moves at once: d*(0, 1) = 1 - gamma = 0.1 and d*(1, a*) = 0.9, against the data
+    # mass 0.5 (1 - m0) on (1, a*); the ratio at (0, 1), 1/m0, is the larger. The discounted occupancy of the
+    # behaviour would give 3.8 instead (the value the manifest reported before).
+    P = np.zeros((2, 2, 2))
+    P[0, 0, 0] = P[0, 1, 1] = P[1, :, 1] = 1.0
+    mdp = TabularMDP(P, np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([1.0, 0.0]), gamma=0.9,
+                     reward_noise="deterministic")  # fmt: skip
+    behaviour = np.array([[0.9, 0.1], [0.5, 0.5]])
+    T = 50
+    m0 = (1 - 0.9**T) / (0.1 * T)
+    ds = data.sample_trajectories(mdp, behaviour, 3, seed=1, n_steps=T)
+    assert ds.meta["coverage"]["C_star"] == pytest.approx(max(1 / m0, 0.9 / (0.5 * (1 - m0))), rel=1e-12)
+    assert concentrability(mdp, solve(mdp).policy, occupancy(mdp, behaviour)) == pytest.approx(3.8, rel=1e-12)

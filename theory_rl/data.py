@@ -550,6 +550,26 @@ def _coverage_record(mdp: TabularMDP, data_dist: np.ndarray) -> dict:
     return {"C_star": c if np.isfinite(c) else "inf"}  # strict JSON has no Infinity
 
 
+def _trajectory_distribution(mdp: TabularMDP, policy, T: int) -> np.ndarray:
+    """Population distribution of one transition drawn uniformly from the ``T``-step trajectory samples.
+
+    Finite horizon: the per-step occupancy ``d_h`` (the data record their step). Discounted: every one of the
+    ``T`` steps of an episode is a sample of equal weight, so the data distribution is the per-step average
+    ``(1/T) sum_{t<T} d_t`` with ``d_t(s, a) = Pr(s_t = s, a_t = a)``, computed exactly by forward recursion
+    (it is not the normalised discounted occupancy, which weights step ``t`` by ``(1 - gamma) gamma^t``).
+    """
+    if mdp.is_episodic:
+        return occupancy(mdp, policy)
+    pi = policy_matrix(mdp, policy)
+    P_pi = np.einsum("sa,sat->st", pi, mdp.P)
+    d_s = mdp.init.astype(np.float64, copy=True)
+    total = np.zeros(mdp.S)
+    for _ in range(T):
+        total += d_s
+        d_s = P_pi.T @ d_s
+    return (total / T)[:, None] * pi
+
+
 def _mu_tables(mdp: TabularMDP, mu):
     mu = as_distribution(mdp, mu)
     flat = np.ascontiguousarray(mu.reshape(-1, mdp.S * mdp.A))
@@ -687,14 +707,18 @@ def sample_trajectories(
         ``>= 0``.
     seed : int, SeedSequence or Generator
     n_steps : int, optional
-        Episode length for a discounted MDP (required there; the occupancy ``d^pi`` weights step ``t`` by
-        ``(1 - gamma) gamma^t``, so ``n_steps`` of a few ``1/(1 - gamma)`` makes the truncation negligible).
+        Episode length ``T`` for a discounted MDP (required there). The ``T`` steps of an episode are samples
+        of equal weight, so the data follow the per-step average ``(1/T) sum_{t<T} d_t`` of the step
+        distributions ``d_t(s, a) = Pr(s_t = s, a_t = a)``, not the discounted occupancy ``d^pi`` (which
+        weights step ``t`` by ``(1 - gamma) gamma^t``); the two differ unless the chain mixes fast.
 
     Returns
     -------
     OfflineDataset
         ``n_episodes * T`` transitions, episode-major; ``meta["coverage"]["C_star"]`` is the exact
-        concentrability of an optimal policy w.r.t. the behaviour occupancy.
+        concentrability of an optimal policy (its occupancy ``d^{pi*}``) w.r.t. the distribution of the
+        sampled data: the per-step occupancy ``d_h`` of the behaviour policy (finite horizon) or the
+        per-step average ``(1/T) sum_{t<T} d_t`` (discounted).
     """
     return sample_trajectories_batch(mdp, policy, n_episodes, seed, None, n_steps=n_steps)
 
@@ -722,7 +746,7 @@ def sample_trajectories_batch(
         "mdp": repr(mdp),
         "n_episodes": n_episodes,
         "n_steps": T,
-        "coverage": _coverage_record(mdp, occupancy(mdp, policy)),
+        "coverage": _coverage_record(mdp, _trajectory_distribution(mdp, policy, T)),
     }
     args = _trajectory_args(mdp, t, pt)
     if n_trials is None:
@@ -892,9 +916,14 @@ def controlled_coverage(mdp: TabularMDP, c_star: float, policy=None) -> Controll
     rest spread uniformly, the instance family of Rashidinejad et al. (2021, Sec. 4).
 
     Trajectory model. The behaviour policy is the epsilon-mixture ``(1 - eps) pi + eps uniform`` with ``eps``
-    solved (Brent's method) so that ``max d^pi / d^behaviour = c_star`` with exact occupancies. If even
-    ``eps = 1`` (uniform behaviour) stays below ``c_star``, ``eps = 1`` is returned and ``behaviour_c_star``
-    reports the (smaller) value reached: always read the measured value.
+    solved (Brent's method) so that ``max d^pi / d^behaviour = c_star`` with exact occupancies: the per-step
+    occupancies ``d_h`` (finite horizon) or the normalised discounted occupancies of :func:`occupancy`
+    (discounted; the standard definition, Rashidinejad et al. 2021). If even ``eps = 1`` (uniform behaviour)
+    stays below ``c_star``, ``eps = 1`` is returned and ``behaviour_c_star`` reports the (smaller) value
+    reached: always read the measured value. For a discounted MDP, trajectories sampled from the behaviour
+    with :func:`sample_trajectories` follow the per-step average of the ``n_steps`` step distributions, not the
+    discounted occupancy, so that sampler's ``meta["coverage"]["C_star"]`` (the C* of the sampled
+    distribution) can differ from ``behaviour_c_star``.
 
     Raises
     ------
