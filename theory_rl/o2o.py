@@ -52,9 +52,10 @@ def policy_class_summary(lmdp: LinearMDP, policies=None):
 def offline_covariance(lmdp: LinearMDP, data) -> np.ndarray:
     """``Lambda_off,h = sum_tau phi phi^T`` (H, d, d) from Counts, or an array (H, d, d) checked and returned.
 
-    An array must be finite (checked entry by entry), and each ``Lambda_off[h]`` symmetric (``max |L - L^T| <= 1e-10 max(1, ||L||_2)``)
-    and positive semi-definite (smallest eigenvalue ``>= -1e-10 max(1, ||L||_2)``, round-off of a sum of
-    outer products): a covariance. Otherwise ValueError naming ``Lambda_off[h]``.
+    An array must be finite (checked entry by entry), and each ``Lambda_off[h]`` symmetric
+    (``max |L - L^T| <= 1e-10 max(1, ||L||_2)``) and positive semi-definite (smallest eigenvalue
+    ``>= -1e-10 max(1, ||L||_2)``, round-off of a sum of outer products): a covariance. Otherwise ValueError
+    naming ``Lambda_off[h]``.
     """
     if isinstance(data, Counts):
         return data.covariance(lmdp.stage_phi)
