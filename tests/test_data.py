@@ -14,7 +14,9 @@ from tests.strategies import tabular_mdps
 from tests.strategies_sim import build_mdp, random_distributions, random_policy
 from theory_rl import data
 from theory_rl.coverage import concentrability
+from theory_rl.data import CountDataset, OfflineDataset
 from theory_rl.generators import random_bandit, random_contextual_bandit
+from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy, solve
 
 
@@ -271,3 +273,80 @@ def test_manifest_of_data_that_misses_the_optimal_policy(tmp_path):
     assert ds.meta["coverage"]["C_star"] == "inf"
     ds.save(tmp_path / "uncovered")
     json.loads((tmp_path / "uncovered.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+
+
+def test_discounted_trajectory_manifest_is_the_c_star_of_the_sampled_distribution():
+    # Chain: state 0 (start) stays under action 0 and moves to the absorbing rewarding state 1 under action 1.
+    # The behaviour leaves state 0 with probability 0.1 per step, so Pr(s_t = 0) = 0.9^t; the T steps of an
+    # episode weigh equally, so the data put mass m0 = (1/T) sum_{t<T} 0.9^t = (1 - 0.9^T) / (0.1 T) on state 0
+    # and 0.1 m0 on (0, 1). pi* moves at once: d*(0, 1) = 1 - gamma = 0.1 and d*(1, a*) = 0.9, against the data
+    # mass 0.5 (1 - m0) on (1, a*); the ratio at (0, 1), 1/m0, is the larger. The discounted occupancy of the
+    # behaviour would give 3.8 instead (the value the manifest reported before).
+    P = np.zeros((2, 2, 2))
+    P[0, 0, 0] = P[0, 1, 1] = P[1, :, 1] = 1.0
+    mdp = TabularMDP(P, np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([1.0, 0.0]), gamma=0.9,
+                     reward_noise="deterministic")  # fmt: skip
+    behaviour = np.array([[0.9, 0.1], [0.5, 0.5]])
+    T = 50
+    m0 = (1 - 0.9**T) / (0.1 * T)
+    ds = data.sample_trajectories(mdp, behaviour, 3, seed=1, n_steps=T)
+    assert ds.meta["coverage"]["C_star"] == pytest.approx(max(1 / m0, 0.9 / (0.5 * (1 - m0))), rel=1e-12)
+    assert concentrability(mdp, solve(mdp).policy, occupancy(mdp, behaviour)) == pytest.approx(3.8, rel=1e-12)
+
+
+def test_datasets_validate_at_construction_and_load(tmp_path, finite, discounted):
+    i32 = lambda *v: np.array(v, dtype=np.int32)  # noqa: E731
+    good = dict(state=i32(0, 1), action=i32(1, 0), reward=np.array([1.0, 0.0]), next_state=i32(2, 0),
+                step=i32(0, 1), episode=np.array([0, 0]), behaviour_prob=np.array([0.5, 1.0]))  # fmt: skip
+    OfflineDataset(**good, S=3, A=2, gamma=0.9)  # a discounted step is a position in the episode: any >= 0
+    OfflineDataset(**good, S=3, A=2, horizon=2)
+    for field_, value, message in [
+        ("action", i32(1, 2), r"action\[1\] is 2"),
+        ("state", i32(-1, 0), r"state\[0\] is -1"),
+        ("next_state", i32(2, 3), r"next_state\[1\] is 3"),
+        ("step", i32(0, 2), r"step\[1\] is 2"),
+        ("episode", np.array([0, -4]), r"episode\[1\] is -4"),
+        ("reward", np.array([np.nan, 0.0]), r"reward\[0\] is nan"),
+        ("behaviour_prob", np.array([0.5, 1.5]), r"behaviour_prob\[1\] is 1.5"),
+        ("action", np.array([1.0, 0.0]), "action has dtype"),
+        ("reward", np.array([1.0]), "reward has 1 entries"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            OfflineDataset(**{**good, field_: value}, S=3, A=2, horizon=2)
+    with pytest.raises(ValueError, match="S is 0"):
+        OfflineDataset(**good, S=0, A=2, horizon=2)
+
+    N = np.array([[2, 0], [1, 1]])
+    C = np.zeros((2, 2, 2), dtype=np.int64)
+    C[0, 0, 1], C[1, 0, 0], C[1, 1, 1] = 2, 1, 1
+    sums = np.array([[1.0, 0.0], [0.5, 1.0]])
+    CountDataset(N, C, sums, 2, 2, gamma=0.9)
+    bad_c = C.copy()
+    bad_c[1, 1, 0] = 1
+    for args, message in [
+        ((N, C[..., :1], sums), r"transition_counts has shape \(2, 2, 1\), expected \(2, 2, 2\)"),
+        ((N[None], C[None], sums[None]), r"counts has shape \(1, 2, 2\), expected \(2, 2\)"),
+        ((N * np.array([1, -1]), C, sums), r"counts\[1, 1\] is -1"),
+        ((N, bad_c, sums), r"transition_counts\[1, 1\] sums to 2 over next states, but counts\[1, 1\] is 1"),
+        ((N, C, sums + np.array([0.0, np.inf])), r"reward_sums\[0, 1\] is inf"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            CountDataset(*args, 2, 2, gamma=0.9)
+    with pytest.raises(ValueError, match=r"counts has shape \(2, 2\), expected \(3, 2, 2\)"):
+        CountDataset(N, C, sums, 2, 2, horizon=3)
+
+    # load() goes through the same checks: a corrupted file is refused, naming the entry.
+    ds = data.sample_iid(finite, np.full((3, 4, 3), 1 / 12), 5, seed=0)
+    ds.save(tmp_path / "d")
+    arrays = dict(np.load(tmp_path / "d.npz"))
+    arrays["next_state"][3] = 4
+    np.savez(tmp_path / "d.npz", **arrays)
+    with pytest.raises(ValueError, match=r"next_state\[3\] is 4"):
+        data.load(tmp_path / "d")
+    cd = data.sample_iid_counts(discounted, np.full((4, 2), 1 / 8), 20, seed=0)
+    cd.save(tmp_path / "c")
+    arrays = dict(np.load(tmp_path / "c.npz"))
+    arrays["counts"][0, 0] += 1
+    np.savez(tmp_path / "c.npz", **arrays)
+    with pytest.raises(ValueError, match=r"transition_counts\[0, 0\] sums to"):
+        data.load(tmp_path / "c")

@@ -104,3 +104,40 @@ def test_sample_transitions_hits_the_prescribed_counts():
         sample_transitions(lin, -n_sa, seed=0)
     with pytest.raises(ValueError, match="seed"):
         sample_transitions(lin, n_sa, seed=None)
+
+
+def test_counts_from_episodes_rejects_out_of_range_entries_and_at_step_bad_h():
+    S, A = 3, 2
+    r = np.array([[1.0]])
+    # An action A or a next state S used to be counted silently as another (step, pair, next state).
+    with pytest.raises(ValueError, match=r"actions\[0, 0\] is 2, expected a value in 0..1"):
+        Counts.from_episodes(np.array([[0, 0]]), np.array([[2]]), r, S, A)
+    with pytest.raises(ValueError, match=r"states\[0, 1\] is 3, expected a value in 0..2"):
+        Counts.from_episodes(np.array([[0, 3]]), np.array([[0]]), r, S, A)
+    with pytest.raises(ValueError, match=r"states\[1, 0\] is -1"):
+        Counts.from_episodes(np.array([[0, 1], [-1, 0]]), np.array([[0], [0]]), np.ones((2, 1)), S, A)
+    with pytest.raises(ValueError, match=r"rewards\[0, 0\] is nan"):
+        Counts.from_episodes(np.array([[0, 1]]), np.array([[0]]), np.array([[np.nan]]), S, A)
+    c = Counts.from_episodes(np.array([[0, 1, 2]]), np.array([[1, 0]]), np.array([[0.5, 1.0]]), S, A)
+    assert c.N[0, 0, 1, 1] == 1 and c.N[1, 1, 0, 2] == 1 and c.N.sum() == 2
+    assert c.at_step(1).N.sum() == 1 and c.at_step(1).N[1, 1, 0, 2] == 1
+    for h in (-1, 2, 1.0):
+        with pytest.raises(ValueError, match=r"h is .*expected a step in 0..1"):
+            c.at_step(h)
+
+
+def test_linear_mdp_renormalises_tolerated_rows_and_validates_reward_std():
+    # P = [1 + 5e-11, 0] is accepted within tol = 1e-10; it used to reach numpy's multinomial unnormalised.
+    phi = np.ones((2, 1, 1))
+    lin = LinearMDP(phi, np.array([[[1 + 5e-11, 0.0]]]), np.zeros((1, 1)), np.array([1.0, 0.0]))
+    assert np.array_equal(lin.P.sum(axis=-1), np.ones((1, 2, 1)))
+    c = sample_transitions(lin, np.ones((1, 2, 1)), seed=0)
+    assert c.N.sum() == 2
+    assert sample_policy_counts(lin, np.zeros((1, 1, 2), dtype=int), 5, seed=0).N.sum() == 5
+    # A clipped round-off negative entry: the row is renormalised too.
+    lin = LinearMDP(phi, np.array([[[1 + 5e-11, -5e-11]]]), np.zeros((1, 1)), np.array([1.0, 0.0]))
+    assert np.array_equal(lin.P[0, 0, 0], [1.0, 0.0])
+    for std in (-1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="reward_std"):
+            LinearMDP(phi, np.array([[[1.0, 0.0]]]), np.zeros((1, 1)), np.array([1.0, 0.0]),
+                      reward_noise="gaussian", reward_std=std)  # fmt: skip

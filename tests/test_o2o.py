@@ -51,3 +51,38 @@ def test_minimal_online_episodes_brackets_the_threshold_and_drops_with_offline_d
         o2o_coefficient(lin, _offline(0), 0.0, 1.0)
     with pytest.raises(ValueError, match="Lambda_off"):
         o2o_coefficient(lin, np.zeros((2, 3, 3)), 0.1, 1.0)
+
+
+def test_offline_covariance_must_be_symmetric_positive_semi_definite():
+    lin = hybrid_family(0.1, r_safe=0.3)
+    good = np.zeros((2, 2, 2))
+    good[:, 0, 0] = 100.0
+    assert np.isfinite(o2o_coefficient(lin, good, 0.1, 10.0)).all()
+    near = good.copy()
+    near[1, 1, 1] = -1e-9  # round-off of a sum of outer products: within 1e-10 * ||L|| = 1e-8
+    near[1, 0, 1] = 1e-9
+    o2o_coefficient(lin, near, 0.1, 0.0, h=0)
+    not_psd = good.copy()
+    not_psd[1, 1, 1] = -50.0
+    asym = good.copy()
+    asym[1, 0, 1] = 30.0
+    nan = good.copy()
+    nan[1, 0, 0] = np.nan
+    for L, message in [(not_psd, "positive semi-definite"), (asym, "not symmetric"), (nan, r"0, 0\] is nan")]:
+        for T in (0.0, 10.0):
+            with pytest.raises(ValueError, match=rf"Lambda_off\[1(\]|,) .*{message}"):
+                o2o_coefficient(lin, L, 0.1, T)
+
+
+def test_minimal_online_episodes_brackets_a_threshold_below_one_episode():
+    # With prefactor 1e-3 and Lambda_off = 1e8 e_0 e_0^T the threshold is about T = 0.1 (C(0.1) = 0.99999985):
+    # the bracket used to start at T = 1 and returned 1.0 for any threshold in (0, 1).
+    lin = hybrid_family(0.1, r_safe=0.3)
+    L = np.zeros((2, 2, 2))
+    L[:, 0, 0] = 1e8
+    kw = dict(h=0, prefactor=1e-3)
+    T = minimal_online_episodes(lin, L, 0.1, rtol=0.01, **kw)
+    assert o2o_coefficient(lin, L, 0.1, T, **kw) <= 1 < o2o_coefficient(lin, L, 0.1, T / 1.01, **kw)
+    assert 0.09 < T < 0.11
+    with pytest.raises(ValueError, match="rtol"):
+        minimal_online_episodes(lin, L, 0.1, rtol=0.0, **kw)

@@ -315,6 +315,24 @@ def test_store_created_atomically_in_wal_mode(tmp_path):
         ResultStore(tmp_path / "missing.sqlite")
 
 
+def test_a_late_failure_never_overwrites_a_finished_cell(tmp_path):
+    # A concurrent sweep (or a late worker) whose copy of an already finished cell crashed must not erase the
+    # stored result; a failure is still replaced by a later success, and a success by a newer success.
+    cell = dict(config_key='{"x":1}', seed_index=0, seed=7, wall_time=1.0)
+    with ResultStore(tmp_path / "s.sqlite", "unit") as store:
+        store.record(**cell, status="ok", metrics={"v": 1}, error=None)
+        store.record(**cell, status="failed", metrics=None, error="OOM")
+        (row,) = store.records()
+        assert row["status"] == "ok" and row["metrics"] == {"v": 1} and row["error"] is None
+        assert store.finished() == {('{"x":1}', 7)}
+        store.record(**cell, status="ok", metrics={"v": 2}, error=None)
+        assert [r["metrics"] for r in store.records()] == [{"v": 2}]
+        other = dict(cell, config_key='{"x":2}')
+        store.record(**other, status="failed", metrics=None, error="boom")
+        store.record(**other, status="ok", metrics={"v": 3}, error=None)
+        assert len(store.records()) == 2 and not store.records("failed")
+
+
 def test_records_csv_and_dataframe(tmp_path):
     _sweep(tmp_path, n_seeds=1)
     with ResultStore(tmp_path / "t.sqlite", "unit") as store:

@@ -178,6 +178,94 @@ class EmpiricalModel:
     seen: np.ndarray
 
 
+def _first_bad(bad: np.ndarray) -> str:
+    """``[i, j, ...]`` index of the first True entry of ``bad`` (C order)."""
+    idx = np.unravel_index(int(np.argmax(bad)), bad.shape)
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]"
+
+
+def _check_sizes(obj) -> None:
+    for name in ("S", "A"):
+        v = getattr(obj, name)
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} is {v!r}, expected a positive integer")
+    h = obj.horizon
+    if h is not None and (isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1):
+        raise ValueError(f"horizon is {h!r}, expected a positive integer or None")
+    g = obj.gamma
+    if g is not None and not (isinstance(g, (int, float, np.integer, np.floating)) and np.isfinite(g)):
+        raise ValueError(f"gamma is {g!r}, expected a finite number or None")
+
+
+def _check_count_dataset(d: CountDataset) -> None:
+    """Shapes against ``S, A`` (and ``H``), non-negative finite counts, ``sum_s' C(s, a, s') = N(s, a)``,
+    finite reward sums; ValueErrors name the first bad entry. O(size) numpy, no Python loop."""
+    _check_sizes(d)
+    shape = (d.S, d.A) if d.horizon is None else (d.horizon, d.S, d.A)
+    arrays = {"counts": d.counts, "transition_counts": d.transition_counts, "reward_sums": d.reward_sums}
+    for name, want in (("counts", shape), ("transition_counts", shape + (d.S,)), ("reward_sums", shape)):
+        arr = arrays[name]
+        if not isinstance(arr, np.ndarray) or arr.shape != want:
+            got = arr.shape if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise ValueError(f"{name} has shape {got}, expected {want}")
+        if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+            raise ValueError(f"{name} has dtype {arr.dtype}, expected integers or floats")
+        bad = ~np.isfinite(arr) if np.issubdtype(arr.dtype, np.floating) else np.zeros(arr.shape, bool)
+        if name != "reward_sums":
+            bad |= arr < 0
+        if bad.any():
+            j = np.unravel_index(int(np.argmax(bad)), arr.shape)
+            what = "a finite number" if name == "reward_sums" else "a finite count >= 0"
+            raise ValueError(f"{name}{_first_bad(bad)} is {arr[j]}, expected {what}")
+    N = d.counts
+    total = d.transition_counts.sum(axis=-1)
+    bad = np.abs(total - N) > 1e-12 * np.maximum(1.0, np.abs(N))
+    if bad.any():
+        i = _first_bad(bad)
+        j = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        raise ValueError(
+            f"transition_counts{i} sums to {total[j]} over next states, but counts{i} is {N[j]}"
+        )
+
+
+def _check_offline_dataset(d: OfflineDataset) -> None:
+    """Aligned 1-D arrays, integer indices in range (``state``, ``next_state`` in ``0..S-1``, ``action`` in
+    ``0..A-1``, ``step`` in ``0..H-1`` or ``>= 0`` when discounted), finite rewards, behaviour probabilities
+    in ``[0, 1]``; ValueErrors name the first bad entry. O(n) numpy, no Python loop."""
+    _check_sizes(d)
+    n = None
+    for f in _FIELDS:
+        arr = getattr(d, f)
+        if not isinstance(arr, np.ndarray) or arr.ndim != 1:
+            got = arr.shape if isinstance(arr, np.ndarray) else type(arr).__name__
+            raise ValueError(f"{f} must be a 1-D numpy array, got shape {got}")
+        if n is None:
+            n = arr.shape[0]
+        elif arr.shape[0] != n:
+            raise ValueError(f"{f} has {arr.shape[0]} entries, but state has {n}")
+    upper = {"state": d.S, "next_state": d.S, "action": d.A, "step": d.horizon, "episode": None}
+    for f, hi in upper.items():
+        arr = getattr(d, f)
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"{f} has dtype {arr.dtype}, expected an integer array")
+        bad = arr < 0
+        if hi is not None:
+            bad |= arr >= hi
+        if bad.any():
+            i = int(np.argmax(bad))
+            rng = "an integer >= 0" if hi is None else f"a value in 0..{hi - 1}"
+            raise ValueError(f"{f}[{i}] is {arr[i]}, expected {rng}")
+    for f, lo, hi in (("reward", -np.inf, np.inf), ("behaviour_prob", 0.0, 1.0)):
+        arr = getattr(d, f)
+        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+            raise ValueError(f"{f} has dtype {arr.dtype}, expected a float array")
+        bad = ~np.isfinite(arr) | (arr < lo) | (arr > hi)
+        if bad.any():
+            i = int(np.argmax(bad))
+            what = "a finite number" if f == "reward" else "a probability in [0, 1]"
+            raise ValueError(f"{f}[{i}] is {arr[i]}, expected {what}")
+
+
 @dataclass(frozen=True, eq=False)
 class CountDataset:
     """Sufficient statistics of tabular data: counts, transition counts and reward sums.
@@ -185,6 +273,10 @@ class CountDataset:
     Shapes: ``counts`` ``(S, A)`` (discounted) or ``(H, S, A)`` (finite horizon, per step),
     ``transition_counts`` the same plus a trailing ``S`` axis, ``reward_sums`` the shape of ``counts``.
     This is all that LCB, VI-LCB and the other tabular algorithms read.
+
+    Construction (and :func:`load`) checks the shapes against ``S``, ``A`` (and ``H``), that counts and
+    transition counts are finite and ``>= 0``, that ``transition_counts`` sums over next states to ``counts``
+    and that reward sums are finite: a ValueError names the first bad entry.
     """
 
     counts: np.ndarray
@@ -195,6 +287,9 @@ class CountDataset:
     gamma: float | None = None
     horizon: int | None = None
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_count_dataset(self)
 
     @property
     def n(self) -> int:
@@ -293,6 +388,11 @@ class OfflineDataset:
         Those of the MDP the data came from.
     meta : dict
         JSON-serialisable provenance: generator, seed, sizes, measured coverage.
+
+    Construction (and :func:`load`) checks that the seven arrays are 1-D of one length, that states, next
+    states, actions and steps are integers in range (``step < H`` for a finite horizon, ``>= 0`` otherwise),
+    episode ids ``>= 0``, rewards finite and behaviour probabilities in ``[0, 1]``: a ValueError names the first
+    bad entry.
     """
 
     state: np.ndarray
@@ -307,6 +407,9 @@ class OfflineDataset:
     gamma: float | None = None
     horizon: int | None = None
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_offline_dataset(self)
 
     def __len__(self) -> int:
         return int(self.state.shape[0])
@@ -550,6 +653,26 @@ def _coverage_record(mdp: TabularMDP, data_dist: np.ndarray) -> dict:
     return {"C_star": c if np.isfinite(c) else "inf"}  # strict JSON has no Infinity
 
 
+def _trajectory_distribution(mdp: TabularMDP, policy, T: int) -> np.ndarray:
+    """Population distribution of one transition drawn uniformly from the ``T``-step trajectory samples.
+
+    Finite horizon: the per-step occupancy ``d_h`` (the data record their step). Discounted: every one of the
+    ``T`` steps of an episode is a sample of equal weight, so the data distribution is the per-step average
+    ``(1/T) sum_{t<T} d_t`` with ``d_t(s, a) = Pr(s_t = s, a_t = a)``, computed exactly by forward recursion
+    (it is not the normalised discounted occupancy, which weights step ``t`` by ``(1 - gamma) gamma^t``).
+    """
+    if mdp.is_episodic:
+        return occupancy(mdp, policy)
+    pi = policy_matrix(mdp, policy)
+    P_pi = np.einsum("sa,sat->st", pi, mdp.P)
+    d_s = mdp.init.astype(np.float64, copy=True)
+    total = np.zeros(mdp.S)
+    for _ in range(T):
+        total += d_s
+        d_s = P_pi.T @ d_s
+    return (total / T)[:, None] * pi
+
+
 def _mu_tables(mdp: TabularMDP, mu):
     mu = as_distribution(mdp, mu)
     flat = np.ascontiguousarray(mu.reshape(-1, mdp.S * mdp.A))
@@ -687,14 +810,18 @@ def sample_trajectories(
         ``>= 0``.
     seed : int, SeedSequence or Generator
     n_steps : int, optional
-        Episode length for a discounted MDP (required there; the occupancy ``d^pi`` weights step ``t`` by
-        ``(1 - gamma) gamma^t``, so ``n_steps`` of a few ``1/(1 - gamma)`` makes the truncation negligible).
+        Episode length ``T`` for a discounted MDP (required there). The ``T`` steps of an episode are samples
+        of equal weight, so the data follow the per-step average ``(1/T) sum_{t<T} d_t`` of the step
+        distributions ``d_t(s, a) = Pr(s_t = s, a_t = a)``, not the discounted occupancy ``d^pi`` (which
+        weights step ``t`` by ``(1 - gamma) gamma^t``); the two differ unless the chain mixes fast.
 
     Returns
     -------
     OfflineDataset
         ``n_episodes * T`` transitions, episode-major; ``meta["coverage"]["C_star"]`` is the exact
-        concentrability of an optimal policy w.r.t. the behaviour occupancy.
+        concentrability of an optimal policy (its occupancy ``d^{pi*}``) w.r.t. the distribution of the
+        sampled data: the per-step occupancy ``d_h`` of the behaviour policy (finite horizon) or the
+        per-step average ``(1/T) sum_{t<T} d_t`` (discounted).
     """
     return sample_trajectories_batch(mdp, policy, n_episodes, seed, None, n_steps=n_steps)
 
@@ -722,7 +849,7 @@ def sample_trajectories_batch(
         "mdp": repr(mdp),
         "n_episodes": n_episodes,
         "n_steps": T,
-        "coverage": _coverage_record(mdp, occupancy(mdp, policy)),
+        "coverage": _coverage_record(mdp, _trajectory_distribution(mdp, policy, T)),
     }
     args = _trajectory_args(mdp, t, pt)
     if n_trials is None:
@@ -892,9 +1019,14 @@ def controlled_coverage(mdp: TabularMDP, c_star: float, policy=None) -> Controll
     rest spread uniformly, the instance family of Rashidinejad et al. (2021, Sec. 4).
 
     Trajectory model. The behaviour policy is the epsilon-mixture ``(1 - eps) pi + eps uniform`` with ``eps``
-    solved (Brent's method) so that ``max d^pi / d^behaviour = c_star`` with exact occupancies. If even
-    ``eps = 1`` (uniform behaviour) stays below ``c_star``, ``eps = 1`` is returned and ``behaviour_c_star``
-    reports the (smaller) value reached: always read the measured value.
+    solved (Brent's method) so that ``max d^pi / d^behaviour = c_star`` with exact occupancies: the per-step
+    occupancies ``d_h`` (finite horizon) or the normalised discounted occupancies of :func:`occupancy`
+    (discounted; the standard definition, Rashidinejad et al. 2021). If even ``eps = 1`` (uniform behaviour)
+    stays below ``c_star``, ``eps = 1`` is returned and ``behaviour_c_star`` reports the (smaller) value
+    reached: always read the measured value. For a discounted MDP, trajectories sampled from the behaviour
+    with :func:`sample_trajectories` follow the per-step average of the ``n_steps`` step distributions, not the
+    discounted occupancy, so that sampler's ``meta["coverage"]["C_star"]`` (the C* of the sampled
+    distribution) can differ from ``behaviour_c_star``.
 
     Raises
     ------

@@ -41,6 +41,10 @@ __all__ = [
 ]
 
 
+#: Rows of ``P`` whose sum is within this of 1 are left as computed; numpy's multinomial accepts up to 1 + 1e-12.
+_ROW_SUM_TOL = 1e-13
+
+
 class LinearMDP:
     """A finite-horizon linear MDP on finite state and action spaces.
 
@@ -58,13 +62,16 @@ class LinearMDP:
         Distribution of sampled rewards, as in :class:`theory_rl.mdp.TabularMDP`.
     tol : float, default 1e-10
         Tolerance on the validity checks below; entries of ``P`` in ``[-tol, 0)`` and rewards within ``tol`` of
-        ``[0, 1]`` are clipped (round-off of the products ``phi @ mu``).
+        ``[0, 1]`` are clipped (round-off of the products ``phi @ mu``), and a row of ``P`` that was clipped or
+        sums to ``1 +- tol`` but not to 1 within ``1e-13`` is divided by its sum, so ``P`` is an exact
+        distribution for the samplers (rows already within ``1e-13`` of 1 are kept as computed).
 
     Raises
     ------
     ValueError
         Naming the entry when the model is not a proper MDP: ``P[h, s, a]`` = ``phi_h(s, a) @ mu_h`` has a
-        negative entry or does not sum to 1, or a reward ``phi_h(s, a) @ theta_h`` is outside [0, 1].
+        negative entry or does not sum to 1, or a reward ``phi_h(s, a) @ theta_h`` is outside [0, 1]; or when
+        ``reward_std`` is not a finite number ``>= 0``.
     """
 
     def __init__(self, phi, mu, theta, init, *, reward_noise: str = "bernoulli", reward_std: float = 0.1,
@@ -95,8 +102,18 @@ class LinearMDP:
         if neg.any():
             idx = tuple(np.argwhere(neg)[0])
             raise ValueError(f"P{_index(idx)} = <phi, mu> is {P[idx]:.6g}, expected a probability >= 0")
+        clipped = (P < 0.0).any(axis=-1)
         P = np.maximum(P, 0.0)
         check_distributions(P, "P (= <phi, mu>)", tol=tol)
+        # Rows accepted within tol but off 1 by more than round-off (or clipped) are rescaled to sum to 1, so the
+        # samplers' multinomial draws (numpy refuses sum(p[:-1]) > 1 + 1e-12) never fail; rows within _ROW_SUM_TOL
+        # of 1 are kept bit-exact (the one-hot round trip with from_tabular stays exact).
+        fix = clipped | (np.abs(P.sum(axis=-1) - 1.0) > _ROW_SUM_TOL)
+        if fix.any():
+            P[fix] = P[fix] / P[fix].sum(axis=-1, keepdims=True)
+        reward_std = float(reward_std)
+        if not (np.isfinite(reward_std) and reward_std >= 0):
+            raise ValueError(f"reward_std is {reward_std}, expected a finite number >= 0")
         R = np.einsum("hsad,hd->hsa", stage_phi, theta)
         bad = (R < -tol) | (R > 1 + tol)
         if bad.any():
@@ -109,7 +126,7 @@ class LinearMDP:
         self._P = readonly(P)
         self._R = readonly(np.clip(R, 0.0, 1.0))
         self._reward_noise = reward_noise
-        self._reward_std = float(reward_std)
+        self._reward_std = reward_std
 
     # -- accessors ---------------------------------------------------------------------------------------------
     phi = property(lambda self: self._phi, doc="Features as given, (S, A, d) or (H, S, A, d).")
@@ -215,12 +232,26 @@ class Counts:
 
     @classmethod
     def from_episodes(cls, states, actions, rewards, S: int, A: int) -> Counts:
-        """Counts of episodes ``states`` (n, H+1), ``actions`` (n, H), ``rewards`` (n, H)."""
+        """Counts of episodes ``states`` (n, H+1), ``actions`` (n, H), ``rewards`` (n, H).
+
+        Raises ValueError naming the first state outside ``0..S-1``, action outside ``0..A-1`` or non-finite
+        reward (an out-of-range index would otherwise be counted silently as another pair).
+        """
         states, actions = np.asarray(states, dtype=np.int64), np.asarray(actions, dtype=np.int64)
         rewards = np.asarray(rewards, dtype=np.float64)
+        if actions.ndim != 2:
+            raise ValueError(f"actions must have shape (n, H), got {actions.shape}")
         n, H = actions.shape
         check_shape(states, "states", (n, H + 1))
         check_shape(rewards, "rewards", (n, H))
+        for name, arr, upper in (("states", states, S), ("actions", actions, A)):
+            bad = (arr < 0) | (arr >= upper)
+            if bad.any():
+                idx = tuple(np.argwhere(bad)[0])
+                raise ValueError(f"{name}{_index(idx)} is {arr[idx]}, expected a value in 0..{upper - 1}")
+        if not np.isfinite(rewards).all():
+            idx = tuple(np.argwhere(~np.isfinite(rewards))[0])
+            raise ValueError(f"rewards{_index(idx)} is {rewards[idx]}, expected a finite number")
         hh = np.broadcast_to(np.arange(H), (n, H))
         flat = ((hh * S + states[:, :-1]) * A + actions) * S + states[:, 1:]
         N = np.bincount(flat.ravel(), minlength=H * S * A * S).reshape(H, S, A, S)
@@ -239,7 +270,10 @@ class Counts:
         return Counts(self.N + other.N, self.reward_sums + other.reward_sums)
 
     def at_step(self, h: int) -> Counts:
-        """These counts with every step but ``h`` zeroed."""
+        """These counts with every step but ``h`` zeroed; ``h`` must be in ``0..H-1`` (no negative indexing)."""
+        H = self.N.shape[0]
+        if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or not 0 <= h < H:
+            raise ValueError(f"h is {h!r}, expected a step in 0..{H - 1}")
         N, Rs = np.zeros_like(self.N), np.zeros_like(self.reward_sums)
         N[h], Rs[h] = self.N[h], self.reward_sums[h]
         return Counts(N, Rs)

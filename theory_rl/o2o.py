@@ -50,11 +50,25 @@ def policy_class_summary(lmdp: LinearMDP, policies=None):
 
 
 def offline_covariance(lmdp: LinearMDP, data) -> np.ndarray:
-    """``Lambda_off,h = sum_tau phi phi^T`` (H, d, d) from Counts, or an array (H, d, d) checked and returned."""
+    """``Lambda_off,h = sum_tau phi phi^T`` (H, d, d) from Counts, or an array (H, d, d) checked and returned.
+
+    An array must be finite (checked entry by entry), and each ``Lambda_off[h]`` symmetric
+    (``max |L - L^T| <= 1e-10 max(1, ||L||_2)``) and positive semi-definite (smallest eigenvalue
+    ``>= -1e-10 max(1, ||L||_2)``, round-off of a sum of outer products): a covariance. Otherwise ValueError
+    naming ``Lambda_off[h]``.
+    """
     if isinstance(data, Counts):
         return data.covariance(lmdp.stage_phi)
     arr = as_float_array(data, "Lambda_off", ndim=3)
     check_shape(arr, "Lambda_off", (lmdp.H, lmdp.d, lmdp.d))
+    for h, L in enumerate(arr):
+        scale = max(1.0, float(np.linalg.norm(L, 2)))
+        asym = float(np.abs(L - L.T).max())
+        if asym > 1e-10 * scale:
+            raise ValueError(f"Lambda_off[{h}] is not symmetric: max |L - L^T| = {asym:.3g} > 1e-10 * {scale:.3g}")
+        low = float(np.linalg.eigvalsh((L + L.T) / 2).min())
+        if low < -1e-10 * scale:
+            raise ValueError(f"Lambda_off[{h}] is not positive semi-definite: smallest eigenvalue {low:.3g}")
     return arr
 
 
@@ -131,9 +145,17 @@ def minimal_online_episodes(lmdp: LinearMDP, offline, eps: float, *, h: int, T_m
                             rtol: float = 0.01, **kwargs) -> float:
     """``min{T >= 0 : C^h_o2o(D_off, eps, T) <= 1}`` by geometric bisection (C is non-increasing in T).
 
-    Returns 0 when the offline data alone suffice, ``inf`` when ``T_max`` does not, else an upper end of a bracket
-    of relative width ``rtol``. Keywords go to :func:`o2o_coefficient`.
+    Returns 0 when the offline data alone suffice, ``inf`` when ``T_max`` does not, else the upper end ``hi`` of a
+    bracket ``[hi / (1 + rtol), hi]`` containing the threshold (``C(hi) <= 1 < C(hi / (1 + rtol))``); thresholds
+    below one episode are bracketed too (``T`` is real here; round up for a number of episodes). If even
+    ``T = 1 / T_max`` suffices, that value is returned (an upper bound; the threshold is smaller still).
+    Keywords go to :func:`o2o_coefficient`.
     """
+    if not (rtol > 0 and math.isfinite(rtol)):
+        raise ValueError(f"rtol is {rtol}, expected a finite number > 0")
+    if not (T_max > 1 and math.isfinite(T_max)):
+        raise ValueError(f"T_max is {T_max}, expected a finite number > 1")
+
     def C(T):
         return o2o_coefficient(lmdp, offline, eps, T, h=h, **kwargs)
 
@@ -142,8 +164,11 @@ def minimal_online_episodes(lmdp: LinearMDP, offline, eps: float, *, h: int, T_m
     if C(T_max) > 1:
         return math.inf
     lo, hi = 1.0, T_max
-    if C(lo) <= 1:
-        return lo
+    while C(lo) <= 1:  # move the lower end below the threshold (it may lie in (0, 1))
+        hi = lo
+        if lo <= 1.0 / T_max:
+            return hi
+        lo = max(lo / 16.0, 1.0 / T_max)
     while hi / lo > 1 + rtol:
         mid = math.sqrt(lo * hi)
         if C(mid) <= 1:

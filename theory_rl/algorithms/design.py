@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ import scipy.optimize
 
 from theory_rl._validation import as_float_array, check_positive_int, check_shape
 from theory_rl.linear import LinearMDP
+from theory_rl.planning import ConvergenceError
 from theory_rl.policies import as_probabilities
 
 __all__ = [
@@ -196,7 +198,7 @@ def _check_design_args(lmdp, h, X, scale, A0):
 
 
 def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None, eta: float | None = 50.0,
-                     tol: float = 1e-4, max_iter: int = 500) -> DesignResult:
+                     tol: float = 1e-4, max_iter: int = 500, on_max_iter: str = "warn") -> DesignResult:
     """Frank-Wolfe over the covariances reachable at step h: ``min_{Lambda in Omega_h} f(scale * Lambda + A0)``.
 
     The linear step maximises ``E_pi[phi_h^T (-grad) phi_h]`` over deterministic Markov policies, solved exactly by
@@ -216,8 +218,30 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
         Fixed part ``Lambda_off + lambda I`` (+ data collected so far); must make ``scale Lambda + A0`` invertible
         along the iterates (pass a small ridge if unsure).
     eta : float or None, default 50
-        Smoothing of OptCov; ``None`` runs the subgradient version on the max (no certificate: gap is nan).
+        Smoothing of OptCov. ``None`` runs the subgradient version on the max, which has no certificate and so
+        no stopping rule: it always runs exactly ``max_iter`` iterations and returns ``gap = nan`` and
+        ``converged=False`` (``on_max_iter`` does not apply; read the value, not a convergence flag).
+    tol : float, default 1e-4
+        Stopping rule (smoothed objective): Frank-Wolfe gap ``<= tol * max(1, |value|)``.
+    max_iter : int, default 500
+        Iteration cap.
+    on_max_iter : {"warn", "raise"}, default "warn"
+        With ``eta`` given, what to do when ``max_iter`` is hit before the stopping rule: emit a
+        ``RuntimeWarning`` and return the current design with ``converged=False`` (its ``gap`` still bounds
+        ``value - optimum``), or raise :class:`theory_rl.planning.ConvergenceError`; as in
+        :mod:`theory_rl.planning`.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (``h`` out of range, ``X`` or ``A0`` of the wrong shape, ``scale <= 0``, ``on_max_iter``
+        not ``'raise'`` or ``'warn'``).
+    ConvergenceError
+        ``on_max_iter="raise"`` and the cap was hit.
     """
+    if on_max_iter not in ("raise", "warn"):
+        raise ValueError(f"on_max_iter is {on_max_iter!r}, expected 'raise' or 'warn'")
+    max_iter = check_positive_int(max_iter, "max_iter")
     h, X, scale, A0 = _check_design_args(lmdp, h, X, scale, A0)
     phi = lmdp.stage_phi
 
@@ -257,6 +281,12 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
             support.append(pol)
             weights.append(t)
     converged = eta is not None and gap <= tol * max(1.0, abs(val))
+    if eta is not None and not converged:
+        message = (f"reachable_design hit max_iter={max_iter} with Frank-Wolfe gap {gap:.3g} > "
+                   f"tol * max(1, |value|) = {tol * max(1.0, abs(val)):.3g}")
+        if on_max_iter == "raise":
+            raise ConvergenceError(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
     val = design_objective(scale * Lam + A0, X, eta)[0]
     w = np.array(weights)
     keep = w > 1e-12

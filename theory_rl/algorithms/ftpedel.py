@@ -30,6 +30,7 @@ Stand-ins and choices (documented deviations):
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,7 +60,9 @@ class FTPedelResult:
     episodes : int
         Total online episodes.
     epochs : list of dict
-        Per epoch: ``eps_l``, ``beta_l``, ``n_active``, ``episodes`` (H,), ``V_hat`` of the active policies.
+        Per epoch: ``eps_l``, ``beta_l``, ``n_active``, ``episodes`` (H,), ``V_hat`` of the active policies, and
+        ``designs_unconverged``: how many Frank-Wolfe designs (``explorer="plan"``) stopped at ``fw_iter`` before
+        their gap tolerance (harmless for correctness: the collected data are checked directly; see ``_collect``).
     policies : numpy.ndarray
         The policy class used (n, H, S).
     """
@@ -111,6 +114,7 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter):
     phi = lmdp.stage_phi[h]
     A_cur = A0.copy()
     episodes = 0
+    unconverged = 0
     budget = float(k0)
     # A covering mixture (one best response per coordinate direction), mixed in with weight `floor` so that a
     # design stuck on a face of Omega_h still spans every reachable direction.
@@ -118,10 +122,18 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter):
     floor = 0.02
     for _ in range(max_rounds):
         if _max_norm(X, A_cur) <= 1:
-            return data, episodes
+            return data, episodes, unconverged
         for _refine in range(2):  # design for the budget, then for the plug-in number of episodes it needs
             eta = 2.0 ** (2.0 * max(math.log2(budget), 0.0) / 5.0)
-            des = reachable_design(lmdp, h, X, scale=budget, A0=A_cur, eta=eta, max_iter=fw_iter, tol=1e-3)
+            # The design is only a proposal: the plug-in count `need` below and this loop's own check
+            # max_x ||x||^2_{A^-1} <= 1 certify the collected data, so a Frank-Wolfe run capped at fw_iter
+            # (the usual case at these budgets) costs episodes, not correctness. Its warning is therefore
+            # silenced here, and the capped designs are counted in the epoch record ("designs_unconverged").
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="reachable_design hit max_iter", category=RuntimeWarning)
+                des = reachable_design(lmdp, h, X, scale=budget, A0=A_cur, eta=eta, max_iter=fw_iter, tol=1e-3,
+                                       on_max_iter="warn")
+            unconverged += not des.converged
             support = np.concatenate([des.support, cover])
             weights = np.concatenate([(1 - floor) * des.weights, np.full(len(cover), floor / len(cover))])
             Lam = sum(w * policy_covariances(lmdp, q)[h] for w, q in zip(weights, support, strict=True))
@@ -244,11 +256,14 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
         phihat[:, 0] = np.einsum("s,nsd->nd", lmdp.init, phipol[active, 0])
         theta = np.zeros((H, d))
         eps_steps = np.zeros(H, dtype=np.int64)
+        designs_unconverged = 0
         for h in range(H):
             Loff = np.einsum("sa,sad,sae->de", offline.n_sa[h], phi[h], phi[h]) + lam * np.eye(d)
             X = np.unique(np.round(phihat[:, h] * scale, 12), axis=0)
             if explorer == "plan":
-                data, n_ep = _collect(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds, fw_iter=fw_iter)
+                data, n_ep, n_unconv = _collect(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds,
+                                                fw_iter=fw_iter)
+                designs_unconverged += n_unconv
             else:
                 data, n_ep = _collect_lsvi_ucb(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds,
                                                fw_steps=fw_steps, bonus_scale=lsvi_bonus_scale)
@@ -265,7 +280,7 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
         Vhat = np.einsum("nhd,hd->n", phihat, theta)
         per_step += eps_steps
         history.append({"eps_l": eps_l, "beta_l": beta_l, "n_active": int(len(active)), "episodes": eps_steps,
-                        "V_hat": Vhat.copy()})
+                        "V_hat": Vhat.copy(), "designs_unconverged": designs_unconverged})
         keep = Vhat >= Vhat.max() - 2 * eps_l
         active, Vhat = active[keep], Vhat[keep]
     best = int(active[int(np.argmax(Vhat))]) if len(Vhat) == len(active) else int(active[0])

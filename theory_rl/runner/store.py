@@ -57,6 +57,14 @@ CREATE TABLE cells (
 """
 
 
+_UPSERT = (
+    f"INSERT INTO cells ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+    "ON CONFLICT (config_key, seed) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS)
+    + " WHERE cells.status <> 'ok' OR excluded.status = 'ok'"
+)
+
+
 class StoreError(ValueError):
     """A results file cannot be used: not a store, another experiment, another schema, or corrupt."""
 
@@ -236,6 +244,9 @@ class ResultStore:
     ) -> None:
         """Store one finished cell and commit at once (a failed row is replaced when the cell is retried).
 
+        A ``'failed'`` record for a cell that is already stored as ``'ok'`` is ignored: a finished cell is
+        never lost to a late or concurrent failure of the same cell. An ``'ok'`` record replaces any row.
+
         Parameters
         ----------
         config_key : str
@@ -268,7 +279,9 @@ class ResultStore:
             time.time(),
         )
         with self._con:  # one transaction per cell, committed on exit
-            self._con.execute(f"INSERT OR REPLACE INTO cells VALUES ({', '.join('?' * len(_COLUMNS))})", row)
+            # Upsert on the primary key, but a 'failed' row never overwrites an 'ok' one: a concurrent or
+            # late copy of a cell that crashed must not erase a finished result (INSERT OR REPLACE did).
+            self._con.execute(_UPSERT, row)
 
     # -- reading ---------------------------------------------------------------------------------------------
     def finished(self) -> set[tuple[str, int]]:
