@@ -43,6 +43,9 @@ LABELS = {
     "mopo": "MOPO-style penalty",
 }
 
+DEEP_METHODS = ("base", "oracle_patch", "ravl")
+DEEP_LABELS = {"base": "Base (SAC)", "oracle_patch": "Base-OraclePatch", "ravl": "RAVL"}
+
 
 @functools.cache
 def instance(slip: float = 0.0):
@@ -72,8 +75,8 @@ def configs(quick: bool, deep: bool = False) -> list[dict]:
     out += [dict(panel="interp", method=m, t=t) for m in ("mopo", "ravl") for t in ts]
     out += [dict(panel="linear", gamma=g) for g in ((0.45, 0.55, 0.9) if quick else (0.3, 0.45, 0.5, 0.55, 0.7, 0.9))]
     if deep:
-        for method in ("base", "oracle_patch", "ravl"):
-            out.append(dict(panel="deep", method=method, quick=quick))
+        # one to two seeds: a RAVL run takes about 15 minutes on one CPU core at the default scale
+        out += [dict(panel="deep", method=m, quick=quick, _seeds=1 if quick else 2) for m in DEEP_METHODS]
     return out
 
 
@@ -163,31 +166,56 @@ def _deep_cell(config: dict, seed: int) -> dict:
     return train_2d(config["method"], seed=seed % 2**31, config=cfg)
 
 
+def _plot_final_policy(ax, metrics: dict, title: str) -> None:
+    """Figure 2(b-d): the final deterministic policy as arrows, its trajectories, the reward and the reach band."""
+    from matplotlib.patches import Rectangle
+
+    pts = np.asarray(metrics["policy_grid"]["points"])
+    act = np.asarray(metrics["policy_grid"]["actions"])
+    reach = float(np.abs(pts).max())  # w + k: the outer side of the edge-of-reach band
+    xs = np.linspace(-reach - 1, reach + 1, 121)
+    X, Y = np.meshgrid(xs, xs)
+    ax.contourf(X, Y, np.exp(-0.5 * ((X - 4.0) ** 2 + (Y - 8.0) ** 2)), levels=12, cmap="Greens", alpha=0.6)
+    for side, style in ((reach, "-"), (reach - 1, "--")):
+        ax.add_patch(Rectangle((-side, -side), 2 * side, 2 * side, fill=False, color="#D55E00", ls=style, lw=1))
+    ax.quiver(pts[:, 0], pts[:, 1], act[:, 0], act[:, 1], angles="xy", scale_units="xy", scale=1, width=0.004)
+    for path in np.asarray(metrics["trajectories"]):
+        ax.plot(path[:, 0], path[:, 1], color="#0072B2", lw=1, alpha=0.8)
+        ax.plot(*path[0], "o", color="#0072B2", ms=2)
+    ax.plot(4.0, 8.0, "k*", ms=8)
+    ax.set(xlim=(-reach - 1, reach + 1), ylim=(-reach - 1, reach + 1), aspect="equal", title=title)
+    ax.grid(False)
+
+
 def plot_deep(records: list[dict], new_figure) -> dict:
-    """2D environment panels: true return and mean Q over training (log scale), ensemble-std penalty histogram."""
-    fig, axes = new_figure(1, 3, width=12)
-    methods = ("base", "oracle_patch", "ravl")
-    for m in methods:
-        sub = [r["metrics"] for r in records if r["config"]["method"] == m]
+    """2D environment (Figure 2 of the paper): final policies, true return and |mean Q| over training, penalties."""
+    fig, axes = new_figure(2, 3, width=13, height=8.5)
+    for col, m in enumerate(DEEP_METHODS):
+        sub = sorted((r for r in records if r["config"]["method"] == m), key=lambda r: r["seed_index"])
         if not sub:
+            axes[0, col].set_visible(False)
             continue
-        ret = np.mean([r["returns"] for r in sub], axis=0)
-        q = np.mean([r["q_mean"] for r in sub], axis=0)
-        axes[0].plot(np.arange(1, len(ret) + 1), ret, label=LABELS.get(m, m).replace(" analogue", ""))
-        axes[1].semilogy(np.arange(1, len(q) + 1), np.maximum(np.abs(q), 1e-3), label=m)
+        first = sub[0]["metrics"]
+        _plot_final_policy(axes[0, col], first, f"{DEEP_LABELS[m]}: return {first['final_return']:.1f}")
+        for r in sub:
+            ret, q = r["metrics"]["returns"], r["metrics"]["q_mean"]
+            label = DEEP_LABELS[m] if r is sub[0] else None
+            axes[1, 0].plot(np.arange(1, len(ret) + 1), ret, color=f"C{col}", alpha=0.8, label=label)
+            axes[1, 1].semilogy(np.arange(1, len(q) + 1), np.maximum(np.abs(q), 1e-3), color=f"C{col}", label=label)
         if m == "ravl":
-            edge = np.concatenate([r["penalty_edge"] for r in sub])
-            other = np.concatenate([r["penalty_other"] for r in sub])
+            edge = np.concatenate([r["metrics"]["penalty_edge"] for r in sub])
+            other = np.concatenate([r["metrics"]["penalty_other"] for r in sub])
             bins = np.linspace(0, max(np.max(edge, initial=0), np.max(other, initial=0)) * 1.05 + 1e-9, 30)
-            axes[2].hist(other, bins=bins, alpha=0.7, density=True, label="other states")
+            axes[1, 2].hist(other, bins=bins, alpha=0.7, density=True, label="within reach")
             if edge.size:
-                axes[2].hist(edge, bins=bins, alpha=0.7, density=True, label="edge of reach")
-    axes[0].axhline(records[0]["metrics"]["optimal_return"], color="k", linestyle=":", linewidth=1)
-    axes[0].set(xlabel="epoch", ylabel="true return (H = 30)", title="2D environment, true dynamics")
-    axes[1].set(xlabel="epoch", ylabel="|mean Q|", title="Q-values over training")
-    axes[2].set(xlabel="std over critics", ylabel="density", title="RAVL effective penalty")
-    axes[0].legend(fontsize=7)
-    axes[2].legend(fontsize=7)
+                axes[1, 2].hist(edge, bins=bins, alpha=0.7, density=True, label="edge of reach")
+    axes[1, 0].axhline(records[0]["metrics"]["optimal_return"], color="k", linestyle=":", linewidth=1)
+    axes[1, 0].set(xlabel="epoch", ylabel="true return (H = 30)", title="Returns (dotted: optimal)")
+    axes[1, 1].set(xlabel="epoch", ylabel="|mean Q| on the batch", title="Q-values over training")
+    axes[1, 2].set(xlabel="std over critics", ylabel="density", title="RAVL effective penalty")
+    for ax in axes[1]:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     return {"eor_deep_2d": fig}
 
 
@@ -257,7 +285,7 @@ def summarize(records: list[dict]) -> dict:
     fitted["linear.divergent_gammas"] = ",".join(f"{g:g}" for (g,), r in lin.items() if r > 1.0)
     fitted["linear.rate_per_2gamma_max_err"] = max(abs(r - 2 * g) for (g,), r in lin.items())
     deep = _of(records, "deep")
-    for m in ("base", "oracle_patch", "ravl"):
+    for m in DEEP_METHODS:
         sub = [r for r in deep if r["config"]["method"] == m]
         if sub:
             fitted[f"deep.{m}.final_return"] = float(np.mean([r["metrics"]["final_return"] for r in sub]))

@@ -54,6 +54,18 @@ def test_training_is_deterministic_on_cpu(method):
     assert c["q_mean"] != a["q_mean"]
 
 
+def test_final_policy_snapshot_is_the_deterministic_policy_on_the_reach_square():
+    out = train_2d("base", seed=0, config=TINY, device="cpu")
+    pts, act = torch.tensor(out["policy_grid"]["points"]), torch.tensor(out["policy_grid"]["actions"])
+    assert pts.shape == act.shape == (169, 2)
+    assert float(pts.abs().max()) == 2 + TINY.k  # the outer side of the edge-of-reach band
+    assert float(act.abs().max()) <= 1.0
+    paths = torch.tensor(out["trajectories"])
+    assert paths.shape == (TINY.eval_episodes, Simple2DEnv().horizon + 1, 2)
+    assert float(paths[:, 0].abs().max()) <= 2.0  # they start in the initial square
+    assert float((paths[:, 1:] - paths[:, :-1]).abs().max()) <= 1.0 + 1e-6  # steps of sup-norm <= 1
+
+
 def test_env_oracle_matches_brute_force_rollout():
     env = Simple2DEnv()
     s = torch.tensor([[0.0, 0.0], [4.0, 8.0], [-1.5, 2.5]])
@@ -97,3 +109,7 @@ def test_bad_inputs():
         SACConfig(n_critics=1, eta=1.0)
     with pytest.raises(ValueError, match="gamma"):
         Simple2DEnv(gamma=1.0)
+    with pytest.raises(ValueError, match="TrainConfig.k is 0"):
+        TrainConfig(k=0)
+    with pytest.raises(ValueError, match="TrainConfig.n_epochs is 2.5"):
+        TrainConfig(n_epochs=2.5)
