@@ -89,8 +89,18 @@ def test_edac_ensemble_and_dynamics_shapes():
     assert q(torch.zeros(7, 2), torch.zeros(7, 2)).shape == (5, 7)
     assert q(torch.zeros(7, 2), torch.zeros(5, 7, 2)).shape == (5, 7)
     agent = SAC(2, 2, SACConfig(hidden=8, n_layers=1, n_critics=4, eta=1.0, batch_size=8), generator=g, device="cpu")
-    es = agent._diversity(torch.randn(8, 2, generator=g), torch.rand(8, 2, generator=g)).detach()
-    assert -1.0 - 1e-6 <= es.item() <= 1.0 + 1e-6
+    obs, act = torch.randn(8, 2, generator=g), torch.rand(8, 2, generator=g)
+    es = agent._diversity(obs, act).detach()
+    # oracle: each critic's action-gradient separately, sample by sample, pairs summed and divided by N - 1
+    expected = 0.0
+    for b in range(8):
+        grads = []
+        for i in range(4):
+            a = act[b : b + 1].clone().requires_grad_(True)
+            (gi,) = torch.autograd.grad(agent.critic(obs[b : b + 1], a)[i].sum(), a)
+            grads.append(gi[0] / gi[0].norm())
+        expected += sum(float(grads[i] @ grads[j]) for i in range(4) for j in range(4) if i != j) / 3 / 8
+    assert es.item() == pytest.approx(expected, abs=1e-5)
     env = Simple2DEnv()
     roll = mbpo_rollouts(agent.act, env.step, env.sample_init(6, generator=g), 3)
     assert roll["obs"].shape == (18, 2) and roll["step"].max() == 2

@@ -1,8 +1,8 @@
 """SAC with a vectorised critic ensemble, the EDAC diversity term, RAVL and MBPO-style truncated rollouts.
 
 - SAC with automatic temperature (Haarnoja et al. 2018): target entropy ``-|A|``.
-- EDAC (An et al. 2021): N critics, target ``min_j Qbar_j(s', a')``, plus ``eta * ES`` where ES is the mean
-  pairwise inner product of the normalised action-gradients of the critics.
+- EDAC (An et al. 2021, Eq. 4): N critics, target ``min_j Qbar_j(s', a')``, plus ``eta * ES`` with
+  ``ES = 1/(N-1) sum_{i != j} <g_i, g_j>`` (batch mean), ``g_i`` the normalised action-gradient of critic i.
 - RAVL (Sims et al. 2024, arXiv 2402.12527, Section 5): EDAC on MBPO rollouts with no dynamics penalty
   (defaults N = 10, eta = 1). Base = SAC with the usual two critics (N = 2, eta = 0).
 - Base-OraclePatch (Section 4): the bootstrap at edge-of-reach next states is replaced by the oracle ``V*(s')``.
@@ -76,7 +76,11 @@ class SAC:
         return self.critic(obs, act)
 
     def _diversity(self, obs: torch.Tensor, act: torch.Tensor) -> torch.Tensor:
-        """EDAC's ES: mean over pairs i != j of <g_i, g_j>, g_i = grad_a Q_i(s, a) / ||grad_a Q_i(s, a)||."""
+        """EDAC's ES: ``1/(N-1) sum_{i != j} <g_i, g_j>``, ``g_i = grad_a Q_i / ||grad_a Q_i||``, batch mean.
+
+        The ``1/(N-1)`` normalisation (not ``1/(N(N-1))``) is EDAC's and the RAVL code's, so that ``eta`` means
+        what it means there.
+        """
         n = self.config.n_critics
         a = act.unsqueeze(0).expand(n, -1, -1).clone().requires_grad_(True)
         q = self.critic(obs, a)
@@ -84,7 +88,7 @@ class SAC:
         grads = grads / (grads.norm(dim=-1, keepdim=True) + 1e-10)
         sims = torch.einsum("nba,mba->bnm", grads, grads)
         off = sims.sum(dim=(1, 2)) - sims.diagonal(dim1=1, dim2=2).sum(-1)
-        return (off / (n * (n - 1))).mean()
+        return (off / (n - 1)).mean()
 
     def update(self, obs, act, rew, next_obs, *, oracle_next_values=None, patch_mask=None) -> dict:
         """One gradient step of critic, actor and temperature on a batch.
