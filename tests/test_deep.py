@@ -66,6 +66,25 @@ def test_final_policy_snapshot_is_the_deterministic_policy_on_the_reach_square()
     assert float((paths[:, 1:] - paths[:, :-1]).abs().max()) <= 1.0 + 1e-6  # steps of sup-norm <= 1
 
 
+def test_deep_panels_plot_from_tiny_runs(tmp_path):
+    from experiments import edge_of_reach
+    from theory_rl.plotting import new_figure
+
+    records = [
+        {"config": {"panel": "deep", "method": m}, "seed_index": 0, "metrics": train_2d(m, seed=0, config=TINY)}
+        for m in edge_of_reach.DEEP_METHODS
+    ]
+    fig = edge_of_reach.plot_deep(records, new_figure)["eor_deep_2d"]
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:3] == [
+        f"{edge_of_reach.DEEP_LABELS[m]}: return {r['metrics']['final_return']:.1f}"
+        for m, r in zip(edge_of_reach.DEEP_METHODS, records, strict=True)
+    ]
+    assert len(fig.axes[3].get_lines()) == 4  # three return curves and the optimal level
+    fig.savefig(tmp_path / "deep.png")
+    assert (tmp_path / "deep.png").stat().st_size > 0
+
+
 def test_env_oracle_matches_brute_force_rollout():
     env = Simple2DEnv()
     s = torch.tensor([[0.0, 0.0], [4.0, 8.0], [-1.5, 2.5]])

@@ -20,31 +20,3 @@ def test_quick_run_writes_summary_and_figures(tmp_path):
     assert fitted["linear.divergent_gammas"] == "0.55,0.9"
     for name in ("eor_reach_map", "eor_q_and_returns", "eor_penalty_hist", "eor_sweeps", "eor_model_interpolation"):
         assert (tmp_path / f"{name}.png").exists() and (tmp_path / f"{name}.pdf").exists()
-
-
-def test_deep_panels_plot_from_tiny_runs(tmp_path):
-    pytest.importorskip("torch", reason="the deep panels need PyTorch: pip install theory_rl[deep]")
-    from theory_rl.deep import SACConfig, TrainConfig, train_2d
-    from theory_rl.plotting import new_figure
-
-    tiny = TrainConfig(
-        n_epochs=2,
-        rollouts_per_epoch=4,
-        updates_per_epoch=2,
-        k=3,
-        eval_episodes=4,
-        sac=SACConfig(hidden=16, n_layers=1, batch_size=16),
-    )
-    records = [
-        {"config": {"panel": "deep", "method": m}, "seed_index": 0, "metrics": train_2d(m, seed=0, config=tiny)}
-        for m in edge_of_reach.DEEP_METHODS
-    ]
-    fig = edge_of_reach.plot_deep(records, new_figure)["eor_deep_2d"]
-    titles = [ax.get_title() for ax in fig.axes]
-    assert titles[:3] == [
-        f"{edge_of_reach.DEEP_LABELS[m]}: return {r['metrics']['final_return']:.1f}"
-        for m, r in zip(edge_of_reach.DEEP_METHODS, records, strict=True)
-    ]
-    assert len(fig.axes[3].get_lines()) == 4  # three return curves and the optimal level
-    fig.savefig(tmp_path / "deep.png")
-    assert (tmp_path / "deep.png").stat().st_size > 0
