@@ -60,6 +60,8 @@ def test_final_policy_snapshot_is_the_deterministic_policy_on_the_reach_square()
     assert pts.shape == act.shape == (169, 2)
     assert float(pts.abs().max()) == 2 + TINY.k  # the outer side of the edge-of-reach band
     assert float(act.abs().max()) <= 1.0
+    assert len(out["penalty_edge"]) == 1024 and len(out["penalty_other"]) == TINY.rollouts_per_epoch * TINY.k * 2
+    assert min(out["penalty_edge"] + out["penalty_other"]) >= 0.0  # stds over Base's two critics
     paths = torch.tensor(out["trajectories"])
     assert paths.shape == (TINY.eval_episodes, Simple2DEnv().horizon + 1, 2)
     assert float(paths[:, 0].abs().max()) <= 2.0  # they start in the initial square
@@ -97,6 +99,9 @@ def test_env_oracle_matches_brute_force_rollout():
         disc *= env.gamma
     torch.testing.assert_close(v.double(), total, rtol=1e-5, atol=1e-4)
     assert float(v[1]) == pytest.approx(1 / (1 - 0.99), rel=1e-5)
+    band = env.sample_edge_of_reach(500, 10, generator=torch.Generator().manual_seed(0))
+    r = band.abs().max(dim=1).values
+    assert band.shape == (500, 2) and bool(((r > 11) & (r <= 12)).all())
     # edge of reach for k = 10 from [-2, 2]^2: the band 11 < |s|_inf <= 12
     pts = torch.tensor([[11.0, 0.0], [11.5, 3.0], [-12.0, 12.0], [12.5, 0.0]])
     assert env.is_edge_of_reach(pts, 10).tolist() == [False, True, True, False]

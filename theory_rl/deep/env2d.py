@@ -65,6 +65,15 @@ class Simple2DEnv:
         r = obs.abs().max(dim=-1).values
         return (r > self.start_half_width + k - 1) & (r <= self.start_half_width + k)
 
+    def sample_edge_of_reach(self, n: int, k: int, *, generator: torch.Generator, device="cpu") -> torch.Tensor:
+        """``n`` states uniform on the edge-of-reach band ``w + k - 1 < ||s||_inf <= w + k`` (rejection sampling)."""
+        outer = self.start_half_width + k
+        out = torch.empty(0, 2)
+        while len(out) < n:  # each round keeps a share (2R - 1) / R^2 > 0 of its draws, R = w + k
+            s = (2.0 * torch.rand(4 * n, 2, generator=generator) - 1.0) * outer
+            out = torch.cat([out, s[self.is_edge_of_reach(s, k)]])
+        return out[:n].to(device)
+
     def optimal_value(self, obs: torch.Tensor, *, horizon: int | None = None, discounted: bool = True):
         """``V*(s)``: moving each coordinate by ``min(1, |g - s|)`` toward the goal is optimal.
 

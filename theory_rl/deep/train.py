@@ -75,7 +75,8 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
     dict
         ``returns`` (true H-step return per epoch, deterministic policy), ``q_mean`` (mean min-ensemble Q on the
         last batch of each epoch), ``edge_fraction`` (share of bootstrap states that were edge-of-reach),
-        ``final_return``, ``final_q``, ``optimal_return``, ensemble-std penalties at edge and other states, the
+        ``final_return``, ``final_q``, ``optimal_return``, the ensemble-std penalty at states uniform on the
+        edge-of-reach band (``penalty_edge``) and at the buffer's inputs (``penalty_other``, within reach), the
         final deterministic policy on a grid (``policy_grid``: ``points`` and ``actions``, for Figure 2(b-d))
         and its ``trajectories`` over the evaluation horizon from a few initial states.
     """
@@ -115,13 +116,12 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
         curves["returns"].append(ret)
         curves["q_mean"].append(stats["q_mean"])
         curves["edge_fraction"].append(edge_frac)
-    # penalty diagnostics on the buffer: std over critics at the policy's action (RAVL's effective penalty)
+    # RAVL's effective penalty, the std over critics at the policy's action (Figure 3): at the buffer's inputs,
+    # which are within reach, and at states drawn uniformly from the edge-of-reach band, which never are
     with torch.no_grad():
-        n = min(buf.size, 4096)
-        obs = buf.data["next_obs"][:n]
-        q = agent.q_values(obs, agent.act(obs))
-        std = q.std(dim=0) if q.shape[0] > 1 else torch.zeros(n, device=device)
-        edge = env.is_edge_of_reach(obs, cfg.k)
+        within = buf.data["obs"][: min(buf.size, 4096)]
+        edge_states = env.sample_edge_of_reach(1024, cfg.k, generator=gen, device=device)
+        std_within, std_edge = (_ensemble_std(agent, s) for s in (within, edge_states))
         init = env.sample_init(cfg.eval_episodes, generator=torch.Generator().manual_seed(eval_gen_seed), device=device)
         reach = env.start_half_width + cfg.k
         ticks = torch.linspace(-reach, reach, 13, device=device)
@@ -136,9 +136,15 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
         "final_return": curves["returns"][-1],
         "final_q": curves["q_mean"][-1],
         "optimal_return": float(env.optimal_value(init, horizon=env.horizon, discounted=False).mean()),
-        "penalty_edge": [float(x) for x in std[edge].cpu()],
-        "penalty_other": [float(x) for x in std[~edge].cpu()],
+        "penalty_edge": std_edge.cpu().tolist(),
+        "penalty_other": std_within.cpu().tolist(),
         "policy_grid": {"points": grid.cpu().tolist(), "actions": grid_actions.cpu().tolist()},
         "trajectories": trajectories.cpu().tolist(),
         "device": str(device),
     }
+
+
+def _ensemble_std(agent: SAC, obs: torch.Tensor) -> torch.Tensor:
+    """Std over the critics of ``Q_i(s, a)``, ``a ~ pi(.|s)``; zeros for a single critic."""
+    q = agent.q_values(obs, agent.act(obs))
+    return q.std(dim=0) if q.shape[0] > 1 else torch.zeros(len(obs), device=obs.device)
