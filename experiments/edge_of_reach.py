@@ -9,8 +9,13 @@ Panels: the reach map (dataset, W_k, E_k); Q(start) over iterations on a log sca
 the true return of each learned policy by exact evaluation; the RAVL analogue's penalty within reach (exactly 0)
 against the edge; sweeps over k, the void scale and the ensemble size N; the learned-to-true (and -to-random) model
 interpolation with a MOPO-style penalty (Figure 1 of the paper: MOPO collapses at the true model, RAVL does not);
-the two-state linear FQI example (divergent for gamma > 1/2). ``--deep`` adds the PyTorch panels on the paper's
-2D environment (needs the ``deep`` extra).
+the two-state linear FQI example (divergent for gamma > 1/2).
+
+``--deep`` adds Figure 2 of the paper on its 2D environment with the true dynamics (needs the ``deep`` extra):
+the final policies of Base, Base-OraclePatch and RAVL with their trajectories, true returns and |mean Q| over
+training, and RAVL's ensemble-std penalty within reach against the edge-of-reach band. Two seeds per method;
+about 30 minutes on two CPU cores with ``--workers 2`` (RAVL's ten critics dominate), and a GPU when present.
+The schedule and what it reproduces are in :class:`theory_rl.deep.TrainConfig`.
 
 Run ``python -m experiments.edge_of_reach --quick`` for a few-second version.
 """
@@ -295,6 +300,8 @@ def summarize(records: list[dict]) -> dict:
         if sub:
             fitted[f"deep.{m}.final_return"] = float(np.mean([r["metrics"]["final_return"] for r in sub]))
             fitted[f"deep.{m}.final_q"] = float(np.mean([r["metrics"]["final_q"] for r in sub]))
+            for where, key in (("edge", "penalty_edge"), ("within", "penalty_other")):
+                fitted[f"deep.{m}.penalty_{where}_mean"] = float(np.mean([np.mean(r["metrics"][key]) for r in sub]))
     return fitted
 
 

@@ -25,14 +25,18 @@ METHODS = ("base", "oracle_patch", "ravl")
 class TrainConfig:
     """Schedule of a 2D run and the network sizes (ours: the paper leaves them unstated).
 
-    The default discount is 0.9, not the 0.99 of the paper's D4RL code. With gamma = 0.99 the optimal values of
-    neighbouring states differ by about 1% (``V*`` is 80-100 over the whole reach set, which is
-    ``[-11, 11]^2``), and the value has to propagate over ~100 steps through a target network with
-    ``tau = 5e-3``; at CPU scale (tens of thousands of updates, not the paper's ~10^5) neither the critic nor
-    the actor resolves that signal and every method, OraclePatch included, stays at return ~0. With 0.9 the
-    differences are ~10% and the effective horizon (10) matches k. Measured on CPU with these defaults
-    (seeds 0 and 1): OraclePatch reaches return ~21 of the optimal 22.9 after 70-115 epochs; Base reaches the goal,
-    then collapses to return 0 (see the closing note of the ``[eor]`` issue for RAVL).
+    The default discount is 0.9, not the 0.99 of the paper's D4RL code. With gamma = 0.99, ``V*`` is 80-100 over
+    the whole reach set ``[-11, 11]^2``, so a step toward the goal changes it by about 1%, and values must
+    propagate over ~100 steps through a target network with ``tau = 5e-3``. At CPU scale (tens of thousands of
+    updates, not the paper's ~10^5) no method resolves that: we measured returns of 0-2.4 out of 22.9 for all
+    three, OraclePatch included. With 0.9 the differences are ~10% and the effective horizon (10) matches k.
+
+    Measured with these defaults (``python -m experiments.edge_of_reach --deep``, two seeds each):
+
+    - Base-OraclePatch: final returns 22.9 and 22.5 (optimal 22.9);
+    - Base: reaches the goal region (return ~2.8 around epoch 70), then collapses to 0;
+    - RAVL (N = 10, eta = 1): its policy never leaves the start region (return 0.0). The paper's RAVL
+      success is NOT reproduced at this scale.
     """
 
     n_epochs: int = 150
@@ -123,14 +127,6 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
         edge_states = env.sample_edge_of_reach(1024, cfg.k, generator=gen, device=device)
         std_within, std_edge = (_ensemble_std(agent, s) for s in (within, edge_states))
         init = env.sample_init(cfg.eval_episodes, generator=torch.Generator().manual_seed(eval_gen_seed), device=device)
-        reach = env.start_half_width + cfg.k
-        ticks = torch.linspace(-reach, reach, 13, device=device)
-        grid = torch.cartesian_prod(ticks, ticks)
-        grid_actions = agent.act(grid, deterministic=True)
-        paths = [init[:8]]
-        for _ in range(env.horizon):
-            paths.append(env.step(paths[-1], agent.act(paths[-1], deterministic=True))[0])
-        trajectories = torch.stack(paths, dim=1)  # (8, H + 1, 2)
     return {
         **curves,
         "final_return": curves["returns"][-1],
@@ -138,8 +134,7 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
         "optimal_return": float(env.optimal_value(init, horizon=env.horizon, discounted=False).mean()),
         "penalty_edge": std_edge.cpu().tolist(),
         "penalty_other": std_within.cpu().tolist(),
-        "policy_grid": {"points": grid.cpu().tolist(), "actions": grid_actions.cpu().tolist()},
-        "trajectories": trajectories.cpu().tolist(),
+        **_final_policy(agent, env, cfg.k, init[:8]),
         "device": str(device),
     }
 
@@ -148,3 +143,18 @@ def _ensemble_std(agent: SAC, obs: torch.Tensor) -> torch.Tensor:
     """Std over the critics of ``Q_i(s, a)``, ``a ~ pi(.|s)``; zeros for a single critic."""
     q = agent.q_values(obs, agent.act(obs))
     return q.std(dim=0) if q.shape[0] > 1 else torch.zeros(len(obs), device=obs.device)
+
+
+@torch.no_grad()
+def _final_policy(agent: SAC, env: Simple2DEnv, k: int, starts: torch.Tensor) -> dict:
+    """The deterministic policy on a 13x13 grid over the reach square, and its H-step paths from ``starts``."""
+    reach = env.start_half_width + k
+    ticks = torch.linspace(-reach, reach, 13, device=starts.device)
+    grid = torch.cartesian_prod(ticks, ticks)
+    paths = [starts]
+    for _ in range(env.horizon):
+        paths.append(env.step(paths[-1], agent.act(paths[-1], deterministic=True))[0])
+    return {
+        "policy_grid": {"points": grid.cpu().tolist(), "actions": agent.act(grid, deterministic=True).cpu().tolist()},
+        "trajectories": torch.stack(paths, dim=1).cpu().tolist(),  # (len(starts), H + 1, 2)
+    }
