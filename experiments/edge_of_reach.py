@@ -165,13 +165,8 @@ def _linear_cell(config: dict, seed: int) -> dict:
 
 def _deep_cell(config: dict, seed: int) -> dict:
     """Base, Base-OraclePatch or RAVL on the paper's 2D environment with true dynamics (needs the deep extra)."""
-    import torch
-
     from theory_rl.deep import TrainConfig, train_2d
 
-    # one intra-op thread per cell: the runner parallelises over cells, and with 2 threads per worker the
-    # workers oversubscribe the cores (the networks are too small to gain from threads)
-    torch.set_num_threads(1)
     cfg = TrainConfig.quick() if config["quick"] else TrainConfig()
     return train_2d(config["method"], seed=seed % 2**31, config=cfg)
 
