@@ -58,9 +58,7 @@ def build_parser(name: str, description: str, *, trials: int, quick_trials: int)
         ),
     )
     parser.add_argument("--quick", action="store_true", help="small version for CI and smoke tests")
-    parser.add_argument(
-        "--seed", type=_non_negative_int, default=0, help="root seed of the sweep (default 0)"
-    )
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="root seed of the sweep (default 0)")
     parser.add_argument(
         "--trials",
         type=_positive_int,
@@ -202,6 +200,13 @@ def run_experiment(
             file=sys.stderr,
         )
         return 130
+    except SystemExit as exc:  # SIGTERM while worker processes ran (the runner stopped them)
+        if exc.code == 143:
+            print(
+                f"\nterminated: finished cells are saved in {db_path}; run the same command again to resume",
+                file=sys.stderr,
+            )
+        raise
     print(sweep.report())
     if sweep.failures:
         print(f"no summary written: {sweep.failed} cell(s) failed (tracebacks in {db_path})", file=sys.stderr)

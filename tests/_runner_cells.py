@@ -52,8 +52,8 @@ def crashing_cell(config: dict, seed: int) -> dict:
 
 
 def logged_cell(config: dict, seed: int) -> dict:
-    """Sleep briefly, then log the seed and return noisy_cell's metrics."""
-    time.sleep(0.15)
+    """Sleep briefly (``RUNNER_TEST_SLEEP`` seconds, default 0.15), then log the seed; noisy_cell's metrics."""
+    time.sleep(float(os.environ.get("RUNNER_TEST_SLEEP", "0.15")))
     metrics = noisy_cell(config, seed)
     with open(os.environ["RUNNER_TEST_LOG"], "a", encoding="utf-8") as fh:
         fh.write(f"{seed}\n")

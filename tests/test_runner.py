@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -54,11 +55,7 @@ def test_grid_is_the_cartesian_product_in_order():
 
 
 def test_config_key_is_canonical_and_rejects_non_json():
-    assert (
-        config_key({"b": 1, "a": np.float64(0.5)})
-        == config_key({"a": 0.5, "b": np.int64(1)})
-        == '{"a":0.5,"b":1}'
-    )
+    assert config_key({"b": 1, "a": np.float64(0.5)}) == config_key({"a": 0.5, "b": np.int64(1)}) == '{"a":0.5,"b":1}'
     with pytest.raises(ValueError, match=r"config\['f'\].*not JSON"):
         config_key({"f": object()})
     with pytest.raises(ValueError, match=r"config\['g'\] is nan"):
@@ -198,20 +195,49 @@ def test_process_pool_survives_a_dying_worker_and_refuses_unpicklable_functions(
 
 
 def test_dask_local_cluster_matches_inline(tmp_path):
-    distributed = pytest.importorskip(
-        "dask.distributed", reason="dask[distributed] (the 'dist' extra) not installed"
-    )
+    distributed = pytest.importorskip("dask.distributed", reason="dask[distributed] (the 'dist' extra) not installed")
     inline = _sweep(tmp_path, name="inline.sqlite", workers=1)
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-    ) as cl:
-        flaky = _sweep(
-            tmp_path, name="dask_flaky.sqlite", fn=cells_mod.flaky_cell, scheduler=cl.scheduler_address
-        )
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cl:
+        flaky = _sweep(tmp_path, name="dask_flaky.sqlite", fn=cells_mod.flaky_cell, scheduler=cl.scheduler_address)
         with distributed.Client(cl) as client:
             on_dask = _sweep(tmp_path, name="dask.sqlite", scheduler=client)
     assert on_dask.ok and _metrics_by_cell(on_dask.records) == _metrics_by_cell(inline.records)
     assert flaky.failed == 6 and flaky.succeeded == 18 and "is broken" in flaky.failures[0]["error"]
+
+
+def _process_group(pgid: int) -> list[int]:
+    """PIDs of the live (not zombie) processes in a process group, from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc (Linux)")
+def test_sigterm_to_the_driver_stops_its_workers(tmp_path):
+    env = {**os.environ, "RUNNER_TEST_LOG": str(tmp_path / "cells.log"), "RUNNER_TEST_SLEEP": "60"}
+    cmd = [sys.executable, "-m", "tests._runner_cells", str(tmp_path / "term.sqlite"), "2"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_process_group(proc.pid)) < 3:  # the driver and two workers, busy in 60-second cells
+            assert time.monotonic() < deadline and proc.poll() is None, "the workers never started"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the group may count multiprocessing's resource tracker: let both workers start
+        proc.send_signal(signal.SIGTERM)  # to the driver only, as `kill PID` or a batch system's limit would
+        assert proc.wait(timeout=30) == 143
+        deadline = time.monotonic() + 10
+        while _process_group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _process_group(proc.pid) == [], "orphaned workers outlived the driver"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):

@@ -15,6 +15,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -128,6 +129,29 @@ def _died(exc: BaseException) -> Outcome:
     }
 
 
+@contextlib.contextmanager
+def _sigterm_as_exit() -> Iterator[None]:
+    """While a pool runs, turn SIGTERM into ``SystemExit(143)`` so that the pool is stopped on the way out.
+
+    Python's default action on SIGTERM (``kill PID``, a batch system's time limit) ends the driver at once and
+    leaves the spawned workers running as orphans until their cells end, with nobody to record the results.
+    Handlers can be set only from the main thread; elsewhere this does nothing.
+    """
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield
+        return
+
+    def _exit(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     ctx = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_process_worker)
@@ -146,13 +170,14 @@ def run_processes(fn: Callable, tasks: Sequence[Task], workers: int) -> Iterator
     Workers are started with the 'spawn' method, with the thread variables set in their environment before
     they import numpy. At most ``4 * workers`` tasks are in flight, so an interrupted sweep cancels quickly.
     If a worker process dies, the cells then in flight are reported as failed and a fresh pool runs the rest.
+    SIGTERM to the driver stops the workers too (it raises ``SystemExit(143)`` in the driver).
     ``fn`` must be a picklable top-level function.
     """
     if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     _check_picklable(fn)
     window = 4 * workers
-    with _pinned_environment():
+    with _sigterm_as_exit(), _pinned_environment():
         pool = _new_pool(workers)
         finished = False
         try:
