@@ -14,7 +14,7 @@ the two-state linear FQI example (divergent for gamma > 1/2).
 ``--deep`` adds Figure 2 of the paper on its 2D environment with the true dynamics (needs the ``deep`` extra):
 the final policies of Base, Base-OraclePatch and RAVL with their trajectories, true returns and |mean Q| over
 training, and RAVL's ensemble-std penalty within reach against the edge-of-reach band. Two seeds per method;
-about 30 minutes on two CPU cores with ``--workers 2`` (RAVL's ten critics dominate), and a GPU when present.
+about 25 minutes on two CPU cores with ``--workers 2`` (RAVL's ten critics dominate), and a GPU when present.
 The schedule and what it reproduces are in :class:`theory_rl.deep.TrainConfig`.
 
 Run ``python -m experiments.edge_of_reach --quick`` for a few-second version.
