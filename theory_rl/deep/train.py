@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
+from theory_rl._validation import check_positive_int
 from theory_rl.deep.env2d import Simple2DEnv
 from theory_rl.deep.sac import SAC, ReplayBuffer, SACConfig, default_device, mbpo_rollouts
 
@@ -49,9 +50,7 @@ class TrainConfig:
 
     def __post_init__(self):
         for name in ("n_epochs", "rollouts_per_epoch", "updates_per_epoch", "k", "buffer_size", "eval_episodes"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig.{name} is {value!r}, expected a positive int")
+            check_positive_int(getattr(self, name), f"TrainConfig.{name}")
 
     @classmethod
     def quick(cls) -> TrainConfig:
