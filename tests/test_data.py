@@ -220,7 +220,7 @@ def test_bad_inputs_raise_value_error(finite, discounted):
         data.sample_iid(discounted, np.array([[0.5, -0.125], [0.125] * 2, [0.125] * 2, [0.25, 0.0]]), 5, seed=0)
     with pytest.raises(ValueError, match="shape"):
         data.sample_iid(discounted, np.full((4, 3), 1 / 12), 5, seed=0)
-    with pytest.raises(ValueError, match="n must"):
+    with pytest.raises(ValueError, match="n is -1"):
         data.sample_iid(discounted, mu, -1, seed=0)
     with pytest.raises(ValueError, match="n_episodes"):
         data.sample_trajectories(finite, np.zeros(4, dtype=int), -3, seed=0)

@@ -143,7 +143,7 @@ def test_bad_inputs():
         SACConfig(n_critics=1, eta=1.0)
     with pytest.raises(ValueError, match="gamma"):
         Simple2DEnv(gamma=1.0)
-    with pytest.raises(ValueError, match="TrainConfig.k must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="TrainConfig.k is 0, expected an integer >= 1"):
         TrainConfig(k=0)
-    with pytest.raises(ValueError, match="TrainConfig.n_epochs must be an integer >= 1, got 2.5"):
+    with pytest.raises(ValueError, match="TrainConfig.n_epochs is float \\(2.5\\), expected an integer"):
         TrainConfig(n_epochs=2.5)

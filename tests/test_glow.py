@@ -411,7 +411,7 @@ def test_invalid_inputs_raise():
         finite_classes(np.zeros((1, 3, 2, 2)), -np.ones((1, 3, 2, 2)))
     with pytest.raises(ValueError, match="shape"):
         finite_classes(np.zeros((1, 3, 2, 2)), np.ones((1, 2, 2, 2)))
-    with pytest.raises(ValueError, match="T must"):
+    with pytest.raises(ValueError, match="T is"):
         glow(inst.mdp, classes, 0, seed=0)
     with pytest.raises(ValueError, match="beta_scale"):
         glow(inst.mdp, classes, 5, seed=0, beta_scale=0.0)
@@ -425,7 +425,7 @@ def test_invalid_inputs_raise():
         h2o(inst.mdp, classes, np.full((2, 2), 0.3), 5, seed=0)
     with pytest.raises(ValueError, match="classes have shape"):
         glow(coverability_family(3, 3, 0.5).mdp, classes, 5, seed=0)
-    with pytest.raises(ValueError, match="A must"):
+    with pytest.raises(ValueError, match="A is"):
         coverability_family(3, 2, 0.5)
     with pytest.raises(ValueError, match="p is"):
         block_mdp(2, 2, 1.5, 2)

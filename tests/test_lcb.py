@@ -70,11 +70,11 @@ def test_algorithms_validate_their_input():
         lcb.vi_lcb(sample_iid(garnet(3, 2, 2, seed=0), np.full((3, 2), 1 / 6), 50, seed=0))
     disc = sample_iid_counts(garnet(3, 2, 2, seed=0), np.full((3, 2), 1 / 6), 100, seed=0)
     bad_calls = [
-        (lambda: lcb.vi_lcb(disc, split=False, iterations=0), "iterations must be an integer >= 1"),
+        (lambda: lcb.vi_lcb(disc, split=False, iterations=0), "iterations is 0, expected an integer >= 1"),
         (lambda: lcb.vi_lcb(disc, split=False, constant=-1), "constant is -1.0"),
         (lambda: lcb.lcb_contextual(disc, constant=0), "constant is 0.0"),
         (lambda: lcb.bernstein_vi_lcb(disc, tol=-1), "tol is -1.0"),
-        (lambda: lcb.bernstein_vi_lcb(disc, max_iter=0), "max_iter must be an integer >= 1"),
+        (lambda: lcb.bernstein_vi_lcb(disc, max_iter=0), "max_iter is 0, expected an integer >= 1"),
         (lambda: lcb.bernstein_vi_lcb(disc, known_rewards=np.full((3, 2), 2.0)), r"known_rewards\[0, 0\] is 2"),
         (lambda: lcb.bernstein_vi_lcb(disc, value_bound=0), "value_bound is 0"),
         (lambda: exact_suboptimality((0.5, 0.5), (0.5, 0.5), 10, algorithm="oracle"), "algorithm is 'oracle'"),

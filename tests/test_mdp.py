@@ -79,8 +79,8 @@ def test_bad_entries_are_named(mutate, message):
     [
         ({"gamma": 1.0}, "gamma is 1.0"),
         ({"gamma": -0.1}, "gamma is -0.1"),
-        ({"horizon": 0}, "horizon must be an integer >= 1"),
-        ({"horizon": 2.5}, "horizon must be an integer"),
+        ({"horizon": 0}, "horizon is 0, expected an integer >= 1"),
+        ({"horizon": 2.5}, "horizon is float (2.5), expected an integer"),
         ({}, "exactly one of gamma"),
         ({"gamma": 0.9, "horizon": 3}, "exactly one of gamma"),
         ({"gamma": 0.9, "reward_noise": "poisson"}, "reward_noise"),

@@ -1,45 +1,339 @@
-"""Boundary validation shared by the public constructors and functions.
+"""Boundary validation, the ONE set of checks shared by the public constructors and functions.
 
-Every check raises a ValueError that names the offending entry, e.g.
-``"P[3, 1] sums to 0.97, expected 1 (tolerance 1e-10)"``. Kernels downstream trust what passes here.
+Every check raises a ValueError (an :class:`InvalidParameterError`, both ValueError and TypeError, for a wrong
+kind of object) that names the offending entry and what
+was expected, e.g. ``"P[3, 1] sums to 0.97, expected 1 (tolerance 1e-10)"`` or
+``"delta is nan, expected a real number in (0, 1)"``. Kernels downstream trust what passes here.
+
+Checks are data: a parameter is described by a spec (:class:`Real`, :class:`Integer`, :class:`Options`,
+:class:`Instance`) and :func:`validate_params` applies the specs of a function's parameters before its body runs
+(the model is scikit-learn's ``validate_params``). The same checks are available as plain functions
+(:func:`check_real`, :func:`check_int`, :func:`check_choice`, :func:`check_step`, :func:`check_instance`) for hot
+paths and for values computed inside a function.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import numbers
+import os
+from dataclasses import dataclass
+
 import numpy as np
+
+__all__ = [
+    "PROB_TOL",
+    "InvalidParameterError",
+    "MEMORY_BYTES",
+    "Real",
+    "Integer",
+    "Options",
+    "Instance",
+    "validate_params",
+    "check_real",
+    "check_int",
+    "check_positive_int",
+    "check_choice",
+    "check_step",
+    "check_instance",
+    "check_on_max_iter",
+    "check_memory",
+    "as_float_array",
+    "as_index_array",
+    "check_distributions",
+    "check_range",
+    "check_shape",
+    "readonly",
+    "index_str",
+]
+
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter of the wrong kind (a string for a number, a complex number, a float for a count, ...).
+
+    Both a ValueError and a TypeError, as scikit-learn's error of the same name, so callers catching either see it.
+    """
+
 
 #: Absolute tolerance on probability vectors summing to one.
 PROB_TOL = 1e-10
 
 
-def _index(idx: tuple[int, ...]) -> str:
+def _physical_memory() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 2**35
+
+
+#: Bytes of physical memory: a request for more than this is refused at once instead of failing in numpy.
+MEMORY_BYTES = _physical_memory()
+
+
+def index_str(idx) -> str:
+    """``[i, j, ...]`` for an index tuple (the style of every message here)."""
     return "[" + ", ".join(str(int(i)) for i in idx) + "]"
 
 
-def as_float_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
-    """Convert ``x`` to a float64 array, rejecting wrong dimensionality and non-finite entries."""
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be numeric: {err}") from None
+# ---------------------------------------------------------------------- scalars
+_BRACKETS = {"both": "[]", "left": "[)", "right": "(]", "neither": "()"}
+
+
+def _interval(low, high, closed: str) -> str:
+    lo_b, hi_b = _BRACKETS[closed]
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    return f"{lo_b}{lo}, {hi}{hi_b}"
+
+
+def check_real(value, name: str, *, low=None, high=None, closed: str = "both") -> float:
+    """``value`` as a float, refusing bools, strings, complex numbers, NaN, inf and values outside the interval.
+
+    ``closed`` is ``"both"``, ``"left"``, ``"right"`` or ``"neither"``: which of ``low`` and ``high`` belong to
+    the interval (a missing bound is ``-inf`` or ``inf``, never included).
+    """
+    where = _interval(low, high, closed)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.ndarray)):
+        if isinstance(value, (bool, np.bool_)):
+            kind = "a bool"
+        elif isinstance(value, numbers.Complex):
+            kind = "a complex number"
+        else:
+            kind = type(value).__name__
+        raise InvalidParameterError(f"{name} is {kind} ({value!r}), expected a real number in {where}")
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0 or not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
+            what = f"shape {value.shape} and dtype {value.dtype}"
+            raise InvalidParameterError(f"{name} has {what}, expected a real number")
+        value = value.item()
+    x = float(value)
+    ok = np.isfinite(x)
+    if ok and low is not None:
+        ok = x >= low if closed in ("both", "left") else x > low
+    if ok and high is not None:
+        ok = x <= high if closed in ("both", "right") else x < high
+    if not ok:
+        raise ValueError(f"{name} is {x!r}, expected a real number in {where}")
+    return x
+
+
+def check_int(value, name: str, *, low=None, high=None) -> int:
+    """``value`` as an int in ``[low, high]``, refusing bools, floats (even integral ones) and strings."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise InvalidParameterError(f"{name} is {type(value).__name__} ({value!r}), expected an integer")
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        if high is None:
+            raise ValueError(f"{name} is {v}, expected an integer >= {low}")
+        lo = "-inf" if low is None else low
+        raise ValueError(f"{name} is {v}, expected an integer in [{lo}, {high}]")
+    return v
+
+
+def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
+    """``value`` as an int ``>= minimum`` (a shorthand for :func:`check_int`)."""
+    return check_int(value, name, low=minimum)
+
+
+def check_choice(value, name: str, options) -> str:
+    """``value`` if it is one of ``options`` (strings), else a ValueError listing them."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} is {value!r}, expected one of {tuple(options)}")
+    return value
+
+
+def check_step(h, name: str, horizon) -> int:
+    """A step index ``h`` in ``0..horizon-1`` (no negative indexing). ``horizon=None`` (a stationary model) has
+    no steps: any ``h`` but None is refused there."""
+    if horizon is None:
+        if h is not None:
+            raise ValueError(f"{name} is {h!r}, but the model is stationary (discounted): pass {name}=None")
+        return None
+    if h is None:
+        raise ValueError(f"a finite-horizon model needs the step {name} in 0..{horizon - 1}")
+    return check_int(h, name, low=0, high=horizon - 1)
+
+
+def check_instance(obj, name: str, cls, *, episodic: bool | None = None):
+    """``obj`` if it is an instance of ``cls`` (a class or tuple), of the right kind when ``episodic`` is given
+    (``True``: finite horizon; ``False``: discounted), else a TypeError / ValueError naming ``name``."""
+    if not isinstance(obj, cls):
+        want = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
+        raise InvalidParameterError(f"{name} is a {type(obj).__name__}, expected a {want}")
+    if episodic is not None and bool(getattr(obj, "is_episodic", False)) != episodic:
+        kind = "finite-horizon" if episodic else "discounted"
+        raise ValueError(f"{name} must be {kind}; got {obj!r}")
+    return obj
+
+
+#: The choices of every ``on_max_iter`` argument: raise :class:`ConvergenceError` or warn and return.
+ON_MAX_ITER = ("raise", "warn")
+
+
+def check_on_max_iter(value) -> str:
+    """The ``on_max_iter`` rule shared by every iterative routine: ``"raise"`` (default) or ``"warn"``."""
+    return check_choice(value, "on_max_iter", ON_MAX_ITER)
+
+
+def check_memory(n_items, name: str, *, itemsize: int = 8) -> None:
+    """Refuse at once a request whose arrays would exceed the machine's memory (no MemoryError, no swap storm).
+
+    ``n_items`` is the number of array entries the request allocates (may be a Python int of any size).
+    """
+    need = int(n_items) * int(itemsize)
+    if need > MEMORY_BYTES:
+        raise ValueError(
+            f"{name} asks for {int(n_items):.3g} entries ({need:.3g} bytes), more than this machine's "
+            f"{MEMORY_BYTES:.3g} bytes of memory"
+        )
+
+
+# ---------------------------------------------------------------------- specs
+@dataclass(frozen=True)
+class Real:
+    """A real number in an interval (NaN, inf, complex and bools refused); ``optional`` admits None."""
+
+    low: float | None = None
+    high: float | None = None
+    closed: str = "both"
+    optional: bool = False
+
+    def check(self, value, name: str):
+        if value is None and self.optional:
+            return None
+        return check_real(value, name, low=self.low, high=self.high, closed=self.closed)
+
+
+@dataclass(frozen=True)
+class Integer:
+    """An integer in ``[low, high]``; ``optional`` admits None."""
+
+    low: int | None = None
+    high: int | None = None
+    optional: bool = False
+
+    def check(self, value, name: str):
+        if value is None and self.optional:
+            return None
+        return check_int(value, name, low=self.low, high=self.high)
+
+
+@dataclass(frozen=True)
+class Options:
+    """One string among ``choices``; ``optional`` admits None."""
+
+    choices: tuple
+    optional: bool = False
+
+    def check(self, value, name: str):
+        if value is None and self.optional:
+            return None
+        return check_choice(value, name, self.choices)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An instance of ``cls`` (of the right kind when ``episodic`` is given); ``optional`` admits None."""
+
+    cls: type | tuple
+    episodic: bool | None = None
+    optional: bool = False
+
+    def check(self, value, name: str):
+        if value is None and self.optional:
+            return None
+        return check_instance(value, name, self.cls, episodic=self.episodic)
+
+
+def validate_params(**specs):
+    """Decorator: check the named parameters against their specs before the function body runs.
+
+    The checked (normalised) values replace the arguments; defaults are not checked. The specs stay readable as
+    ``fn.__validated__`` (the common invalid-input test uses them).
+
+    Examples
+    --------
+    >>> @validate_params(delta=Real(0, 1, closed="neither"), n=Integer(1))
+    ... def f(n, delta=0.1):
+    ...     return n * delta
+    """
+
+    def decorate(fn):
+        sig = inspect.signature(fn)
+        unknown = set(specs) - set(sig.parameters)
+        if unknown:
+            raise TypeError(f"validate_params: {fn.__qualname__} has no parameter(s) {sorted(unknown)}")
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            arguments = bound.arguments
+            for name, spec in specs.items():
+                if name in arguments:
+                    arguments[name] = spec.check(arguments[name], name)
+            return fn(*bound.args, **bound.kwargs)
+
+        wrapper.__validated__ = dict(specs)
+        return wrapper
+
+    return decorate
+
+
+# ---------------------------------------------------------------------- arrays
+def as_float_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None, shape=None) -> np.ndarray:
+    """``x`` as a float64 array, rejecting complex, non-numeric, wrong dimensionality or shape, NaN and inf."""
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name} must be numeric: {err}") from None
+    if np.iscomplexobj(arr):
+        raise InvalidParameterError(f"{name} is complex (dtype {arr.dtype}), expected real numbers")
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise InvalidParameterError(f"{name} has dtype {arr.dtype}, expected real numbers")
+    arr = np.asarray(arr, dtype=np.float64)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else ndim
         if arr.ndim not in allowed:
             want = " or ".join(str(d) for d in allowed)
             raise ValueError(f"{name} must have {want} dimensions, got shape {arr.shape}")
+    if shape is not None:
+        check_shape(arr, name, shape)
     bad = ~np.isfinite(arr)
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
-        raise ValueError(f"{name}{_index(idx)} is {arr[idx]}, expected a finite number")
+        raise ValueError(f"{name}{index_str(idx)} is {arr[idx]}, expected a finite number")
     return arr
+
+
+def as_index_array(x, name: str, upper: int | None, *, ndim: int | None = 1) -> np.ndarray:
+    """``x`` as an int64 array of indices in ``0..upper-1`` (``>= 0`` when ``upper`` is None).
+
+    Integer-valued floats are refused too (state 1.7 is never silently truncated to 1), as are bools.
+    """
+    arr = np.asarray(x)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must be an integer array, got dtype {arr.dtype}")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
+    bad = arr < 0
+    if upper is not None:
+        bad = bad | (arr >= upper)
+    if bad.any():
+        idx = tuple(np.argwhere(bad)[0])
+        want = "an integer >= 0" if upper is None else f"a value in 0..{upper - 1}"
+        raise ValueError(f"{name}{index_str(idx)} is {arr[idx]}, expected {want}")
+    return arr.astype(np.int64, copy=False)
 
 
 def check_distributions(arr: np.ndarray, name: str, *, tol: float = PROB_TOL) -> None:
     """Check that ``arr`` is non-negative and sums to one along its last axis."""
-    neg = arr < 0
+    neg = ~(arr >= 0)  # NaN counts as negative here: never a probability
     if neg.any():
         idx = tuple(np.argwhere(neg)[0])
-        raise ValueError(f"{name}{_index(idx)} is {arr[idx]:.6g}, expected a probability >= 0")
+        raise ValueError(f"{name}{index_str(idx)} is {arr[idx]:.6g}, expected a probability >= 0")
     sums = arr.sum(axis=-1)
     off = np.abs(sums - 1.0) > tol
     if np.ndim(off) == 0:
@@ -48,15 +342,15 @@ def check_distributions(arr: np.ndarray, name: str, *, tol: float = PROB_TOL) ->
         return
     if off.any():
         idx = tuple(np.argwhere(off)[0])
-        raise ValueError(f"{name}{_index(idx)} sums to {sums[idx]:.12g}, expected 1 (tolerance {tol:g})")
+        raise ValueError(f"{name}{index_str(idx)} sums to {sums[idx]:.12g}, expected 1 (tolerance {tol:g})")
 
 
 def check_range(arr: np.ndarray, name: str, low: float, high: float) -> None:
-    """Check that every entry of ``arr`` lies in the closed interval [low, high]."""
-    bad = (arr < low) | (arr > high)
+    """Check that every entry of ``arr`` lies in the closed interval [low, high] (NaN refused)."""
+    bad = ~((arr >= low) & (arr <= high))
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
-        raise ValueError(f"{name}{_index(idx)} is {arr[idx]:.6g}, expected a value in [{low:g}, {high:g}]")
+        raise ValueError(f"{name}{index_str(idx)} is {arr[idx]:.6g}, expected a value in [{low:g}, {high:g}]")
 
 
 def check_shape(arr: np.ndarray, name: str, shape: tuple[int, ...]) -> None:
@@ -70,12 +364,3 @@ def readonly(arr: np.ndarray) -> np.ndarray:
     out = np.array(arr, dtype=np.float64, order="C", copy=True)
     out.setflags(write=False)
     return out
-
-
-def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
-    """Return ``value`` as an int, rejecting non-integers and values below ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)

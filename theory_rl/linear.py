@@ -20,12 +20,14 @@ import numpy as np
 from theory_rl._random import as_generator
 from theory_rl._validation import (
     PROB_TOL,
-    _index,
     as_float_array,
     check_distributions,
     check_positive_int,
     check_shape,
     readonly,
+)
+from theory_rl._validation import (
+    index_str as _index,
 )
 from theory_rl.mdp import REWARD_NOISES, TabularMDP
 

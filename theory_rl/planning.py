@@ -18,6 +18,7 @@ import scipy.sparse
 from theory_rl._validation import as_float_array, check_positive_int
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import policy_matrix
+from theory_rl.results import ConvergenceError
 
 __all__ = [
     "ConvergenceError",
@@ -37,10 +38,6 @@ __all__ = [
     "occupancy",
     "state_occupancy",
 ]
-
-
-class ConvergenceError(RuntimeError):
-    """Raised when an iterative solver hits ``max_iter`` before its stopping rule certifies the answer."""
 
 
 @dataclass(frozen=True, repr=False)
