@@ -1,0 +1,49 @@
+"""The algorithms of the papers, one module (or small package) per paper family.
+
+- :mod:`.lcb` -- Rashidinejad, Zhu, Ma, Jiao & Russell (2021): ``lcb_bandit`` (Alg. 1), ``lcb_contextual``
+  (Alg. 2), ``vi_lcb`` (Alg. 3, discounted, data splitting), ``vi_lcb_episodic`` (finite horizon); Li, Shi, Chen,
+  Chi & Wei (2024): ``bernstein_vi_lcb`` (Algs. 1-2); the baselines ``empirical_best`` (greedy), ``empirical_vi``
+  and ``most_played`` (behaviour cloning).
+- :mod:`.two_arm_exact` -- ``exact_suboptimality``: the exact expected sub-optimality of the bandit rules on two
+  arms (Rashidinejad et al. 2021, Prop. 2 and Thm 1).
+- :mod:`.linear` -- ``pevi`` (Jin, Yang & Wang 2021, Alg. 2) and ``lsvi_ucb`` (Jin, Yang, Wang & Jordan 2020,
+  Alg. 1) on linear MDPs.
+- :mod:`.design` -- ``g_optimal_design`` (Kiefer & Wolfowitz 1960; Fedorov-Wynn Frank-Wolfe) and
+  ``reachable_design`` (OptCov of Wagenmaker & Jamieson 2022 / Wagenmaker & Pacchiano 2023).
+- :mod:`.ftpedel` -- ``pedel`` (Wagenmaker & Jamieson 2022, Alg. 1) and ``ftpedel`` (Wagenmaker & Pacchiano 2023).
+- :mod:`.glow` -- Amortila, Foster, Jiang, Sekhari & Xie (2024): ``glow`` (Alg. 1), ``h2o`` (Alg. 2, the
+  hybrid-to-offline reduction: HyGLOW, Hy-Q), the offline plug-ins ``mabo_cr``, ``fqi`` and ``model_mle``.
+- :mod:`.edge_of_reach` -- Sims, Lu, Foerster & Teh (2024): ``reach_sets`` (Definition 1), ``truncated_fqi``
+  (Base, OraclePatch, the RAVL analogue), ``boundary_value_q`` (Proposition 1), ``linear_fqi``.
+
+Every learner returns a :class:`theory_rl.results.Result` (policy, V, Q, method, constants) and every iterative
+one an :class:`theory_rl.results.IterativeResult` with its certificate. Submodules are imported on first use, so
+``import theory_rl.algorithms`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+#: The algorithm modules, each with the papers it implements (see the table above).
+MODULES = {
+    "lcb": "Rashidinejad et al. (2021); Li et al. (2024)",
+    "two_arm_exact": "Rashidinejad et al. (2021), Prop. 2 and Thm 1 (exact two-arm computation)",
+    "linear": "Jin, Yang & Wang (2021); Jin, Yang, Wang & Jordan (2020)",
+    "design": "Kiefer & Wolfowitz (1960); Wagenmaker & Jamieson (2022); Wagenmaker & Pacchiano (2023)",
+    "ftpedel": "Wagenmaker & Jamieson (2022); Wagenmaker & Pacchiano (2023)",
+    "glow": "Amortila, Foster, Jiang, Sekhari & Xie (2024)",
+    "edge_of_reach": "Sims, Lu, Foerster & Teh (2024)",
+}
+
+__all__ = list(MODULES)
+
+
+def __getattr__(name: str):
+    if name in MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)
