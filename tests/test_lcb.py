@@ -244,3 +244,26 @@ def test_rare_context_loss_matches_its_closed_form():
         losses.append(J_star - planning.expected_return(bandit, lcb.lcb_contextual(data).policy))
     se = np.std(losses) / math.sqrt(len(losses))
     assert abs(np.mean(losses) - closed) <= 5 * se  # 5 sigma: false failure below 1e-6
+
+
+# ---------------------------------------------------------------------- penalties pinned (issue 12, item 3)
+def test_penalties_pinned_before_the_shared_penalty_module():
+    """Values computed before the penalties moved to theory_rl.penalties: they must stay the same (to 1e-15)."""
+    g = garnet(5, 3, 2, gamma=0.9, seed=1)
+    dc = sample_iid_counts(g, np.full((5, 3), 1 / 15), 300, seed=3)
+    df = sample_generative(garnet(4, 2, 2, horizon=4, seed=4), 3, seed=5)
+    pinned = {
+        "bscores": (lcb.bandit_scores(np.array([[0.0, 2, 5]]), np.array([[0.0, 1, 4]]), 7, 3, algorithm="lcb"),
+                    [-1.367053330759881, -0.466652680423968, 0.18863516471068043]),
+        "ctx": (lcb.lcb_contextual(dc, penalty_scale=0.01, constant=3.0).penalty,
+                [0.013968060395302634, 0.012675808262651356, 0.010668282345531518]),
+        "vi": (lcb.vi_lcb(dc, split=False, penalty_scale=0.02).penalty,
+               [7.213075371976866, 6.545759240128945, 5.509077314250956]),
+        "vi_ep": (lcb.vi_lcb_episodic(df, penalty_scale=0.05).penalty, [13.987553432684471] * 3),
+        "bern": (lcb.bernstein_vi_lcb(dc, c_b=0.05).penalty,
+                 [0.9959630982599847, 0.8231460809199874, 0.5879229184294356]),
+        "bern_ep": (lcb.bernstein_vi_lcb(df, c_b=0.1).penalty, [1.4019987658740751] * 3),
+        "bern_V": (lcb.bernstein_vi_lcb(dc, c_b=0.05).V, [0.2880026635702245, 0.0, 0.0]),
+    }
+    for name, (got, want) in pinned.items():
+        np.testing.assert_allclose(np.ravel(got)[:3], want, rtol=1e-15, atol=1e-15, err_msg=name)
