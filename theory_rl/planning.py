@@ -57,30 +57,13 @@ __all__ = [
 class PlanningResult(IterativeResult):
     """Optimal values and policy of an MDP, with the certificate of how they were obtained.
 
-    An :class:`theory_rl.results.IterativeResult`: the shared fields ``policy``, ``V``, ``Q``, ``method``,
-    ``constants`` and the certificate ``iterations``, ``residual``, ``error_bound``, ``converged``.
-
-    Attributes
-    ----------
-    V : numpy.ndarray
-        Values, shape ``(S,)`` (discounted) or ``(H, S)`` (finite horizon; ``V[h]`` is the value at step h).
-    Q : numpy.ndarray
-        Action values ``R + gamma P V``, shape ``(S, A)`` or ``(H, S, A)``.
-    policy : numpy.ndarray
-        Greedy actions of ``Q``, lowest index among ties, shape ``(S,)`` or ``(H, S)``.
-    iterations : int
-        Iterations (value iteration), improvement steps (policy iteration), or H (backward induction).
-    residual : float
-        Bellman residual ``max_s |T V(s) - V(s)|`` of the returned ``V`` (value iteration: the last step's
-        ``max |V_k - V_{k-1}|``, which the stopping rule tests).
-    error_bound : float
-        A proven bound on ``max_s |V(s) - V*(s)|``.
-    converged : bool
-        Whether the stopping rule was met. False only when ``on_max_iter="warn"`` let a run end early.
-    method : str
-        Which solver produced the result.
-    constants : dict
-        The solver's settings (``tol``, ``max_iter``, ...); empty for the exact solvers.
+    An :class:`theory_rl.results.IterativeResult` (``policy``, ``V``, ``Q``, ``method``, ``constants``, and the
+    certificate ``iterations``, ``residual``, ``error_bound``, ``converged``). Here ``V`` has shape ``(S,)`` or
+    ``(H, S)``; ``Q = R + gamma P V`` has shape ``(S, A)`` or ``(H, S, A)``; ``policy`` holds the greedy actions of
+    ``Q`` (lowest index among ties); ``iterations`` counts sweeps (value iteration), improvement steps (policy
+    iteration) or H (backward induction); ``residual`` is the Bellman residual ``max_s |T V(s) - V(s)|`` (value
+    iteration: the last ``max |V_k - V_{k-1}|``, which its stopping rule tests); ``error_bound`` is a proven bound
+    on ``max_s |V(s) - V*(s)|``; ``constants`` holds the solver's settings (empty for the exact solvers).
     """
 
     def certificate(self) -> str:
@@ -127,17 +110,9 @@ def _result(mdp, V, Q, iterations, residual, error_bound, converged, method, con
     Q.setflags(write=False)
     policy = np.argmax(Q, axis=-1)
     policy.setflags(write=False)
-    return PlanningResult(
-        V=V,
-        Q=Q,
-        policy=policy,
-        iterations=int(iterations),
-        residual=float(residual),
-        error_bound=float(error_bound),
-        converged=bool(converged),
-        method=method,
-        constants=dict(constants or {}),
-    )
+    return PlanningResult(V=V, Q=Q, policy=policy, iterations=int(iterations), residual=float(residual),
+                          error_bound=float(error_bound), converged=bool(converged), method=method,
+                          constants=dict(constants or {}))
 
 
 # ---------------------------------------------------------------------- Bellman operators
