@@ -49,17 +49,8 @@ from theory_rl.penalties import bernstein, hoeffding
 from theory_rl.results import Result, stop_at_max_iter
 
 __all__ = [
-    "OfflineResult",
-    "bandit_scores",
-    "lcb_bandit",
-    "lcb_contextual",
-    "empirical_best",
-    "most_played",
-    "vi_lcb",
-    "vi_lcb_episodic",
-    "bernstein_vi_lcb",
-    "empirical_vi",
-    "behaviour_cloning",
+    "OfflineResult", "bandit_scores", "lcb_bandit", "lcb_contextual", "empirical_best", "most_played", "vi_lcb",
+    "vi_lcb_episodic", "bernstein_vi_lcb", "empirical_vi", "behaviour_cloning",
 ]
 
 #: The constant inside the square root of the Hoeffding penalties of Alg. 2-4 (Rashidinejad et al. 2021).
@@ -94,27 +85,17 @@ class OfflineResult(Result):
 
     penalty: np.ndarray
 
-    def _deprecated(self, old: str, new: str):
-        warnings.warn(f"OfflineResult.{old} is deprecated; use .{new}", DeprecationWarning, stacklevel=3)
-        return getattr(self, new)
-
-    @property
-    def values(self) -> np.ndarray:
-        """Deprecated name of :attr:`V`."""
-        return self._deprecated("values", "V")
-
-    @property
-    def algorithm(self) -> str:
-        """Deprecated name of :attr:`method`."""
-        return self._deprecated("algorithm", "method")
-
-    @property
-    def info(self) -> dict:
-        """Deprecated name of :attr:`constants`."""
-        return self._deprecated("info", "constants")
+    values = property(lambda self: _renamed(self, "values", "V"), doc="Deprecated name of :attr:`V`.")
+    algorithm = property(lambda self: _renamed(self, "algorithm", "method"), doc="Deprecated name of :attr:`method`.")
+    info = property(lambda self: _renamed(self, "info", "constants"), doc="Deprecated name of :attr:`constants`.")
 
     def __repr__(self) -> str:
         return f"OfflineResult({self.method}, policy shape {self.policy.shape}, constants={self.constants})"
+
+
+def _renamed(res: OfflineResult, old: str, new: str):
+    warnings.warn(f"OfflineResult.{old} is deprecated; use .{new}", DeprecationWarning, stacklevel=3)
+    return getattr(res, new)
 
 
 def _result(policy, V, Q, penalty, method: str, constants: dict | None = None) -> OfflineResult:
@@ -162,10 +143,6 @@ def _rewards(model, known_rewards) -> np.ndarray:
         raise ValueError(f"known_rewards has shape {R.shape}, expected {expected}") from None
     check_range(np.asarray(R), "known_rewards", 0.0, 1.0)  # also rejects NaN
     return R
-
-
-def _value_bound(value_bound, default: float) -> float:
-    return default if value_bound is None else value_bound
 
 
 def _unseen_hoeffding(N: np.ndarray, log_term: float) -> np.ndarray:
@@ -437,7 +414,7 @@ def bernstein_vi_lcb(
 
     if horizon is not None:
         H = int(horizon)
-        vmax = _value_bound(value_bound, float(H))
+        vmax = float(H) if value_bound is None else value_bound
         log_term = math.log(n * H / delta)
         V = np.zeros((H + 1, data.S))
         Q = np.empty((H, data.S, data.A))
@@ -452,7 +429,7 @@ def bernstein_vi_lcb(
         return _result(_select(Q), V[:H], Q, penalty, "bernstein_vi_lcb", info)
 
     gamma = _gamma(data)
-    vmax = _value_bound(value_bound, 1.0 / (1.0 - gamma))
+    vmax = 1.0 / (1.0 - gamma) if value_bound is None else value_bound
     log_term = math.log(n / ((1.0 - gamma) * delta))
     V = np.zeros(data.S)
     converged = False
