@@ -14,7 +14,7 @@ from theory_rl.algorithms import lcb
 from theory_rl.algorithms.two_arm_exact import exact_suboptimality
 from theory_rl.data import CountDataset, sample_generative, sample_iid, sample_iid_counts
 from theory_rl.generators import garnet
-from theory_rl.generators import lcb as instances
+from theory_rl.generators import concentrability as instances
 from theory_rl.mdp import ContextualBandit, MultiArmedBandit
 
 FAST = settings(max_examples=40, deadline=None)
@@ -228,7 +228,7 @@ def test_prop3_most_played_loss_tends_to_c_star_minus_one():
     # ~0.9 (C* - 1 - eta) > 0.45 and tends to C* - 1; LCB (the paper's constants) loses nothing after a few samples.
     assert np.mean(losses["most_played"]) > 0.45
     assert np.mean(losses["lcb"]) < 0.05
-    with pytest.raises(ValueError, match="expected a value in \\(1, 2\\)"):
+    with pytest.raises(ValueError, match="c_star is 2.5, expected a real number in \\(1, 2\\)"):
         instances.prop3_contextual_bandit(2.5)
 
 
@@ -315,3 +315,25 @@ def test_bernstein_vi_lcb_stops_through_the_shared_rule():
         res = lcb.bernstein_vi_lcb(data, c_b=0.01, max_iter=2, on_max_iter="warn")
     assert res.constants["converged"] is False and res.constants["iterations"] == 2
     assert lcb.bernstein_vi_lcb(data, c_b=0.01).constants["converged"] is True
+
+
+def test_generators_lcb_is_a_deprecated_alias_of_concentrability():
+    import importlib
+    import sys
+    import warnings
+
+    from theory_rl.generators import concentrability
+
+    sys.modules.pop("theory_rl.generators.lcb", None)
+    with pytest.warns(DeprecationWarning, match="use theory_rl.generators.concentrability"):
+        old = importlib.import_module("theory_rl.generators.lcb")
+    assert old.two_arm_bandit is concentrability.two_arm_bandit and old.__all__ == concentrability.__all__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        importlib.reload(importlib.import_module("theory_rl.generators"))  # the package itself does not warn
+    for bad in (lambda: concentrability.two_arm_bandit(0.5, 0.1), lambda: concentrability.two_arm_bandit(2, 0.6),
+                lambda: concentrability.rare_state_mdp(5, 0.01, gamma=1.0),
+                lambda: concentrability.prop3_contextual_bandit(1.5, eta=0.6),
+                lambda: concentrability.rare_context_bandit(5, float("nan"))):
+        with pytest.raises(ValueError, match="c_star|gap|gamma|eta|zeta"):
+            bad()
