@@ -13,8 +13,8 @@ from theory_rl import coverage, planning
 from theory_rl.algorithms import lcb
 from theory_rl.algorithms.two_arm_exact import exact_suboptimality
 from theory_rl.data import CountDataset, sample_generative, sample_iid, sample_iid_counts
-from theory_rl.generators import garnet
 from theory_rl.generators import concentrability as instances
+from theory_rl.generators import garnet
 from theory_rl.mdp import ContextualBandit, MultiArmedBandit
 
 FAST = settings(max_examples=40, deadline=None)
