@@ -19,7 +19,7 @@ from benchmarks._timing import median_time
 from theory_rl import planning
 from theory_rl.algorithms import lcb
 from theory_rl.data import CountDataset, sample_iid_counts
-from theory_rl.generators import lcb as instances
+from theory_rl.generators import concentrability as instances
 
 GAMMA, CONSTANT, SCALE = 0.9, 0.5, 0.1
 

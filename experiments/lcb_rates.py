@@ -3,14 +3,16 @@
 Three settings, each with the LCB rule and its two baselines (the empirical best action / plain value iteration on
 the empirical model, "greedy"; and the most-played action, "most_played"):
 
-- mab: two Bernoulli arms (:func:`theory_rl.generators.lcb.two_arm_bandit`), the expected sub-optimality computed
-  EXACTLY (:mod:`theory_rl.algorithms.two_arm_exact`), so the exponential regime of most-played is resolved.
+- mab: two Bernoulli arms (:func:`theory_rl.generators.concentrability.two_arm_bandit`), the expected
+  sub-optimality computed EXACTLY (:mod:`theory_rl.algorithms.two_arm_exact`), so the exponential regime of
+  most-played is resolved.
 - cb: contextual bandits, Monte Carlo over datasets: expert data with rare contexts at C* = 1
-  (:func:`~theory_rl.generators.lcb.rare_context_bandit`), Thm 5's under-sampled optimal action for C* > 1
-  (:func:`~theory_rl.generators.lcb.fano_contextual_bandit`).
+  (:func:`~theory_rl.generators.concentrability.rare_context_bandit`), Thm 5's under-sampled optimal action for C* > 1
+  (:func:`~theory_rl.generators.concentrability.fano_contextual_bandit`).
 - mdp: discounted MDPs (gamma = 0.9), Monte Carlo: the Fig. 6 rare-state MDP at C* = 1
-  (:func:`~theory_rl.generators.lcb.rare_state_mdp`), an MDP whose optimal action is under-sampled by exactly C*
-  otherwise (:func:`~theory_rl.generators.lcb.undercovered_mdp`); LCB is VI-LCB without splitting.
+  (:func:`~theory_rl.generators.concentrability.rare_state_mdp`), an MDP whose optimal action is under-sampled by
+  exactly C* otherwise (:func:`~theory_rl.generators.concentrability.undercovered_mdp`);
+  LCB is VI-LCB without splitting.
 
 A rate is minimax: at each N the sub-optimality is the WORST over a fixed grid of instances (gaps, or the rare
 probability zeta at C* = 1), since a fixed instance decays exponentially and hides the rate. Penalty constants:
@@ -103,7 +105,7 @@ def _mab_cell(config: dict) -> dict:
 
 
 def _instance(config: dict, seed: int):
-    from theory_rl.generators import lcb as inst
+    from theory_rl.generators import concentrability as inst
 
     c, param = config["c_star"], config["param"]
     if config["setting"] == "cb":

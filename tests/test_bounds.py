@@ -349,3 +349,14 @@ def test_import_pulls_no_matplotlib():
             "print(sorted(m for m in sys.modules if m.startswith(('matplotlib', 'scipy'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_evaluate_refuses_complex_and_nan_values():
+    from theory_rl import bounds as bd
+
+    b = bd.get("rashidinejad2021_thm1")
+    names = [s.name for s in b.symbols]
+    good = {n: 2.0 if n != "N" else 1000 for n in names}
+    for bad, message in ((1000 + 1j, "is complex"), (float("nan"), "is nan")):
+        with pytest.raises(ValueError, match=message):
+            b.evaluate(check_regime=False, **{**good, "N": bad})

@@ -13,8 +13,8 @@ from theory_rl import coverage, planning
 from theory_rl.algorithms import lcb
 from theory_rl.algorithms.two_arm_exact import exact_suboptimality
 from theory_rl.data import CountDataset, sample_generative, sample_iid, sample_iid_counts
+from theory_rl.generators import concentrability as instances
 from theory_rl.generators import garnet
-from theory_rl.generators import lcb as instances
 from theory_rl.mdp import ContextualBandit, MultiArmedBandit
 
 FAST = settings(max_examples=40, deadline=None)
@@ -94,7 +94,7 @@ def test_vi_lcb_values_lower_bound_the_true_values_of_its_policy(seed, n):
         res = lcb.vi_lcb(data, split=split, seed=seed)
         # With the paper's constants the good event (Hoeffding for every fold) holds with probability >= 1 - delta
         # = 1 - 1/N; off it the check could fail, with probability at most 1/N per example (<= 1/200).
-        assert (res.values <= planning.evaluate(mdp, res.policy) + 1e-12).all()
+        assert (res.V <= planning.evaluate(mdp, res.policy) + 1e-12).all()
 
 
 @settings(max_examples=25, deadline=None)
@@ -104,10 +104,10 @@ def test_episodic_and_bernstein_pessimism(seed):
     data = sample_generative(fin, 30, seed=seed)
     for res in (lcb.vi_lcb_episodic(data), lcb.bernstein_vi_lcb(data)):
         # Good event probability >= 1 - delta = 1 - 1/N (N = 960 samples): a false failure is below 1e-3.
-        assert (res.values <= planning.evaluate(fin, res.policy) + 1e-12).all(), res.algorithm
+        assert (res.V <= planning.evaluate(fin, res.policy) + 1e-12).all(), res.method
     disc = garnet(4, 2, 3, gamma=0.8, seed=seed)
     res = lcb.bernstein_vi_lcb(sample_iid_counts(disc, np.full((4, 2), 1 / 8), 1000, seed=seed))
-    assert (res.values <= planning.evaluate(disc, res.policy) + 1e-12).all()
+    assert (res.V <= planning.evaluate(disc, res.policy) + 1e-12).all()
 
 
 def test_empirical_vi_is_exact_on_the_empirical_model():
@@ -115,7 +115,7 @@ def test_empirical_vi_is_exact_on_the_empirical_model():
     data = sample_iid_counts(mdp, np.full((5, 3), 1 / 15), 5000, seed=3)
     res = lcb.empirical_vi(data)
     model = data.empirical_mdp(np.full(5, 0.2))
-    np.testing.assert_allclose(res.values, planning.value_iteration(model, tol=1e-12).V, atol=1e-10)
+    np.testing.assert_allclose(res.V, planning.value_iteration(model, tol=1e-12).V, atol=1e-10)
 
 
 def test_behaviour_cloning_recovers_a_deterministic_behaviour_policy():
@@ -124,7 +124,7 @@ def test_behaviour_cloning_recovers_a_deterministic_behaviour_policy():
     mu = planning.occupancy(mdp, behaviour)
     data = sample_iid_counts(mdp, mu, 20_000, seed=5)
     seen = np.asarray(data.counts).sum(axis=1) > 0
-    assert np.array_equal(lcb.behaviour_cloning(data).policy[seen], behaviour[seen])
+    assert np.array_equal(lcb.most_played(data).policy[seen], behaviour[seen])
 
 
 # ---------------------------------------------------------------------- exact two-arm computation
@@ -228,7 +228,7 @@ def test_prop3_most_played_loss_tends_to_c_star_minus_one():
     # ~0.9 (C* - 1 - eta) > 0.45 and tends to C* - 1; LCB (the paper's constants) loses nothing after a few samples.
     assert np.mean(losses["most_played"]) > 0.45
     assert np.mean(losses["lcb"]) < 0.05
-    with pytest.raises(ValueError, match="expected a value in \\(1, 2\\)"):
+    with pytest.raises(ValueError, match="c_star is 2.5, expected a real number in \\(1, 2\\)"):
         instances.prop3_contextual_bandit(2.5)
 
 
@@ -244,3 +244,96 @@ def test_rare_context_loss_matches_its_closed_form():
         losses.append(J_star - planning.expected_return(bandit, lcb.lcb_contextual(data).policy))
     se = np.std(losses) / math.sqrt(len(losses))
     assert abs(np.mean(losses) - closed) <= 5 * se  # 5 sigma: false failure below 1e-6
+
+
+# ---------------------------------------------------------------------- penalties pinned (issue 12, item 3)
+def test_penalties_pinned_before_the_shared_penalty_module():
+    """Values computed before the penalties moved to theory_rl.penalties: they must stay the same (to 1e-15)."""
+    g = garnet(5, 3, 2, gamma=0.9, seed=1)
+    dc = sample_iid_counts(g, np.full((5, 3), 1 / 15), 300, seed=3)
+    df = sample_generative(garnet(4, 2, 2, horizon=4, seed=4), 3, seed=5)
+    pinned = {
+        "bscores": (lcb.bandit_scores(np.array([[0.0, 2, 5]]), np.array([[0.0, 1, 4]]), 7, 3, algorithm="lcb"),
+                    [-1.367053330759881, -0.466652680423968, 0.18863516471068043]),
+        "ctx": (lcb.lcb_contextual(dc, penalty_scale=0.01, constant=3.0).penalty,
+                [0.013968060395302634, 0.012675808262651356, 0.010668282345531518]),
+        "vi": (lcb.vi_lcb(dc, split=False, penalty_scale=0.02).penalty,
+               [7.213075371976866, 6.545759240128945, 5.509077314250956]),
+        "vi_ep": (lcb.vi_lcb_episodic(df, penalty_scale=0.05).penalty, [13.987553432684471] * 3),
+        "bern": (lcb.bernstein_vi_lcb(dc, c_b=0.05).penalty,
+                 [0.9959630982599847, 0.8231460809199874, 0.5879229184294356]),
+        "bern_ep": (lcb.bernstein_vi_lcb(df, c_b=0.1).penalty, [1.4019987658740751] * 3),
+        "bern_V": (lcb.bernstein_vi_lcb(dc, c_b=0.05).V, [0.2880026635702245, 0.0, 0.0]),
+    }
+    for name, (got, want) in pinned.items():
+        np.testing.assert_allclose(np.ravel(got)[:3], want, rtol=1e-15, atol=1e-15, err_msg=name)
+
+
+# ---------------------------------------------------------------------- issue 12: vocabulary, aliases, checks
+def test_offline_result_is_a_result_with_deprecated_old_names():
+    from theory_rl.results import Result
+
+    data = _bandit_data([3, 4], [1, 2])
+    res = lcb.lcb_bandit(data)
+    assert isinstance(res, Result) and res.method == "lcb_bandit" and res.constants["scale"] == 1.0
+    for old, new in (("values", "V"), ("algorithm", "method"), ("info", "constants")):
+        with pytest.warns(DeprecationWarning, match=f"OfflineResult.{old} is deprecated; use .{new}"):
+            assert getattr(res, old) is getattr(res, new)
+    with pytest.warns(DeprecationWarning, match="behaviour_cloning is deprecated; use most_played"):
+        bc = lcb.behaviour_cloning(data)
+    mp = lcb.most_played(data)
+    assert bc.method == mp.method == "most_played" and np.array_equal(bc.policy, mp.policy)
+
+
+def test_algorithms_refuse_a_bad_gamma_nan_rewards_and_complex_input():
+    mdp = garnet(3, 2, 2, gamma=0.9, seed=0)
+    data = sample_iid_counts(mdp, np.full((3, 2), 1 / 6), 100, seed=0)
+    for gamma in (1.0, 1.5, -0.1):
+        bad = CountDataset(data.counts, data.transition_counts, data.reward_sums, 3, 2, gamma=0.9)
+        object.__setattr__(bad, "gamma", gamma)  # data built elsewhere (or edited) with a gamma outside [0, 1)
+        for algo in (lambda d: lcb.vi_lcb(d, split=False), lcb.bernstein_vi_lcb, lcb.empirical_vi):
+            with pytest.raises(ValueError, match=r"data.gamma is .*, expected a real number in \[0, 1\)"):
+                algo(bad)
+    nan_rewards = np.full((3, 2), 0.5)
+    nan_rewards[1, 0] = np.nan
+    with pytest.raises(ValueError, match=r"known_rewards\[1, 0\] is nan"):
+        lcb.bernstein_vi_lcb(data, known_rewards=nan_rewards)
+    with pytest.raises(ValueError, match="known_rewards is complex"):
+        lcb.empirical_vi(data, known_rewards=np.full((3, 2), 0.5 + 0.5j))
+    for kwargs in ({"delta": float("nan")}, {"penalty_scale": 1j}, {"constant": float("inf")}):
+        with pytest.raises(ValueError, match=next(iter(kwargs))):
+            lcb.lcb_contextual(data, **kwargs)
+
+
+def test_bernstein_vi_lcb_stops_through_the_shared_rule():
+    from theory_rl.results import ConvergenceError, ConvergenceWarning
+
+    data = sample_iid_counts(garnet(3, 2, 2, gamma=0.9, seed=0), np.full((3, 2), 1 / 6), 100, seed=0)
+    with pytest.raises(ConvergenceError, match="bernstein_vi_lcb did not converge in 2 iterations"):
+        lcb.bernstein_vi_lcb(data, c_b=0.01, max_iter=2)
+    with pytest.warns(ConvergenceWarning, match="in 2 iterations"):
+        res = lcb.bernstein_vi_lcb(data, c_b=0.01, max_iter=2, on_max_iter="warn")
+    assert res.constants["converged"] is False and res.constants["iterations"] == 2
+    assert lcb.bernstein_vi_lcb(data, c_b=0.01).constants["converged"] is True
+
+
+def test_generators_lcb_is_a_deprecated_alias_of_concentrability():
+    import importlib
+    import sys
+    import warnings
+
+    from theory_rl.generators import concentrability
+
+    sys.modules.pop("theory_rl.generators.lcb", None)
+    with pytest.warns(DeprecationWarning, match="use theory_rl.generators.concentrability"):
+        old = importlib.import_module("theory_rl.generators.lcb")
+    assert old.two_arm_bandit is concentrability.two_arm_bandit and old.__all__ == concentrability.__all__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        importlib.reload(importlib.import_module("theory_rl.generators"))  # the package itself does not warn
+    for bad in (lambda: concentrability.two_arm_bandit(0.5, 0.1), lambda: concentrability.two_arm_bandit(2, 0.6),
+                lambda: concentrability.rare_state_mdp(5, 0.01, gamma=1.0),
+                lambda: concentrability.prop3_contextual_bandit(1.5, eta=0.6),
+                lambda: concentrability.rare_context_bandit(5, float("nan"))):
+        with pytest.raises(ValueError, match="c_star|gap|gamma|eta|zeta"):
+            bad()

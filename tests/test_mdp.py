@@ -1,6 +1,7 @@
 """TabularMDP and bandits: immutability, and a clear ValueError naming the entry for every kind of bad input."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -85,6 +86,14 @@ def test_bad_entries_are_named(mutate, message):
         ({"gamma": 0.9, "horizon": 3}, "exactly one of gamma"),
         ({"gamma": 0.9, "reward_noise": "poisson"}, "reward_noise"),
         ({"gamma": 0.9, "reward_std": -1.0}, "reward_std"),
+        ({"gamma": float("nan")}, "gamma is nan, expected a real number in [0, 1)"),
+        ({"gamma": 0.5 + 0j}, "gamma is a complex number"),
+        ({"gamma": True}, "gamma is a bool"),
+        ({"gamma": "0.9"}, "gamma is str"),
+        ({"horizon": True}, "horizon is bool"),
+        ({"gamma": 0.9, "reward_std": float("inf")}, "reward_std is inf"),
+        ({"gamma": 0.9, "reward_std": 1j}, "reward_std is a complex number"),
+        ({"gamma": 0.9, "reward_noise": None}, "reward_noise is None, expected one of"),
     ],
 )
 def test_bad_parameters(kwargs, message):
@@ -150,3 +159,22 @@ def test_bandits():
         ContextualBandit([[0.1, 0.4]], [0.5, 0.5])
     with pytest.raises(ValueError, match="context_dist sums to"):
         ContextualBandit([[0.1, 0.4], [0.2, 0.3]], [0.5, 0.6])
+
+
+def test_complex_arrays_are_refused_not_truncated():
+    P, R, init = _valid()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # never the ComplexWarning of a silent cast
+        with pytest.raises(ValueError, match="R is complex"):
+            TabularMDP(P, R + 0.5j, init, gamma=0.9)
+        with pytest.raises(ValueError, match="P is complex"):
+            TabularMDP(P + 0j, R, init, gamma=0.9)
+        with pytest.raises(ValueError, match="means is complex"):
+            MultiArmedBandit(np.array([0.1, 0.2]) + 1j)
+        with pytest.raises(ValueError, match="context_dist is complex"):
+            ContextualBandit([[0.1, 0.2]], np.array([1.0 + 0j]))
+    for kwargs, message in (({"reward_std": -1.0}, "reward_std is -1.0"), ({"reward_noise": "x"}, "reward_noise")):
+        with pytest.raises(ValueError, match=message):
+            MultiArmedBandit([0.1, 0.2], **kwargs)
+        with pytest.raises(ValueError, match=message):
+            ContextualBandit([[0.1, 0.2]], [1.0], **kwargs)

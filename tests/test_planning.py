@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from theory_rl import planning as pl
 from theory_rl.mdp import ContextualBandit, MultiArmedBandit, TabularMDP
 from theory_rl.policies import policy_matrix
+from theory_rl.results import ConvergenceWarning, IterativeResult
 
 from .strategies import mdps_with_policy, tabular_mdps
 
@@ -73,13 +74,15 @@ def test_value_iteration_raises_or_warns_at_max_iter():
     rng = np.random.default_rng(0)
     P = rng.random((4, 2, 4))
     mdp = TabularMDP(P / P.sum(-1, keepdims=True), rng.random((4, 2)), np.full(4, 0.25), gamma=0.99)
-    with pytest.raises(pl.ConvergenceError, match="max_iter=3"):
+    with pytest.raises(pl.ConvergenceError, match="value_iteration did not converge in 3 iterations"):
         pl.value_iteration(mdp, max_iter=3)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = pl.value_iteration(mdp, max_iter=3, on_max_iter="warn")
     assert not res.converged and res.iterations == 3
-    assert any("max_iter=3" in str(w.message) for w in caught)
+    assert any(issubclass(w.category, ConvergenceWarning) and "in 3 iterations" in str(w.message) for w in caught)
+    with pytest.raises(pl.ConvergenceError, match="policy_iteration did not converge in 1 iterations"):
+        pl.policy_iteration(mdp, max_iter=1, policy0=1 - pl.policy_iteration(mdp).policy)
 
 
 def _exact_optimal_values(mdp: TabularMDP, actions: np.ndarray) -> list:
@@ -232,3 +235,53 @@ def test_bellman_operator_is_a_monotone_gamma_contraction(mdp, seed):
     assert np.abs(TV - TU).max() <= mdp.gamma * np.abs(V - U).max() + 1e-12 * mdp.vmax
     W = V + rng.uniform(0, 1, mdp.S)  # W >= V pointwise
     assert (pl.bellman_optimality(mdp, W) >= TV - 1e-12).all()
+
+
+# ---------------------------------------------------------------------- issue 12: shared vocabulary and checks
+def test_planning_result_is_an_iterative_result():
+    mdp = MultiArmedBandit([0.1, 0.9])
+    res = pl.policy_iteration(mdp)
+    assert isinstance(res, IterativeResult) and res.method == "policy_iteration"
+    assert res.constants == {"max_iter": 10_000}
+    assert res.certificate().startswith("policy_iteration: converged after")
+    with pytest.raises(TypeError):
+        pl.PlanningResult(res.V, res.Q, res.policy, 1, 0.0, 0.0, True, "x")  # kw_only now
+
+
+def test_step_index_is_checked():
+    fin = TabularMDP(np.full((2, 2, 2), 0.5), np.full((2, 2), 0.5), [1.0, 0.0], horizon=3)
+    disc = fin.replace(horizon=None, gamma=0.9)
+    V = np.zeros(2)
+    for op in (pl.q_from_values, pl.bellman_optimality):
+        for bad in (-1, 3, 0.5, None):
+            with pytest.raises(ValueError, match="h"):
+                op(fin, V, bad)
+        for bad in (99, 0.5, 0):
+            with pytest.raises(ValueError, match="stationary"):
+                op(disc, V, bad)
+    with pytest.raises(ValueError, match=r"h is -1, expected an integer in \[0, 2\]"):
+        pl.bellman_expectation(fin, np.zeros((3, 2), dtype=int), V, -1)
+    with pytest.raises(ValueError, match="stationary"):
+        pl.bellman_expectation(disc, np.zeros(2, dtype=int), V, 99)
+    assert pl.bellman_optimality(fin, V, 2).shape == (2,)
+
+
+def test_optimal_return_is_exact_and_cached(monkeypatch):
+    rng = np.random.default_rng(3)
+    P = rng.random((4, 2, 4))
+    mdp = TabularMDP(P / P.sum(-1, keepdims=True), rng.random((4, 2)), np.full(4, 0.25), gamma=0.9)
+    fin = mdp.replace(gamma=None, horizon=5)
+    for m in (mdp, fin):
+        V = pl.solve(m).V
+        assert pl.optimal_return(m) == float(m.init @ (V[0] if m.is_episodic else V))
+    calls = []
+    real_solve = pl.solve
+    monkeypatch.setattr(pl, "solve", lambda m, **kw: calls.append(m) or real_solve(m, **kw))
+    fresh = mdp.replace()  # a new object: not in the cache yet
+    J = pl.optimal_return(fresh)
+    for _ in range(5):
+        assert pl.optimal_return(fresh) == J
+        pl.suboptimality(fresh, np.zeros(4, dtype=int))
+    assert calls == [fresh]  # planned exactly once
+    assert pl.suboptimality(fresh, pl.policy_iteration(fresh).policy) == J - pl.expected_return(
+        fresh, pl.policy_iteration(fresh).policy)

@@ -86,3 +86,17 @@ def test_helpers():
         to_actions(u)
     with pytest.raises(ValueError, match="weight is 1.5"):
         mixture(np.array([0, 0]), np.array([1, 1]), 1.5, 2, 3)
+
+
+def test_scalar_arguments_use_the_shared_checks():
+    from theory_rl.policies import epsilon_mixture, mixture, uniform_policy
+
+    for bad, message in ((float("nan"), "weight is nan"), (1.5, "weight is 1.5"), (0.5j, "weight is a complex")):
+        with pytest.raises(ValueError, match=message):
+            mixture([0, 1], [1, 0], bad, 2, 2)
+    with pytest.raises(ValueError, match="epsilon is nan"):
+        epsilon_mixture([0, 1], float("nan"), 2, 2)
+    with pytest.raises(ValueError, match="A is 0, expected an integer >= 1"):
+        uniform_policy(2, 0)
+    with pytest.raises(ValueError, match="S is float"):
+        uniform_policy(2.0, 2)

@@ -43,6 +43,8 @@ import numpy as np
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
+from theory_rl._validation import as_float_array, check_choice
+
 __all__ = [
     "A", "BOUNDS", "Bound", "C", "C_clip", "H", "K", "L", "N", "S", "alpha", "bernoulli_kl", "delta",
     "epsilon", "for_setting", "gamma", "get", "kappa", "kl_half_vs_inverse",
@@ -196,10 +198,8 @@ class Bound:
     symbols: tuple = ()
 
     def __post_init__(self):
-        if self.setting not in _SETTINGS:
-            raise ValueError(f"setting {self.setting!r} is not one of {_SETTINGS}")
-        if self.kind not in _KINDS:
-            raise ValueError(f"kind {self.kind!r} is not one of {_KINDS}")
+        check_choice(self.setting, "setting", _SETTINGS)
+        check_choice(self.kind, "kind", _KINDS)
         free = self.expr.free_symbols | sympy.sympify(self.regime).free_symbols
         if not self.symbols:
             object.__setattr__(self, "symbols", _sort(free))
@@ -231,7 +231,8 @@ class Bound:
         missing = [s.name for s in needed if s.name not in values]
         if missing:
             raise ValueError(f"{self.name}: missing value for symbol(s) {missing}")
-        return np.broadcast_arrays(*(np.asarray(values[s.name], dtype=float) for s in needed))
+        # as_float_array refuses complex values (no silent loss of the imaginary part), strings, NaN and inf.
+        return np.broadcast_arrays(*(as_float_array(values[s.name], s.name) for s in needed))
 
     def in_regime(self, **values):
         """Whether the regime condition holds at ``values`` (elementwise for arrays).
@@ -463,8 +464,7 @@ def for_setting(setting: str, kind: str | None = None) -> list[Bound]:
     ValueError
         For an unknown setting or kind.
     """
-    if setting not in _SETTINGS:
-        raise ValueError(f"setting {setting!r} is not one of {_SETTINGS}")
-    if kind is not None and kind not in _KINDS:
-        raise ValueError(f"kind {kind!r} is not one of {_KINDS}")
+    check_choice(setting, "setting", _SETTINGS)
+    if kind is not None:
+        check_choice(kind, "kind", _KINDS)
     return [b for b in BOUNDS.values() if b.setting == setting and (kind is None or b.kind == kind)]

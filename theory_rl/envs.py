@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from theory_rl._validation import check_positive_int
+from theory_rl._validation import check_instance, check_positive_int
 from theory_rl.mdp import TabularMDP
 
 __all__ = ["TabularEnv"]
@@ -34,10 +34,10 @@ class TabularEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, mdp: TabularMDP, max_episode_steps: int | None = None) -> None:
-        if not isinstance(mdp, TabularMDP):
-            raise ValueError(f"expected a TabularMDP (or bandit), got {type(mdp).__name__}")
+        check_instance(mdp, "mdp", TabularMDP)
         if mdp.is_episodic:
-            if max_episode_steps is not None and max_episode_steps != mdp.horizon:
+            steps = None if max_episode_steps is None else check_positive_int(max_episode_steps, "max_episode_steps")
+            if steps is not None and steps != mdp.horizon:
                 raise ValueError(
                     f"max_episode_steps is {max_episode_steps}; this MDP has horizon {mdp.horizon}"
                 )

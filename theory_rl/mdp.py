@@ -14,12 +14,16 @@ import numpy as np
 
 from theory_rl._validation import (
     as_float_array,
+    check_choice,
     check_distributions,
     check_positive_int,
     check_range,
+    check_real,
     check_shape,
     readonly,
 )
+
+__all__ = ["REWARD_NOISES", "TabularMDP", "MultiArmedBandit", "ContextualBandit"]
 
 #: Reward distributions available for sampling. Each has mean ``R``.
 REWARD_NOISES = ("bernoulli", "gaussian", "deterministic")
@@ -77,10 +81,11 @@ class TabularMDP:
         R = as_float_array(R, "R", ndim=(2, 3))
         init = as_float_array(init, "init", ndim=1)
 
+        # The shared plain checks (no decorator: construction is on hot paths, e.g. one MDP per empirical model).
+        reward_noise = check_choice(reward_noise, "reward_noise", REWARD_NOISES)
+        reward_std = check_real(reward_std, "reward_std", low=0.0)
         if gamma is not None:
-            gamma = float(gamma)
-            if not 0.0 <= gamma < 1.0:
-                raise ValueError(f"gamma is {gamma}, expected a discount factor in [0, 1)")
+            gamma = check_real(gamma, "gamma", low=0.0, high=1.0, closed="left")
             if P.ndim != 3 or R.ndim != 2:
                 raise ValueError(
                     f"a discounted MDP needs stationary P (S, A, S) and R (S, A), got shapes {P.shape} and {R.shape}"
@@ -102,11 +107,6 @@ class TabularMDP:
         check_distributions(P, "P")
         check_range(R, "R", 0.0, 1.0)
         check_distributions(init, "init")
-        if reward_noise not in REWARD_NOISES:
-            raise ValueError(f"reward_noise is {reward_noise!r}, expected one of {REWARD_NOISES}")
-        reward_std = float(reward_std)
-        if not (np.isfinite(reward_std) and reward_std >= 0):
-            raise ValueError(f"reward_std is {reward_std}, expected a finite number >= 0")
 
         self._P = readonly(P)
         self._R = readonly(R)

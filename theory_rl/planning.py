@@ -8,17 +8,29 @@ Dense backups reshape ``P`` to ``(S*A, S)`` and make one BLAS call. Every solver
 from __future__ import annotations
 
 import math
-import warnings
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse
 
-from theory_rl._validation import as_float_array, check_positive_int
+from theory_rl._validation import (
+    ON_MAX_ITER,
+    Instance,
+    Integer,
+    Options,
+    Real,
+    as_float_array,
+    as_index_array,
+    check_instance,
+    check_shape,
+    check_step,
+    validate_params,
+)
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import policy_matrix
-from theory_rl.results import ConvergenceError
+from theory_rl.results import ConvergenceError, IterativeResult, stop_at_max_iter
 
 __all__ = [
     "ConvergenceError",
@@ -30,6 +42,7 @@ __all__ = [
     "solve",
     "evaluate",
     "expected_return",
+    "optimal_return",
     "suboptimality",
     "q_values",
     "q_from_values",
@@ -40,39 +53,18 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, repr=False)
-class PlanningResult:
+@dataclass(frozen=True, kw_only=True, repr=False)
+class PlanningResult(IterativeResult):
     """Optimal values and policy of an MDP, with the certificate of how they were obtained.
 
-    Attributes
-    ----------
-    V : numpy.ndarray
-        Values, shape ``(S,)`` (discounted) or ``(H, S)`` (finite horizon; ``V[h]`` is the value at step h).
-    Q : numpy.ndarray
-        Action values ``R + gamma P V``, shape ``(S, A)`` or ``(H, S, A)``.
-    policy : numpy.ndarray
-        Greedy actions of ``Q``, lowest index among ties, shape ``(S,)`` or ``(H, S)``.
-    iterations : int
-        Iterations (value iteration), improvement steps (policy iteration), or H (backward induction).
-    residual : float
-        Bellman residual ``max_s |T V(s) - V(s)|`` of the returned ``V`` (value iteration: the last step's
-        ``max |V_k - V_{k-1}|``, which the stopping rule tests).
-    error_bound : float
-        A proven bound on ``max_s |V(s) - V*(s)|``.
-    converged : bool
-        Whether the stopping rule was met. False only when ``on_max_iter="warn"`` let a run end early.
-    method : str
-        Which solver produced the result.
+    An :class:`theory_rl.results.IterativeResult` (``policy``, ``V``, ``Q``, ``method``, ``constants``, and the
+    certificate ``iterations``, ``residual``, ``error_bound``, ``converged``). Here ``V`` has shape ``(S,)`` or
+    ``(H, S)``; ``Q = R + gamma P V`` has shape ``(S, A)`` or ``(H, S, A)``; ``policy`` holds the greedy actions of
+    ``Q`` (lowest index among ties); ``iterations`` counts sweeps (value iteration), improvement steps (policy
+    iteration) or H (backward induction); ``residual`` is the Bellman residual ``max_s |T V(s) - V(s)|`` (value
+    iteration: the last ``max |V_k - V_{k-1}|``, which its stopping rule tests); ``error_bound`` is a proven bound
+    on ``max_s |V(s) - V*(s)|``; ``constants`` holds the solver's settings (empty for the exact solvers).
     """
-
-    V: np.ndarray
-    Q: np.ndarray
-    policy: np.ndarray
-    iterations: int
-    residual: float
-    error_bound: float
-    converged: bool
-    method: str
 
     def certificate(self) -> str:
         """A one-paragraph human-readable summary of the certificate."""
@@ -87,9 +79,7 @@ class PlanningResult:
 
 
 def _check_mdp(mdp) -> TabularMDP:
-    if not isinstance(mdp, TabularMDP):
-        raise ValueError(f"expected a TabularMDP (or bandit), got {type(mdp).__name__}")
-    return mdp
+    return check_instance(mdp, "mdp", TabularMDP)
 
 
 def _values_arg(mdp: TabularMDP, V, name: str = "V") -> np.ndarray:
@@ -114,13 +104,15 @@ def _roundoff(S: int, V: np.ndarray) -> float:
     return (S + 2) * np.finfo(np.float64).eps * (1.0 + float(np.abs(V).max(initial=0.0)))
 
 
-def _result(mdp, V, Q, iterations, residual, error_bound, converged, method) -> PlanningResult:
+def _result(mdp, V, Q, iterations, residual, error_bound, converged, method, constants=None) -> PlanningResult:
     V, Q = np.asarray(V), np.asarray(Q)
     V.setflags(write=False)
     Q.setflags(write=False)
     policy = np.argmax(Q, axis=-1)
     policy.setflags(write=False)
-    return PlanningResult(V, Q, policy, int(iterations), float(residual), float(error_bound), bool(converged), method)
+    return PlanningResult(V=V, Q=Q, policy=policy, iterations=int(iterations), residual=float(residual),
+                          error_bound=float(error_bound), converged=bool(converged), method=method,
+                          constants=dict(constants or {}))
 
 
 # ---------------------------------------------------------------------- Bellman operators
@@ -131,9 +123,8 @@ def q_from_values(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
     """
     mdp = _check_mdp(mdp)
     V = _values_arg(mdp, V)
+    h = check_step(h, "h", mdp.horizon)
     if mdp.is_episodic:
-        if h is None:
-            raise ValueError("a finite-horizon MDP needs the step h")
         return mdp.R_at(h) + (_flat(mdp.P_at(h)) @ V).reshape(mdp.S, mdp.A)
     return mdp.R + mdp.gamma * (_flat(mdp.P) @ V).reshape(mdp.S, mdp.A)
 
@@ -145,9 +136,11 @@ def bellman_optimality(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
 
 def bellman_expectation(mdp: TabularMDP, policy, V, h: int | None = None) -> np.ndarray:
     """The Bellman expectation operator of ``policy``, ``(T^pi V)(s) = sum_a pi(a|s) Q(s, a)``."""
+    mdp = _check_mdp(mdp)
+    h = check_step(h, "h", mdp.horizon)
     pi = policy_matrix(mdp, policy)
     if mdp.is_episodic:
-        pi = pi[h if h is not None else 0]
+        pi = pi[h]
     return np.einsum("sa,sa->s", pi, q_from_values(mdp, V, h))
 
 
@@ -178,17 +171,10 @@ def _default_max_iter(gamma: float, tol: float, vmax: float) -> int:
     return 2 * int(math.ceil(k)) + 100
 
 
-def _stop(on_max_iter: str, message: str) -> None:
-    if on_max_iter == "raise":
-        raise ConvergenceError(message)
-    warnings.warn(message, RuntimeWarning, stacklevel=3)
-
-
-def _check_on_max_iter(on_max_iter: str) -> None:
-    if on_max_iter not in ("raise", "warn"):
-        raise ValueError(f"on_max_iter is {on_max_iter!r}, expected 'raise' or 'warn'")
-
-
+@validate_params(
+    mdp=Instance(TabularMDP), tol=Real(0, None, closed="neither"), max_iter=Integer(1, optional=True),
+    on_max_iter=Options(ON_MAX_ITER),
+)
 def value_iteration(
     mdp: TabularMDP,
     *,
@@ -221,11 +207,6 @@ def value_iteration(
     -------
     PlanningResult
     """
-    mdp = _check_mdp(mdp)
-    _check_on_max_iter(on_max_iter)
-    tol = float(tol)
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol is {tol}, expected a positive number")
     if mdp.is_episodic:
         return backward_induction(mdp)
     gamma, S, A = mdp.gamma, mdp.S, mdp.A
@@ -237,7 +218,7 @@ def value_iteration(
         return _result(mdp, V_new, Q, 1, residual, _roundoff(S, V_new), True, "value_iteration")
     if max_iter is None:
         max_iter = _default_max_iter(gamma, tol, mdp.vmax + float(np.abs(V).max()))
-    max_iter = check_positive_int(max_iter, "max_iter")
+    max_iter = int(max_iter)
 
     threshold = tol * (1.0 - gamma) / (2.0 * gamma)
     P2, R2 = _flat(mdp.P), mdp.R.reshape(-1)
@@ -254,15 +235,17 @@ def value_iteration(
             break
     converged = residual < threshold
     if not converged:
-        _stop(
+        stop_at_max_iter(
             on_max_iter,
-            f"value_iteration hit max_iter={max_iter} with residual {residual:.3e} above the stopping threshold "
-            f"{threshold:.3e} (tol={tol:g}, gamma={gamma}); raise max_iter or tol",
+            "value_iteration",
+            max_iter,
+            f"max_iter={max_iter}, residual {residual:.3e} above the stopping threshold {threshold:.3e}, "
+            f"tol={tol:g}, gamma={gamma}",
         )
     Q = q_from_values(mdp, V)  # greedy w.r.t. the returned V, as the certificate requires
     # V = fl(T V_prev) = T V_prev + e, |e| <= roundoff: |V - V*| <= (gamma |V - V_prev| + roundoff) / (1 - gamma).
     bound = (gamma * residual + _roundoff(S, V)) / (1.0 - gamma)
-    return _result(mdp, V, Q, k, residual, bound, converged, "value_iteration")
+    return _result(mdp, V, Q, k, residual, bound, converged, "value_iteration", {"tol": tol, "max_iter": max_iter})
 
 
 def _policy_transition(mdp: TabularMDP, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -270,6 +253,9 @@ def _policy_transition(mdp: TabularMDP, actions: np.ndarray) -> tuple[np.ndarray
     return mdp.P[rows, actions], mdp.R[rows, actions]
 
 
+@validate_params(
+    mdp=Instance(TabularMDP), max_iter=Integer(1), warm_start=Integer(0), on_max_iter=Options(ON_MAX_ITER)
+)
 def policy_iteration(
     mdp: TabularMDP, *, max_iter: int = 10_000, policy0=None, warm_start: int = 3, on_max_iter: str = "raise"
 ) -> PlanningResult:
@@ -293,13 +279,9 @@ def policy_iteration(
         random MDPs 1 solve instead of 2, on sparse Garnets 3 instead of 5. The answer does not depend on it.
     on_max_iter : {"raise", "warn"}
     """
-    mdp = _check_mdp(mdp)
-    _check_on_max_iter(on_max_iter)
-    max_iter = check_positive_int(max_iter, "max_iter")
     if mdp.is_episodic:
         return backward_induction(mdp)
     gamma, S, A = mdp.gamma, mdp.S, mdp.A
-    warm_start = check_positive_int(warm_start, "warm_start", minimum=0)
     P2 = _flat(mdp.P)
     if policy0 is None:
         V = np.zeros(S)
@@ -307,11 +289,8 @@ def policy_iteration(
             V = (mdp.R + gamma * (P2 @ V).reshape(S, A)).max(axis=1)
         actions = np.argmax(mdp.R + gamma * (P2 @ V).reshape(S, A), axis=1)
     else:
-        actions = np.asarray(policy0)
-        if not np.issubdtype(actions.dtype, np.integer) or actions.shape != (S,):
-            raise ValueError(f"policy0 must be an integer action array of shape ({S},), got {actions.shape}")
-        if ((actions < 0) | (actions >= A)).any():
-            raise ValueError(f"policy0 has actions outside 0..{A - 1}")
+        actions = as_index_array(policy0, "policy0", A)
+        check_shape(actions, "policy0", (S,))
     rows = np.arange(S)
     converged = False
     for k in range(1, max_iter + 1):
@@ -329,10 +308,10 @@ def policy_iteration(
             break
         actions = np.where(improves, best, actions)
     if not converged:
-        _stop(on_max_iter, f"policy_iteration hit max_iter={max_iter} without a stable policy")
+        stop_at_max_iter(on_max_iter, "policy_iteration", max_iter, f"max_iter={max_iter}, no stable policy")
     residual = float(np.abs(Q.max(axis=1) - V).max())
     bound = (residual + _roundoff(S, V)) / (1.0 - gamma)
-    return _result(mdp, V, Q, k, residual, bound, converged, "policy_iteration")
+    return _result(mdp, V, Q, k, residual, bound, converged, "policy_iteration", {"max_iter": max_iter})
 
 
 # HiGHS's default feasibility tolerances (1e-7) are too loose for a check at 1e-8.
@@ -440,13 +419,44 @@ def expected_return(mdp: TabularMDP, policy) -> float:
     return float(mdp.init @ (V[0] if mdp.is_episodic else V))
 
 
-def suboptimality(mdp: TabularMDP, policy) -> float:
-    """``J(pi*) - J(pi)``, computed exactly (policy iteration or backward induction, then a linear solve).
+#: J* per MDP object, computed once (an MDP is immutable); weak keys, so a cached MDP can still be collected.
+_OPTIMAL_RETURNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    Pass a precomputed ``planning.solve(mdp)`` result's policy through :func:`expected_return` instead when
-    evaluating many policies on one MDP.
+
+def optimal_return(mdp: TabularMDP) -> float:
+    """The optimal return ``J* = E_{s ~ rho} V*(s)`` (``V*_0`` for a finite horizon), exactly, cached per MDP.
+
+    ``V*`` comes from :func:`solve` (policy iteration's exact linear solve, or backward induction), so
+    ``J* = init . V*`` to floating point. A :class:`~theory_rl.mdp.TabularMDP` never changes after construction,
+    so the value is computed exactly once per MDP object and then read from a weak-keyed cache (the entry goes
+    with the MDP). :func:`suboptimality` uses it, so evaluating many policies on one MDP plans once.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+
+    Returns
+    -------
+    float
     """
-    return expected_return(mdp, solve(mdp).policy) - expected_return(mdp, policy)
+    mdp = _check_mdp(mdp)
+    try:
+        return _OPTIMAL_RETURNS[mdp]
+    except KeyError:
+        pass
+    V = solve(mdp).V
+    value = float(mdp.init @ (V[0] if mdp.is_episodic else V))
+    _OPTIMAL_RETURNS[mdp] = value
+    return value
+
+
+def suboptimality(mdp: TabularMDP, policy) -> float:
+    """``J(pi*) - J(pi)``, computed exactly: :func:`optimal_return` (cached per MDP) minus :func:`expected_return`.
+
+    A scalar, not a result record: it is a number about ``policy``, not the output of a solver (there is no
+    policy, value or certificate of its own to report).
+    """
+    return optimal_return(mdp) - expected_return(mdp, policy)
 
 
 def q_values(mdp: TabularMDP, policy) -> np.ndarray:

@@ -13,7 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory_rl._validation import PROB_TOL, as_float_array, check_distributions, check_range
+from theory_rl._validation import (
+    PROB_TOL,
+    Integer,
+    Real,
+    as_float_array,
+    check_distributions,
+    check_range,
+    validate_params,
+)
 
 __all__ = [
     "as_probabilities",
@@ -107,17 +115,16 @@ def greedy(Q) -> np.ndarray:
     return np.argmax(Q, axis=-1)
 
 
+@validate_params(S=Integer(1), A=Integer(1), horizon=Integer(1, optional=True))
 def uniform_policy(S: int, A: int, horizon: int | None = None) -> np.ndarray:
     """The uniformly random policy, shape ``(S, A)`` or ``(H, S, A)``."""
     shape = ((horizon,) if horizon is not None else ()) + (S, A)
     return np.full(shape, 1.0 / A)
 
 
+@validate_params(weight=Real(0.0, 1.0), S=Integer(1), A=Integer(1), horizon=Integer(1, optional=True))
 def mixture(first, second, weight: float, S: int, A: int, horizon: int | None = None) -> np.ndarray:
     """The per-state mixture ``(1 - weight) * first + weight * second`` of two policies, as probabilities."""
-    weight = float(weight)
-    if not 0.0 <= weight <= 1.0:
-        raise ValueError(f"weight is {weight}, expected a value in [0, 1]")
     p = as_probabilities(first, S, A, horizon, name="first")
     q = as_probabilities(second, S, A, horizon, name="second")
     if p.shape != q.shape:  # one stationary, one step-dependent: both broadcast above only with a horizon
@@ -125,6 +132,7 @@ def mixture(first, second, weight: float, S: int, A: int, horizon: int | None = 
     return (1.0 - weight) * p + weight * q
 
 
+@validate_params(epsilon=Real(0.0, 1.0), S=Integer(1), A=Integer(1), horizon=Integer(1, optional=True))
 def epsilon_mixture(policy, epsilon: float, S: int, A: int, horizon: int | None = None) -> np.ndarray:
     """The epsilon-mixture ``(1 - epsilon) * policy + epsilon * uniform``, as probabilities."""
     return mixture(policy, uniform_policy(S, A, horizon), epsilon, S, A, horizon)
@@ -132,6 +140,7 @@ def epsilon_mixture(policy, epsilon: float, S: int, A: int, horizon: int | None 
 
 def is_deterministic(probs: np.ndarray) -> bool:
     """True when every row of a probability policy puts all its mass on one action."""
+    probs = as_float_array(probs, "probs")
     return bool(np.all(np.isclose(probs.max(axis=-1), 1.0, rtol=0, atol=PROB_TOL)))
 
 

@@ -27,27 +27,30 @@ Conventions the papers leave open, chosen here once for all algorithms:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from theory_rl import planning
 from theory_rl._random import SeedLike, as_generator
-from theory_rl._validation import check_positive_int, check_range
+from theory_rl._validation import (
+    ON_MAX_ITER,
+    Integer,
+    Options,
+    Real,
+    as_float_array,
+    check_range,
+    check_real,
+    validate_params,
+)
 from theory_rl.mdp import TabularMDP
-from theory_rl.planning import ConvergenceError
+from theory_rl.penalties import bernstein, hoeffding
+from theory_rl.results import Result, stop_at_max_iter
 
 __all__ = [
-    "OfflineResult",
-    "lcb_bandit",
-    "lcb_contextual",
-    "empirical_best",
-    "most_played",
-    "vi_lcb",
-    "vi_lcb_episodic",
-    "bernstein_vi_lcb",
-    "empirical_vi",
-    "behaviour_cloning",
+    "OfflineResult", "bandit_scores", "lcb_bandit", "lcb_contextual", "empirical_best", "most_played", "vi_lcb",
+    "vi_lcb_episodic", "bernstein_vi_lcb", "empirical_vi", "behaviour_cloning",
 ]
 
 #: The constant inside the square root of the Hoeffding penalties of Alg. 2-4 (Rashidinejad et al. 2021).
@@ -57,35 +60,46 @@ LI_CONSTANT = 144.0
 LI_CONSTANT_EPISODIC = 16.0
 
 
-@dataclass(frozen=True, repr=False)
-class OfflineResult:
-    """What an offline algorithm returns.
+@dataclass(frozen=True, kw_only=True, repr=False)
+class OfflineResult(Result):
+    """What an offline algorithm returns: a :class:`theory_rl.results.Result` with the penalty it subtracted.
 
     Attributes
     ----------
     policy : numpy.ndarray
         Actions, shape ``(S,)`` or ``(H, S)``.
-    values : numpy.ndarray
+    V : numpy.ndarray
         The algorithm's (pessimistic) values of its policy, shape ``(S,)`` or ``(H, S)``; for the baselines, the
         values they act on (empirical rewards or empirical-model values).
     Q : numpy.ndarray
         The action scores the policy is greedy in, shape ``(S, A)`` or ``(H, S, A)``.
+    method : str
+        The algorithm (``"vi_lcb"``, ``"bernstein_vi_lcb"``, ...).
+    constants : dict
+        Constants and diagnostics (delta, log term, iterations, ...).
     penalty : numpy.ndarray
         The penalty subtracted from each ``(s, a)`` (zeros for the baselines).
-    algorithm : str
-    info : dict
-        Constants and diagnostics (delta, log term, iterations, ...).
+
+    ``values``, ``algorithm`` and ``info`` are the deprecated names of ``V``, ``method`` and ``constants``.
     """
 
-    policy: np.ndarray
-    values: np.ndarray
-    Q: np.ndarray
     penalty: np.ndarray
-    algorithm: str
-    info: dict = field(default_factory=dict)
+
+    values = property(lambda self: _renamed(self, "values", "V"), doc="Deprecated name of :attr:`V`.")
+    algorithm = property(lambda self: _renamed(self, "algorithm", "method"), doc="Deprecated name of :attr:`method`.")
+    info = property(lambda self: _renamed(self, "info", "constants"), doc="Deprecated name of :attr:`constants`.")
 
     def __repr__(self) -> str:
-        return f"OfflineResult({self.algorithm}, policy shape {self.policy.shape}, info={self.info})"
+        return f"OfflineResult({self.method}, policy shape {self.policy.shape}, constants={self.constants})"
+
+
+def _renamed(res: OfflineResult, old: str, new: str):
+    warnings.warn(f"OfflineResult.{old} is deprecated; use .{new}", DeprecationWarning, stacklevel=3)
+    return getattr(res, new)
+
+
+def _result(policy, V, Q, penalty, method: str, constants: dict | None = None) -> OfflineResult:
+    return OfflineResult(policy=policy, V=V, Q=Q, penalty=penalty, method=method, constants=dict(constants or {}))
 
 
 # ---------------------------------------------------------------------- shared pieces
@@ -99,28 +113,15 @@ def _check_data(data, *, episodic: bool | None = None):
     return data
 
 
-def _check_scale(penalty_scale: float) -> float:
-    penalty_scale = float(penalty_scale)
-    if not (np.isfinite(penalty_scale) and penalty_scale >= 0):
-        raise ValueError(f"penalty_scale is {penalty_scale}, expected a finite number >= 0")
-    return penalty_scale
-
-
-def _positive(value, name: str) -> float:
-    value = float(value)
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} is {value}, expected a positive number")
-    return value
+#: The specs shared by the algorithms' scalar parameters.
+_DELTA = Real(0.0, 1.0, closed="neither", optional=True)
+_SCALE = Real(0.0, None)
+_POSITIVE = Real(0.0, None, closed="neither")
 
 
 def _delta(delta: float | None, n: int) -> float:
     """The paper's default confidence level delta = 1/N (Rashidinejad et al., Thms 1, 4, 6)."""
-    if delta is None:
-        return 1.0 / max(n, 1)
-    delta = float(delta)
-    if not 0.0 < delta < 1.0:
-        raise ValueError(f"delta is {delta}, expected a value in (0, 1)")
-    return delta
+    return 1.0 / max(n, 1) if delta is None else _DELTA.check(delta, "delta")
 
 
 def _empirical_rewards(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,7 +135,7 @@ def _rewards(model, known_rewards) -> np.ndarray:
     """The empirical mean rewards, or the known reward function (checked against the model's shape)."""
     if known_rewards is None:
         return model.R
-    R = np.asarray(known_rewards, dtype=np.float64)
+    R = as_float_array(known_rewards, "known_rewards")  # refuses complex, NaN and inf
     try:
         R = np.broadcast_to(R, model.R.shape)
     except ValueError:
@@ -144,21 +145,16 @@ def _rewards(model, known_rewards) -> np.ndarray:
     return R
 
 
-def _value_bound(value_bound, default: float) -> float:
-    if value_bound is None:
-        return default
-    value_bound = float(value_bound)
-    if not (np.isfinite(value_bound) and value_bound > 0):
-        raise ValueError(f"value_bound is {value_bound}, expected a positive number")
-    return value_bound
+def _unseen_hoeffding(N: np.ndarray, log_term: float) -> np.ndarray:
+    """Hoeffding's ``sqrt(log_term / N)``; unseen pairs get the once-seen value ``sqrt(log_term)`` or 1, if larger
+    (the module docstring's convention)."""
+    return hoeffding(N, log_term, unseen=max(math.sqrt(log_term), 1.0))
 
 
-def _hoeffding(N: np.ndarray, seen: np.ndarray, numerator: float) -> np.ndarray:
-    """``sqrt(numerator / N)`` on seen pairs; unseen pairs get the once-seen value ``sqrt(numerator)`` or 1."""
-    worst = max(math.sqrt(numerator), 1.0)
-    return np.where(seen, np.sqrt(numerator / np.where(seen, N, 1.0)), worst)
-
-
+@validate_params(
+    n_total=Integer(0), A=Integer(1), algorithm=Options(("lcb", "greedy", "most_played")), delta=_DELTA,
+    penalty_scale=_SCALE,
+)
 def bandit_scores(N, reward_sums, n_total: int, A: int, *, algorithm: str, delta=None, penalty_scale=1.0):
     """The index ``score(a)`` each bandit rule maximises, from counts and reward sums of any shape.
 
@@ -172,11 +168,8 @@ def bandit_scores(N, reward_sums, n_total: int, A: int, *, algorithm: str, delta
         return r_hat
     if algorithm == "most_played":
         return N
-    if algorithm != "lcb":
-        raise ValueError(f"algorithm is {algorithm!r}, expected 'lcb', 'greedy' or 'most_played'")
-    scale = _check_scale(penalty_scale)
     delta = _delta(delta, n_total)
-    return r_hat - scale * _hoeffding(N, seen, math.log(2 * A / delta) / 2.0)
+    return r_hat - penalty_scale * _unseen_hoeffding(N, math.log(2 * A / delta) / 2.0)
 
 
 def _select(scores: np.ndarray) -> np.ndarray:
@@ -184,6 +177,7 @@ def _select(scores: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- bandits
+@validate_params(delta=_DELTA, penalty_scale=_SCALE)
 def lcb_bandit(data, *, delta: float | None = None, penalty_scale: float = 1.0) -> OfflineResult:
     """LCB for multi-armed bandits (Rashidinejad et al. 2021, Alg. 1).
 
@@ -197,9 +191,10 @@ def lcb_bandit(data, *, delta: float | None = None, penalty_scale: float = 1.0) 
     n = int(N.sum())
     scores = bandit_scores(N, data.reward_sums, n, data.A, algorithm="lcb", delta=delta, penalty_scale=penalty_scale)
     info = {"delta": _delta(delta, n), "scale": float(penalty_scale)}
-    return OfflineResult(_select(scores), scores.max(axis=1), scores, r_hat - scores, "lcb_bandit", info)
+    return _result(_select(scores), scores.max(axis=1), scores, r_hat - scores, "lcb_bandit", info)
 
 
+@validate_params(delta=_DELTA, penalty_scale=_SCALE, constant=_POSITIVE)
 def lcb_contextual(
     data, *, delta: float | None = None, penalty_scale: float = 1.0, constant: float = PAPER_CONSTANT
 ) -> OfflineResult:
@@ -210,45 +205,46 @@ def lcb_contextual(
     reach ~1e4 per pair; ``penalty_scale`` (or ``constant``) changes that.
     """
     _check_data(data, episodic=False)
-    scale = _check_scale(penalty_scale)
-    constant = _positive(constant, "constant")
-    N, seen, r_hat = _empirical_rewards(data)
+    scale = penalty_scale
+    N, _, r_hat = _empirical_rewards(data)
     delta = _delta(delta, int(N.sum()))
-    penalty = scale * _hoeffding(N, seen, constant * math.log(2 * data.S * data.A / delta))
+    penalty = scale * _unseen_hoeffding(N, constant * math.log(2 * data.S * data.A / delta))
     scores = r_hat - penalty
     info = {"delta": delta, "scale": scale, "constant": constant}
-    return OfflineResult(_select(scores), scores.max(axis=1), scores, penalty, "lcb_contextual", info)
+    return _result(_select(scores), scores.max(axis=1), scores, penalty, "lcb_contextual", info)
 
 
 def empirical_best(data) -> OfflineResult:
     """The empirical best action per state (greedy on ``r_hat``; unseen actions have ``r_hat = 0``)."""
     _check_data(data, episodic=False)
     _, _, r_hat = _empirical_rewards(data)
-    return OfflineResult(_select(r_hat), r_hat.max(axis=1), r_hat, np.zeros_like(r_hat), "empirical_best")
+    return _result(_select(r_hat), r_hat.max(axis=1), r_hat, np.zeros_like(r_hat), "empirical_best")
 
 
 def most_played(data) -> OfflineResult:
-    """The most-played action per state (per step for episodic data): imitation / behaviour cloning.
+    """The most-played action per state (per step for episodic data): imitation / behaviour cloning
+    (Rashidinejad et al. 2021, Sec. 6 / Thm 8).
 
     States never visited get action 0 (the tie-breaking rule on all-zero counts).
     """
     _check_data(data)
     N = np.asarray(data.counts, dtype=np.float64)
-    return OfflineResult(_select(N), np.zeros(N.shape[:-1]), N, np.zeros_like(N), "most_played")
+    return _result(_select(N), np.zeros(N.shape[:-1]), N, np.zeros_like(N), "most_played")
 
 
 def behaviour_cloning(data) -> OfflineResult:
-    """Behaviour cloning: the most-played action per state (Rashidinejad et al. 2021, Sec. 6 / Thm 8)."""
-    res = most_played(data)
-    return OfflineResult(res.policy, res.values, res.Q, res.penalty, "behaviour_cloning")
+    """Deprecated alias of :func:`most_played` (the same policy, values and scores; method ``"most_played"``)."""
+    warnings.warn("behaviour_cloning is deprecated; use most_played", DeprecationWarning, stacklevel=2)
+    return most_played(data)
 
 
 # ---------------------------------------------------------------------- discounted MDPs
 def _gamma(data) -> float:
+    """The data's discount factor, refused unless in [0, 1) (1.5 would make VI-LCB optimistic, 1 divide by 0)."""
     gamma = getattr(data, "gamma", None)
     if gamma is None:
         raise ValueError("data carries no discount factor gamma; build it from a discounted MDP")
-    return float(gamma)
+    return check_real(gamma, "data.gamma", low=0.0, high=1.0, closed="left")
 
 
 def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterations: int):
@@ -272,6 +268,7 @@ def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterat
     return V, Q, policy
 
 
+@validate_params(delta=_DELTA, penalty_scale=_SCALE, constant=_POSITIVE, iterations=Integer(1, optional=True))
 def vi_lcb(
     data,
     *,
@@ -309,12 +306,11 @@ def vi_lcb(
     """
     _check_data(data, episodic=False)
     gamma = _gamma(data)
-    scale = _check_scale(penalty_scale)
-    constant = _positive(constant, "constant")
+    scale = penalty_scale
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
     if iterations is not None:
-        T = check_positive_int(iterations, "iterations")
+        T = iterations
     else:
         T = max(1, math.ceil(math.log(max(n, 2)) / (1.0 - gamma)))
     vmax = 1.0 / (1.0 - gamma)
@@ -332,13 +328,13 @@ def vi_lcb(
         pi0 = _select(np.asarray(data.counts))
         sweep_folds = [data]
 
-    def penalty_fn(m):
-        return scale * vmax * np.sqrt(L / np.maximum(m, 1.0))
+    def penalty_fn(m):  # b_t = scale * Vmax * sqrt(L / max(m, 1)): Hoeffding's width with range scale * Vmax
+        return hoeffding(m, L, value_range=scale * vmax)
 
     V, Q, policy = _pessimistic_sweeps(sweep_folds, gamma, penalty_fn, pi0, T)
     penalty = penalty_fn(np.asarray(data.counts, dtype=np.float64))
     info = {"delta": delta, "L": L, "iterations": T, "split": split, "scale": scale}
-    return OfflineResult(policy, V, Q, penalty, "vi_lcb" if split else "vi_lcb_nosplit", info)
+    return _result(policy, V, Q, penalty, "vi_lcb" if split else "vi_lcb_nosplit", info)
 
 
 def _variance(P: np.ndarray, V: np.ndarray) -> np.ndarray:
@@ -347,6 +343,11 @@ def _variance(P: np.ndarray, V: np.ndarray) -> np.ndarray:
     return np.maximum(np.einsum("...t,t->...", P, V**2) - mean**2, 0.0)
 
 
+@validate_params(
+    delta=_DELTA, c_b=Real(0.0, None, closed="neither", optional=True), penalty_scale=_SCALE,
+    value_bound=Real(0.0, None, closed="neither", optional=True), tol=_POSITIVE, max_iter=Integer(1),
+    on_max_iter=Options(ON_MAX_ITER),
+)
 def bernstein_vi_lcb(
     data,
     *,
@@ -357,6 +358,7 @@ def bernstein_vi_lcb(
     value_bound: float | None = None,
     tol: float = 1e-10,
     max_iter: int = 100_000,
+    on_max_iter: str = "raise",
 ) -> OfflineResult:
     """VI-LCB with a Bernstein penalty and no splitting (Li, Shi, Chen, Chi & Wei 2024), discounted or episodic.
 
@@ -393,60 +395,62 @@ def bernstein_vi_lcb(
         whole return lies in [0, 1] (the gambler's problem) may pass 1: the Bernstein bound holds with the true
         range, and with H the penalty exceeds every value until N_h(s, a) ~ c_b H log(NH/delta).
     tol, max_iter
-        Stopping rule of the discounted iteration; hitting ``max_iter`` raises :class:`ConvergenceError`.
+        Stopping rule of the discounted iteration: ``max |V_{k+1} - V_k| < tol`` within ``max_iter`` sweeps.
+    on_max_iter : {"raise", "warn"}, default "raise"
+        At ``max_iter``: raise :class:`theory_rl.results.ConvergenceError`, or warn and return the last iterate
+        (``constants["converged"]`` is then False).
     """
     _check_data(data)
-    scale = _check_scale(penalty_scale)
+    scale = penalty_scale
     horizon = getattr(data, "horizon", None)
     if c_b is None:
         c_b = LI_CONSTANT if horizon is None else LI_CONSTANT_EPISODIC
-    c_b = _positive(c_b, "c_b")
-    tol = _positive(tol, "tol")
-    max_iter = check_positive_int(max_iter, "max_iter")
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
     R = _rewards(model, known_rewards)
-    N, seen = np.asarray(model.counts, dtype=np.float64), model.seen
-    safe_N = np.where(seen, N, 1.0)
+    N = np.asarray(model.counts, dtype=np.float64)
     info = {"delta": delta, "c_b": c_b, "scale": scale}
 
     if horizon is not None:
         H = int(horizon)
-        vmax = _value_bound(value_bound, float(H))
+        vmax = float(H) if value_bound is None else value_bound
         log_term = math.log(n * H / delta)
         V = np.zeros((H + 1, data.S))
         Q = np.empty((H, data.S, data.A))
         penalty = np.empty_like(Q)
         for h in range(H - 1, -1, -1):
             var = _variance(model.P[h], V[h + 1])
-            b = np.sqrt(c_b * log_term * var / safe_N[h]) + c_b * vmax * log_term / safe_N[h]
-            penalty[h] = scale * np.where(seen[h], np.minimum(b, vmax), vmax)
+            b = bernstein(N[h], var, log_term, c_b=c_b, value_range=vmax, second_order="sum")  # eq. (55)
+            penalty[h] = scale * b
             Q[h] = np.maximum(R[h] + model.P[h] @ V[h + 1] - penalty[h], 0.0)
             V[h] = Q[h].max(axis=1)
         info.update(log_term=log_term, value_bound=vmax)
-        return OfflineResult(_select(Q), V[:H], Q, penalty, "bernstein_vi_lcb", info)
+        return _result(_select(Q), V[:H], Q, penalty, "bernstein_vi_lcb", info)
 
     gamma = _gamma(data)
-    vmax = _value_bound(value_bound, 1.0 / (1.0 - gamma))
+    vmax = 1.0 / (1.0 - gamma) if value_bound is None else value_bound
     log_term = math.log(n / ((1.0 - gamma) * delta))
     V = np.zeros(data.S)
+    converged = False
     for k in range(1, max_iter + 1):
         var = _variance(model.P, V)
-        b = np.maximum(np.sqrt(c_b * log_term * var / safe_N), 2 * c_b * log_term * vmax / safe_N)
-        penalty = scale * (np.where(seen, np.minimum(b, vmax), vmax) + 5.0 / n)
+        b = bernstein(N, var, log_term, c_b=c_b, value_range=vmax, second_order="max")  # eq. (28)
+        penalty = scale * (b + 5.0 / n)
         Q = np.maximum(R + gamma * model.P @ V - penalty, 0.0)
         V_new = Q.max(axis=1)
         change = float(np.abs(V_new - V).max())
         V = V_new
         if change < tol:
+            converged = True
             break
-    else:
-        raise ConvergenceError(f"bernstein_vi_lcb did not converge in {max_iter} iterations (last change {change:.2e})")
-    info.update(log_term=log_term, iterations=k, value_bound=vmax)
-    return OfflineResult(_select(Q), V, Q, penalty, "bernstein_vi_lcb", info)
+    if not converged:
+        stop_at_max_iter(on_max_iter, "bernstein_vi_lcb", max_iter, f"last change {change:.2e}, tol {tol:g}")
+    info.update(log_term=log_term, iterations=k, value_bound=vmax, converged=converged)
+    return _result(_select(Q), V, Q, penalty, "bernstein_vi_lcb", info)
 
 
+@validate_params(delta=_DELTA, penalty_scale=_SCALE, constant=_POSITIVE)
 def vi_lcb_episodic(
     data, *, delta: float | None = None, penalty_scale: float = 1.0, constant: float = PAPER_CONSTANT
 ) -> OfflineResult:
@@ -458,21 +462,20 @@ def vi_lcb_episodic(
     non-negative).
     """
     _check_data(data, episodic=True)
-    scale = _check_scale(penalty_scale)
-    constant = _positive(constant, "constant")
+    scale = penalty_scale
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
     H = int(data.horizon)
     L = constant * math.log(2 * data.S * data.A / delta)
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
-    penalty = scale * H * np.sqrt(L / np.maximum(np.asarray(model.counts, dtype=np.float64), 1.0))
+    penalty = hoeffding(np.asarray(model.counts, dtype=np.float64), L, value_range=scale * H)  # H sqrt(L / N)
     V = np.zeros((H + 1, data.S))
     Q = np.empty((H, data.S, data.A))
     for h in range(H - 1, -1, -1):
         Q[h] = model.R[h] - penalty[h] + model.P[h] @ V[h + 1]
         V[h] = np.maximum(Q[h].max(axis=1), 0.0)
     info = {"delta": delta, "L": L, "scale": scale}
-    return OfflineResult(_select(Q), V[:H], Q, penalty, "vi_lcb_episodic", info)
+    return _result(_select(Q), V[:H], Q, penalty, "vi_lcb_episodic", info)
 
 
 def empirical_vi(data, *, known_rewards=None) -> OfflineResult:
@@ -489,4 +492,4 @@ def empirical_vi(data, *, known_rewards=None) -> OfflineResult:
     # r_hat of bounded rewards lies in [0, 1]; clipping only guards Gaussian reward noise.
     mdp = TabularMDP(model.P, np.clip(R, 0.0, 1.0), np.full(data.S, 1.0 / data.S), **kind)
     res = planning.solve(mdp)
-    return OfflineResult(res.policy, res.V, res.Q, np.zeros_like(res.Q), "empirical_vi", {})
+    return _result(res.policy, res.V, res.Q, np.zeros_like(res.Q), "empirical_vi")

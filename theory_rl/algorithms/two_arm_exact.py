@@ -16,7 +16,15 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from theory_rl._validation import as_float_array, check_distributions, check_positive_int, check_range
+from theory_rl._validation import (
+    Integer,
+    Options,
+    Real,
+    as_float_array,
+    check_distributions,
+    check_range,
+    validate_params,
+)
 from theory_rl.algorithms.lcb import bandit_scores
 
 __all__ = ["exact_suboptimality"]
@@ -46,6 +54,10 @@ def _choose_arm1_probability(n0: int, N: int, r: np.ndarray, log_factorial, algo
     return float(p0 @ tail[first_winner])
 
 
+@validate_params(
+    N=Integer(1), algorithm=Options(("lcb", "greedy", "most_played")),
+    delta=Real(0.0, 1.0, closed="neither", optional=True), penalty_scale=Real(0.0, None),
+)
 def exact_suboptimality(
     means, mu, N: int, *, algorithm: str = "lcb", delta: float | None = None, penalty_scale: float = 1.0
 ) -> float | np.ndarray:
@@ -69,9 +81,9 @@ def exact_suboptimality(
     Returns
     -------
     float, or numpy.ndarray of shape (k,) for k rows of ``mu``
+        A scalar (or one per row of ``mu``), not a :class:`~theory_rl.results.Result`: it is an expectation over
+        every dataset of size N, so there is no single policy or value function to report.
     """
-    if algorithm not in ("lcb", "greedy", "most_played"):
-        raise ValueError(f"algorithm is {algorithm!r}, expected 'lcb', 'greedy' or 'most_played'")
     r = as_float_array(means, "means", ndim=1)
     if r.shape != (2,):
         raise ValueError(f"means has shape {r.shape}, expected (2,)")
@@ -82,7 +94,6 @@ def exact_suboptimality(
     if mu.shape[1] != 2:
         raise ValueError(f"mu has shape {mu.shape}, expected (2,) or (k, 2)")
     check_distributions(mu, "mu")
-    N = check_positive_int(N, "N")
     gap = abs(r[0] - r[1])
     n0 = np.arange(N + 1)
     weights = stats.binom.pmf(n0[None, :], N, mu[:, :1])  # (k, N + 1)

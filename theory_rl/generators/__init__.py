@@ -2,11 +2,15 @@
 
 - :mod:`theory_rl.generators.basic`: Garnet, RiverSwim, gridworld, combination lock, the gambler's problem, random
   bandits (re-exported here).
-- :mod:`theory_rl.generators.lcb`: the instances of Rashidinejad et al. (2021), each with its data distribution.
+- :mod:`theory_rl.generators.concentrability`: the instances of Rashidinejad et al. (2021), parameterised by the
+  single-policy concentrability C*, each with its data distribution (``theory_rl.generators.lcb`` is its
+  deprecated alias).
 - :mod:`theory_rl.generators.glow`: controlled-coverability and Block MDP families for GLOW (Amortila et al. 2024).
 """
 
-from theory_rl.generators import glow, lcb
+import importlib
+
+from theory_rl.generators import concentrability, glow
 from theory_rl.generators.basic import (
     GRID_MOVES,
     combination_lock,
@@ -21,12 +25,19 @@ from theory_rl.generators.basic import (
 __all__ = [
     "GRID_MOVES",
     "combination_lock",
+    "concentrability",
     "gamblers_problem",
     "garnet",
     "glow",
     "gridworld",
-    "lcb",
     "random_bandit",
     "random_contextual_bandit",
     "river_swim",
 ]
+
+
+def __getattr__(name):
+    # ``generators.lcb`` (deprecated) is imported on first use only, so that importing the package does not warn.
+    if name == "lcb":
+        return importlib.import_module("theory_rl.generators.lcb")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory_rl._random import SeedLike, as_generator
-from theory_rl._validation import check_positive_int
+from theory_rl._validation import check_choice, check_positive_int, check_real
 from theory_rl.mdp import ContextualBandit, MultiArmedBandit, TabularMDP
 
 __all__ = [
@@ -30,10 +30,7 @@ def _discount_or_horizon(gamma, horizon, default_gamma: float = 0.9) -> dict:
 
 
 def _probability(value, name: str) -> float:
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} is {value}, expected a probability in [0, 1]")
-    return value
+    return check_real(value, name, low=0.0, high=1.0)  # NaN, inf, complex, bools and strings refused
 
 
 def garnet(
@@ -229,8 +226,7 @@ def gamblers_problem(
     target = check_positive_int(target, "target", minimum=2)
     H = check_positive_int(horizon, "horizon")
     p_head = _probability(p_head, "p_head")
-    if invalid_bets not in ("clip", "lose"):
-        raise ValueError(f"invalid_bets is {invalid_bets!r}, expected 'clip' or 'lose'")
+    check_choice(invalid_bets, "invalid_bets", ("clip", "lose"))
     S, A = target + 1, target // 2
     P = np.zeros((S, A, S))
     R = np.zeros((S, A))
