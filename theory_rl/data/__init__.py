@@ -35,8 +35,8 @@ from theory_rl.data.counts import CountDataset, EmpiricalModel
 from theory_rl.data.io import load
 from theory_rl.data.noise import sample_rewards
 from theory_rl.data.rollouts import (
-    RolloutSampler,
     Rollouts,
+    RolloutSampler,
     sample_rollouts,
     sample_trajectories,
     sample_trajectories_batch,

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.optimize
 
 from theory_rl._validation import Instance, Integer, Real, check_instance, validate_params
-from theory_rl.coverage import _max_ratio  # private: the lead replaces it by coverage.max_ratio at merge
+from theory_rl.coverage import _max_ratio as max_ratio  # the lead swaps in the public coverage.max_ratio at merge
 from theory_rl.coverage import as_distribution, concentrability
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy, solve
@@ -44,7 +44,7 @@ def coverage_record(mdp: TabularMDP, data_dist: np.ndarray) -> dict:
     d_star = _OPTIMAL_OCCUPANCY.get(mdp)
     if d_star is None:
         d_star = _OPTIMAL_OCCUPANCY[mdp] = occupancy(mdp, _optimal_policy(mdp))
-    c = _max_ratio(d_star, as_distribution(mdp, data_dist), "the optimal policy", allow_infinite=True)
+    c = max_ratio(d_star, as_distribution(mdp, data_dist), "the optimal policy", allow_infinite=True)
     return {"C_star": c if np.isfinite(c) else "inf"}  # strict JSON has no Infinity
 
 
