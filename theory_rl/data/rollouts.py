@@ -164,8 +164,8 @@ class RolloutSampler:
     -----
     Seeds. :meth:`sample` runs from ``kernel_seed(seed_sequence(seed))``, the seed rule of
     :func:`sample_trajectories`: with the same seed and policy, its ``states``, ``actions`` and ``rewards``
-    equal that dataset's columns. :meth:`episode` takes a Generator and runs from one ``uint64`` drawn from it
-    (``rng.integers(2**64, dtype=uint64)``), so a round-by-round loop costs one draw per episode and the
+    equal that dataset's columns. :meth:`episode` takes a Generator and runs from one raw 64-bit output of
+    its bit generator (``rng.bit_generator.random_raw()``), so a round-by-round loop costs one draw per episode and the
     episodes of successive calls are independent.
     """
 
@@ -198,10 +198,10 @@ class RolloutSampler:
     def episode(self, policy, rng: np.random.Generator) -> Rollouts:
         """One episode of ``policy``: ``states`` ``(T+1,)``, ``actions`` ``(T,)``, ``rewards`` ``(T,)``.
 
-        ``rng`` (a Generator) advances by one ``uint64`` draw, the episode's kernel seed.
+        ``rng`` (a Generator) advances by one raw 64-bit output of its bit generator, the episode's kernel seed.
         """
         check_instance(rng, "rng", np.random.Generator)
-        seed = rng.integers(2**64, dtype=np.uint64)
+        seed = np.uint64(rng.bit_generator.random_raw())
         states, actions, rewards = self._run(seed, policy, 1)
         return Rollouts(states[0], actions[0], rewards[0])
 

@@ -53,6 +53,7 @@ class PolicyTables:
 
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _NO_ALIAS = (np.ones((1, 1)), np.zeros((1, 1), dtype=np.int32))
+_NO_PROBS = np.ones((1, 1, 1))  # stands in for the probabilities of a deterministic policy nothing records
 
 
 def model_tables(mdp) -> ModelTables:
@@ -85,12 +86,14 @@ def policy_tables(mdp, policy, name: str = "policy", *, probabilities: bool = Tr
     check_instance(mdp, "mdp", MODELS)
     S, A, H = mdp.S, mdp.A, _stages(mdp)
     arr = np.asarray(policy)
-    if not probabilities and arr.dtype != bool and np.issubdtype(arr.dtype, np.integer):
+    if not probabilities and arr.dtype.kind in "iu":
         if arr.shape not in ((S,),) + (((H, S),) if H is not None else ()):
             want = "(S,)" if H is None else "(S,) or (H, S)"
             raise ValueError(f"{name} has shape {arr.shape}, expected {want} actions with S = {S}, H = {H}")
-        actions = as_index_array(arr, name, A, ndim=None).astype(np.int32).reshape(-1, S)
-        return PolicyTables(np.ones((actions.shape[0], 1, 1)), *_NO_ALIAS, actions, True)
+        if arr.min() < 0 or arr.max() >= A:
+            as_index_array(arr, name, A, ndim=None)  # raises, naming the first bad entry
+        actions = arr.astype(np.int32).reshape(-1, S)
+        return PolicyTables(_NO_PROBS, *_NO_ALIAS, actions, True)
     pi = policy_matrix(mdp, policy, name=name)
     probs = np.ascontiguousarray(pi.reshape(-1, S, A))
     if H is not None and probs.shape[0] > 1 and np.all(probs == probs[:1]):
