@@ -19,7 +19,10 @@ import numba
 import numpy as np
 
 from theory_rl import _kernels, data
+from theory_rl.algorithms.glow._sampling import Sampler as GlowSampler
+from theory_rl.data.tables import kernel_args, model_tables, policy_tables
 from theory_rl.generators import garnet
+from theory_rl.linear import LinearMDP, sample_episodes
 from theory_rl.planning import solve
 
 
@@ -57,13 +60,16 @@ def main() -> None:
     mdp = garnet(S, A, S, seed=0, horizon=H)
     pi_det = solve(mdp).policy[0]
     pi_sto = np.full((S, A), 1.0 / A)
-    tables = data._tables(mdp)
+    tables = model_tables(mdp)
     results = {}
 
+    def traj_outputs(shape):
+        return (np.empty(shape + (H + 1,), np.int32), np.empty(shape + (H,), np.int32),
+                np.empty(shape + (H,), np.float64), np.empty(shape + (H,), np.float64))  # fmt: skip
+
     def kernel_run(policy):
-        pt = data._policy_tables(mdp, policy)
-        out = data._traj_outputs((n_ep,), H)
-        args_ = data._trajectory_args(mdp, tables, pt)
+        out = traj_outputs((n_ep,))
+        args_ = kernel_args(mdp, tables, policy_tables(mdp, policy))
         return lambda: _kernels.trajectories_trial(np.uint64(1), *args_, *out)
 
     numba.set_num_threads(1)
@@ -96,13 +102,15 @@ def main() -> None:
     threads = numba.config.NUMBA_NUM_THREADS
     numba.set_num_threads(threads)
     n_trials = threads
-    pt = data._policy_tables(mdp, pi_det)
-    out = data._traj_outputs((n_trials, n_ep // n_trials), H)
+    out = traj_outputs((n_trials, n_ep // n_trials))
     seeds = data.trial_seeds(0, n_trials)
-    batch_args = data._trajectory_args(mdp, tables, pt)
+    batch_args = kernel_args(mdp, tables, policy_tables(mdp, pi_det))
     results[f"batched kernel, {n_trials} trials on {threads} threads"] = (
         n_trials * (n_ep // n_trials) * H
     ) / best_time(lambda: _kernels.trajectories_batch(seeds, batch_args, *out), repeats)
+
+    numba.set_num_threads(1)
+    rollout = rollout_comparison(mdp, pi_det, 200 if args.quick else 2_000, repeats)
 
     python_rate = results["Python loop (rng.choice per step)"]
     naive_rate = results["naive numba (inverse CDF, np.random)"]
@@ -112,6 +120,43 @@ def main() -> None:
     print(f"{'method':48s} {'transitions/s':>14s} {'vs Python':>10s} {'vs naive numba':>15s}")
     for name, rate in results.items():
         print(f"{name:48s} {rate / 1e6:12.1f} M {rate / python_rate:9.0f}x {rate / naive_rate:14.2f}x")
+    kernel = results["kernel, deterministic pi"]
+    e2e = results["sample_trajectories (end to end), det. pi"]
+    print(f"sample_trajectories end to end / its kernel: {kernel / e2e:.2f}x slower (goal <= 1.5x, >= 50 M/s)")
+    iid = results["sample_iid (end to end), n per step"]
+    print(f"sample_iid end to end / naive numba loop: {iid / naive_rate:.2f}x")
+    print()
+    print("The one rollout sampler against the per-module samplers it replaces (episodes/s, one thread):")
+    print(f"{'method':58s} {'episodes/s':>12s} {'ratio':>8s}")
+    for name, (rate, base) in rollout.items():
+        print(f"{name:58s} {rate:12.0f} {rate / base:7.1f}x")
+
+
+def rollout_comparison(mdp, pi_det, n_rounds: int, repeats: int) -> dict:
+    """Episodes per second: RolloutSampler.episode (one per call, a Generator) against GLOW's Sampler.episode,
+    and sample_rollouts (n at once, a mixture of 2 policies) against linear.sample_episodes, on the same MDP."""
+    H = mdp.horizon
+    actions = np.broadcast_to(pi_det, (H, mdp.S)).copy()
+    glow, ours = GlowSampler(mdp), data.RolloutSampler(mdp)
+
+    def per_round(sampler_episode):
+        def run():
+            rng = np.random.default_rng(0)
+            for _ in range(n_rounds):
+                sampler_episode(rng)
+        return run
+
+    t_glow = best_time(per_round(lambda rng: glow.episode(rng, actions)), max(1, repeats // 2))
+    t_ours = best_time(per_round(lambda rng: ours.episode(actions, rng)), max(1, repeats // 2))
+    lin = LinearMDP.from_tabular(mdp)
+    pols = np.stack([actions, np.roll(actions, 1, axis=1)])
+    n = 20 * n_rounds
+    t_lin = best_time(lambda: sample_episodes(lin, pols, n, seed=0, weights=[0.3, 0.7]), repeats)
+    t_mix = best_time(lambda: data.sample_rollouts(lin, pols, n, seed=0, weights=[0.3, 0.7]), repeats)
+    return {
+        "RolloutSampler.episode vs glow Sampler.episode (1/call)": (n_rounds / t_ours, n_rounds / t_glow),
+        "sample_rollouts vs linear.sample_episodes (mixture, n)": (n / t_mix, n / t_lin),
+    }
 
 
 if __name__ == "__main__":

@@ -155,6 +155,13 @@ def sample_transitions(
 
 
 # ---------------------------------------------------------------------- trajectories
+# The model and policy arguments shared by every trajectory kernel, between ``seed`` and the outputs:
+#   init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, pi_actions, deterministic, pi_probs, R, noise, std
+# The policy has ``nPi`` stages (1 = stationary): deterministic policies use ``pi_actions`` ``(nPi, S)``, stochastic
+# ones the alias tables ``pi_prob``/``pi_alias`` with ``nPi*S`` rows over actions. ``pi_probs`` ``(nPi, S, A)`` gives
+# the behaviour probability recorded with each action (unused, and may be any array, when nothing records it).
+
+
 @njit(cache=True)
 def trajectories_trial(
     seed,
@@ -179,52 +186,80 @@ def trajectories_trial(
 ):
     """``n_episodes = states_out.shape[0]`` episodes of ``T = actions_out.shape[1]`` steps, one stream.
 
-    The policy has ``nPi`` stages (1 = stationary): deterministic policies use ``pi_actions`` ``(nPi, S)``,
-    stochastic ones the alias tables ``pi_prob``/``pi_alias`` with ``nPi*S`` rows over actions. ``pi_probs``
-    ``(nPi, S, A)`` gives the behaviour probability recorded with each action. ``states_out`` has ``T + 1``
-    columns. (A joint ``(a, s')`` table, one draw per step for stochastic policies, was tried and measured
-    slower: its larger rows and the decoding lengthen the dependency chain.)
-
-    Episodes run in groups of ``LANES``, stepped together: within a group the draws go lane by lane at each step.
-    The episodes are independent, so the CPU overlaps their dependency chains (state -> table row -> next state);
-    this more than doubles throughput over one episode at a time. The order of draws is fixed, so the samples
-    depend only on the seed and the arguments.
+    Path layout: ``states_out`` has ``T + 1`` columns. ``bprob_out`` may be None (nothing recorded). (A joint
+    ``(a, s')`` table, one draw per step for stochastic policies, was tried and measured slower: its larger rows
+    and the decoding lengthen the dependency chain.)
     """
     # Passing None as pi_actions for a stochastic policy makes numba compile a separate loop for each form, with
     # the policy branch resolved at compile time: a run-time branch in the hot loop was measured to cost ~1.7x.
     if deterministic:
         _trajectories(
             np.uint64(seed), init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, pi_actions, pi_probs,
-            R, noise, std, states_out, actions_out, rewards_out, bprob_out,
+            R, noise, std, states_out, None, actions_out, rewards_out, bprob_out, None, None,
         )  # fmt: skip
     else:
         _trajectories(
             np.uint64(seed), init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, None, pi_probs,
-            R, noise, std, states_out, actions_out, rewards_out, bprob_out,
+            R, noise, std, states_out, None, actions_out, rewards_out, bprob_out, None, None,
+        )  # fmt: skip
+
+
+@njit(cache=True)
+def transitions_trial(
+    seed, init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, pi_actions, deterministic, pi_probs, R,
+    noise, std, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
+):  # fmt: skip
+    """The draws of :func:`trajectories_trial` (same seed, same samples) written in the transition layout of a
+    dataset: every output is ``(n_episodes, T)`` (``state_out[e, h] = s_h``, ``next_out[e, h] = s_{h+1}``,
+    ``step_out[e, h] = h``, ``episode_out[e, h] = e``), so its flat C-order view is the dataset's column with no
+    copy."""
+    if deterministic:
+        _trajectories(
+            np.uint64(seed), init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, pi_actions, pi_probs,
+            R, noise, std, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
+        )  # fmt: skip
+    else:
+        _trajectories(
+            np.uint64(seed), init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, None, pi_probs,
+            R, noise, std, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
         )  # fmt: skip
 
 
 @njit(cache=True)
 def _trajectories(
     state, init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, pi_actions, pi_probs, R, noise, std,
-    states_out, actions_out, rewards_out, bprob_out,
+    states_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
 ):  # fmt: skip
+    """The one trajectory loop. ``next_out`` None: path layout (``states_out`` ``(n, T+1)``); else the transition
+    layout of :func:`transitions_trial`. ``bprob_out``, ``step_out``, ``episode_out`` None: not written. Every
+    ``is None`` branch is resolved at compile time.
+
+    Episodes run in groups of ``LANES``, stepped together: within a group the draws go lane by lane at each step.
+    The episodes are independent, so the CPU overlaps their dependency chains (state -> table row -> next state);
+    this more than doubles throughput over one episode at a time. The order of draws is fixed, so the samples
+    depend only on the seed and the arguments (never on the layout).
+    """
     n_episodes, T = actions_out.shape
     nP = P_prob.shape[0] // (S * A)
     nR = R.shape[0]
-    nPi = pi_probs.shape[0]
+    if pi_actions is None:
+        nPi = pi_prob.shape[0] // S
+    else:
+        nPi = pi_actions.shape[0]
     cur = np.empty(LANES, np.int64)
     for e0 in range(0, n_episodes, LANES):
         L = min(LANES, n_episodes - e0)
         for j in range(L):
             state, s = _alias_draw(state, init_prob, init_alias, 0)
             cur[j] = s
-            states_out[e0 + j, 0] = s
+            if next_out is None:
+                states_out[e0 + j, 0] = s
         for h in range(T):
             hpi = h if nPi > 1 else 0
             hp = h if nP > 1 else 0
             hr = h if nR > 1 else 0
             for j in range(L):
+                e = e0 + j
                 s = cur[j]
                 if pi_actions is None:
                     state, a = _alias_draw(state, pi_prob, pi_alias, hpi * S + s)
@@ -232,10 +267,19 @@ def _trajectories(
                     a = np.int64(pi_actions[hpi, s])
                 state, s2 = _alias_draw(state, P_prob, P_alias, (hp * S + s) * A + a)
                 state, r = _reward(state, R[hr, s, a], noise, std)
-                actions_out[e0 + j, h] = a
-                rewards_out[e0 + j, h] = r
-                bprob_out[e0 + j, h] = pi_probs[hpi, s, a]
-                states_out[e0 + j, h + 1] = s2
+                actions_out[e, h] = a
+                rewards_out[e, h] = r
+                if bprob_out is not None:
+                    bprob_out[e, h] = pi_probs[hpi, s, a]
+                if next_out is None:
+                    states_out[e, h + 1] = s2
+                else:
+                    states_out[e, h] = s
+                    next_out[e, h] = s2
+                if step_out is not None:
+                    step_out[e, h] = h
+                if episode_out is not None:
+                    episode_out[e, h] = e
                 cur[j] = s2
 
 
@@ -248,6 +292,16 @@ def trajectories_batch(seeds, model, states_out, actions_out, rewards_out, bprob
     """
     for i in prange(seeds.shape[0]):
         trajectories_trial(seeds[i], *model, states_out[i], actions_out[i], rewards_out[i], bprob_out[i])
+
+
+@njit(cache=True, parallel=True)
+def transitions_batch(seeds, model, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out):
+    """:func:`transitions_trial` for each trial ``i`` (outputs with a leading trial axis), ``prange`` over trials."""
+    for i in prange(seeds.shape[0]):
+        transitions_trial(
+            seeds[i], *model, state_out[i], next_out[i], actions_out[i], rewards_out[i], bprob_out[i], step_out[i],
+            episode_out[i],
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- i.i.d. (s, a) ~ mu

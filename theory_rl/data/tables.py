@@ -1,0 +1,115 @@
+"""Alias tables of a model and of a policy, the arguments of the sampling kernels (:mod:`theory_rl._kernels`).
+
+A model's tables (``P``, ``init``, the reward means and noise) are built once per model and cached (weak keys:
+they go with the model; models are immutable, so the cache never goes stale). A policy's tables are built per
+call: deterministic policies (actions ``(S,)`` or ``(H, S)``) need none, stochastic ones (probabilities
+``(S, A)`` or ``(H, S, A)``) one alias row per ``(h, s)``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory_rl import _kernels
+from theory_rl._validation import as_index_array, check_instance
+from theory_rl.linear import LinearMDP
+from theory_rl.mdp import TabularMDP
+from theory_rl.policies import is_deterministic, policy_matrix
+
+__all__ = ["MODELS", "ModelTables", "PolicyTables", "model_tables", "policy_tables", "kernel_args"]
+
+#: The models the samplers draw from: anything with ``P``, ``R``, ``init``, ``reward_noise`` and ``reward_std``.
+MODELS = (TabularMDP, LinearMDP)
+
+
+@dataclass(frozen=True)
+class ModelTables:
+    """Alias tables of ``P`` (``nP*S*A`` rows) and ``init`` (one row), rewards ``R`` ``(nR, S, A)``, the kernel's
+    noise code and the Gaussian noise's standard deviation."""
+
+    P_prob: np.ndarray
+    P_alias: np.ndarray
+    init_prob: np.ndarray
+    init_alias: np.ndarray
+    R: np.ndarray
+    noise: int
+    std: float
+
+
+@dataclass(frozen=True)
+class PolicyTables:
+    """A policy in the kernels' form: ``actions`` ``(nPi, S)`` int32 (deterministic) or the alias tables
+    ``prob``/``alias`` (``nPi*S`` rows over actions); ``probs`` ``(nPi, S, A)`` the action probabilities."""
+
+    probs: np.ndarray
+    prob: np.ndarray
+    alias: np.ndarray
+    actions: np.ndarray
+    deterministic: bool
+
+
+_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_NO_ALIAS = (np.ones((1, 1)), np.zeros((1, 1), dtype=np.int32))
+_NO_PROBS = np.ones((1, 1, 1))  # stands in for the probabilities of a deterministic policy nothing records
+
+
+def model_tables(mdp) -> ModelTables:
+    """The cached :class:`ModelTables` of a :class:`TabularMDP` or :class:`LinearMDP`."""
+    tables = _TABLES.get(mdp)
+    if tables is None:
+        check_instance(mdp, "mdp", MODELS)
+        S, A = mdp.S, mdp.A
+        P_prob, P_alias = _kernels.build_alias(np.ascontiguousarray(mdp.P.reshape(-1, S)))
+        init_prob, init_alias = _kernels.build_alias(np.ascontiguousarray(mdp.init.reshape(1, S)))
+        R = np.ascontiguousarray(mdp.R.reshape(-1, S, A))
+        tables = ModelTables(
+            P_prob, P_alias, init_prob, init_alias, R, _kernels.NOISE_CODES[mdp.reward_noise], float(mdp.reward_std)
+        )
+        _TABLES[mdp] = tables
+    return tables
+
+
+def _stages(mdp) -> int | None:
+    return getattr(mdp, "horizon", None)
+
+
+def policy_tables(mdp, policy, name: str = "policy", *, probabilities: bool = True) -> PolicyTables:
+    """The :class:`PolicyTables` of ``policy`` (any form: actions or probabilities, stationary or per step).
+
+    A stage-dependent policy whose stages are all equal is stored as stationary (one table serves every step).
+    ``probabilities=False`` skips the ``(nPi, S, A)`` probabilities of a deterministic policy (nothing records
+    them): the fast path of one rollout per call.
+    """
+    check_instance(mdp, "mdp", MODELS)
+    S, A, H = mdp.S, mdp.A, _stages(mdp)
+    arr = np.asarray(policy)
+    if not probabilities and arr.dtype.kind in "iu":
+        if arr.shape not in ((S,),) + (((H, S),) if H is not None else ()):
+            want = "(S,)" if H is None else "(S,) or (H, S)"
+            raise ValueError(f"{name} has shape {arr.shape}, expected {want} actions with S = {S}, H = {H}")
+        if arr.min() < 0 or arr.max() >= A:
+            as_index_array(arr, name, A, ndim=None)  # raises, naming the first bad entry
+        actions = arr.astype(np.int32).reshape(-1, S)
+        return PolicyTables(_NO_PROBS, *_NO_ALIAS, actions, True)
+    pi = policy_matrix(mdp, policy, name=name)
+    probs = np.ascontiguousarray(pi.reshape(-1, S, A))
+    if H is not None and probs.shape[0] > 1 and np.all(probs == probs[:1]):
+        probs = np.ascontiguousarray(probs[:1])  # stationary: one table serves every step
+    deterministic = is_deterministic(probs)
+    actions = np.argmax(probs, axis=-1).astype(np.int32)
+    if deterministic:
+        prob, alias = _NO_ALIAS
+    else:
+        prob, alias = _kernels.build_alias(probs.reshape(-1, A))
+    return PolicyTables(probs, prob, alias, actions, deterministic)
+
+
+def kernel_args(mdp, t: ModelTables, pt: PolicyTables) -> tuple:
+    """The model and policy arguments of the trajectory kernels (between ``seed`` and the outputs)."""
+    return (
+        t.init_prob, t.init_alias, t.P_prob, t.P_alias, mdp.S, mdp.A, pt.prob, pt.alias, pt.actions,
+        pt.deterministic, pt.probs, t.R, t.noise, t.std,
+    )  # fmt: skip
