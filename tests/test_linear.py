@@ -7,15 +7,13 @@ from hypothesis import strategies as st
 
 from tests.strategies import tabular_mdps
 from theory_rl import planning
+from theory_rl.generators.linear import coverage_family, hybrid_family, random_linear_mdp
 from theory_rl.linear import (
     Counts,
     LinearMDP,
-    coverage_family,
-    hybrid_family,
-    random_linear_mdp,
     sample_episodes,
+    sample_generative_counts,
     sample_policy_counts,
-    sample_transitions,
 )
 
 
@@ -67,7 +65,7 @@ def test_invalid_models_are_rejected_naming_the_entry():
         LinearMDP(np.ones((3, 2, 3)), lin.mu, lin.theta, lin.init)
     with pytest.raises(ValueError, match="init"):
         lin.replace(init=[0.5, 0.5, 0.5])
-    with pytest.raises(ValueError, match="discounted"):
+    with pytest.raises(ValueError, match="mdp must be finite-horizon"):
         LinearMDP.from_tabular(planning.TabularMDP(np.ones((1, 1, 1)), [[0.0]], [1.0], gamma=0.5))
     with pytest.raises(ValueError, match=r"reach\[0\]"):
         coverage_family([0.0])
@@ -95,15 +93,15 @@ def test_sample_transitions_hits_the_prescribed_counts():
     n_sa = np.zeros((2, 3, 2))
     n_sa[0, 0, 0] = 1000
     n_sa[1, 1, 0] = 7
-    data = sample_transitions(lin, n_sa, seed=0)
+    data = sample_generative_counts(lin, n_sa, seed=0)
     assert np.array_equal(data.n_sa, n_sa)
     assert data.reward_sums[1, 1, 0] <= 7
     # Binomial(1000, 0.3) for u: 6 sigma = 87.
     assert abs(data.N[0, 0, 0, 1] - 300) < 87
     with pytest.raises(ValueError, match=r"n_sa\[0, 0, 0\]"):
-        sample_transitions(lin, -n_sa, seed=0)
+        sample_generative_counts(lin, -n_sa, seed=0)
     with pytest.raises(ValueError, match="seed"):
-        sample_transitions(lin, n_sa, seed=None)
+        sample_generative_counts(lin, n_sa, seed=None)
 
 
 def test_counts_from_episodes_rejects_out_of_range_entries_and_at_step_bad_h():
@@ -122,7 +120,7 @@ def test_counts_from_episodes_rejects_out_of_range_entries_and_at_step_bad_h():
     assert c.N[0, 0, 1, 1] == 1 and c.N[1, 1, 0, 2] == 1 and c.N.sum() == 2
     assert c.at_step(1).N.sum() == 1 and c.at_step(1).N[1, 1, 0, 2] == 1
     for h in (-1, 2, 1.0):
-        with pytest.raises(ValueError, match=r"h is .*expected a step in 0..1"):
+        with pytest.raises(ValueError, match=r"h is .*expected an integer"):
             c.at_step(h)
 
 
@@ -131,7 +129,7 @@ def test_linear_mdp_renormalises_tolerated_rows_and_validates_reward_std():
     phi = np.ones((2, 1, 1))
     lin = LinearMDP(phi, np.array([[[1 + 5e-11, 0.0]]]), np.zeros((1, 1)), np.array([1.0, 0.0]))
     assert np.array_equal(lin.P.sum(axis=-1), np.ones((1, 2, 1)))
-    c = sample_transitions(lin, np.ones((1, 2, 1)), seed=0)
+    c = sample_generative_counts(lin, np.ones((1, 2, 1)), seed=0)
     assert c.N.sum() == 2
     assert sample_policy_counts(lin, np.zeros((1, 1, 2), dtype=int), 5, seed=0).N.sum() == 5
     # A clipped round-off negative entry: the row is renormalised too.

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from theory_rl.linear import hybrid_family
-from theory_rl.o2o import minimal_online_episodes, o2o_coefficient, policy_class_summary
+from theory_rl.coverage.o2o import minimal_online_episodes, o2o_coefficient, policy_class_summary
+from theory_rl.generators.linear import hybrid_family
 
 
 def _offline(n):
