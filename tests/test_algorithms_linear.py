@@ -88,3 +88,48 @@ def test_lsvi_ucb_rank_one_inverse_and_learning():
         lsvi_ucb(lin, 0, seed=0)
     with pytest.raises(ValueError, match="reward"):
         lsvi_ucb(lin, 2, seed=0, reward=np.zeros((1, 1, 1)))
+
+
+def test_results_share_the_vocabulary_penalty_is_elliptical_and_old_names_warn():
+    from theory_rl.algorithms.linear import LSVIUCBResult, PEVIResult
+    from theory_rl.penalties import elliptical
+    from theory_rl.results import Result
+
+    assert issubclass(PEVIResult, Result) and issubclass(LSVIUCBResult, Result)
+    lin = random_linear_mdp(3, 2, 2, 3, seed=1)
+    res = pevi(lin.phi, sample_generative_counts(lin, np.full((3, 3, 2), 5), seed=0), xi=0.2)
+    assert res.method == "pevi" and res.V.shape == (3, 3) and res.policy.shape == (3, 3)
+    beta = res.constants["beta"]
+    for h in range(3):
+        np.testing.assert_allclose(res.penalty[h], elliptical(lin.stage_phi[h], np.linalg.inv(res.Lambda[h]), beta))
+    with pytest.warns(DeprecationWarning, match="Gamma is deprecated"):
+        assert res.Gamma is res.penalty
+    with pytest.warns(DeprecationWarning, match="beta is deprecated"):
+        assert res.beta == beta
+    run = lsvi_ucb(lin, 5, seed=0)
+    assert run.method == "lsvi_ucb" and np.array_equal(run.policy, run.Q.argmax(axis=2))
+    np.testing.assert_array_equal(run.policy, run.policies[-1])
+    with pytest.warns(DeprecationWarning, match="values is deprecated"):
+        assert run.values is run.episode_values
+    with pytest.warns(DeprecationWarning, match="beta is deprecated"):
+        assert run.beta == run.constants["beta"]
+
+
+def test_invalid_parameters_are_refused_by_name():
+    lin = hybrid_family(0.2)
+    data = Counts.zeros(2, 3, 2)
+    for kw, name in ((dict(xi=float("nan")), "xi"), (dict(lam=0.0), "lam"), (dict(penalty_scale=-1.0),
+                     "penalty_scale"), (dict(c=float("inf")), "c"), (dict(n_episodes=1.5), "n_episodes")):
+        with pytest.raises(ValueError, match=f"{name} is"):
+            pevi(lin.phi, data, **kw)
+    with pytest.raises(ValueError, match="data is a ndarray"):
+        pevi(lin.phi, np.zeros((2, 3, 2, 3)))
+    for kw, name in ((dict(p=1.0), "p"), (dict(bonus_scale=float("nan")), "bonus_scale"), (dict(lam=-1.0), "lam")):
+        with pytest.raises(ValueError, match=f"{name} is"):
+            lsvi_ucb(lin, 3, seed=0, **kw)
+    with pytest.raises(ValueError, match="n_episodes is 0"):
+        lsvi_ucb(lin, 0, seed=0)
+    with pytest.raises(ValueError, match="lam is nan"):
+        ridge(np.eye(2), np.ones(2), lam=float("nan"))
+    with pytest.raises(ValueError, match="A_inv has shape"):
+        sherman_morrison(np.eye(3), np.ones(2))

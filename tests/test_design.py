@@ -131,3 +131,36 @@ def test_reachable_design_never_stops_at_max_iter_silently():
     assert sub.iterations == 7 and not sub.converged and np.isnan(sub.error_bound)
     with pytest.raises(ValueError, match="on_max_iter"):
         reachable_design(lin, 2, X, **kw, on_max_iter="ignore")
+
+
+def test_g_optimal_design_stops_through_the_shared_on_max_iter_rule():
+    X = np.random.default_rng(1).normal(size=(30, 4))
+    with pytest.raises(ConvergenceError, match="g_optimal_design did not converge in 2 iterations"):
+        g_optimal_design(X, tol=1e-9, max_iter=2)
+    with pytest.warns(ConvergenceWarning, match="max leverage"):
+        capped = g_optimal_design(X, tol=1e-9, max_iter=2, on_max_iter="warn")
+    assert not capped.converged and capped.iterations == 2 and capped.residual > 1e-9
+    done = g_optimal_design(X, tol=1e-6)
+    assert done.converged and done.residual <= 1e-6 and done.method == "g_optimal_design"
+    assert done.policy is None and done.V is None and done.error_bound >= 0
+    for kw, name in ((dict(tol=float("nan")), "tol"), (dict(max_iter=0), "max_iter"),
+                     (dict(on_max_iter="ignore"), "on_max_iter")):
+        with pytest.raises(ValueError, match=f"{name} is"):
+            g_optimal_design(X, **kw)
+
+
+def test_design_results_share_the_result_vocabulary_and_old_names_warn():
+    from theory_rl.algorithms import design
+    from theory_rl.results import IterativeResult
+
+    assert issubclass(design.DesignResult, IterativeResult)
+    moved = {"policy_features": policy_features, "policy_covariances": policy_covariances,
+             "_best_response": best_response}
+    for old, new in moved.items():
+        with pytest.warns(DeprecationWarning, match=f"design.{old} is deprecated"):
+            assert getattr(design, old) is new
+    lin = hybrid_family(0.2)
+    with pytest.raises(ValueError, match="scale is nan"):
+        reachable_design(lin, 0, np.eye(2), scale=float("nan"))
+    with pytest.raises(ValueError, match="g has shape"):
+        best_response(lin, 0, np.ones((2, 2)))

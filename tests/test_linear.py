@@ -139,3 +139,57 @@ def test_linear_mdp_renormalises_tolerated_rows_and_validates_reward_std():
         with pytest.raises(ValueError, match="reward_std"):
             LinearMDP(phi, np.array([[[1.0, 0.0]]]), np.zeros((1, 1)), np.array([1.0, 0.0]),
                       reward_noise="gaussian", reward_std=std)  # fmt: skip
+
+
+def test_validation_refuses_nan_tolerance_bad_noise_and_fractional_states():
+    lin = hybrid_family(0.2)
+    args = (lin.phi, lin.mu, lin.theta, lin.init)
+    for tol in (float("nan"), float("inf"), -1e-3, 0.5, 1j):
+        with pytest.raises(ValueError, match="tol is"):
+            LinearMDP(*args, tol=tol)
+    with pytest.raises(ValueError, match="reward_noise is 'poisson'"):
+        LinearMDP(*args, reward_noise="poisson")
+    with pytest.raises(ValueError, match="reward_std is nan"):
+        LinearMDP(*args, reward_std=float("nan"))
+    r = np.zeros((1, 1))
+    with pytest.raises(ValueError, match="states must be an integer array"):
+        Counts.from_episodes(np.array([[0, 1.7]]), np.array([[0]]), r, 3, 2)
+    with pytest.raises(ValueError, match="actions must be an integer array"):
+        Counts.from_episodes(np.array([[0, 1]]), np.array([[0.5]]), r, 3, 2)
+    with pytest.raises(ValueError, match="S is 0"):
+        Counts.from_episodes(np.array([[0, 1]]), np.array([[0]]), r, 0, 2)
+    with pytest.raises(ValueError, match="n_episodes is -1"):
+        sample_episodes(lin, np.zeros((2, 3), dtype=int), -1, seed=0)
+    with pytest.raises(ValueError, match="n_sa"):
+        sample_generative_counts(lin, np.full((2, 3, 2), 0.5), seed=0)
+    with pytest.raises(ValueError, match="concentration is nan"):
+        random_linear_mdp(2, 2, 2, 2, seed=0, concentration=float("nan"))
+    with pytest.raises(ValueError, match="p is 0.0"):
+        hybrid_family(0.0)
+
+
+def test_sample_rewards_is_the_models_noise():
+    from theory_rl.linear import sample_rewards
+
+    R = np.array([0.0, 0.3, 1.0])
+    b = sample_rewards(np.tile(R, (20000, 1)), noise="bernoulli", std=0.0, seed=0)
+    assert set(np.unique(b)) <= {0.0, 1.0} and abs(b[:, 1].mean() - 0.3) < 0.02  # 4.9 sd: false failure ~1e-6
+    assert (b[:, 0] == 0).all() and (b[:, 2] == 1).all()
+    np.testing.assert_array_equal(sample_rewards(R, noise="deterministic", std=0.1, seed=0), R)
+    g = sample_rewards(np.zeros(20000), noise="gaussian", std=2.0, seed=1)
+    assert abs(g.std() - 2.0) < 0.1
+    with pytest.raises(ValueError, match="noise is 'uniform'"):
+        sample_rewards(R, noise="uniform", std=0.1, seed=0)
+
+
+def test_deprecated_aliases_warn_and_point_to_the_new_names():
+    import theory_rl.generators.linear as gl
+    import theory_rl.linear as tl
+
+    for old, new in (("random_linear_mdp", gl.random_linear_mdp), ("coverage_family", gl.coverage_family),
+                     ("hybrid_family", gl.hybrid_family), ("sample_transitions", sample_generative_counts)):
+        with pytest.warns(DeprecationWarning, match=f"theory_rl.linear.{old} is deprecated"):
+            assert getattr(tl, old) is new
+        assert old not in tl.__all__
+    with pytest.raises(AttributeError):
+        tl.no_such_name  # noqa: B018

@@ -31,7 +31,7 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.linear import LinearMDP
-from theory_rl.linear.policies import best_response, occupancy_polytope, policy_covariances
+from theory_rl.linear import policies as linear_policies
 from theory_rl.results import IterativeResult, stop_at_max_iter
 
 __all__ = [
@@ -54,9 +54,7 @@ def __getattr__(name: str):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     warnings.warn(f"theory_rl.algorithms.design.{name} is deprecated; use theory_rl.linear.{_MOVED[name]}",
                   DeprecationWarning, stacklevel=2)
-    from theory_rl.linear import policies
-
-    return getattr(policies, _MOVED[name])
+    return getattr(linear_policies, _MOVED[name])
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -289,8 +287,8 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
 
     def lmo(G):
         g = np.einsum("sad,de,sae->sa", phi[h], -G, phi[h])
-        pol = best_response(lmdp, h, g)
-        return pol, policy_covariances(lmdp, pol)[h]
+        pol = linear_policies.best_response(lmdp, h, g)
+        return pol, linear_policies.policy_covariances(lmdp, pol)[h]
 
     # Start from the best response to the identity so that every reachable direction is represented.
     pol, Lp = lmo(-np.eye(lmdp.d))
@@ -349,7 +347,7 @@ def reachable_design_cvxpy(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0
     import cvxpy as cp
 
     h, X, A0 = _check_design_args(lmdp, h, X, A0)
-    rho, cons = occupancy_polytope(lmdp, h)
+    rho, cons = linear_policies.occupancy_polytope(lmdp, h)
     Phi = lmdp.stage_phi[h].reshape(-1, lmdp.d)
     Lam = Phi.T @ cp.diag(rho[h]) @ Phi
     M = scale * Lam + A0

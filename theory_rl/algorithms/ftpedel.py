@@ -183,8 +183,9 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter, on_max_iter):
         A_cur = A_cur + np.einsum("sa,sad,sae->de", new.n_sa[h], phi, phi)
         episodes += K
         budget = max(2.0 * budget, 2.0 * K)
-    stop_at_max_iter(on_max_iter, "ftpedel data collection", max_rounds,
-                     f"step {h}: max ||x||^2 = {_max_norm(X, A_cur):.3g} > 1 after {max_rounds} rounds")
+    if _max_norm(X, A_cur) > 1:  # the last round's data may have met the target
+        stop_at_max_iter(on_max_iter, "ftpedel data collection", max_rounds,
+                         f"step {h}: max ||x||^2 = {_max_norm(X, A_cur):.6g} > 1 after {max_rounds} rounds")
     return data, episodes, unconverged
 
 
@@ -223,7 +224,7 @@ def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_sc
     if _max_norm(X, A_cur) <= 1:
         return data, episodes
     stop_at_max_iter(on_max_iter, "ftpedel data collection (LSVI-UCB explorer)", max_rounds,
-                     f"step {h}: max ||x||^2 = {_max_norm(X, A_cur):.3g} > 1 after {max_rounds} rounds")
+                     f"step {h}: max ||x||^2 = {_max_norm(X, A_cur):.6g} > 1 after {max_rounds} rounds")
     return data, episodes
 
 
