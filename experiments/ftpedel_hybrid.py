@@ -45,7 +45,7 @@ def configs(quick: bool) -> list[dict]:
 
 
 def instance(config: dict):
-    from theory_rl.linear import hybrid_family
+    from theory_rl.generators.linear import hybrid_family
 
     return hybrid_family(config["p"], r_safe=config["r_safe"])
 
@@ -68,14 +68,14 @@ def cell(config: dict, seed: int) -> dict:
 
     from theory_rl.algorithms.ftpedel import distinct_policies, ftpedel
     from theory_rl.algorithms.linear import pevi
-    from theory_rl.linear import sample_transitions
+    from theory_rl.linear import sample_generative_counts
     from theory_rl.planning import expected_return
 
     lin = instance(config)
     tab = lin.to_tabular()
     v_star = max(expected_return(tab, p) for p in distinct_policies(lin))
     data_seed, run_seed = np.random.SeedSequence(seed).spawn(2)
-    offline = sample_transitions(lin, offline_counts(config), seed=data_seed)
+    offline = sample_generative_counts(lin, offline_counts(config), seed=data_seed)
     if config["kind"] == "ftpedel":
         res = ftpedel(lin, config["eps"], config["delta"], seed=run_seed, offline=offline,
                       beta_scale=config["beta_scale"])
@@ -91,7 +91,7 @@ def predicted_t_on(config: dict) -> tuple[float, float]:
     """``min{T : C^h_o2o(D_off, eps, T) <= 1}`` for h = 0, 1 (exact, cvxpy + bisection)."""
     import numpy as np
 
-    from theory_rl.o2o import minimal_online_episodes
+    from theory_rl.coverage.o2o import minimal_online_episodes
 
     lin = instance(config)
     n_sa = offline_counts(config)
@@ -141,7 +141,7 @@ def summarize(records: list[dict]) -> dict:
 def _c_at_zero(base: dict) -> float:
     import numpy as np
 
-    from theory_rl.o2o import o2o_coefficient
+    from theory_rl.coverage.o2o import o2o_coefficient
 
     config = {**base, "n_off": SEPARATION_NOFF, "cover": "pi_star"}
     lin = instance(config)

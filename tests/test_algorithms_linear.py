@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from theory_rl import planning
 from theory_rl.algorithms.linear import lsvi_ucb, pevi, pevi_good_event, ridge, sherman_morrison
-from theory_rl.linear import Counts, hybrid_family, random_linear_mdp, sample_transitions
+from theory_rl.generators.linear import hybrid_family, random_linear_mdp
+from theory_rl.linear import Counts, sample_generative_counts
 
 
 @settings(max_examples=30, deadline=None)
@@ -44,7 +45,7 @@ def test_pevi_is_pessimistic_on_the_good_event():
     good = 0
     for seed in range(15):
         n_sa = rng.integers(0, 40, size=(lin.H, lin.S, lin.A))
-        data = sample_transitions(lin, n_sa, seed=seed)
+        data = sample_generative_counts(lin, n_sa, seed=seed)
         res = pevi(lin.phi, data, penalty_scale=0.05)  # a small penalty so that the event sometimes fails
         if pevi_good_event(lin, res):
             good += 1
@@ -57,7 +58,7 @@ def test_pevi_picks_the_covered_optimal_policy_and_rejects_bad_input():
     lin = hybrid_family(0.1, r_safe=0.3)
     n_sa = np.zeros((2, 3, 2))
     n_sa[0, 0, 1] = n_sa[1, 2, 0] = 5000  # only pi* (the safe path) is covered
-    res = pevi(lin.phi, sample_transitions(lin, n_sa, seed=0))
+    res = pevi(lin.phi, sample_generative_counts(lin, n_sa, seed=0))
     assert res.policy[0, 0] == 1
     assert res.Q[0, 0, 0] == 0.0  # the uncovered action is fully penalised
     with pytest.raises(ValueError, match="xi"):
@@ -76,14 +77,59 @@ def test_lsvi_ucb_rank_one_inverse_and_learning():
         Lam = np.einsum("sa,sad,sae->de", res.data.n_sa[h], phi[h], phi[h]) + np.eye(lin.d)
         np.testing.assert_allclose(res.Lambda_inv[h], np.linalg.inv(Lam), rtol=1e-8, atol=1e-12)
     v_star = float(lin.init @ planning.solve(lin.to_tabular()).V[0])
-    assert res.values.max() <= v_star + 1e-12
+    assert res.episode_values.max() <= v_star + 1e-12
     # Fixed seed: the last 100 greedy policies are within 0.05 of optimal (measured gap at this seed ~0).
     # No theorem covers this at these constants: LSVI-UCB's regret bound (Jin et al. 2020) needs the bonus
     # constant of the theorem (bonus_scale = 0.2 is below it) and, at K = 400 episodes, d = H = 2, is not below
     # the trivial bound anyway. A deterministic regression test at a fixed seed; no probability is claimed.
     # (The rank-one inverse check above is exact up to round-off.)
-    assert res.values[-100:].mean() >= v_star - 0.05
+    assert res.episode_values[-100:].mean() >= v_star - 0.05
     with pytest.raises(ValueError, match="n_episodes"):
         lsvi_ucb(lin, 0, seed=0)
     with pytest.raises(ValueError, match="reward"):
         lsvi_ucb(lin, 2, seed=0, reward=np.zeros((1, 1, 1)))
+
+
+def test_results_share_the_vocabulary_penalty_is_elliptical_and_old_names_warn():
+    from theory_rl.algorithms.linear import LSVIUCBResult, PEVIResult
+    from theory_rl.penalties import elliptical
+    from theory_rl.results import Result
+
+    assert issubclass(PEVIResult, Result) and issubclass(LSVIUCBResult, Result)
+    lin = random_linear_mdp(3, 2, 2, 3, seed=1)
+    res = pevi(lin.phi, sample_generative_counts(lin, np.full((3, 3, 2), 5), seed=0), xi=0.2)
+    assert res.method == "pevi" and res.V.shape == (3, 3) and res.policy.shape == (3, 3)
+    beta = res.constants["beta"]
+    for h in range(3):
+        np.testing.assert_allclose(res.penalty[h], elliptical(lin.stage_phi[h], np.linalg.inv(res.Lambda[h]), beta))
+    with pytest.warns(DeprecationWarning, match="Gamma is deprecated"):
+        assert res.Gamma is res.penalty
+    with pytest.warns(DeprecationWarning, match="beta is deprecated"):
+        assert res.beta == beta
+    run = lsvi_ucb(lin, 5, seed=0)
+    assert run.method == "lsvi_ucb" and np.array_equal(run.policy, run.Q.argmax(axis=2))
+    np.testing.assert_array_equal(run.policy, run.policies[-1])
+    with pytest.warns(DeprecationWarning, match="values is deprecated"):
+        assert run.values is run.episode_values
+    with pytest.warns(DeprecationWarning, match="beta is deprecated"):
+        assert run.beta == run.constants["beta"]
+
+
+def test_invalid_parameters_are_refused_by_name():
+    lin = hybrid_family(0.2)
+    data = Counts.zeros(2, 3, 2)
+    for kw, name in ((dict(xi=float("nan")), "xi"), (dict(lam=0.0), "lam"), (dict(penalty_scale=-1.0),
+                     "penalty_scale"), (dict(c=float("inf")), "c"), (dict(n_episodes=1.5), "n_episodes")):
+        with pytest.raises(ValueError, match=f"{name} is"):
+            pevi(lin.phi, data, **kw)
+    with pytest.raises(ValueError, match="data is a ndarray"):
+        pevi(lin.phi, np.zeros((2, 3, 2, 3)))
+    for kw, name in ((dict(p=1.0), "p"), (dict(bonus_scale=float("nan")), "bonus_scale"), (dict(lam=-1.0), "lam")):
+        with pytest.raises(ValueError, match=f"{name} is"):
+            lsvi_ucb(lin, 3, seed=0, **kw)
+    with pytest.raises(ValueError, match="n_episodes is 0"):
+        lsvi_ucb(lin, 0, seed=0)
+    with pytest.raises(ValueError, match="lam is nan"):
+        ridge(np.eye(2), np.ones(2), lam=float("nan"))
+    with pytest.raises(ValueError, match="A_inv has shape"):
+        sherman_morrison(np.eye(3), np.ones(2))

@@ -9,16 +9,15 @@ from hypothesis import strategies as st
 
 from theory_rl import planning
 from theory_rl.algorithms.design import (
-    _best_response,
     design_objective,
     g_optimal_design,
     g_optimal_design_cvxpy,
-    policy_covariances,
-    policy_features,
     reachable_design,
     reachable_design_cvxpy,
 )
-from theory_rl.linear import hybrid_family, random_linear_mdp
+from theory_rl.generators.linear import hybrid_family, random_linear_mdp
+from theory_rl.linear import best_response, policy_covariances, policy_features
+from theory_rl.results import ConvergenceError, ConvergenceWarning
 
 
 @settings(max_examples=30, deadline=None)
@@ -67,7 +66,7 @@ def test_best_response_matches_backward_induction():
         R[h] = g
         m = tab.replace(R=R)
         best = planning.solve(m)
-        pol = _best_response(lin, h, g)
+        pol = best_response(lin, h, g)
         assert abs(planning.expected_return(m, pol) - lin.init @ best.V[0]) < 1e-12
 
 
@@ -80,11 +79,11 @@ def test_reachable_design_frank_wolfe_agrees_with_cvxpy(seed):
     eta = 20.0
     # Frank-Wolfe does not reach tol = 1e-7 in 2000 iterations on these instances (gap ~1e-5): it warns, and the
     # returned gap still certifies the suboptimality, which is what this test checks against cvxpy.
-    with pytest.warns(RuntimeWarning, match="hit max_iter=2000"):
+    with pytest.warns(ConvergenceWarning, match="reachable_design did not converge in 2000 iterations"):
         fw = reachable_design(lin, 2, X, scale=10.0, A0=A0, eta=eta, tol=1e-7, max_iter=2000, on_max_iter="warn")
     assert not fw.converged and fw.iterations == 2000
     cv_val, cv_Lam = reachable_design_cvxpy(lin, 2, X, scale=10.0, A0=A0, eta=eta)
-    assert fw.value - fw.gap - 1e-6 <= cv_val <= fw.value + 1e-6  # the gap certifies FW's suboptimality
+    assert fw.value - fw.error_bound - 1e-6 <= cv_val <= fw.value + 1e-6  # the gap certifies FW's suboptimality
     assert abs(fw.value - cv_val) < 1e-3
     # The design is reachable: its covariance is the mixture of its policies' covariances.
     mix = sum(w * policy_covariances(lin, p)[2] for w, p in zip(fw.weights, fw.support, strict=True))
@@ -114,17 +113,54 @@ def test_reachable_design_never_stops_at_max_iter_silently():
     rng = np.random.default_rng(0)
     X = np.stack([policy_features(lin, rng.integers(0, 2, size=(3, 4)))[2] for _ in range(5)])
     kw = dict(scale=10.0, A0=0.1 * np.eye(3), eta=20.0)
-    with pytest.raises(planning.ConvergenceError, match="max_iter=3"):
-        reachable_design(lin, 2, X, **kw, tol=1e-12, max_iter=3, on_max_iter="raise")
-    with pytest.warns(RuntimeWarning, match="max_iter=3"):
-        capped = reachable_design(lin, 2, X, **kw, tol=1e-12, max_iter=3)  # default: warn
-    assert not capped.converged and capped.iterations == 3 and capped.gap > 1e-12
+    with pytest.raises(ConvergenceError, match="max_iter=3"):
+        reachable_design(lin, 2, X, **kw, tol=1e-12, max_iter=3)  # default: raise (the shared on_max_iter rule)
+    assert planning.ConvergenceError is ConvergenceError
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        capped = reachable_design(lin, 2, X, **kw, tol=1e-12, max_iter=3, on_max_iter="warn")
+    assert not capped.converged and capped.iterations == 3 and capped.error_bound > 1e-12
+    assert capped.residual == capped.error_bound and capped.method == "reachable_design"
+    with pytest.warns(DeprecationWarning, match="gap is deprecated"):
+        assert capped.gap == capped.error_bound
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a run that meets its stopping rule neither warns nor raises
         done = reachable_design(lin, 2, X, **kw, tol=1e-3, max_iter=500, on_max_iter="raise")
-        assert done.converged and done.iterations < 500 and done.gap <= 1e-3 * max(1.0, done.value)
+        assert done.converged and done.iterations < 500 and done.error_bound <= 1e-3 * max(1.0, done.value)
         # eta=None has no certificate and no stopping rule: exactly max_iter iterations, reported as such.
         sub = reachable_design(lin, 2, X, scale=10.0, A0=0.1 * np.eye(3), eta=None, max_iter=7, on_max_iter="raise")
-    assert sub.iterations == 7 and not sub.converged and np.isnan(sub.gap)
+    assert sub.iterations == 7 and not sub.converged and np.isnan(sub.error_bound)
     with pytest.raises(ValueError, match="on_max_iter"):
         reachable_design(lin, 2, X, **kw, on_max_iter="ignore")
+
+
+def test_g_optimal_design_stops_through_the_shared_on_max_iter_rule():
+    X = np.random.default_rng(1).normal(size=(30, 4))
+    with pytest.raises(ConvergenceError, match="g_optimal_design did not converge in 2 iterations"):
+        g_optimal_design(X, tol=1e-9, max_iter=2)
+    with pytest.warns(ConvergenceWarning, match="max leverage"):
+        capped = g_optimal_design(X, tol=1e-9, max_iter=2, on_max_iter="warn")
+    assert not capped.converged and capped.iterations == 2 and capped.residual > 1e-9
+    done = g_optimal_design(X, tol=1e-6)
+    assert done.converged and done.residual <= 1e-6 and done.method == "g_optimal_design"
+    assert done.policy is None and done.V is None and done.error_bound >= 0
+    for kw, name in ((dict(tol=float("nan")), "tol"), (dict(max_iter=0), "max_iter"),
+                     (dict(on_max_iter="ignore"), "on_max_iter")):
+        with pytest.raises(ValueError, match=f"{name} is"):
+            g_optimal_design(X, **kw)
+
+
+def test_design_results_share_the_result_vocabulary_and_old_names_warn():
+    from theory_rl.algorithms import design
+    from theory_rl.results import IterativeResult
+
+    assert issubclass(design.DesignResult, IterativeResult)
+    moved = {"policy_features": policy_features, "policy_covariances": policy_covariances,
+             "_best_response": best_response}
+    for old, new in moved.items():
+        with pytest.warns(DeprecationWarning, match=f"design.{old} is deprecated"):
+            assert getattr(design, old) is new
+    lin = hybrid_family(0.2)
+    with pytest.raises(ValueError, match="scale is nan"):
+        reachable_design(lin, 0, np.eye(2), scale=float("nan"))
+    with pytest.raises(ValueError, match="g has shape"):
+        best_response(lin, 0, np.ones((2, 2)))

@@ -5,13 +5,14 @@ import pytest
 
 from theory_rl import planning
 from theory_rl.algorithms.ftpedel import distinct_policies, ftpedel, pedel
-from theory_rl.linear import hybrid_family, random_linear_mdp, sample_transitions
+from theory_rl.generators.linear import hybrid_family, random_linear_mdp
+from theory_rl.linear import sample_generative_counts
 
 
 def _offline(lin, n, seed):
     n_sa = np.zeros((2, 3, 2))
     n_sa[0, 0, 0] = n_sa[1, 1, 0] = n  # Lambda_off = n e1 e1^T at both steps
-    return sample_transitions(lin, n_sa, seed=seed)
+    return sample_generative_counts(lin, n_sa, seed=seed)
 
 
 def test_ftpedel_is_eps_optimal_with_frequency_at_least_1_minus_delta():
@@ -83,3 +84,25 @@ def test_lsvi_ucb_explorer_is_eps_optimal_with_reduced_beta():
         assert res.episodes_per_step.min() > 0
     with pytest.raises(ValueError, match="explorer"):
         ftpedel(lin, 0.1, 0.1, seed=0, explorer="force")
+
+
+def test_result_vocabulary_and_the_shared_on_max_iter_rule():
+    from theory_rl.results import ConvergenceError, ConvergenceWarning, IterativeResult
+
+    lin = hybrid_family(0.1, r_safe=0.3)
+    res = pedel(lin, 0.2, 0.1, seed=0)
+    assert isinstance(res, IterativeResult) and res.method == "pedel" and res.converged
+    assert res.iterations == len(res.epochs) and res.constants["eps"] == 0.2
+    assert ftpedel(lin, 0.2, 0.1, seed=0, offline=_offline(lin, 100, 0)).method == "ftpedel"
+    # One round of a tiny budget cannot meet the collection target: raise by default, or warn and go on.
+    kw = dict(seed=0, k0=1, max_rounds=1)
+    with pytest.raises(ConvergenceError, match="ftpedel data collection did not converge in 1 iterations"):
+        pedel(lin, 0.05, 0.1, **kw)
+    with pytest.warns(ConvergenceWarning, match="ftpedel data collection did not converge"):
+        capped = pedel(lin, 0.05, 0.1, on_max_iter="warn", **kw)
+    assert not capped.converged
+    for bad, name in ((dict(eps=float("nan")), "eps"), (dict(on_max_iter="ignore"), "on_max_iter"),
+                      (dict(k0=0), "k0"), (dict(explorer="force"), "explorer")):
+        args = dict(eps=0.1) | bad
+        with pytest.raises(ValueError, match=f"{name} is"):
+            ftpedel(lin, args.pop("eps"), 0.1, seed=0, **args)

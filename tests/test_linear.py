@@ -7,15 +7,13 @@ from hypothesis import strategies as st
 
 from tests.strategies import tabular_mdps
 from theory_rl import planning
+from theory_rl.generators.linear import coverage_family, hybrid_family, random_linear_mdp
 from theory_rl.linear import (
     Counts,
     LinearMDP,
-    coverage_family,
-    hybrid_family,
-    random_linear_mdp,
     sample_episodes,
+    sample_generative_counts,
     sample_policy_counts,
-    sample_transitions,
 )
 
 
@@ -67,7 +65,7 @@ def test_invalid_models_are_rejected_naming_the_entry():
         LinearMDP(np.ones((3, 2, 3)), lin.mu, lin.theta, lin.init)
     with pytest.raises(ValueError, match="init"):
         lin.replace(init=[0.5, 0.5, 0.5])
-    with pytest.raises(ValueError, match="discounted"):
+    with pytest.raises(ValueError, match="mdp must be finite-horizon"):
         LinearMDP.from_tabular(planning.TabularMDP(np.ones((1, 1, 1)), [[0.0]], [1.0], gamma=0.5))
     with pytest.raises(ValueError, match=r"reach\[0\]"):
         coverage_family([0.0])
@@ -95,15 +93,15 @@ def test_sample_transitions_hits_the_prescribed_counts():
     n_sa = np.zeros((2, 3, 2))
     n_sa[0, 0, 0] = 1000
     n_sa[1, 1, 0] = 7
-    data = sample_transitions(lin, n_sa, seed=0)
+    data = sample_generative_counts(lin, n_sa, seed=0)
     assert np.array_equal(data.n_sa, n_sa)
     assert data.reward_sums[1, 1, 0] <= 7
     # Binomial(1000, 0.3) for u: 6 sigma = 87.
     assert abs(data.N[0, 0, 0, 1] - 300) < 87
     with pytest.raises(ValueError, match=r"n_sa\[0, 0, 0\]"):
-        sample_transitions(lin, -n_sa, seed=0)
+        sample_generative_counts(lin, -n_sa, seed=0)
     with pytest.raises(ValueError, match="seed"):
-        sample_transitions(lin, n_sa, seed=None)
+        sample_generative_counts(lin, n_sa, seed=None)
 
 
 def test_counts_from_episodes_rejects_out_of_range_entries_and_at_step_bad_h():
@@ -122,7 +120,7 @@ def test_counts_from_episodes_rejects_out_of_range_entries_and_at_step_bad_h():
     assert c.N[0, 0, 1, 1] == 1 and c.N[1, 1, 0, 2] == 1 and c.N.sum() == 2
     assert c.at_step(1).N.sum() == 1 and c.at_step(1).N[1, 1, 0, 2] == 1
     for h in (-1, 2, 1.0):
-        with pytest.raises(ValueError, match=r"h is .*expected a step in 0..1"):
+        with pytest.raises(ValueError, match=r"h is .*expected an integer"):
             c.at_step(h)
 
 
@@ -131,7 +129,7 @@ def test_linear_mdp_renormalises_tolerated_rows_and_validates_reward_std():
     phi = np.ones((2, 1, 1))
     lin = LinearMDP(phi, np.array([[[1 + 5e-11, 0.0]]]), np.zeros((1, 1)), np.array([1.0, 0.0]))
     assert np.array_equal(lin.P.sum(axis=-1), np.ones((1, 2, 1)))
-    c = sample_transitions(lin, np.ones((1, 2, 1)), seed=0)
+    c = sample_generative_counts(lin, np.ones((1, 2, 1)), seed=0)
     assert c.N.sum() == 2
     assert sample_policy_counts(lin, np.zeros((1, 1, 2), dtype=int), 5, seed=0).N.sum() == 5
     # A clipped round-off negative entry: the row is renormalised too.
@@ -141,3 +139,57 @@ def test_linear_mdp_renormalises_tolerated_rows_and_validates_reward_std():
         with pytest.raises(ValueError, match="reward_std"):
             LinearMDP(phi, np.array([[[1.0, 0.0]]]), np.zeros((1, 1)), np.array([1.0, 0.0]),
                       reward_noise="gaussian", reward_std=std)  # fmt: skip
+
+
+def test_validation_refuses_nan_tolerance_bad_noise_and_fractional_states():
+    lin = hybrid_family(0.2)
+    args = (lin.phi, lin.mu, lin.theta, lin.init)
+    for tol in (float("nan"), float("inf"), -1e-3, 0.5, 1j):
+        with pytest.raises(ValueError, match="tol is"):
+            LinearMDP(*args, tol=tol)
+    with pytest.raises(ValueError, match="reward_noise is 'poisson'"):
+        LinearMDP(*args, reward_noise="poisson")
+    with pytest.raises(ValueError, match="reward_std is nan"):
+        LinearMDP(*args, reward_std=float("nan"))
+    r = np.zeros((1, 1))
+    with pytest.raises(ValueError, match="states must be an integer array"):
+        Counts.from_episodes(np.array([[0, 1.7]]), np.array([[0]]), r, 3, 2)
+    with pytest.raises(ValueError, match="actions must be an integer array"):
+        Counts.from_episodes(np.array([[0, 1]]), np.array([[0.5]]), r, 3, 2)
+    with pytest.raises(ValueError, match="S is 0"):
+        Counts.from_episodes(np.array([[0, 1]]), np.array([[0]]), r, 0, 2)
+    with pytest.raises(ValueError, match="n_episodes is -1"):
+        sample_episodes(lin, np.zeros((2, 3), dtype=int), -1, seed=0)
+    with pytest.raises(ValueError, match="n_sa"):
+        sample_generative_counts(lin, np.full((2, 3, 2), 0.5), seed=0)
+    with pytest.raises(ValueError, match="concentration is nan"):
+        random_linear_mdp(2, 2, 2, 2, seed=0, concentration=float("nan"))
+    with pytest.raises(ValueError, match="p is 0.0"):
+        hybrid_family(0.0)
+
+
+def test_sample_rewards_is_the_models_noise():
+    from theory_rl.linear import sample_rewards
+
+    R = np.array([0.0, 0.3, 1.0])
+    b = sample_rewards(np.tile(R, (20000, 1)), noise="bernoulli", std=0.0, seed=0)
+    assert set(np.unique(b)) <= {0.0, 1.0} and abs(b[:, 1].mean() - 0.3) < 0.02  # 4.9 sd: false failure ~1e-6
+    assert (b[:, 0] == 0).all() and (b[:, 2] == 1).all()
+    np.testing.assert_array_equal(sample_rewards(R, noise="deterministic", std=0.1, seed=0), R)
+    g = sample_rewards(np.zeros(20000), noise="gaussian", std=2.0, seed=1)
+    assert abs(g.std() - 2.0) < 0.1
+    with pytest.raises(ValueError, match="noise is 'uniform'"):
+        sample_rewards(R, noise="uniform", std=0.1, seed=0)
+
+
+def test_deprecated_aliases_warn_and_point_to_the_new_names():
+    import theory_rl.generators.linear as gl
+    import theory_rl.linear as tl
+
+    for old, new in (("random_linear_mdp", gl.random_linear_mdp), ("coverage_family", gl.coverage_family),
+                     ("hybrid_family", gl.hybrid_family), ("sample_transitions", sample_generative_counts)):
+        with pytest.warns(DeprecationWarning, match=f"theory_rl.linear.{old} is deprecated"):
+            assert getattr(tl, old) is new
+        assert old not in tl.__all__
+    with pytest.raises(AttributeError):
+        tl.no_such_name  # noqa: B018

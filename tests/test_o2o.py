@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from theory_rl.linear import hybrid_family
-from theory_rl.o2o import minimal_online_episodes, o2o_coefficient, policy_class_summary
+from theory_rl.coverage.o2o import minimal_online_episodes, o2o_coefficient, policy_class_summary
+from theory_rl.generators.linear import hybrid_family
 
 
 def _offline(n):
@@ -86,3 +86,26 @@ def test_minimal_online_episodes_brackets_a_threshold_below_one_episode():
     assert 0.09 < T < 0.11
     with pytest.raises(ValueError, match="rtol"):
         minimal_online_episodes(lin, L, 0.1, rtol=0.0, **kw)
+
+
+def test_o2o_module_is_a_deprecated_alias_of_coverage_o2o():
+    import theory_rl.o2o as old
+    from theory_rl import coverage
+    from theory_rl.linear import all_deterministic_policies
+
+    for name in ("o2o_coefficient", "minimal_online_episodes", "policy_class_summary", "offline_covariance"):
+        with pytest.warns(DeprecationWarning, match=f"theory_rl.o2o.{name} is deprecated"):
+            assert getattr(old, name) is getattr(coverage, name)
+    with pytest.warns(DeprecationWarning, match="use theory_rl.linear.all_deterministic_policies"):
+        assert old.all_deterministic_policies is all_deterministic_policies
+
+
+def test_o2o_validation_names_the_parameter():
+    lin = hybrid_family(0.2)
+    for kw, name in ((dict(eps=float("nan")), "eps"), (dict(T=-1.0), "T"), (dict(delta=1.0), "delta"),
+                     (dict(h=2), "h"), (dict(solver="NOPE"), "solver"), (dict(reg=float("inf")), "reg")):
+        args = dict(eps=0.1, T=10.0, h=0) | kw
+        with pytest.raises(ValueError, match=f"{name} is"):
+            o2o_coefficient(lin, np.zeros((2, 2, 2)), **args)
+    with pytest.raises(ValueError, match="policies"):
+        policy_class_summary(lin, np.full((1, 2, 3), 1.5))

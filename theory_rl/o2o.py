@@ -1,178 +1,33 @@
-"""The offline-to-online coefficient of Wagenmaker & Pacchiano (2023), computed exactly on small linear MDPs.
+"""Deprecated alias of :mod:`theory_rl.coverage.o2o` (the offline-to-online coefficient joined coverage, issue 12).
 
-(To move into ``theory_rl/coverage.py`` at merge; it lives here while that module is being written elsewhere.)
-
-``C^h_o2o(D_off, eps, T) = c_0 * inf_{Lambda in Omega_h} max_{pi in Pi}
-||phi_{pi,h}||^2_{(T Lambda + Lambda_off,h)^{-1}} / max{V*_0 - V^pi_0, eps}^2`` with the prefactor
-``c_0 = H^4 log(|Pi| / delta)``. FTPedel needs about ``min{T : C^h_o2o(D_off, eps, T) <= 1}`` online episodes
-at step h; ``Lambda_off = 0`` gives PEDEL's complexity, ``T = 0`` asks the offline data to cover every policy.
-
-The prefactor is from papers/ftpedel.md, tagged [R] (unverified recollection): it is the ``prefactor`` parameter.
-``Omega_h`` is the set of step-h covariances of mixtures of Markov policies, i.e. ``Lambda(rho) = sum rho_h(s, a)
-phi phi^T`` over the occupancy polytope; the matrix-fractional objective is convex in rho (cvxpy.matrix_frac), and
-the coefficient is non-increasing in T, so the minimal T is found by bisection.
+``all_deterministic_policies`` is now :func:`theory_rl.linear.all_deterministic_policies`. Importing names from
+here works for one release and warns with a DeprecationWarning.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
+import warnings
 
-import numpy as np
+__all__: list[str] = []
 
-from theory_rl._validation import as_float_array, check_positive_int, check_shape
-from theory_rl.algorithms.design import occupancy_polytope, policy_features
-from theory_rl.linear import Counts, LinearMDP
-from theory_rl.planning import evaluate
-
-__all__ = ["all_deterministic_policies", "policy_class_summary", "offline_covariance", "o2o_coefficient",
-           "minimal_online_episodes"]
-
-
-def all_deterministic_policies(lmdp: LinearMDP, *, max_policies: int = 100_000) -> np.ndarray:
-    """Every deterministic Markov policy, shape (A^(H S), H, S); refuses classes larger than ``max_policies``."""
-    H, S, A = lmdp.H, lmdp.S, lmdp.A
-    n = A ** (H * S)
-    if n > max_policies:
-        raise ValueError(f"the class of deterministic policies has A^(H S) = {n} > max_policies = {max_policies}")
-    return np.array(list(itertools.product(range(A), repeat=H * S)), dtype=np.int64).reshape(n, H, S)
+_MOVED = {
+    "policy_class_summary": "theory_rl.coverage.o2o",
+    "offline_covariance": "theory_rl.coverage.o2o",
+    "o2o_coefficient": "theory_rl.coverage.o2o",
+    "minimal_online_episodes": "theory_rl.coverage.o2o",
+    "all_deterministic_policies": "theory_rl.linear",
+}
 
 
-def policy_class_summary(lmdp: LinearMDP, policies=None):
-    """``(policies, phi_pi (n, H, d), values V^pi_0 (n,), gaps V*(Pi) - V^pi_0 (n,))`` for a finite class."""
-    pols = all_deterministic_policies(lmdp) if policies is None else np.asarray(policies, dtype=np.int64)
-    if pols.ndim != 3 or pols.shape[1:] != (lmdp.H, lmdp.S):
-        raise ValueError(f"policies has shape {pols.shape}, expected (n, H, S) = (n, {lmdp.H}, {lmdp.S})")
-    tab = lmdp.to_tabular()
-    feats = np.stack([policy_features(lmdp, p) for p in pols])
-    values = np.array([float(lmdp.init @ evaluate(tab, p)[0]) for p in pols])
-    return pols, feats, values, values.max() - values
+def __getattr__(name: str):
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(f"theory_rl.o2o.{name} is deprecated; use {_MOVED[name]}.{name}", DeprecationWarning,
+                  stacklevel=2)
+    if _MOVED[name] == "theory_rl.linear":
+        from theory_rl import linear
 
+        return getattr(linear, name)
+    from theory_rl.coverage import o2o
 
-def offline_covariance(lmdp: LinearMDP, data) -> np.ndarray:
-    """``Lambda_off,h = sum_tau phi phi^T`` (H, d, d) from Counts, or an array (H, d, d) checked and returned.
-
-    An array must be finite (checked entry by entry), and each ``Lambda_off[h]`` symmetric
-    (``max |L - L^T| <= 1e-10 max(1, ||L||_2)``) and positive semi-definite (smallest eigenvalue
-    ``>= -1e-10 max(1, ||L||_2)``, round-off of a sum of outer products): a covariance. Otherwise ValueError
-    naming ``Lambda_off[h]``.
-    """
-    if isinstance(data, Counts):
-        return data.covariance(lmdp.stage_phi)
-    arr = as_float_array(data, "Lambda_off", ndim=3)
-    check_shape(arr, "Lambda_off", (lmdp.H, lmdp.d, lmdp.d))
-    for h, L in enumerate(arr):
-        scale = max(1.0, float(np.linalg.norm(L, 2)))
-        asym = float(np.abs(L - L.T).max())
-        if asym > 1e-10 * scale:
-            raise ValueError(f"Lambda_off[{h}] is not symmetric: max |L - L^T| = {asym:.3g} > 1e-10 * {scale:.3g}")
-        low = float(np.linalg.eigvalsh((L + L.T) / 2).min())
-        if low < -1e-10 * scale:
-            raise ValueError(f"Lambda_off[{h}] is not positive semi-definite: smallest eigenvalue {low:.3g}")
-    return arr
-
-
-def _inf_max(lmdp, h, targets, T, Loff, solver):
-    """``inf_Lambda max_x ||x||^2_{(T Lambda + Loff)^{-1}}`` (targets already divided by the gaps)."""
-    if T == 0:
-        ev, U = np.linalg.eigh(Loff)
-        keep = ev > 1e-12 * max(ev.max(), 1.0)
-        coords = targets @ U
-        if (np.abs(coords[:, ~keep]) > 1e-12).any():
-            return math.inf
-        return float(np.max((coords[:, keep] ** 2 / ev[keep]).sum(axis=1)))
-    import cvxpy as cp
-
-    rho, cons = occupancy_polytope(lmdp, h)
-    Phi = lmdp.stage_phi[h].reshape(-1, lmdp.d)
-    M = Phi.T @ cp.diag(rho[h]) @ Phi + Loff / T  # well scaled: ||x||^2_{(T L + Loff)^{-1}} = ||x||^2_{M^{-1}} / T
-    M = (M + M.T) / 2
-    prob = cp.Problem(cp.Minimize(cp.max(cp.hstack([cp.matrix_frac(x, M) for x in targets]))), cons)
-    try:
-        prob.solve(solver=solver)
-    except cp.SolverError:
-        prob.solve(solver="SCS", eps=1e-9)
-    if prob.status not in ("optimal", "optimal_inaccurate") or prob.value is None:
-        return math.inf
-    return float(prob.value) / T
-
-
-def o2o_coefficient(lmdp: LinearMDP, offline, eps: float, T: float, *, h: int | None = None, policies=None,
-                    delta: float = 0.1, prefactor: float | None = None, reg: float = 0.0,
-                    solver: str = "CLARABEL"):
-    """``C^h_o2o(D_off, eps, T)`` exactly (Wagenmaker & Pacchiano 2023, Def. of the offline-to-online coefficient).
-
-    Parameters
-    ----------
-    lmdp : LinearMDP
-    offline : Counts or array_like (H, d, d)
-        Offline data or its covariances ``Lambda_off,h``.
-    eps : float
-        Target accuracy.
-    T : float
-        Online episodes (>= 0).
-    h : int, optional
-        One step; default all steps, returning an array (H,).
-    policies : array_like (n, H, S), optional
-        The finite class Pi (default every deterministic Markov policy).
-    delta : float
-    prefactor : float, optional
-        ``c_0``; default ``H^4 log(|Pi| / delta)`` (papers/ftpedel.md, tag [R], unverified).
-    reg : float
-        Ridge ``reg I`` added to ``Lambda_off`` (the algorithm's lambda; 0 for the coefficient as stated).
-    """
-    if not eps > 0:
-        raise ValueError(f"eps is {eps}, expected > 0")
-    if not (T >= 0 and math.isfinite(T)):
-        raise ValueError(f"T is {T}, expected a finite number >= 0")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta is {delta}, expected a probability in (0, 1)")
-    Loff = offline_covariance(lmdp, offline) + reg * np.eye(lmdp.d)
-    pols, feats, _, gaps = policy_class_summary(lmdp, policies)
-    c0 = lmdp.H ** 4 * math.log(len(pols) / delta) if prefactor is None else float(prefactor)
-    steps = range(lmdp.H) if h is None else [check_positive_int(h, "h", minimum=0)]
-    out = []
-    for k in steps:
-        if k >= lmdp.H:
-            raise ValueError(f"h is {k}, expected a step in 0..{lmdp.H - 1}")
-        targets = feats[:, k] / np.maximum(gaps, eps)[:, None]
-        targets = np.unique(np.round(targets, 14), axis=0)
-        out.append(c0 * _inf_max(lmdp, k, targets, float(T), Loff[k], solver))
-    return out[0] if h is not None else np.array(out)
-
-
-def minimal_online_episodes(lmdp: LinearMDP, offline, eps: float, *, h: int, T_max: float = 1e12,
-                            rtol: float = 0.01, **kwargs) -> float:
-    """``min{T >= 0 : C^h_o2o(D_off, eps, T) <= 1}`` by geometric bisection (C is non-increasing in T).
-
-    Returns 0 when the offline data alone suffice, ``inf`` when ``T_max`` does not, else the upper end ``hi`` of a
-    bracket ``[hi / (1 + rtol), hi]`` containing the threshold (``C(hi) <= 1 < C(hi / (1 + rtol))``); thresholds
-    below one episode are bracketed too (``T`` is real here; round up for a number of episodes). If even
-    ``T = 1 / T_max`` suffices, that value is returned (an upper bound; the threshold is smaller still).
-    Keywords go to :func:`o2o_coefficient`.
-    """
-    if not (rtol > 0 and math.isfinite(rtol)):
-        raise ValueError(f"rtol is {rtol}, expected a finite number > 0")
-    if not (T_max > 1 and math.isfinite(T_max)):
-        raise ValueError(f"T_max is {T_max}, expected a finite number > 1")
-
-    def C(T):
-        return o2o_coefficient(lmdp, offline, eps, T, h=h, **kwargs)
-
-    if C(0.0) <= 1:
-        return 0.0
-    if C(T_max) > 1:
-        return math.inf
-    lo, hi = 1.0, T_max
-    while C(lo) <= 1:  # move the lower end below the threshold (it may lie in (0, 1))
-        hi = lo
-        if lo <= 1.0 / T_max:
-            return hi
-        lo = max(lo / 16.0, 1.0 / T_max)
-    while hi / lo > 1 + rtol:
-        mid = math.sqrt(lo * hi)
-        if C(mid) <= 1:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return getattr(o2o, name)

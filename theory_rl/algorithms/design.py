@@ -19,14 +19,22 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
-from theory_rl._validation import as_float_array, check_positive_int, check_shape
+from theory_rl._validation import (
+    Instance,
+    Integer,
+    Options,
+    Real,
+    as_float_array,
+    check_on_max_iter,
+    check_shape,
+    check_step,
+    validate_params,
+)
 from theory_rl.linear import LinearMDP
-from theory_rl.planning import ConvergenceError
-from theory_rl.policies import as_probabilities
+from theory_rl.linear import policies as linear_policies
+from theory_rl.results import IterativeResult, stop_at_max_iter
 
 __all__ = [
-    "policy_features",
-    "policy_covariances",
     "DesignResult",
     "g_optimal_design",
     "g_optimal_design_cvxpy",
@@ -36,37 +44,25 @@ __all__ = [
 ]
 
 
-# -- policy-level quantities ---------------------------------------------------------------------------------------
-def _forward(lmdp: LinearMDP, policy):
-    pi = as_probabilities(policy, lmdp.S, lmdp.A, horizon=lmdp.H)
-    pi = np.broadcast_to(pi, (lmdp.H, lmdp.S, lmdp.A))
-    phi = lmdp.stage_phi
-    ds = lmdp.init.copy()
-    for h in range(lmdp.H):
-        occ = ds[:, None] * pi[h]
-        yield h, occ
-        # d_{h+1}(s') = sum_{s,a} d_h(s, a) <phi_h(s, a), mu_h(s')> = <phi_{pi,h}, mu_h(s')>
-        ds = np.einsum("sa,sad->d", occ, phi[h]) @ lmdp.mu[h]
+#: Names that moved to :mod:`theory_rl.linear.policies` (issue 12): deprecated aliases here for one release.
+_MOVED = {"policy_features": "policy_features", "policy_covariances": "policy_covariances",
+          "occupancy_polytope": "occupancy_polytope", "_best_response": "best_response"}
 
 
-def policy_features(lmdp: LinearMDP, policy) -> np.ndarray:
-    """``phi_{pi,h} = E_pi[phi_h(s_h, a_h)]`` for every h, shape (H, d), by the forward recursion
-    ``d_{h+1}(s') = <phi_{pi,h}, mu_h(s')>`` of the linear form (PEDEL, Sec. 2).
-    ``V^pi_0 = sum_h <phi_{pi,h}, theta_h>``.
-    """
-    phi = lmdp.stage_phi
-    return np.stack([np.einsum("sa,sad->d", occ, phi[h]) for h, occ in _forward(lmdp, policy)])
+def __getattr__(name: str):
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(f"theory_rl.algorithms.design.{name} is deprecated; use theory_rl.linear.{_MOVED[name]}",
+                  DeprecationWarning, stacklevel=2)
+    return getattr(linear_policies, _MOVED[name])
 
 
-def policy_covariances(lmdp: LinearMDP, policy) -> np.ndarray:
-    """``Lambda_{pi,h} = E_pi[phi_h phi_h^T]`` for every h, shape (H, d, d)."""
-    phi = lmdp.stage_phi
-    return np.stack([np.einsum("sa,sad,sae->de", occ, phi[h], phi[h]) for h, occ in _forward(lmdp, policy)])
+@dataclass(frozen=True, kw_only=True, repr=False)
+class DesignResult(IterativeResult):
+    """A design and its certificate (the shared :class:`~theory_rl.results.IterativeResult` vocabulary).
 
-
-@dataclass(frozen=True)
-class DesignResult:
-    """A design and its certificate.
+    A design is not a policy: ``policy``, ``V`` and ``Q`` are None; the reachable design's policy is the mixture
+    ``weights`` over ``support``.
 
     Attributes
     ----------
@@ -78,48 +74,70 @@ class DesignResult:
         The design's covariance ``A(w)`` or ``Lambda`` (d, d).
     value : float
         Objective value at the returned design.
-    gap : float
-        Frank-Wolfe duality gap: a proven bound on ``value - optimum`` (convex objective).
-    iterations : int
-    converged : bool
+    iterations, residual, error_bound, converged
+        The certificate: ``error_bound`` is a proven bound on ``value - optimum`` (the Frank-Wolfe duality gap, or
+        ``d log(max leverage / d)`` for the G-optimal design; nan where the method has none), ``residual`` what the
+        stopping rule tests. ``gap`` is the deprecated name of ``error_bound``.
     """
 
+    policy: np.ndarray | None = None
     weights: np.ndarray
     support: np.ndarray
     covariance: np.ndarray
     value: float
-    gap: float
-    iterations: int
-    converged: bool
+
+    @property
+    def gap(self) -> float:
+        """Deprecated: ``error_bound``."""
+        warnings.warn("DesignResult.gap is deprecated; use error_bound", DeprecationWarning, stacklevel=2)
+        return self.error_bound
 
 
 # -- finite-set G-optimal design -----------------------------------------------------------------------------------
-def g_optimal_design(X, *, tol: float = 1e-6, max_iter: int = 100_000) -> DesignResult:
-    """G-optimal design on a finite set by Frank-Wolfe on ``log det A(w)`` with exact line search.
-
-    The step toward the point of largest leverage ``g = x^T A^{-1} x`` is ``gamma = (g/d - 1)/(g - 1)``
-    (Fedorov 1972); Wolfe-Atwood away steps from the support point of smallest leverage make convergence linear
-    (Todd 2016, "Minimum-Volume Ellipsoids", Ch. 3). By Kiefer-Wolfowitz, ``max_x g(x) >= d`` with equality at
-    the optimum, and ``log det`` is within ``d log(max g / d)`` of its maximum, the reported ``gap``. Stops when
-    ``max g <= d (1 + tol)``; raises if ``max_iter`` is reached first.
-
-    Parameters
-    ----------
-    X : array_like, shape (n, d)
-        Points spanning R^d.
-    """
+def _check_points(X) -> np.ndarray:
     X = as_float_array(X, "X", ndim=2)
     n, d = X.shape
     if n < 1 or d < 1:
         raise ValueError(f"X has shape {X.shape}, expected at least one point in at least one dimension")
     if np.linalg.matrix_rank(X) < d:
         raise ValueError(f"X has rank {np.linalg.matrix_rank(X)} < d = {d}: the points must span R^d")
+    return X
+
+
+@validate_params(tol=Real(0.0, closed="neither"), max_iter=Integer(1, 10**9), on_max_iter=Options(("raise", "warn")))
+def g_optimal_design(X, *, tol: float = 1e-6, max_iter: int = 100_000, on_max_iter: str = "raise") -> DesignResult:
+    """G-optimal design on a finite set by Frank-Wolfe on ``log det A(w)`` with exact line search.
+
+    The step toward the point of largest leverage ``g = x^T A^{-1} x`` is ``gamma = (g/d - 1)/(g - 1)``
+    (Fedorov 1972); Wolfe-Atwood away steps from the support point of smallest leverage make convergence linear
+    (Todd 2016, "Minimum-Volume Ellipsoids", Ch. 3). By Kiefer-Wolfowitz, ``max_x g(x) >= d`` with equality at
+    the optimum, and ``log det`` is within ``d log(max g / d)`` of its maximum, the reported ``gap``. Stops when
+    ``max g <= d (1 + tol)``; if ``max_iter`` is reached first, :func:`theory_rl.results.stop_at_max_iter`
+    raises :class:`~theory_rl.results.ConvergenceError` (default) or warns (``on_max_iter="warn"``).
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Points spanning R^d.
+    tol : float, default 1e-6
+    max_iter : int, default 100000
+    on_max_iter : {"raise", "warn"}, default "raise"
+
+    Returns
+    -------
+    DesignResult
+        ``residual = max g / d - 1``, ``error_bound = d log(max g / d)`` (on ``log det``).
+    """
+    X = _check_points(X)
+    n, d = X.shape
     w = np.full(n, 1.0 / n)
+    converged = False
     for it in range(1, max_iter + 1):
         A = X.T @ (w[:, None] * X)
         g = np.einsum("nd,de,ne->n", X, np.linalg.inv(A), X)
         j = int(np.argmax(g))
         if g[j] <= d * (1 + tol):
+            converged = True
             break
         # Wolfe-Atwood away step: shrink the support point of smallest leverage when that gains more.
         act = np.flatnonzero(w > 0)
@@ -134,17 +152,32 @@ def g_optimal_design(X, *, tol: float = 1e-6, max_iter: int = 100_000) -> Design
         w *= 1.0 - gamma
         w[j] += gamma
         w = np.maximum(w, 0.0)
-    else:
-        raise RuntimeError(f"g_optimal_design: max leverage {g[j]:.6g} > d (1 + tol) after {max_iter} iterations")
+    if not converged:
+        stop_at_max_iter(on_max_iter, "g_optimal_design", max_iter,
+                         f"max leverage {g.max():.6g} > d (1 + tol) = {d * (1 + tol):.6g}")
+        A = X.T @ (w[:, None] * X)  # the design after the last step
+        g = np.einsum("nd,de,ne->n", X, np.linalg.inv(A), X)
     A = X.T @ (w[:, None] * X)
-    return DesignResult(w, X, A, float(g.max()), float(d * np.log(g.max() / d)), it, True)
+    return DesignResult(weights=w, support=X, covariance=A, value=float(g.max()), method="g_optimal_design",
+                        constants={"tol": tol, "max_iter": max_iter}, iterations=it,
+                        residual=float(g.max() / d - 1.0), error_bound=float(d * np.log(g.max() / d)),
+                        converged=converged)
 
 
+#: The cvxpy solvers that handle ``matrix_frac`` (semidefinite cones).
+SOLVERS = ("CLARABEL", "SCS", "MOSEK", "CVXOPT", "COPT", "SDPA")
+
+
+@validate_params(solver=Options(SOLVERS, optional=True))
 def g_optimal_design_cvxpy(X, *, solver: str | None = None) -> DesignResult:
-    """The same design as a convex program: ``min_{w in simplex} max_i matrix_frac(x_i, sum_j w_j x_j x_j^T)``."""
+    """The same design as a convex program: ``min_{w in simplex} max_i matrix_frac(x_i, sum_j w_j x_j x_j^T)``.
+
+    ``converged`` is the solver's status ``optimal``; ``iterations = 0`` and ``error_bound = nan`` (no
+    certificate beyond the solver's own).
+    """
     import cvxpy as cp
 
-    X = as_float_array(X, "X", ndim=2)
+    X = _check_points(X)
     n, d = X.shape
     w = cp.Variable(n, nonneg=True)
     A = X.T @ cp.diag(w) @ X
@@ -154,10 +187,13 @@ def g_optimal_design_cvxpy(X, *, solver: str | None = None) -> DesignResult:
     prob.solve(solver=solver or "CLARABEL")
     wv = np.maximum(np.asarray(w.value), 0.0)
     wv /= wv.sum()
-    return DesignResult(wv, X, X.T @ (wv[:, None] * X), float(prob.value), float("nan"), 0, prob.status == "optimal")
+    return DesignResult(weights=wv, support=X, covariance=X.T @ (wv[:, None] * X), value=float(prob.value),
+                        method="g_optimal_design_cvxpy", constants={"solver": solver or "CLARABEL"}, iterations=0,
+                        converged=prob.status == "optimal")
 
 
 # -- reachable design ----------------------------------------------------------------------------------------------
+@validate_params(eta=Real(0.0, closed="neither", optional=True))
 def design_objective(M, X, eta: float | None = None):
     """``f(M)`` and its gradient in M for the targets ``X`` (m, d).
 
@@ -165,6 +201,10 @@ def design_objective(M, X, eta: float | None = None):
     ``f_eta = (1/eta) log sum_x exp(eta x^T M^{-1} x)``, gradient ``-sum_x softmax_x M^{-1} x x^T M^{-1}``;
     ``max <= f_eta <= max + log(m)/eta``.
     """
+    M = as_float_array(M, "M", ndim=2)
+    check_shape(M, "M", (M.shape[0], M.shape[0]))
+    X = as_float_array(X, "X", ndim=2)
+    check_shape(X, "X", (X.shape[0], M.shape[0]))
     Minv = np.linalg.inv(M)
     Y = X @ Minv
     q = np.einsum("nd,nd->n", Y, X)
@@ -182,23 +222,20 @@ def design_objective(M, X, eta: float | None = None):
     return val, grad
 
 
-def _check_design_args(lmdp, h, X, scale, A0):
-    if not isinstance(lmdp, LinearMDP):
-        raise ValueError(f"lmdp must be a LinearMDP, got {type(lmdp).__name__}")
-    h = check_positive_int(h, "h", minimum=0)
-    if h >= lmdp.H:
-        raise ValueError(f"h is {h}, expected a step in 0..{lmdp.H - 1}")
+def _check_design_args(lmdp, h, X, A0):
+    h = check_step(h, "h", lmdp.H)
     X = as_float_array(X, "X", ndim=2)
     check_shape(X, "X", (X.shape[0], lmdp.d))
-    if not scale > 0:
-        raise ValueError(f"scale is {scale}, expected > 0")
     A0 = np.zeros((lmdp.d, lmdp.d)) if A0 is None else as_float_array(A0, "A0", ndim=2)
     check_shape(A0, "A0", (lmdp.d, lmdp.d))
-    return h, X, float(scale), A0
+    return h, X, A0
 
 
+@validate_params(lmdp=Instance(LinearMDP), scale=Real(0.0, closed="neither"),
+                 eta=Real(0.0, closed="neither", optional=True), tol=Real(0.0, closed="neither"),
+                 max_iter=Integer(1, 10**7))
 def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None, eta: float | None = 50.0,
-                     tol: float = 1e-4, max_iter: int = 500, on_max_iter: str = "warn") -> DesignResult:
+                     tol: float = 1e-4, max_iter: int = 500, on_max_iter: str = "raise") -> DesignResult:
     """Frank-Wolfe over the covariances reachable at step h: ``min_{Lambda in Omega_h} f(scale * Lambda + A0)``.
 
     The linear step maximises ``E_pi[phi_h^T (-grad) phi_h]`` over deterministic Markov policies, solved exactly by
@@ -219,17 +256,22 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
         along the iterates (pass a small ridge if unsure).
     eta : float or None, default 50
         Smoothing of OptCov. ``None`` runs the subgradient version on the max, which has no certificate and so
-        no stopping rule: it always runs exactly ``max_iter`` iterations and returns ``gap = nan`` and
+        no stopping rule: it always runs exactly ``max_iter`` iterations and returns ``error_bound = nan`` and
         ``converged=False`` (``on_max_iter`` does not apply; read the value, not a convergence flag).
     tol : float, default 1e-4
         Stopping rule (smoothed objective): Frank-Wolfe gap ``<= tol * max(1, |value|)``.
     max_iter : int, default 500
         Iteration cap.
-    on_max_iter : {"warn", "raise"}, default "warn"
-        With ``eta`` given, what to do when ``max_iter`` is hit before the stopping rule: emit a
-        ``RuntimeWarning`` and return the current design with ``converged=False`` (its ``gap`` still bounds
-        ``value - optimum``), or raise :class:`theory_rl.planning.ConvergenceError`; as in
-        :mod:`theory_rl.planning`.
+    on_max_iter : {"raise", "warn"}, default "raise"
+        With ``eta`` given, what to do when ``max_iter`` is hit before the stopping rule (the shared rule,
+        :func:`theory_rl.results.stop_at_max_iter`): raise :class:`~theory_rl.results.ConvergenceError`, or warn
+        with a :class:`~theory_rl.results.ConvergenceWarning` and return the current design with
+        ``converged=False`` (its ``error_bound`` still bounds ``value - optimum``).
+
+    Returns
+    -------
+    DesignResult
+        ``residual = error_bound`` = the last Frank-Wolfe gap (nan with ``eta=None``).
 
     Raises
     ------
@@ -239,16 +281,14 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
     ConvergenceError
         ``on_max_iter="raise"`` and the cap was hit.
     """
-    if on_max_iter not in ("raise", "warn"):
-        raise ValueError(f"on_max_iter is {on_max_iter!r}, expected 'raise' or 'warn'")
-    max_iter = check_positive_int(max_iter, "max_iter")
-    h, X, scale, A0 = _check_design_args(lmdp, h, X, scale, A0)
+    check_on_max_iter(on_max_iter)
+    h, X, A0 = _check_design_args(lmdp, h, X, A0)
     phi = lmdp.stage_phi
 
     def lmo(G):
         g = np.einsum("sad,de,sae->sa", phi[h], -G, phi[h])
-        pol = _best_response(lmdp, h, g)
-        return pol, policy_covariances(lmdp, pol)[h]
+        pol = linear_policies.best_response(lmdp, h, g)
+        return pol, linear_policies.policy_covariances(lmdp, pol)[h]
 
     # Start from the best response to the identity so that every reachable direction is represented.
     pol, Lp = lmo(-np.eye(lmdp.d))
@@ -282,45 +322,21 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
             weights.append(t)
     converged = eta is not None and gap <= tol * max(1.0, abs(val))
     if eta is not None and not converged:
-        message = (f"reachable_design hit max_iter={max_iter} with Frank-Wolfe gap {gap:.3g} > "
-                   f"tol * max(1, |value|) = {tol * max(1.0, abs(val)):.3g}")
-        if on_max_iter == "raise":
-            raise ConvergenceError(message)
-        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        stop_at_max_iter(on_max_iter, "reachable_design", max_iter,
+                         f"max_iter={max_iter}: Frank-Wolfe gap {gap:.3g} > tol * max(1, |value|) = "
+                         f"{tol * max(1.0, abs(val)):.3g}")
     val = design_objective(scale * Lam + A0, X, eta)[0]
     w = np.array(weights)
     keep = w > 1e-12
-    return DesignResult(w[keep] / w[keep].sum(), np.array(support)[keep], Lam, float(val),
-                        float(gap) if eta is not None else float("nan"), it, bool(converged))
+    bound = float(gap) if eta is not None else float("nan")
+    return DesignResult(weights=w[keep] / w[keep].sum(), support=np.array(support)[keep], covariance=Lam,
+                        value=float(val), method="reachable_design",
+                        constants={"h": h, "scale": scale, "eta": eta, "tol": tol, "max_iter": max_iter},
+                        iterations=it, residual=bound, error_bound=bound, converged=bool(converged))
 
 
-def _best_response(lmdp: LinearMDP, h: int, g: np.ndarray) -> np.ndarray:
-    """A deterministic policy maximising ``E_pi[g(s_h, a_h)]``: backward induction with reward only at step h
-    (actions after h are irrelevant and set to 0; lowest index among ties)."""
-    pol = np.zeros((lmdp.H, lmdp.S), dtype=np.int64)
-    pol[h] = g.argmax(axis=1)
-    V = g.max(axis=1)
-    for t in range(h - 1, -1, -1):
-        Q = lmdp.P[t] @ V
-        pol[t] = Q.argmax(axis=1)
-        V = Q.max(axis=1)
-    return pol
-
-
-def occupancy_polytope(lmdp: LinearMDP, last: int):
-    """cvxpy variables ``rho_t`` (S A,) for ``t = 0..last`` with the flow constraints of Markov policies."""
-    import cvxpy as cp
-
-    S, A = lmdp.S, lmdp.A
-    rho = [cp.Variable(S * A, nonneg=True) for _ in range(last + 1)]
-    E = np.kron(np.eye(S), np.ones((1, A)))  # (S, S A): sums out the action
-    cons = [E @ rho[0] == lmdp.init]
-    for t in range(last):
-        Pt = lmdp.P[t].reshape(S * A, S)
-        cons.append(E @ rho[t + 1] == Pt.T @ rho[t])
-    return rho, cons
-
-
+@validate_params(lmdp=Instance(LinearMDP), scale=Real(0.0, closed="neither"),
+                 eta=Real(0.0, closed="neither", optional=True), solver=Options(SOLVERS, optional=True))
 def reachable_design_cvxpy(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None, eta: float | None = None,
                            solver: str | None = None):
     """The convex program behind :func:`reachable_design`, over the occupancy polytope.
@@ -330,8 +346,8 @@ def reachable_design_cvxpy(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0
     """
     import cvxpy as cp
 
-    h, X, scale, A0 = _check_design_args(lmdp, h, X, scale, A0)
-    rho, cons = occupancy_polytope(lmdp, h)
+    h, X, A0 = _check_design_args(lmdp, h, X, A0)
+    rho, cons = linear_policies.occupancy_polytope(lmdp, h)
     Phi = lmdp.stage_phi[h].reshape(-1, lmdp.d)
     Lam = Phi.T @ cp.diag(rho[h]) @ Phi
     M = scale * Lam + A0

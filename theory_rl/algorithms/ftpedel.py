@@ -29,6 +29,7 @@ Stand-ins and choices (documented deviations):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -36,21 +37,48 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory_rl._random import as_generator
-from theory_rl.algorithms.design import _best_response, policy_covariances, policy_features, reachable_design
-from theory_rl.linear import Counts, LinearMDP, sample_policy_counts
-from theory_rl.o2o import all_deterministic_policies
+from theory_rl._validation import (
+    Instance,
+    Integer,
+    Options,
+    Real,
+    as_index_array,
+    check_on_max_iter,
+    validate_params,
+)
+from theory_rl.algorithms.design import reachable_design
+from theory_rl.linear import (
+    Counts,
+    LinearMDP,
+    all_deterministic_policies,
+    best_response,
+    policy_covariances,
+    policy_features,
+    sample_policy_counts,
+)
+from theory_rl.results import ConvergenceWarning, IterativeResult, stop_at_max_iter
 
 __all__ = ["FTPedelResult", "distinct_policies", "ftpedel", "pedel"]
 
 
-@dataclass(frozen=True)
-class FTPedelResult:
-    """Output of :func:`ftpedel`.
+@dataclass(frozen=True, kw_only=True, repr=False)
+class FTPedelResult(IterativeResult):
+    """Output of :func:`ftpedel` (the shared :class:`~theory_rl.results.IterativeResult` vocabulary).
 
     Attributes
     ----------
     policy : numpy.ndarray
         The returned deterministic policy (H, S).
+    V, Q : None
+        FTPedel estimates policy values, not value functions: see ``epochs`` for ``V_hat`` per epoch.
+    method : str
+        ``"ftpedel"`` or ``"pedel"``.
+    constants : dict
+        ``eps``, ``delta``, ``beta_scale``, ``lam``, ``l0``, ``explorer``, ...
+    iterations : int
+        Epochs run. ``residual`` and ``error_bound`` are nan (the guarantee is eps-optimality with probability
+        ``1 - delta``, not a certificate); ``converged`` is False only when a data collection stopped at
+        ``max_rounds`` with ``on_max_iter="warn"``.
     policy_index : int
         Its index in ``policies``.
     active : numpy.ndarray
@@ -67,7 +95,6 @@ class FTPedelResult:
         The policy class used (n, H, S).
     """
 
-    policy: np.ndarray
     policy_index: int
     active: np.ndarray
     episodes_per_step: np.ndarray
@@ -76,9 +103,17 @@ class FTPedelResult:
     policies: np.ndarray
 
 
+def _policy_class(lmdp: LinearMDP, policies) -> np.ndarray:
+    pols = np.asarray(policies)
+    if pols.ndim != 3 or pols.shape[1:] != (lmdp.H, lmdp.S) or pols.shape[0] == 0:
+        raise ValueError(f"policies has shape {pols.shape}, expected (n, H, S) = (n, {lmdp.H}, {lmdp.S}), n >= 1")
+    return as_index_array(pols, "policies", lmdp.A, ndim=3)
+
+
+@validate_params(lmdp=Instance(LinearMDP))
 def distinct_policies(lmdp: LinearMDP, policies=None) -> np.ndarray:
     """Deterministic policies with pairwise distinct ``(phi_{pi,h})_h`` (one representative per class, the first)."""
-    pols = all_deterministic_policies(lmdp) if policies is None else np.asarray(policies, dtype=np.int64)
+    pols = all_deterministic_policies(lmdp) if policies is None else _policy_class(lmdp, policies)
     feats = np.stack([policy_features(lmdp, p).ravel() for p in pols])
     _, first = np.unique(np.round(feats, 12), axis=0, return_index=True)
     return pols[np.sort(first)]
@@ -107,7 +142,7 @@ def _episodes_needed(X, Lam, A0) -> float:
     return hi
 
 
-def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter):
+def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter, on_max_iter):
     """OptCov-style collection at step h until ``max_x ||x||^2_{A^{-1}} <= 1`` (X already normalised)."""
     H, S, A = lmdp.H, lmdp.S, lmdp.A
     data = Counts.zeros(H, S, A)
@@ -118,7 +153,7 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter):
     budget = float(k0)
     # A covering mixture (one best response per coordinate direction), mixed in with weight `floor` so that a
     # design stuck on a face of Omega_h still spans every reachable direction.
-    cover = np.stack([_best_response(lmdp, h, phi[..., i] ** 2) for i in range(lmdp.d)])
+    cover = np.stack([best_response(lmdp, h, phi[..., i] ** 2) for i in range(lmdp.d)])
     floor = 0.02
     for _ in range(max_rounds):
         if _max_norm(X, A_cur) <= 1:
@@ -130,7 +165,8 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter):
             # (the usual case at these budgets) costs episodes, not correctness. Its warning is therefore
             # silenced here, and the capped designs are counted in the epoch record ("designs_unconverged").
             with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="reachable_design hit max_iter", category=RuntimeWarning)
+                warnings.filterwarnings("ignore", message="reachable_design did not converge",
+                                        category=ConvergenceWarning)
                 des = reachable_design(lmdp, h, X, scale=budget, A0=A_cur, eta=eta, max_iter=fw_iter, tol=1e-3,
                                        on_max_iter="warn")
             unconverged += not des.converged
@@ -139,7 +175,7 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter):
             Lam = sum(w * policy_covariances(lmdp, q)[h] for w, q in zip(weights, support, strict=True))
             need = _episodes_needed(X, Lam, A_cur)
             if not math.isfinite(need):
-                raise RuntimeError(f"the targets at step {h} are not in the span of the reachable covariances")
+                raise ValueError(f"the targets at step {h} are not in the span of the reachable covariances")
             budget = max(budget, need)
         K = max(math.ceil(need), 1)
         new = sample_policy_counts(lmdp, support, K, seed=rng, weights=weights).at_step(h)
@@ -147,10 +183,13 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter):
         A_cur = A_cur + np.einsum("sa,sad,sae->de", new.n_sa[h], phi, phi)
         episodes += K
         budget = max(2.0 * budget, 2.0 * K)
-    raise RuntimeError(f"FTPedel data collection at step {h} did not meet its target in {max_rounds} rounds")
+    if _max_norm(X, A_cur) > 1:  # the last round's data may have met the target
+        stop_at_max_iter(on_max_iter, "ftpedel data collection", max_rounds,
+                         f"step {h}: max ||x||^2 = {_max_norm(X, A_cur):.6g} > 1 after {max_rounds} rounds")
+    return data, episodes, unconverged
 
 
-def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_scale):
+def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_scale, on_max_iter):
     """Collection with LSVI-UCB as the regret minimiser: no model knowledge beyond the features.
 
     Round i has a budget of ``k0 2^i`` episodes split over ``fw_steps`` Frank-Wolfe steps; each step computes the
@@ -184,13 +223,21 @@ def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_sc
             episodes += K
     if _max_norm(X, A_cur) <= 1:
         return data, episodes
-    raise RuntimeError(f"FTPedel (LSVI-UCB explorer) did not meet its target at step {h} in {max_rounds} rounds")
+    stop_at_max_iter(on_max_iter, "ftpedel data collection (LSVI-UCB explorer)", max_rounds,
+                     f"step {h}: max ||x||^2 = {_max_norm(X, A_cur):.6g} > 1 after {max_rounds} rounds")
+    return data, episodes
 
 
+@validate_params(lmdp=Instance(LinearMDP), eps=Real(0.0, 1.0, closed="neither"),
+                 delta=Real(0.0, 1.0, closed="neither"), offline=Instance(Counts, optional=True),
+                 beta_scale=Real(0.0, closed="neither"), lam=Real(0.0, closed="neither"),
+                 l0=Integer(1, 62, optional=True), k0=Integer(1, 2**40), max_rounds=Integer(1, 10**4),
+                 fw_iter=Integer(1, 10**6), explorer=Options(("plan", "lsvi_ucb")),
+                 lsvi_bonus_scale=Real(0.0), fw_steps=Integer(1, 10**4))
 def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts | None = None, policies=None,
             beta_scale: float = 1.0, lam: float = 1.0, l0: int | None = None, k0: int = 16, max_rounds: int = 40,
             fw_iter: int = 60, explorer: str = "plan", lsvi_bonus_scale: float = 1.0,
-            fw_steps: int = 4) -> FTPedelResult:
+            fw_steps: int = 4, on_max_iter: str = "raise") -> FTPedelResult:
     """FTPedel (Wagenmaker & Pacchiano 2023) / PEDEL (``offline=None``; Wagenmaker & Jamieson 2022, Alg. 1).
 
     Parameters
@@ -219,24 +266,23 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
         one Python step per episode, so practical up to ~1e5 episodes, e.g. with a small ``beta_scale``).
     lsvi_bonus_scale, fw_steps
         LSVI-UCB's bonus scale and the Frank-Wolfe steps per doubling round (``explorer="lsvi_ucb"`` only).
+    on_max_iter : {"raise", "warn"}, default "raise"
+        When a data collection misses its target in ``max_rounds`` rounds (the shared rule,
+        :func:`theory_rl.results.stop_at_max_iter`): raise :class:`~theory_rl.results.ConvergenceError`, or warn
+        and go on with the data collected (the result then says ``converged=False``).
+
+    Returns
+    -------
+    FTPedelResult
     """
-    if not 0 < eps < 1:
-        raise ValueError(f"eps is {eps}, expected a number in (0, 1)")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta is {delta}, expected a probability in (0, 1)")
-    if not (beta_scale > 0 and lam > 0):
-        raise ValueError(f"beta_scale ({beta_scale}) and lam ({lam}) must be > 0")
-    if explorer not in ("plan", "lsvi_ucb"):
-        raise ValueError(f"explorer is {explorer!r}, expected 'plan' or 'lsvi_ucb'")
+    check_on_max_iter(on_max_iter)
     rng = as_generator(seed)
     H, S, A, d = lmdp.H, lmdp.S, lmdp.A, lmdp.d
-    pols = distinct_policies(lmdp) if policies is None else np.asarray(policies, dtype=np.int64)
-    if pols.ndim != 3 or pols.shape[1:] != (H, S):
-        raise ValueError(f"policies has shape {pols.shape}, expected (n, H, S) = (n, {H}, {S})")
+    pols = distinct_policies(lmdp) if policies is None else _policy_class(lmdp, policies)
     if offline is None:
         offline = Counts.zeros(H, S, A)
-    elif not isinstance(offline, Counts) or offline.N.shape != (H, S, A, S):
-        raise ValueError(f"offline must be Counts of shape ({H}, {S}, {A}, {S})")
+    elif offline.N.shape != (H, S, A, S):
+        raise ValueError(f"offline has counts of shape {offline.N.shape}, expected ({H}, {S}, {A}, {S})")
     phi = lmdp.stage_phi
     steps = np.arange(H)[None, :, None]
     phipol = phi[steps, np.arange(S)[None, None, :], pols]  # (n, H, S, d): phi_h(s, pi_h(s))
@@ -246,6 +292,7 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
     per_step = np.zeros(H, dtype=np.int64)
     history = []
     Vhat = np.zeros(len(active))
+    met = True
     for ell in range(l_start, max(L, l_start) + 1):
         if len(active) == 1:
             break
@@ -262,11 +309,13 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
             X = np.unique(np.round(phihat[:, h] * scale, 12), axis=0)
             if explorer == "plan":
                 data, n_ep, n_unconv = _collect(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds,
-                                                fw_iter=fw_iter)
+                                                fw_iter=fw_iter, on_max_iter=on_max_iter)
                 designs_unconverged += n_unconv
             else:
                 data, n_ep = _collect_lsvi_ucb(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds,
-                                               fw_steps=fw_steps, bonus_scale=lsvi_bonus_scale)
+                                               fw_steps=fw_steps, bonus_scale=lsvi_bonus_scale,
+                                               on_max_iter=on_max_iter)
+            met = met and _max_norm(X, Loff + data.covariance(phi)[h]) <= 1
             eps_steps[h] = n_ep
             N = offline.N[h] + data.N[h]
             Rs = offline.reward_sums[h] + data.reward_sums[h]
@@ -284,11 +333,15 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
         keep = Vhat >= Vhat.max() - 2 * eps_l
         active, Vhat = active[keep], Vhat[keep]
     best = int(active[int(np.argmax(Vhat))]) if len(Vhat) == len(active) else int(active[0])
-    return FTPedelResult(pols[best], best, active, per_step, int(per_step.sum()), history, pols)
+    constants = {"eps": eps, "delta": delta, "beta_scale": beta_scale, "lam": lam, "l0": l_start, "k0": k0,
+                 "max_rounds": max_rounds, "fw_iter": fw_iter, "explorer": explorer}
+    return FTPedelResult(policy=pols[best], method="ftpedel", constants=constants, iterations=len(history),
+                         converged=met, policy_index=best, active=active, episodes_per_step=per_step,
+                         episodes=int(per_step.sum()), epochs=history, policies=pols)
 
 
 def pedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, **kwargs) -> FTPedelResult:
     """PEDEL (Wagenmaker & Jamieson 2022, Alg. 1): :func:`ftpedel` without offline data."""
     if "offline" in kwargs:
         raise ValueError("pedel takes no offline data; use ftpedel")
-    return ftpedel(lmdp, eps, delta, seed=seed, **kwargs)
+    return dataclasses.replace(ftpedel(lmdp, eps, delta, seed=seed, **kwargs), method="pedel")

@@ -16,13 +16,23 @@ parameter defaulting to 1; ``penalty_scale`` / ``bonus_scale`` multiply the whol
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from theory_rl._random import as_generator
-from theory_rl._validation import as_float_array, check_positive_int, check_shape
-from theory_rl.linear import Counts, LinearMDP, _sample_rewards
+from theory_rl._validation import (
+    Instance,
+    Integer,
+    Real,
+    as_float_array,
+    check_shape,
+    validate_params,
+)
+from theory_rl.linear import Counts, LinearMDP, sample_rewards
+from theory_rl.penalties import elliptical
+from theory_rl.results import Result
 
 __all__ = [
     "sherman_morrison",
@@ -37,19 +47,29 @@ __all__ = [
 ]
 
 
-def sherman_morrison(A_inv: np.ndarray, x: np.ndarray) -> np.ndarray:
+def _deprecated(owner: str, old: str, new: str) -> None:
+    warnings.warn(f"{owner}.{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
+
+
+def sherman_morrison(A_inv, x) -> np.ndarray:
     """``(A + x x^T)^{-1}`` from ``A^{-1}`` in O(d^2) (Sherman-Morrison), for symmetric positive definite A."""
+    A_inv = as_float_array(A_inv, "A_inv", ndim=2)
+    x = as_float_array(x, "x", ndim=1)
+    check_shape(A_inv, "A_inv", (x.size, x.size))
+    return _rank_one(A_inv, x)
+
+
+def _rank_one(A_inv: np.ndarray, x: np.ndarray) -> np.ndarray:
     Ax = A_inv @ x
     return A_inv - np.outer(Ax, Ax) / (1.0 + x @ Ax)
 
 
+@validate_params(lam=Real(0.0))
 def ridge(Phi, y, lam: float = 1.0) -> np.ndarray:
     """Ridge regression ``argmin_w sum (y_i - Phi_i w)^2 + lam ||w||^2 = (Phi^T Phi + lam I)^{-1} Phi^T y``."""
     Phi = as_float_array(Phi, "Phi", ndim=2)
     y = as_float_array(y, "y", ndim=1)
     check_shape(y, "y", (Phi.shape[0],))
-    if lam < 0:
-        raise ValueError(f"lam is {lam}, expected >= 0")
     return np.linalg.solve(Phi.T @ Phi + lam * np.eye(Phi.shape[1]), Phi.T @ y)
 
 
@@ -60,59 +80,64 @@ def _features(phi, H: int) -> np.ndarray:
     return np.broadcast_to(phi, (H,) + phi.shape[-3:])
 
 
-def _check_common(lam, scale, name):
-    if not (lam > 0 and math.isfinite(lam)):
-        raise ValueError(f"lam is {lam}, expected a finite number > 0")
-    if not (scale >= 0 and math.isfinite(scale)):
-        raise ValueError(f"{name} is {scale}, expected a finite number >= 0")
-
-
-def _bonus_width(phi_h: np.ndarray, Lam_inv: np.ndarray) -> np.ndarray:
-    """``sqrt(phi(s, a)^T Lambda^{-1} phi(s, a))`` for every (s, a)."""
-    return np.sqrt(np.maximum(np.einsum("sad,de,sae->sa", phi_h, Lam_inv, phi_h), 0.0))
-
-
 # -- PEVI ----------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class PEVIResult:
-    """Output of :func:`pevi`: pessimistic values and the greedy policy.
+@dataclass(frozen=True, kw_only=True, repr=False)
+class PEVIResult(Result):
+    """Output of :func:`pevi` (the shared :class:`~theory_rl.results.Result` vocabulary).
 
     Attributes
     ----------
-    Q, V : numpy.ndarray
-        Pessimistic ``Q_hat_h(s, a)`` (H, S, A) and ``V_hat_h(s)`` (H, S).
     policy : numpy.ndarray
         Greedy actions of ``Q_hat`` (lowest index among ties), (H, S).
+    V, Q : numpy.ndarray
+        Pessimistic ``V_hat_h(s)`` (H, S) and ``Q_hat_h(s, a)`` (H, S, A).
+    method : str
+        ``"pevi"``.
+    constants : dict
+        ``beta``, ``xi``, ``c``, ``penalty_scale``, ``lam``, ``K``.
     w : numpy.ndarray
         Ridge estimates ``w_h`` (H, d).
-    Gamma : numpy.ndarray
-        Penalties ``Gamma_h(s, a) = beta ||phi_h(s, a)||_{Lambda_h^{-1}}`` (H, S, A).
+    penalty : numpy.ndarray
+        Penalties ``Gamma_h(s, a) = beta ||phi_h(s, a)||_{Lambda_h^{-1}}`` (H, S, A) (deprecated name ``Gamma``).
     Lambda : numpy.ndarray
         ``Lambda_h = sum phi phi^T + lam I`` (H, d, d).
-    beta : float
     """
 
-    Q: np.ndarray
-    V: np.ndarray
-    policy: np.ndarray
     w: np.ndarray
-    Gamma: np.ndarray
+    penalty: np.ndarray
     Lambda: np.ndarray
-    beta: float
+
+    @property
+    def Gamma(self) -> np.ndarray:
+        """Deprecated: ``penalty``."""
+        _deprecated("PEVIResult", "Gamma", "penalty")
+        return self.penalty
+
+    @property
+    def beta(self) -> float:
+        """Deprecated: ``constants["beta"]``."""
+        _deprecated("PEVIResult", "beta", 'constants["beta"]')
+        return self.constants["beta"]
 
 
+@validate_params(d=Integer(1), H=Integer(1), K=Integer(0), xi=Real(0.0, 1.0, closed="neither"),
+                 c=Real(0.0, closed="neither"))
 def pevi_beta(d: int, H: int, K: int, xi: float, *, c: float = 1.0) -> float:
     """Theorem 4.4 of Jin, Yang & Wang (2021): ``beta = c d H sqrt(zeta)``, ``zeta = log(2 d H K / xi)``."""
     return c * d * H * math.sqrt(math.log(2 * d * H * max(K, 1) / xi))
 
 
+@validate_params(data=Instance(Counts), xi=Real(0.0, 1.0, closed="neither"), c=Real(0.0, closed="neither"),
+                 penalty_scale=Real(0.0), lam=Real(0.0, closed="neither"), n_episodes=Integer(1, optional=True),
+                 beta=Real(0.0, optional=True))
 def pevi(phi, data: Counts, *, xi: float = 0.1, c: float = 1.0, penalty_scale: float = 1.0, lam: float = 1.0,
          n_episodes: int | None = None, beta: float | None = None) -> PEVIResult:
     """Pessimistic value iteration for linear MDPs (Jin, Yang & Wang 2021, Algorithm 2).
 
     Backward over h: ``Lambda_h = sum_tau phi_tau phi_tau^T + lam I``;
     ``w_h = Lambda_h^{-1} sum_tau phi_tau (r_tau + V_hat_{h+1}(s'_tau))`` (eq. 4.6 ff.);
-    ``Gamma_h = beta sqrt(phi^T Lambda_h^{-1} phi)``; ``Q_hat_h = min(phi^T w_h - Gamma_h, H - h)^+`` (0-based h, so
+    ``Gamma_h = beta sqrt(phi^T Lambda_h^{-1} phi)`` (:func:`theory_rl.penalties.elliptical`);
+    ``Q_hat_h = min(phi^T w_h - Gamma_h, H - h)^+`` (0-based h, so
     ``H - h`` is the paper's ``H - h + 1``); ``V_hat_h = max_a Q_hat_h``; greedy policy.
 
     Parameters
@@ -134,17 +159,12 @@ def pevi(phi, data: Counts, *, xi: float = 0.1, c: float = 1.0, penalty_scale: f
     beta : float, optional
         Overrides ``penalty_scale * pevi_beta(...)``.
     """
-    if not isinstance(data, Counts):
-        raise ValueError(f"data must be a theory_rl.linear.Counts, got {type(data).__name__}")
     H, S, A, _ = data.N.shape
     phi = _features(phi, H)
     if phi.shape[1:3] != (S, A):
         raise ValueError(f"phi has (S, A) = {phi.shape[1:3]}, but data has {(S, A)}")
-    if not 0 < xi < 1:
-        raise ValueError(f"xi is {xi}, expected a probability in (0, 1)")
-    _check_common(lam, penalty_scale, "penalty_scale")
     d = phi.shape[-1]
-    K = int(data.n_sa.sum(axis=(1, 2)).max()) if n_episodes is None else check_positive_int(n_episodes, "n_episodes")
+    K = int(data.n_sa.sum(axis=(1, 2)).max()) if n_episodes is None else n_episodes
     if beta is None:
         beta = penalty_scale * pevi_beta(d, H, K, xi, c=c)
     n_sa = data.n_sa
@@ -157,12 +177,15 @@ def pevi(phi, data: Counts, *, xi: float = 0.1, c: float = 1.0, penalty_scale: f
         Lam[h] = np.einsum("sa,sad,sae->de", n_sa[h], phi[h], phi[h]) + lam * np.eye(d)
         target = data.reward_sums[h] + data.N[h] @ V[h + 1]
         w[h] = np.linalg.solve(Lam[h], np.einsum("sad,sa->d", phi[h], target))
-        Gamma[h] = beta * _bonus_width(phi[h], np.linalg.inv(Lam[h]))
+        Gamma[h] = elliptical(phi[h], np.linalg.inv(Lam[h]), beta)
         Q[h] = np.clip(phi[h] @ w[h] - Gamma[h], 0.0, H - h)
         V[h] = Q[h].max(axis=1)
-    return PEVIResult(Q, V[:H], Q.argmax(axis=2), w, Gamma, Lam, float(beta))
+    constants = {"beta": float(beta), "xi": xi, "c": c, "penalty_scale": penalty_scale, "lam": lam, "K": K}
+    return PEVIResult(policy=Q.argmax(axis=2), V=V[:H], Q=Q, method="pevi", constants=constants, w=w,
+                      penalty=Gamma, Lambda=Lam)
 
 
+@validate_params(lmdp=Instance(LinearMDP), result=Instance(PEVIResult))
 def pevi_good_event(lmdp: LinearMDP, result: PEVIResult) -> bool:
     """Whether the concentration event of Jin, Yang & Wang (2021, Lemma 5.2 / eq. 5.4) holds exactly:
     ``|phi_h^T w_h - (r_h + P_h V_hat_{h+1})| <= Gamma_h`` at every ``(h, s, a)`` (checked against the true model).
@@ -170,46 +193,67 @@ def pevi_good_event(lmdp: LinearMDP, result: PEVIResult) -> bool:
     On this event ``V_hat_h <= V^{pi_hat}_h`` pointwise (pessimism).
     """
     H = lmdp.H
+    if result.Q.shape != (H, lmdp.S, lmdp.A) or result.w.shape != (H, lmdp.d):
+        raise ValueError(f"result has Q of shape {result.Q.shape} and w {result.w.shape}, expected "
+                         f"{(H, lmdp.S, lmdp.A)} and {(H, lmdp.d)} for lmdp")
     V = np.vstack([result.V, np.zeros((1, lmdp.S))])
     phi = lmdp.stage_phi
     for h in range(H):
         bellman = lmdp.R[h] + lmdp.P[h] @ V[h + 1]
-        if (np.abs(phi[h] @ result.w[h] - bellman) > result.Gamma[h] + 1e-12).any():
+        if (np.abs(phi[h] @ result.w[h] - bellman) > result.penalty[h] + 1e-12).any():
             return False
     return True
 
 
 # -- LSVI-UCB ------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LSVIUCBResult:
-    """Output of :func:`lsvi_ucb`.
+@dataclass(frozen=True, kw_only=True, repr=False)
+class LSVIUCBResult(Result):
+    """Output of :func:`lsvi_ucb` (the shared :class:`~theory_rl.results.Result` vocabulary).
 
     Attributes
     ----------
+    policy : numpy.ndarray
+        The greedy policy of the last planning pass (the one played in the last episode), (H, S).
+    V, Q : numpy.ndarray
+        Optimistic ``max_a Q_h`` (H, S) and ``Q_h`` (H, S, A) of the last planning pass.
+    method : str
+        ``"lsvi_ucb"``.
+    constants : dict
+        ``beta``, ``p``, ``c``, ``bonus_scale``, ``lam``, ``K``.
     policies : numpy.ndarray
         Greedy policy played in each episode, (K, H, S).
     returns : numpy.ndarray
         Sampled return of each episode, (K,).
-    values : numpy.ndarray or None
-        Exact value ``V^{pi_k}_0`` of each played policy (``track_values=True``), (K,).
-    Q : numpy.ndarray
-        Optimistic Q of the last planning pass, (H, S, A).
+    episode_values : numpy.ndarray or None
+        Exact value ``V^{pi_k}_0`` of each played policy (``track_values=True``), (K,) (deprecated name
+        ``values``).
     Lambda_inv : numpy.ndarray
         ``Lambda_h^{-1}`` after all episodes (rank-one updated), (H, d, d).
     data : Counts
         The collected transitions.
-    beta : float
     """
 
     policies: np.ndarray
     returns: np.ndarray
-    values: np.ndarray | None
-    Q: np.ndarray
+    episode_values: np.ndarray | None
     Lambda_inv: np.ndarray
     data: Counts
-    beta: float
+
+    @property
+    def values(self) -> np.ndarray | None:
+        """Deprecated: ``episode_values``."""
+        _deprecated("LSVIUCBResult", "values", "episode_values")
+        return self.episode_values
+
+    @property
+    def beta(self) -> float:
+        """Deprecated: ``constants["beta"]``."""
+        _deprecated("LSVIUCBResult", "beta", 'constants["beta"]')
+        return self.constants["beta"]
 
 
+@validate_params(d=Integer(1), H=Integer(1), T=Integer(0), p=Real(0.0, 1.0, closed="neither"),
+                 c=Real(0.0, closed="neither"))
 def lsvi_ucb_beta(d: int, H: int, T: int, p: float, *, c: float = 1.0) -> float:
     """Theorem 3.1 of Jin et al. (2020): ``beta = c d H sqrt(iota)``, ``iota = log(2 d T / p)``, ``T = K H``."""
     return c * d * H * math.sqrt(math.log(2 * d * max(T, 1) / p))
@@ -227,11 +271,14 @@ def _optimistic_q(phi, data_N, data_R, Lam_inv, beta, H, reward) -> np.ndarray:
             target = data_N[h] @ Vn
             base = reward[h]
         w = Lam_inv[h] @ np.einsum("sad,sa->d", phi[h], target)
-        Q[h] = np.minimum(base + phi[h] @ w + beta * _bonus_width(phi[h], Lam_inv[h]), H)
+        Q[h] = np.minimum(base + phi[h] @ w + elliptical(phi[h], Lam_inv[h], beta), H)
         Vn = Q[h].max(axis=1)
     return Q
 
 
+@validate_params(lmdp=Instance(LinearMDP), n_episodes=Integer(1, 10**9), p=Real(0.0, 1.0, closed="neither"),
+                 c=Real(0.0, closed="neither"), bonus_scale=Real(0.0), lam=Real(0.0, closed="neither"),
+                 beta=Real(0.0, optional=True))
 def lsvi_ucb(lmdp: LinearMDP, n_episodes: int, *, seed, p: float = 0.05, c: float = 1.0, bonus_scale: float = 1.0,
              lam: float = 1.0, beta: float | None = None, reward=None, track_values: bool = True) -> LSVIUCBResult:
     """Least-squares value iteration with UCB bonuses (Jin, Yang, Wang & Jordan 2020, Algorithm 1), run online.
@@ -257,11 +304,8 @@ def lsvi_ucb(lmdp: LinearMDP, n_episodes: int, *, seed, p: float = 0.05, c: floa
     track_values : bool, default True
         Also compute the exact value of each played policy (for regret curves).
     """
-    K = check_positive_int(n_episodes, "n_episodes")
+    K = n_episodes
     rng = as_generator(seed)
-    if not 0 < p < 1:
-        raise ValueError(f"p is {p}, expected a probability in (0, 1)")
-    _check_common(lam, bonus_scale, "bonus_scale")
     H, S, A, d = lmdp.H, lmdp.S, lmdp.A, lmdp.d
     phi = lmdp.stage_phi
     if reward is not None:
@@ -293,13 +337,16 @@ def lsvi_ucb(lmdp: LinearMDP, n_episodes: int, *, seed, p: float = 0.05, c: floa
         total = 0.0
         for h in range(H):
             a = pol[h, s]
-            r = float(_sample_rewards(rng, lmdp.R[h, s, a], lmdp.reward_noise, lmdp.reward_std))
+            r = float(sample_rewards(lmdp.R[h, s, a], noise=lmdp.reward_noise, std=lmdp.reward_std, seed=rng))
             row = cP[h, s, a]
             s2 = min(int(np.searchsorted(row, rng.random() * row[-1], side="right")), S - 1)
             N[h, s, a, s2] += 1
             Rs[h, s, a] += r
             total += r if reward is None else reward[h, s, a]
-            Lam_inv[h] = sherman_morrison(Lam_inv[h], phi[h, s, a])
+            Lam_inv[h] = _rank_one(Lam_inv[h], phi[h, s, a])
             s = s2
         returns[k] = total
-    return LSVIUCBResult(policies, returns, values, Q, Lam_inv, Counts(N, Rs), float(beta))
+    constants = {"beta": float(beta), "p": p, "c": c, "bonus_scale": bonus_scale, "lam": lam, "K": K}
+    return LSVIUCBResult(policy=Q.argmax(axis=2), V=Q.max(axis=2), Q=Q, method="lsvi_ucb", constants=constants,
+                         policies=policies, returns=returns, episode_values=values, Lambda_inv=Lam_inv,
+                         data=Counts(N, Rs))
