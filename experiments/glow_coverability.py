@@ -1,7 +1,7 @@
 """GLOW / HyGLOW on finite classes: regret against T, N(eps) against coverability, Block MDPs, hybrid comparison.
 
 Amortila, Foster, Jiang, Sekhari, Xie (ICLR 2024, arXiv 2401.09681) run no experiments; this regenerates the
-SHAPES of their bounds on the controlled-coverability family (:mod:`theory_rl.generators.glow`: ``k`` states,
+SHAPES of their bounds on the controlled-coverability family (:mod:`theory_rl.generators.coverability`: ``k`` states,
 ``A`` actions, ``C_cov = A (1 + (k - 1) p)``) with decoy classes (``Q*`` plus one optimistic decoy per
 last-layer pair ``a >= 1``, bonus ``2 gap``, :func:`theory_rl.algorithms.glow.decoy_classes`) and the mixture
 ratios of Assumption 2.2'. Cells:
@@ -18,7 +18,7 @@ ratios of Assumption 2.2'. Cells:
   (online only) and MABO.CR (offline only, T samples per layer): sub-optimality of the output against C_star.
   HyGLOW and MABO.CR run with the theory gamma and with ``gamma_scale = 100`` (= GLOW's ``beta_scale = 1e-4``).
 
-- ``incomplete``: :func:`~theory_rl.generators.glow.incomplete_fqi_instance`, a realizable class that is not
+- ``incomplete``: :func:`~theory_rl.generators.coverability.incomplete_fqi_instance`, a realizable class that is not
   Bellman complete: Hy-Q (and offline FQI) settle on a sub-optimality-0.5 policy; HyGLOW, GLOW and (with enough
   coverage) MABO.CR do not. On the decoy classes above, which are complete, Hy-Q is sound.
 
@@ -78,7 +78,7 @@ def _glow_metrics(res) -> dict:
 def _hybrid_cell(config: dict, seed) -> dict:
     from theory_rl.algorithms.glow import decoy_classes, glow, h2o, offline_only
     from theory_rl.coverage import concentrability
-    from theory_rl.generators.glow import coverability_family
+    from theory_rl.generators.coverability import coverability_family
     from theory_rl.planning import occupancy, solve
 
     inst = coverability_family(3, 3, 0.5, gap=config["gap"])
@@ -101,7 +101,7 @@ def _hybrid_cell(config: dict, seed) -> dict:
 
 def _incomplete_cell(config: dict, seed) -> dict:
     from theory_rl.algorithms.glow import finite_classes, glow, greedy_actions, h2o, hybrid_ratio_class, offline_only
-    from theory_rl.generators.glow import incomplete_fqi_instance
+    from theory_rl.generators.coverability import incomplete_fqi_instance
 
     inst = incomplete_fqi_instance()
     classes = finite_classes(inst.F, hybrid_ratio_class(inst.mdp, greedy_actions(inst.F), inst.nu))
@@ -121,7 +121,7 @@ def _incomplete_cell(config: dict, seed) -> dict:
 def cell(config: dict, seed: int) -> dict:
     """One run of one configuration."""
     from theory_rl.algorithms.glow import decoy_classes, glow
-    from theory_rl.generators.glow import block_mdp, coverability_family
+    from theory_rl.generators.coverability import block_mdp, coverability_family
 
     kind = config["kind"]
     if kind == "hybrid":

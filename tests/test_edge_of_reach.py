@@ -283,7 +283,7 @@ def test_two_state_example_boundary_and_tabular_contrast():
 )
 def test_truncated_fqi_rejects_bad_input(kwargs, match):
     mdp = garnet(3, 2, 2, seed=0, gamma=0.9)
-    args = dict(starts=[0], k=2) | kwargs
+    args = dict(starts=[0], k=2, seed=0) | kwargs
     with pytest.raises(ValueError, match=match):
         truncated_fqi(mdp, args.pop("starts"), args.pop("k"), **args)
 
@@ -304,3 +304,56 @@ def test_other_functions_reject_bad_input():
         boundary_value_q(mdp, [1, 0, 0], np.zeros(3))
     with pytest.raises(ValueError, match="seed is None"):
         count_model(mdp, 3, seed=None)
+
+
+# ---------------------------------------------------------------------------------------------- issue 12
+def test_truncated_fqi_needs_a_seed_and_speaks_the_shared_vocabulary():
+    from theory_rl.results import IterativeResult
+
+    mdp = garnet(4, 2, 2, seed=0, gamma=0.8)
+    with pytest.raises(TypeError, match="seed"):
+        truncated_fqi(mdp, [0], 2)
+    res = truncated_fqi(mdp, [0], 2, seed=0)
+    assert isinstance(res, IterativeResult) and res.method == "truncated_fqi" and res.converged
+    assert res.constants["gamma"] == 0.8 and res.constants["tol"] == 1e-10
+    assert "converged after" in res.certificate()
+    np.testing.assert_array_equal(res.V, res.Q.max(axis=1))
+
+
+def test_truncated_fqi_stops_through_the_shared_on_max_iter_rule():
+    from theory_rl.results import ConvergenceError, ConvergenceWarning
+
+    mdp = garnet(4, 2, 2, seed=0, gamma=0.9)
+    with pytest.raises(ConvergenceError, match="truncated_fqi did not converge in 3 iterations"):
+        truncated_fqi(mdp, [0], 3, max_iter=3, void_scale=5.0, seed=0)
+    with pytest.warns(ConvergenceWarning, match="truncated_fqi"):
+        res = truncated_fqi(mdp, [0], 3, max_iter=3, void_scale=5.0, seed=0, on_max_iter="warn")
+    assert not res.converged and res.iterations == 3 and res.error_bound > 1e-10
+    with pytest.raises(ValueError, match="on_max_iter is 'ignore'"):
+        truncated_fqi(mdp, [0], 3, seed=0, on_max_iter="ignore")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1j, "0.1"], ids=repr)
+def test_edge_of_reach_refuses_non_finite_or_complex_scalars(bad):
+    mdp = garnet(3, 2, 2, seed=0, gamma=0.9)
+    for name in ("atol", "tol", "void_scale", "penalty_scale", "epsilon"):
+        with pytest.raises(ValueError, match=f"{name} is"):
+            truncated_fqi(mdp, [0], 2, seed=0, **{name: bad})
+    with pytest.raises(ValueError, match="atol is"):
+        reach_sets(mdp, [0], 1, atol=bad)
+    with pytest.raises(ValueError, match="weight is"):
+        interpolate_models(mdp.P, mdp.P, bad)
+    with pytest.raises(ValueError, match="gamma is"):
+        two_state_example(bad)
+    with pytest.raises(ValueError, match="scale is"):
+        void_values(2, 2, scale=bad, seed=0)
+    with pytest.raises(ValueError, match="k is"):
+        reach_sets(mdp, [0], 2.0)
+
+
+def test_start_mask_is_public_and_shared():
+    from theory_rl.algorithms.edge_of_reach._reach import start_mask
+
+    np.testing.assert_array_equal(start_mask([2, 0], 3), [True, False, True])
+    with pytest.raises(ValueError, match="starts is empty"):
+        start_mask([], 3)

@@ -31,7 +31,7 @@ from theory_rl.algorithms.glow import (
 )
 from theory_rl.algorithms.glow._sampling import Sampler
 from theory_rl.coverage import coverability
-from theory_rl.generators.glow import block_mdp, coverability_family
+from theory_rl.generators.coverability import block_mdp, coverability_family
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy, solve
 
@@ -459,7 +459,7 @@ def test_fqi_fails_on_the_incomplete_class_and_hyglow_does_not():
     # 0.5 n_sB * 0.25 vs n_sA1 * 0.26^2 that no reward noise enters); HyGLOW refutes f_bad from its Bellman error
     # 0.26 on (sA, 1), seen with probability 1 after round 1 (3 seeds at T = 1000 gave risks 0.0035-0.011).
     from theory_rl.algorithms.glow import greedy_actions, hybrid_ratio_class
-    from theory_rl.generators.glow import incomplete_fqi_instance
+    from theory_rl.generators.coverability import incomplete_fqi_instance
 
     inst = incomplete_fqi_instance()
     np.testing.assert_allclose(inst.F[1], solve(inst.mdp).Q)
@@ -530,3 +530,123 @@ def test_hybrid_inputs_are_checked():
     with pytest.raises(ValueError, match="nu"):
         hybrid_ratio_class(inst.mdp, pis, np.full((3, 2), 1 / 6))
     assert hybrid_ratio_class(inst.mdp, pis, nu).shape[1:] == (3, 2, 2)
+
+
+# ---------------------------------------------------------------------------------------------- issue 12
+BAD_CONSTANTS = (np.nan, np.inf, -np.inf, 1 + 1j, complex(2.0, 0.0), "1")
+
+
+@pytest.mark.parametrize("bad", BAD_CONSTANTS, ids=repr)
+def test_glow_and_h2o_refuse_non_finite_or_complex_constants(bad):
+    inst = coverability_family(2, 2, 0.5)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.2)
+    nu = np.full((2, 2), 0.25)
+    for name in ("delta", "gamma", "c_cov", "beta_scale"):
+        with pytest.raises(ValueError, match=f"{name} is"):
+            glow(inst.mdp, classes, 5, seed=0, **{name: bad})
+    for name in ("delta", "gamma", "gamma_scale"):
+        with pytest.raises(ValueError, match=f"{name} is"):
+            h2o(inst.mdp, classes, nu, 5, seed=0, **{name: bad})
+        with pytest.raises(ValueError, match=f"{name} is"):
+            offline_only(inst.mdp, classes, nu, 5, seed=0, **{name: bad})
+    _, stats = _samples(inst.mdp, 3, 0)
+    F, W = classes.F, classes.W
+    with pytest.raises(ValueError, match="clip is"):
+        weighted_moments(F, W, stats, bad)
+    with pytest.raises(ValueError, match="alpha is"):
+        glow_violations(F, W, stats, 2.0, bad)
+    with pytest.raises(ValueError, match="beta is"):  # NaN would silently give an empty set
+        confidence_set(F, W, stats, 2.0, 1.0, bad)
+    with pytest.raises(ValueError, match="alpha is"):
+        mabo_cr_objective(classes, stats, 2.0, bad)
+    with pytest.raises(ValueError, match="bonus is"):
+        decoy_classes(inst.mdp, inst.targets, bad)
+    with pytest.raises(ValueError, match="p is"):
+        coverability_family(2, 2, bad)
+
+
+def test_glow_counts_are_integers_not_floats():
+    inst = coverability_family(2, 2, 0.5)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.2)
+    for kw in (dict(T=5.0), dict(T=True), dict(T=5, K=1.5)):
+        T = kw.pop("T")
+        with pytest.raises(ValueError, match="T is|K is"):
+            glow(inst.mdp, classes, T, seed=0, **kw)
+    with pytest.raises(ValueError, match="mixtures is"):
+        decoy_classes(inst.mdp, inst.targets, 0.2, mixtures=1.7)
+    with pytest.raises(ValueError, match="mdp is"):
+        glow(solve(inst.mdp), classes, 5, seed=0)
+
+
+def test_results_speak_the_shared_vocabulary():
+    from theory_rl.results import IterativeResult, Result
+
+    inst = coverability_family(2, 2, 0.5)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.2)
+    res = glow(inst.mdp, classes, 10, seed=0)
+    assert isinstance(res, Result) and not isinstance(res, IterativeResult) and res.method == "glow"
+    last = res.chosen[-1]
+    np.testing.assert_array_equal(res.policy, classes.policies[last])
+    np.testing.assert_array_equal(res.Q, classes.F[last])
+    np.testing.assert_array_equal(res.V, classes.F[last].max(axis=-1))
+    assert "glow:" in repr(res)
+    nu = np.full((2, 2), 0.25)
+    for plugin in ("mabo_cr", "fqi", "mle"):
+        hr = h2o(inst.mdp, classes, nu, 6, seed=0, plugin=plugin)
+        assert isinstance(hr, Result) and hr.method == f"h2o_{plugin}"
+        assert hr.policy.shape == (3, 2) and hr.Q.shape == (3, 2, 2)
+        np.testing.assert_array_equal(hr.policy, np.argmax(hr.Q >= hr.Q.max(-1, keepdims=True) - 1e-10, -1))
+        if plugin != "fqi":
+            np.testing.assert_array_equal(hr.Q, classes.F[hr.chosen[-1]])
+    fr = fqi(classes, hr.offline + hr.online)
+    assert isinstance(fr, Result) and fr.method == "fqi" and fr.layers.shape == (3,)
+    np.testing.assert_array_equal(fr.V, fr.Q.max(axis=-1))
+    with pytest.raises(TypeError):  # kw_only records
+        type(fr)(fr.policy, fr.V, fr.Q)
+
+
+def test_seed_sequence_is_not_mutated_and_matches_its_int():
+    inst = coverability_family(2, 2, 0.5)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.2)
+    ss = np.random.SeedSequence(7)
+    a = glow(inst.mdp, classes, 8, seed=ss, diagnostics=False)
+    b = glow(inst.mdp, classes, 8, seed=ss, diagnostics=False)
+    c = glow(inst.mdp, classes, 8, seed=7, diagnostics=False)
+    assert ss.n_children_spawned == 0
+    np.testing.assert_array_equal(a.chosen, b.chosen)
+    np.testing.assert_array_equal(a.chosen, c.chosen)
+    nu = np.full((2, 2), 0.25)
+    h1, h2 = h2o(inst.mdp, classes, nu, 6, seed=ss), h2o(inst.mdp, classes, nu, 6, seed=7)
+    np.testing.assert_array_equal(h1.offline.C, h2.offline.C)
+    assert ss.n_children_spawned == 0
+
+
+def test_generators_glow_is_a_deprecated_alias_of_coverability():
+    import importlib
+
+    import theory_rl.generators.coverability as cov
+    import theory_rl.generators.glow as old
+
+    with pytest.warns(DeprecationWarning, match="generators.coverability"):
+        old = importlib.reload(old)
+    assert old.coverability_family is cov.coverability_family
+    assert old.block_mdp is cov.block_mdp and old.incomplete_fqi_instance is cov.incomplete_fqi_instance
+    assert set(old.__all__) == set(cov.__all__)
+
+
+def test_h2o_docstring_names_its_paper_not_niu_et_al():
+    from theory_rl.algorithms.glow import hybrid
+
+    assert "Amortila" in hybrid.__doc__ and "NOT Niu et al. (2022)" in hybrid.__doc__
+
+
+def test_no_private_name_is_imported_across_modules():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "theory_rl" / "algorithms"
+    for path in list((root / "glow").glob("*.py")) + list((root / "edge_of_reach").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{path.name} imports {private} from {node.module}"

@@ -22,10 +22,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory_rl._random import SeedLike, as_generator
-from theory_rl._validation import as_float_array, check_distributions, check_positive_int
-from theory_rl.algorithms.edge_of_reach._reach import ReachSets, _check_atol, _start_mask, reach_diameter, reach_sets
+from theory_rl._validation import (
+    ON_MAX_ITER,
+    Instance,
+    Integer,
+    Options,
+    Real,
+    as_float_array,
+    check_distributions,
+    check_positive_int,
+    validate_params,
+)
+from theory_rl.algorithms.edge_of_reach._reach import ATOL, ReachSets, reach_diameter, reach_sets, start_mask
 from theory_rl.mdp import TabularMDP
-from theory_rl.planning import ConvergenceError, expected_return, solve
+from theory_rl.planning import expected_return, solve
+from theory_rl.results import IterativeResult, stop_at_max_iter
 
 __all__ = ["VARIANTS", "MODES", "EdgeOfReachResult", "void_values", "truncated_fqi", "boundary_value_q"]
 
@@ -48,21 +59,22 @@ VARIANTS = ("base", "oracle_patch", "ravl", "terminal", "long")
 MODES = ("support", "sampled")
 
 
-@dataclass(frozen=True, repr=False)
-class EdgeOfReachResult:
-    """Result of :func:`truncated_fqi`, with its certificate.
+@dataclass(frozen=True, kw_only=True, repr=False)
+class EdgeOfReachResult(IterativeResult):
+    """Result of :func:`truncated_fqi`, with its certificate, in the shared
+    :class:`~theory_rl.results.IterativeResult` names (``method = "truncated_fqi"``).
 
     Attributes
     ----------
     Q : numpy.ndarray, shape (S, A)
         The learned Q-table (for ``"ravl"``, ``min_i Q_i``, the value the policy maximises; for
         ``"oracle_patch"``, ``Q*`` at every pair that was not fitted).
-    members : numpy.ndarray, shape (N, S, A)
-        All Q-tables (N = 1 except for ``"ravl"``).
     V : numpy.ndarray, shape (S,)
         ``max_a Q(s, a)``.
     policy : numpy.ndarray of int, shape (S,)
         Greedy actions of ``Q`` (lowest index on ties).
+    members : numpy.ndarray, shape (N, S, A)
+        All Q-tables (N = 1 except for ``"ravl"``).
     fitted : numpy.ndarray of bool, shape (S, A)
         Pairs that were Bellman inputs (the buffer); all others keep their initial value.
     reach : ReachSets
@@ -78,25 +90,22 @@ class EdgeOfReachResult:
         ``gamma / (1 - gamma) * residual``: a bound on the distance to the fixed point of the last iteration's
         operator (support mode: the boundary-value solution, see :func:`boundary_value_q`).
     converged : bool
-        Support mode: always True (hitting ``max_iter`` raises). Sampled mode: whether the last change was within
-        ``tol`` (it runs a fixed budget of ``n_iterations`` epochs, like MBPO).
+        Support mode: whether the stopping rule was met (False only with ``on_max_iter="warn"``). Sampled mode:
+        whether the last change was within ``tol`` (it runs a fixed budget of ``n_iterations`` epochs, like MBPO).
     variant, mode : str
     k : int
         Rollout length used.
+    constants : dict
+        ``gamma``, ``tol``, ``max_iter`` (support mode), ``atol``, ``penalty_scale``, ``n_members`` and, in
+        sampled mode, ``n_rollouts`` and ``epsilon``.
     """
 
-    Q: np.ndarray
+    method: str = "truncated_fqi"
     members: np.ndarray
-    V: np.ndarray
-    policy: np.ndarray
     fitted: np.ndarray
     reach: ReachSets
     history: np.ndarray
     true_return: float
-    iterations: int
-    residual: float
-    error_bound: float
-    converged: bool
     variant: str
     mode: str
     k: int
@@ -115,18 +124,13 @@ class EdgeOfReachResult:
         )
 
 
+@validate_params(S=Integer(1), A=Integer(1), scale=Real(0), n_members=Integer(1))
 def void_values(S: int, A: int, *, scale: float, seed: SeedLike, n_members: int = 1) -> np.ndarray:
     """Initial ("void") Q-values ``scale * N(0, 1)``, i.i.d., shape (n_members, S, A).
 
     Member 0 is the same for every ``n_members`` (draws fill in order), so Base and the RAVL analogue share it.
     """
-    S = check_positive_int(S, "S")
-    A = check_positive_int(A, "A")
-    n = check_positive_int(n_members, "n_members")
-    scale = float(scale)
-    if not (np.isfinite(scale) and scale >= 0):
-        raise ValueError(f"void_scale is {scale}, expected a finite number >= 0")
-    return scale * as_generator(seed).standard_normal((n, S, A))
+    return scale * as_generator(seed).standard_normal((n_members, S, A))
 
 
 def _model_arg(mdp: TabularMDP, model) -> np.ndarray:
@@ -139,10 +143,7 @@ def _model_arg(mdp: TabularMDP, model) -> np.ndarray:
     return P
 
 
-def _reward_arg(mdp: TabularMDP, reward_penalty, penalty_scale) -> np.ndarray:
-    penalty_scale = float(penalty_scale)
-    if not (np.isfinite(penalty_scale) and penalty_scale >= 0):
-        raise ValueError(f"penalty_scale is {penalty_scale}, expected a finite number >= 0")
+def _reward_arg(mdp: TabularMDP, reward_penalty, penalty_scale: float) -> np.ndarray:
     if reward_penalty is None:
         return np.array(mdp.R)
     u = as_float_array(reward_penalty, "reward_penalty", ndim=2)
@@ -161,6 +162,22 @@ def _default_max_iter(gamma: float, tol: float, scale: float) -> int:
     return 2 * int(math.ceil(math.log(max(scale / threshold, 1.0)) / -math.log(gamma))) + 100
 
 
+@validate_params(
+    mdp=Instance(TabularMDP, episodic=False),
+    k=Integer(1),
+    variant=Options(VARIANTS),
+    mode=Options(MODES),
+    void_scale=Real(0),
+    n_members=Integer(1),
+    penalty_scale=Real(0),
+    atol=ATOL,
+    tol=Real(0),
+    max_iter=Integer(1, optional=True),
+    n_iterations=Integer(1),
+    n_rollouts=Integer(1),
+    epsilon=Real(0, 1),
+    on_max_iter=Options(ON_MAX_ITER),
+)
 def truncated_fqi(
     mdp: TabularMDP,
     starts,
@@ -181,7 +198,8 @@ def truncated_fqi(
     n_iterations: int = 100,
     n_rollouts: int = 32,
     epsilon: float = 0.2,
-    seed: SeedLike = 0,
+    seed: SeedLike,
+    on_max_iter: str = "raise",
 ) -> EdgeOfReachResult:
     """Fitted Q-iteration on k-step model rollouts from the dataset's start states (Sims et al. 2024, Sec. 3-4).
 
@@ -190,6 +208,12 @@ def truncated_fqi(
     keep their initial values. Support mode iterates to the fixed point, which solves the boundary-value Bellman
     equation on ``W_k`` with ``V`` fixed on ``E_k`` (:func:`boundary_value_q`); the error at ``s`` is
     ``gamma^dist(s, E_k)`` times the void error (Proposition 1).
+
+    Stopping rule. Support mode stops at the first iteration ``t >= 2`` with ``gamma / (1 - gamma) * residual <=
+    tol`` (``residual = max |Q_t - Q_{t-1}|`` over fitted pairs and members; a contraction certificate of the
+    distance to the fixed point; ``gamma = 0`` stops after one iteration); hitting ``max_iter`` first goes through
+    :func:`theory_rl.results.stop_at_max_iter` (``on_max_iter``). Sampled mode has no stopping rule: it runs
+    exactly ``n_iterations`` epochs, like MBPO, and reports in ``converged`` whether the last change met ``tol``.
 
     Parameters
     ----------
@@ -220,33 +244,28 @@ def truncated_fqi(
     tol : float, default 1e-10
         Support mode stops when ``gamma / (1 - gamma) * residual <= tol``.
     max_iter : int, optional
-        Support mode iteration cap; reaching it raises :class:`~theory_rl.planning.ConvergenceError`.
+        Support mode iteration cap (default: enough iterations for the contraction to reach ``tol`` from the
+        scale of the rewards and the void, with a margin).
     n_iterations, n_rollouts, epsilon :
         Sampled mode: epochs, rollouts per epoch, and the exploration rate of the epsilon-greedy rollout policy
         (the paper's SAC policy is stochastic; epsilon-greedy is our tabular choice).
     seed : int, SeedSequence or Generator
-        Seeds the void draws and (sampled mode) the rollouts, through two spawned streams.
+        Seeds the void draws and (sampled mode) the rollouts, through two spawned streams. Required (no default).
+    on_max_iter : {"raise", "warn"}, default "raise"
+        Support mode at ``max_iter``: raise :class:`~theory_rl.results.ConvergenceError`, or warn with a
+        :class:`~theory_rl.results.ConvergenceWarning` and return with ``converged=False``.
 
     Returns
     -------
     EdgeOfReachResult
     """
-    if not isinstance(mdp, TabularMDP) or not mdp.is_discounted:
-        raise ValueError("mdp must be a discounted TabularMDP")
-    if variant not in VARIANTS:
-        raise ValueError(f"variant is {variant!r}, expected one of {VARIANTS}")
-    if mode not in MODES:
-        raise ValueError(f"mode is {mode!r}, expected one of {MODES}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k is {k!r}, expected a rollout length >= 1")
     S, A, gamma = mdp.S, mdp.A, mdp.gamma
     P = _model_arg(mdp, model)
     R = _reward_arg(mdp, reward_penalty, penalty_scale)
-    atol = _check_atol(atol)
-    start_mask = _start_mask(starts, S)
+    starts_mask = start_mask(starts, S)
     if variant == "long":
-        k = max(int(k), reach_diameter(P, start_mask, atol=atol) + 1)
-    reach = reach_sets(P, start_mask, int(k), atol=atol)
+        k = max(k, reach_diameter(P, starts_mask, atol=atol) + 1)
+    reach = reach_sets(P, starts_mask, k, atol=atol)
     void_rng, rollout_rng = as_generator(seed).spawn(2)
 
     n = check_positive_int(n_members, "n_members", minimum=2) if variant == "ravl" else 1
@@ -292,7 +311,6 @@ def truncated_fqi(
         scale = np.abs(R).max() / (1.0 - gamma) + np.abs(Q).max() + (0.0 if Q_star is None else np.abs(Q_star).max())
         if max_iter is None:
             max_iter = _default_max_iter(gamma, tol, float(scale))
-        max_iter = check_positive_int(max_iter, "max_iter")
         converged = False
         residual = np.inf
         for it in range(1, max_iter + 1):
@@ -305,17 +323,12 @@ def truncated_fqi(
                 converged = True
                 break
         if not converged:
-            raise ConvergenceError(
-                f"truncated_fqi: residual {residual:.3e} after max_iter={max_iter} iterations (tol {tol:g})"
-            )
+            bound = gamma / (1.0 - gamma) * residual
+            stop_at_max_iter(on_max_iter, "truncated_fqi", max_iter, f"error bound {bound:.3e} > tol {tol:g}")
         iterations = it
+        constants = {"gamma": gamma, "tol": tol, "max_iter": max_iter}
     else:
-        n_iterations = check_positive_int(n_iterations, "n_iterations")
-        n_rollouts = check_positive_int(n_rollouts, "n_rollouts")
-        epsilon = float(epsilon)
-        if not 0.0 <= epsilon <= 1.0:
-            raise ValueError(f"epsilon is {epsilon}, expected a probability in [0, 1]")
-        start_states = np.flatnonzero(start_mask)
+        start_states = np.flatnonzero(starts_mask)
         cdf = np.cumsum(flat_P, axis=1)
         next_counts = np.zeros((S * A, S))  # bootstrapped transitions
         pair_counts = np.zeros(S * A)  # all transitions (terminal ones add a reward but no bootstrap)
@@ -346,6 +359,9 @@ def truncated_fqi(
             history.append(float(init @ effective(Q.reshape(n, S, A)).max(axis=1)))
         iterations = n_iterations
         converged = bool(gamma / (1.0 - gamma) * residual <= tol) if gamma > 0 else True
+        constants = {"gamma": gamma, "tol": tol, "n_iterations": n_iterations, "n_rollouts": n_rollouts,
+                     "epsilon": epsilon}
+    constants.update(atol=atol, penalty_scale=penalty_scale, n_members=n)
 
     members = Q.reshape(n, S, A)
     Q_eff = effective(members).copy()
@@ -370,12 +386,15 @@ def truncated_fqi(
         residual=float(residual),
         error_bound=float(gamma / (1.0 - gamma) * residual) if gamma > 0 else 0.0,
         converged=converged,
+        method="truncated_fqi",
+        constants=constants,
         variant=variant,
         mode=mode,
         k=int(reach.k),
     )
 
 
+@validate_params(mdp=Instance(TabularMDP, episodic=False))
 def boundary_value_q(mdp: TabularMDP, within, boundary_values, *, model=None, reward=None) -> np.ndarray:
     """Optimal Q of the boundary-value Bellman problem on ``W``, solved by policy iteration (an independent oracle).
 
@@ -401,8 +420,6 @@ def boundary_value_q(mdp: TabularMDP, within, boundary_values, *, model=None, re
     numpy.ndarray, shape (S, A)
         Q on the rows of ``W``; rows off ``W`` hold ``b(s)`` in every action.
     """
-    if not isinstance(mdp, TabularMDP) or not mdp.is_discounted:
-        raise ValueError("mdp must be a discounted TabularMDP")
     S, A, gamma = mdp.S, mdp.A, mdp.gamma
     W = np.asarray(within)
     if W.dtype != bool or W.shape != (S,):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory_rl._validation import as_float_array, check_positive_int
+from theory_rl._validation import as_float_array, check_positive_int, check_real
 
 __all__ = ["linear_fqi", "two_state_example"]
 
@@ -51,9 +51,7 @@ def linear_fqi(features, rewards, next_features, gamma: float, *, w0, n_iteratio
         raise ValueError(f"next_features has shape {psi.shape}, expected ({n}, A', {d})")
     if psi.shape[1] < 1:
         raise ValueError("next_features has 0 next actions; the max over next actions needs at least one")
-    gamma = float(gamma)
-    if not 0.0 <= gamma < 1.0:
-        raise ValueError(f"gamma is {gamma}, expected a discount factor in [0, 1)")
+    gamma = check_real(gamma, "gamma", low=0.0, high=1.0, closed="left")
     w = as_float_array(w0, "w0", ndim=1)
     if w.shape != (d,):
         raise ValueError(f"w0 has shape {w.shape}, expected ({d},)")
@@ -75,5 +73,6 @@ def two_state_example(gamma: float, *, w0: float = 1.0, n_iterations: int = 50) 
     buffer, two actions with features +2 and -2). Closed form ``w_t = (2 gamma)^t |w_0|`` for ``t >= 1``:
     divergence exactly for ``gamma > 1/2``, convergence to 0 for ``gamma < 1/2``.
     """
-    traj = linear_fqi([[1.0]], [0.0], [[[2.0], [-2.0]]], gamma, w0=[float(w0)], n_iterations=n_iterations)
+    w0 = check_real(w0, "w0")
+    traj = linear_fqi([[1.0]], [0.0], [[[2.0], [-2.0]]], gamma, w0=[w0], n_iterations=n_iterations)
     return traj[:, 0]

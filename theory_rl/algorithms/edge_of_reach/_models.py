@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory_rl._random import SeedLike, as_generator
-from theory_rl._validation import as_float_array, check_distributions, check_positive_int
+from theory_rl._validation import as_float_array, check_distributions, check_positive_int, check_real
 from theory_rl.mdp import TabularMDP
 
 __all__ = [
@@ -61,9 +61,7 @@ def stay_gridworld(
     """
     height = check_positive_int(height, "height")
     width = check_positive_int(width, "width")
-    slip = float(slip)
-    if not 0.0 <= slip <= 1.0:
-        raise ValueError(f"slip is {slip}, expected a probability in [0, 1]")
+    slip = check_real(slip, "slip", low=0.0, high=1.0)
     gr, gc = _cell(goal, "goal", height, width)
     sr, sc = _cell(start, "start", height, width)
     S, A = height * width, len(STAY_GRID_MOVES)
@@ -155,9 +153,7 @@ def random_model(S: int, A: int, *, seed: SeedLike, branching: int | None = None
     b = S if branching is None else check_positive_int(branching, "branching")
     if b > S:
         raise ValueError(f"branching is {b}, expected at most S = {S}")
-    concentration = float(concentration)
-    if not (np.isfinite(concentration) and concentration > 0):
-        raise ValueError(f"concentration is {concentration}, expected a positive number")
+    concentration = check_real(concentration, "concentration", low=0.0, closed="neither")
     rng = as_generator(seed)
     P = np.zeros((S * A, S))
     for row in range(S * A):
@@ -176,9 +172,7 @@ def interpolate_models(P_from, P_to, weight: float) -> np.ndarray:
     check_distributions(P_to, "P_to")
     if P_from.shape[-3:] != P_to.shape[-3:]:
         raise ValueError(f"P_from has shape {P_from.shape} and P_to {P_to.shape}: (S, A, S) must match")
-    weight = float(weight)
-    if not 0.0 <= weight <= 1.0:
-        raise ValueError(f"weight is {weight}, expected a value in [0, 1]")
+    weight = check_real(weight, "weight", low=0.0, high=1.0)
     return (1.0 - weight) * P_from + weight * P_to
 
 

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory_rl._validation import as_float_array, check_distributions
+from theory_rl._validation import Integer, Real, as_float_array, check_distributions, validate_params
 from theory_rl.mdp import TabularMDP
 
-__all__ = ["ReachSets", "reach_sets", "reach_distances", "reach_diameter"]
+__all__ = ["ATOL", "ReachSets", "reach_sets", "reach_distances", "reach_diameter", "start_mask"]
+
+#: The spec of a support threshold ``atol``: a real in ``[0, 1)`` (NaN, inf and complex refused).
+ATOL = Real(0.0, 1.0, closed="left")
 
 
 def _transitions(P) -> np.ndarray:
@@ -29,8 +32,16 @@ def _transitions(P) -> np.ndarray:
     return P
 
 
-def _start_mask(starts, S: int) -> np.ndarray:
-    """Boolean mask of the start states, from state indices or a boolean mask of shape (S,)."""
+def start_mask(starts, S: int) -> np.ndarray:
+    """Boolean mask of the start states, from state indices or a boolean mask of shape (S,).
+
+    Shared by :func:`reach_sets` and :func:`~theory_rl.algorithms.edge_of_reach.truncated_fqi`.
+
+    Raises
+    ------
+    ValueError
+        An empty or all-False selection, a mask of the wrong shape, non-integer indices, a state outside 0..S-1.
+    """
     arr = np.asarray(starts)
     if arr.dtype == bool:
         if arr.shape != (S,):
@@ -51,13 +62,6 @@ def _start_mask(starts, S: int) -> np.ndarray:
     if not mask.any():
         raise ValueError("starts selects no state; give at least one start state")
     return mask
-
-
-def _check_atol(atol) -> float:
-    atol = float(atol)
-    if not (np.isfinite(atol) and 0.0 <= atol < 1.0):
-        raise ValueError(f"atol is {atol}, expected a support threshold in [0, 1)")
-    return atol
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class ReachSets:
         return int(self.distance.max())
 
 
+@validate_params(atol=ATOL)
 def reach_distances(P, starts, *, atol: float = 0.0) -> np.ndarray:
     """Shortest number of model steps from the start set to each state (breadth-first search).
 
@@ -109,9 +114,8 @@ def reach_distances(P, starts, *, atol: float = 0.0) -> np.ndarray:
         ``d(s) = min{t : s in R_t}``, or ``-1`` when no t exists.
     """
     P = _transitions(P)
-    atol = _check_atol(atol)
     S = P.shape[0]
-    frontier = _start_mask(starts, S)
+    frontier = start_mask(starts, S)
     adjacency = (P > atol).any(axis=1)  # (S, S): some action moves s to s'
     dist = np.full(S, -1, dtype=np.int64)
     dist[frontier] = 0
@@ -124,11 +128,13 @@ def reach_distances(P, starts, *, atol: float = 0.0) -> np.ndarray:
     return dist
 
 
+@validate_params(atol=ATOL)
 def reach_diameter(P, starts, *, atol: float = 0.0) -> int:
     """Largest finite rollout distance from the start set; ``E_k`` is empty exactly when ``k`` exceeds it."""
     return int(reach_distances(P, starts, atol=atol).max())
 
 
+@validate_params(k=Integer(1), atol=ATOL)
 def reach_sets(P, starts, k: int, *, atol: float = 0.0) -> ReachSets:
     """Reach sets ``R_0..R_k``, within-reach ``W_k`` and edge-of-reach ``E_k`` (Sims et al. 2024, Def. 1).
 
@@ -157,14 +163,10 @@ def reach_sets(P, starts, k: int, *, atol: float = 0.0) -> ReachSets:
     (array([0, 1]), array([2]))
     """
     P = _transitions(P)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k is {k!r}, expected a rollout length >= 1")
-    k = int(k)
-    atol = _check_atol(atol)
     S = P.shape[0]
     adjacency = (P > atol).any(axis=1)
     R = np.zeros((k + 1, S), dtype=bool)
-    R[0] = _start_mask(starts, S)
+    R[0] = start_mask(starts, S)
     for t in range(1, k + 1):
         R[t] = adjacency[R[t - 1]].any(axis=0)
     within = R[:k].any(axis=0)

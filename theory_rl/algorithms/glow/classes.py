@@ -26,7 +26,7 @@ from itertools import combinations
 
 import numpy as np
 
-from theory_rl._validation import as_float_array, readonly
+from theory_rl._validation import Instance, Integer, Real, as_float_array, readonly, validate_params
 from theory_rl.coverage import as_distribution
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy
@@ -127,6 +127,10 @@ def _ratio(num: np.ndarray, den: np.ndarray, cap: float) -> np.ndarray:
     return out
 
 
+_CAP = Real(0, closed="neither")
+
+
+@validate_params(mdp=Instance(TabularMDP, episodic=True), mixtures=Integer(1), ratio_cap=_CAP)
 def ratio_class(mdp: TabularMDP, policies, *, mixtures: int = 1, ratio_cap: float = RATIO_CAP) -> np.ndarray:
     """Density ratios ``d_h^pi / d_h^mix`` between the occupancies (in ``mdp``) of the given policies.
 
@@ -135,9 +139,6 @@ def ratio_class(mdp: TabularMDP, policies, *, mixtures: int = 1, ratio_cap: floa
     distinct policies (the uniform mixtures of Assumption 2.2'; mixtures with repeated policies are not
     enumerated). Duplicates are removed. Returns ``(|W|, H, S, A)``.
     """
-    mixtures = int(mixtures)
-    if mixtures < 1:
-        raise ValueError(f"mixtures is {mixtures}, expected an integer >= 1")
     occ = np.unique(np.stack([occupancy(mdp, pi) for pi in policies]), axis=0)
     dens = [occ[list(U)].mean(axis=0) for m in range(1, min(mixtures, len(occ)) + 1)
             for U in combinations(range(len(occ)), m)]
@@ -145,6 +146,7 @@ def ratio_class(mdp: TabularMDP, policies, *, mixtures: int = 1, ratio_cap: floa
     return np.unique(np.round(W, 12), axis=0)
 
 
+@validate_params(mixtures=Integer(1), ratio_cap=_CAP)
 def model_based_classes(models, *, mixtures: int = 1, ratio_cap: float = RATIO_CAP) -> FiniteClasses:
     """``F = {Q*_M}`` over a finite model set and ``W`` = occupancy ratios of the greedy policies in each model.
 
@@ -168,6 +170,8 @@ def model_based_classes(models, *, mixtures: int = 1, ratio_cap: float = RATIO_C
     return finite_classes(F, W, models=[(m.stage_P, m.stage_R, m.init) for m in models])
 
 
+@validate_params(mdp=Instance(TabularMDP, episodic=True), bonus=Real(0, closed="neither"), mixtures=Integer(1),
+                 ratio_cap=_CAP)
 def decoy_classes(mdp: TabularMDP, targets, bonus: float, *, mixtures: int = 1,
                   ratio_cap: float = RATIO_CAP) -> FiniteClasses:
     """``Q*`` of ``mdp`` and one optimistic decoy per target (the decoys first, ``Q*`` last).
@@ -178,11 +182,6 @@ def decoy_classes(mdp: TabularMDP, targets, bonus: float, *, mixtures: int = 1,
     :func:`ratio_class` of all the greedy policies in ``mdp`` (realizable: the dynamics are the truth's). Each
     ``f`` keeps its model ``(P, R + bonus * T, init)`` for the MLE plug-in.
     """
-    if not (isinstance(mdp, TabularMDP) and mdp.is_episodic):
-        raise ValueError("mdp must be a finite-horizon TabularMDP")
-    bonus = float(bonus)
-    if not (np.isfinite(bonus) and bonus > 0):
-        raise ValueError(f"bonus is {bonus}, expected a positive number")
     targets = np.asarray(targets, dtype=bool)
     shape = (mdp.horizon, mdp.S, mdp.A)
     if targets.ndim != 4 or targets.shape[1:] != shape:
@@ -238,6 +237,7 @@ class MixtureRatios:
         return log_extra + log(1.0 + n_static * exp(-log_extra)) if log_extra < 700 else log_extra
 
 
+@validate_params(mdp=Instance(TabularMDP, episodic=True), ratio_cap=_CAP)
 def hybrid_ratio_class(mdp: TabularMDP, policies, nu, *, ratio_cap: float = RATIO_CAP) -> np.ndarray:
     """Ratios for hybrid data: ``d^pi / d^pi'``, ``d^pi / nu`` and ``d^pi / ((nu + d^pi') / 2)`` over the policies.
 

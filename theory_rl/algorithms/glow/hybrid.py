@@ -1,5 +1,13 @@
 """H2O (Amortila et al. 2024, arXiv 2401.09681, Algorithm 2): hybrid-to-offline reduction on finite classes.
 
+Naming. ``h2o`` here is Amortila, Foster, Jiang, Sekhari and Xie's *hybrid-to-offline* reduction (their
+Algorithm 2, "H2O"): it turns an offline algorithm into a hybrid one by interleaving fresh offline samples with
+online trajectories of the offline algorithm's own policies, and with MABO.CR as the plug-in it is HyGLOW. It is
+NOT Niu et al. (2022)'s H2O ("When to Trust Your Simulator: Dynamics-Aware Hybrid Offline-and-Online
+Reinforcement Learning", NeurIPS 2022), a sim-to-real method that combines offline real data with an imperfect
+simulator through dynamics-gap-weighted value penalties; that method will live in its own module under its own
+name. The name ``h2o`` is kept here for the reduction.
+
 Round ``t = 1..T``: draw the ``t``-th offline sample ``(x, a, r, x') ~ nu_h`` at every layer (one fresh i.i.d.
 draw per round, so after ``t`` rounds ``D_off[1:t]`` holds ``t`` samples per layer), compute
 ``pi_t = Alg_off(D_off[1:t] u D_on)``, then collect one trajectory of ``pi_t`` into ``D_on``. After ``T`` rounds
@@ -18,36 +26,53 @@ Also :func:`offline_only`: the pure-offline baseline (a plug-in on ``T`` offline
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from theory_rl._random import SeedLike
-from theory_rl._validation import check_positive_int
+from theory_rl._random import SeedLike, seed_sequence, spawn
+from theory_rl._validation import Instance, Integer, Options, Real, validate_params
 from theory_rl.algorithms.glow._sampling import Sampler
 from theory_rl.algorithms.glow.classes import FiniteClasses, MixtureRatios
 from theory_rl.algorithms.glow.offline import fqi, mabo_cr, model_mle
-from theory_rl.algorithms.glow.online import ClassEvaluator, _positive, _seed_sequence, check_problem, glow_constants
+from theory_rl.algorithms.glow.online import (
+    POSITIVE,
+    POSITIVE_PROB,
+    ClassEvaluator,
+    check_problem,
+    glow_constants,
+)
 from theory_rl.algorithms.glow.statistics import SufficientStatistics
 from theory_rl.coverage import as_distribution, concentrability
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, solve
+from theory_rl.results import Result
 
 __all__ = ["PLUGINS", "H2OResult", "h2o", "offline_only"]
 
 PLUGINS = ("mabo_cr", "fqi", "mle")
 
 
-@dataclass(frozen=True, eq=False)
-class H2OResult:
-    """H2O's run: per-round sub-optimality ``gaps`` ``(T,)`` of ``pi_t`` (exact), the ``chosen`` index in ``F``
-    (-1 for FQI's composite), the final offline and online sufficient statistics, and the constants."""
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class H2OResult(Result):
+    """H2O's run (Amortila et al. 2024, Alg. 2) in the shared :class:`~theory_rl.results.Result` names.
+
+    H2O runs exactly ``T`` rounds (no stopping rule). The paper's output is ``Unif(pi_1..pi_T)``; ``policy``,
+    ``Q`` and ``V`` are those of the last round's plug-in on all the data (greedy actions ``(H, S)``, the selected
+    ``f`` or FQI's composite ``(H, S, A)``, and ``max_a Q``); ``method`` is ``"h2o_" + plugin``.
+
+    Attributes
+    ----------
+    gaps : (T,) float, the exact sub-optimality of ``pi_t``
+    chosen : (T,) int, the index in ``F`` of ``f_t`` (-1 for FQI's composite)
+    offline, online : SufficientStatistics, the final offline and online statistics
+    constants : dict, ``plugin``, ``gamma``, ``L``, ``c_star``, ``delta``, ``gamma_scale``
+    """
 
     gaps: np.ndarray
     chosen: np.ndarray
     offline: SufficientStatistics
     online: SufficientStatistics
-    constants: dict = field(default_factory=dict)
 
     @property
     def risk(self) -> float:
@@ -56,25 +81,17 @@ class H2OResult:
 
 
 def _check_plugin(plugin: str, classes: FiniteClasses) -> None:
-    if plugin not in PLUGINS:
-        raise ValueError(f"plugin is {plugin!r}, expected one of {PLUGINS}")
     if plugin == "mle" and classes.models is None:
         raise ValueError("plugin 'mle' needs model-based classes (classes.models is None)")
 
 
 def _select(plugin: str, classes: FiniteClasses, stats: SufficientStatistics, clip: float, W=None):
-    """(index or -1, greedy actions (H, S)) of the plug-in on ``stats``."""
+    """(index or -1, greedy actions (H, S), Q (H, S, A)) of the plug-in on ``stats``."""
     if plugin == "fqi":
-        return -1, fqi(classes, stats).policy
+        res = fqi(classes, stats)
+        return -1, res.policy, res.Q
     idx = mabo_cr(classes, stats, clip, W=W) if plugin == "mabo_cr" else model_mle(classes, stats)
-    return idx, classes.policies[idx]
-
-
-def _check_delta(delta) -> float:
-    delta = _positive(delta, "delta")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta is {delta}, expected a value in (0, 1)")
-    return delta
+    return idx, classes.policies[idx], classes.F[idx]
 
 
 def _default_gamma(mdp, classes, nu, T, delta, gamma, mix=None):
@@ -83,9 +100,14 @@ def _default_gamma(mdp, classes, nu, T, delta, gamma, mix=None):
     c = ev.c_cov() + (c_star if np.isfinite(c_star) else 0.0)
     log_n_w = mix.log_size(classes.W.shape[0], T) if mix is not None else None
     consts = glow_constants(classes.F.shape[0], classes.W.shape[0], T, mdp.horizon, delta, c, log_n_w=log_n_w)
-    return ev, c_star, consts["L"], consts["gamma"] if gamma is None else _positive(gamma, "gamma")
+    return ev, c_star, consts["L"], consts["gamma"] if gamma is None else gamma
 
 
+_SPECS = dict(mdp=Instance(TabularMDP, episodic=True), classes=Instance(FiniteClasses), plugin=Options(PLUGINS),
+              delta=POSITIVE_PROB, gamma=Real(0, closed="neither", optional=True), gamma_scale=POSITIVE)
+
+
+@validate_params(T=Integer(1), **_SPECS)
 def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, plugin: str = "mabo_cr",
         delta: float = 0.1, gamma: float | None = None, gamma_scale: float = 1.0) -> H2OResult:
     """Run H2O (Amortila et al. 2024, Alg. 2) with an offline plug-in for ``T`` rounds.
@@ -107,28 +129,32 @@ def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, 
     gamma_scale : float, default 1
         Multiplies ``gamma``. MABO.CR has no radius beta; its only constant is the clip/penalty trade-off, and
         ``gamma_scale = 1 / sqrt(s)`` matches GLOW's ``beta_scale = s`` (whose default gamma moves the same way).
+
+    Returns
+    -------
+    H2OResult
+        No stopping rule: H2O plays exactly ``T`` rounds (so no ``max_iter`` / ``on_max_iter``).
     """
     check_problem(mdp, classes)
     _check_plugin(plugin, classes)
-    T = check_positive_int(T, "T")
     nu = as_distribution(mdp, nu, "nu")
     mix = MixtureRatios(classes) if plugin == "mabo_cr" and classes.models is not None else None
-    ev, c_star, L, gamma = _default_gamma(mdp, classes, nu, T, _check_delta(delta), gamma, mix)
-    gamma *= _positive(gamma_scale, "gamma_scale")
+    ev, c_star, L, gamma = _default_gamma(mdp, classes, nu, T, delta, gamma, mix)
+    gamma *= gamma_scale
     H, S, A = classes.shape
     plays = np.zeros(classes.F.shape[0])
     cum_nu = np.cumsum(nu.reshape(H, S * A), axis=1)
     sampler = Sampler(mdp)
     off, on = SufficientStatistics(H, S, A), SufficientStatistics(H, S, A)
     gaps, chosen = np.zeros(T), np.zeros(T, dtype=int)
-    for t, child in enumerate(_seed_sequence(seed).spawn(T), start=1):
+    for t, child in enumerate(spawn(seed_sequence(seed), T), start=1):
         rng = np.random.default_rng(child)
         for h in range(H):
             off.add_transition(h, *sampler.iid_layer(rng, cum_nu[h], h))
         W = None
         if mix is not None and t > 1:
             W = np.concatenate([classes.W, mix.weights(plays, nu, t / (2 * t - 1))])
-        idx, actions = _select(plugin, classes, off + on, gamma * t, W)
+        idx, actions, q = _select(plugin, classes, off + on, gamma * t, W)
         if idx >= 0:
             plays[idx] += 1
         on.add_trajectory(*sampler.episode(rng, actions))
@@ -136,28 +162,29 @@ def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, 
         gaps[t - 1] = ev.gap(idx) if idx >= 0 else max(ev.j_star - expected_return(mdp, actions), 0.0)
     constants = {"plugin": plugin, "gamma": gamma, "L": L, "c_star": c_star, "delta": delta,
                  "gamma_scale": gamma_scale}
-    return H2OResult(gaps, chosen, off, on, constants)
+    return H2OResult(policy=actions, Q=q, V=q.max(axis=-1), method=f"h2o_{plugin}", gaps=gaps, chosen=chosen,
+                     offline=off, online=on, constants=constants)
 
 
+@validate_params(n=Integer(1), **_SPECS)
 def offline_only(mdp: TabularMDP, classes: FiniteClasses, nu, n: int, *, seed: SeedLike, plugin: str = "mabo_cr",
                  delta: float = 0.1, gamma: float | None = None, gamma_scale: float = 1.0) -> float:
     """Pure-offline baseline: the plug-in on ``n`` i.i.d. samples per layer from ``nu``; returns the exact
     sub-optimality of its policy. MABO.CR's clip is ``gamma * n`` (default ``gamma`` as in :func:`h2o`)."""
     check_problem(mdp, classes)
     _check_plugin(plugin, classes)
-    n = check_positive_int(n, "n")
     nu = as_distribution(mdp, nu, "nu")
-    ev, _, _, gamma = _default_gamma(mdp, classes, nu, n, _check_delta(delta), gamma)
-    gamma *= _positive(gamma_scale, "gamma_scale")
+    ev, _, _, gamma = _default_gamma(mdp, classes, nu, n, delta, gamma)
+    gamma *= gamma_scale
     H, S, A = classes.shape
     cum_nu = np.cumsum(nu.reshape(H, S * A), axis=1)
     sampler = Sampler(mdp)
-    rng = np.random.default_rng(_seed_sequence(seed))
+    rng = np.random.default_rng(seed_sequence(seed))
     stats = SufficientStatistics(H, S, A)
     for _ in range(n):
         for h in range(H):
             stats.add_transition(h, *sampler.iid_layer(rng, cum_nu[h], h))
-    idx, actions = _select(plugin, classes, stats, gamma * n)
+    idx, actions, _ = _select(plugin, classes, stats, gamma * n)
     return ev.gap(idx) if idx >= 0 else max(ev.j_star - expected_return(mdp, actions), 0.0)
 
 

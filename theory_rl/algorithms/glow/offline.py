@@ -20,37 +20,53 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from theory_rl._validation import Real, validate_params
 from theory_rl.algorithms.glow.classes import FiniteClasses, greedy_actions
-from theory_rl.algorithms.glow.statistics import SufficientStatistics, check_alpha, check_clip, weighted_moments
+from theory_rl.algorithms.glow.statistics import CLIP, SufficientStatistics, weighted_moments
+from theory_rl.results import Result
 
 __all__ = ["mabo_cr_objective", "mabo_cr", "FQIResult", "fqi", "model_mle", "mle_log_likelihood"]
 
 
+_ALPHA_OPT = Real(0, optional=True)
+
+
+@validate_params(clip=CLIP, alpha=_ALPHA_OPT)
 def mabo_cr_objective(classes: FiniteClasses, stats: SufficientStatistics, clip: float,
                       alpha: float | None = None, W=None) -> np.ndarray:
     """The MABO.CR loss of every ``f`` (``alpha = 8 / clip`` by default, as GLOW's ``alpha_t``): ``(|F|,)``.
     ``W`` replaces ``classes.W`` when given (e.g. with the mixture ratios of the round added)."""
-    clip = check_clip(clip)
-    alpha = 8.0 / clip if alpha is None else check_alpha(alpha)
+    alpha = 8.0 / clip if alpha is None else alpha
     D, Q = weighted_moments(classes.F, classes.W if W is None else W, stats, clip)
     terms = np.abs(D) - alpha * Q[None]  # (|F|, |W|, H)
     return np.maximum(terms.sum(axis=2).max(axis=1), terms.max(axis=(1, 2)))
 
 
+@validate_params(clip=CLIP, alpha=_ALPHA_OPT)
 def mabo_cr(classes: FiniteClasses, stats: SufficientStatistics, clip: float, alpha: float | None = None,
             W=None) -> int:
     """MABO.CR's ``f_hat`` (index in ``F``), the offline plug-in of HyGLOW."""
     return int(np.argmin(mabo_cr_objective(classes, stats, clip, alpha, W)))
 
 
-@dataclass(frozen=True)
-class FQIResult:
-    """FQI's layer-wise choice: ``layers[h]`` is the index of ``f`` whose ``f_h`` was selected; ``Q`` the composite
-    ``(H, S, A)`` and ``policy`` its greedy actions ``(H, S)``."""
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class FQIResult(Result):
+    """FQI's layer-wise choice in the shared :class:`~theory_rl.results.Result` names.
 
+    One backward pass over the ``H`` layers (no stopping rule, so not an
+    :class:`~theory_rl.results.IterativeResult`).
+
+    Attributes
+    ----------
+    layers : (H,) int, ``layers[h]`` is the index of the ``f`` whose ``f_h`` was selected
+    Q : (H, S, A) float, the composite ``f_hat``
+    V : (H, S) float, ``max_a Q``
+    policy : (H, S) int, greedy actions of ``Q`` (lowest index on ties)
+    method : ``"fqi"``
+    """
+
+    method: str = "fqi"
     layers: np.ndarray
-    Q: np.ndarray
-    policy: np.ndarray
 
 
 def fqi(classes: FiniteClasses, stats: SufficientStatistics) -> FQIResult:
@@ -69,9 +85,10 @@ def fqi(classes: FiniteClasses, stats: SufficientStatistics) -> FQIResult:
         layers[h] = int(np.argmin(loss))
         Q[h] = F[layers[h], h]
         V = Q[h].max(axis=1)
-    return FQIResult(layers, Q, greedy_actions(Q))
+    return FQIResult(policy=greedy_actions(Q), Q=Q, V=Q.max(axis=-1), method="fqi", layers=layers)
 
 
+@validate_params(eps=Real(0, 0.5, closed="neither"))
 def mle_log_likelihood(classes: FiniteClasses, stats: SufficientStatistics, eps: float = 1e-12) -> np.ndarray:
     """Log-likelihood of the data under the model behind each ``f``: ``sum C log P + sum [R log r + (n - R)
     log(1 - r)]`` with the model's mean reward ``r`` clipped to ``[eps, 1 - eps]``. ``(|F|,)``."""

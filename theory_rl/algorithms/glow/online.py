@@ -21,47 +21,37 @@ the exact coverability of the class's policies in the true MDP (an oracle tuning
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from theory_rl._random import SeedLike
-from theory_rl._validation import check_positive_int
+from theory_rl._random import SeedLike, seed_sequence, spawn
+from theory_rl._validation import Instance, Integer, Real, check_instance, validate_params
 from theory_rl.algorithms.glow._sampling import Sampler
 from theory_rl.algorithms.glow.classes import FiniteClasses, MixtureRatios
 from theory_rl.algorithms.glow.statistics import SufficientStatistics, glow_violations
 from theory_rl.coverage import coverability
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, occupancy, solve
+from theory_rl.results import Result
 
-__all__ = ["GlowResult", "glow", "glow_constants", "potential", "clipping_loss", "ClassEvaluator"]
-
-
-def _seed_sequence(seed: SeedLike) -> np.random.SeedSequence:
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(int(seed.integers(2**63)))
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed is {seed!r}, expected a non-negative int, a SeedSequence or a Generator")
-    return np.random.SeedSequence(int(seed))
+__all__ = [
+    "POSITIVE", "POSITIVE_PROB", "GlowResult", "glow", "glow_constants", "potential", "clipping_loss", "ClassEvaluator",
+    "check_problem",
+]
 
 
 def check_problem(mdp, classes) -> None:
-    """``mdp`` finite-horizon, ``classes`` a :class:`FiniteClasses` of the same ``(H, S, A)``."""
-    if not (isinstance(mdp, TabularMDP) and mdp.is_episodic):
-        raise ValueError("mdp must be a finite-horizon TabularMDP")
-    if not isinstance(classes, FiniteClasses):
-        raise ValueError(f"classes must be a FiniteClasses (see finite_classes), got {type(classes).__name__}")
+    """``mdp`` a finite-horizon TabularMDP, ``classes`` a :class:`FiniteClasses` of the same ``(H, S, A)``."""
+    check_instance(mdp, "mdp", TabularMDP, episodic=True)
+    check_instance(classes, "classes", FiniteClasses)
     if classes.shape != (mdp.horizon, mdp.S, mdp.A):
         raise ValueError(f"classes have shape {classes.shape}, expected (H, S, A) = {(mdp.horizon, mdp.S, mdp.A)}")
 
 
-def _positive(value, name: str) -> float:
-    value = float(value)
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} is {value}, expected a positive number")
-    return value
+#: Specs shared with :mod:`.hybrid`: a positive finite constant, a confidence level in (0, 1).
+POSITIVE = Real(0, closed="neither")
+POSITIVE_PROB = Real(0, 1, closed="neither")
 
 
 class ClassEvaluator:
@@ -89,6 +79,8 @@ class ClassEvaluator:
         return coverability(self.mdp, list(np.unique(self.classes.policies, axis=0))).value
 
 
+@validate_params(n_f=Integer(1), n_w=Integer(1), T=Integer(1), H=Integer(1), delta=POSITIVE_PROB, c_cov=POSITIVE,
+                 beta_scale=POSITIVE, log_n_w=Real(0, optional=True))
 def glow_constants(n_f: int, n_w: int, T: int, H: int, delta: float, c_cov: float, beta_scale: float = 1.0,
                    log_n_w: float | None = None) -> dict:
     """``L = log(6 |F| |W| T H / delta)`` and Thm 3.1's ``gamma = sqrt(C_cov / (T L))`` (divided by
@@ -125,12 +117,22 @@ def clipping_loss(occupancies, clips) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True, eq=False)
-class GlowResult:
-    """GLOW's run and its exact diagnostics (Amortila et al. 2024, Alg. 1).
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class GlowResult(Result):
+    """GLOW's run and its exact diagnostics (Amortila et al. 2024, Alg. 1), in the shared :class:`Result` names.
+
+    GLOW runs exactly ``T`` rounds: it has no stopping rule (nothing to certify, no ``max_iter``), so this is a
+    :class:`~theory_rl.results.Result`, not an :class:`~theory_rl.results.IterativeResult`. The paper's output is
+    the mixture ``Unif(pi_1..pi_T)`` over the played members ``chosen``; ``policy``, ``Q`` and ``V`` are those of
+    the last round (``pi_T``, the optimistic ``f_T`` and its greedy values), and :attr:`average_suboptimality`
+    is the mixture's sub-optimality.
 
     Attributes
     ----------
+    policy : (H, S) int, ``pi_T``, greedy actions of ``f_T``
+    Q : (H, S, A) float, ``f_T`` (the member of ``F_T`` chosen by optimism)
+    V : (H, S) float, ``max_a f_T(x, a)``
+    method : ``"glow"``
     chosen : (T,) int, index in F of ``f_t``
     set_size : (T,) int, ``|F_t|``
     q_star_in : (T,) bool, whether a member equal to ``Q*`` is in ``F_t``
@@ -140,9 +142,10 @@ class GlowResult:
     potential_bound : (T,) float, ``5 C_cov log(1 + t)``
     clipping_loss : (T,) float, :func:`clipping_loss`
     empty_rounds : int, rounds with an empty confidence set
-    constants : dict, ``L``, ``gamma``, ``c_cov``, ``delta``, ``K``, ``beta_scale``
+    constants : dict, ``L``, ``gamma``, ``c_cov``, ``delta``, ``K``, ``beta_scale``, ...
     """
 
+    method: str = "glow"
     chosen: np.ndarray
     set_size: np.ndarray
     q_star_in: np.ndarray
@@ -154,7 +157,6 @@ class GlowResult:
     potential_bound: np.ndarray
     clipping_loss: np.ndarray
     empty_rounds: int
-    constants: dict = field(default_factory=dict)
 
     @property
     def regret(self) -> np.ndarray:
@@ -167,6 +169,9 @@ class GlowResult:
         return self.regret / np.arange(1, len(self.gaps) + 1)
 
 
+@validate_params(mdp=Instance(TabularMDP, episodic=True), classes=Instance(FiniteClasses), T=Integer(1), K=Integer(1),
+                 delta=POSITIVE_PROB, gamma=Real(0, closed="neither", optional=True),
+                 c_cov=Real(0, closed="neither", optional=True), beta_scale=POSITIVE)
 def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: int = 1, delta: float = 0.1,
          gamma: float | None = None, c_cov: float | None = None, beta_scale: float = 1.0,
          mixture_ratios: bool | None = None, diagnostics: bool = True) -> GlowResult:
@@ -201,16 +206,18 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
     Returns
     -------
     GlowResult
+        No stopping rule: GLOW plays exactly ``T`` rounds (so no ``max_iter`` / ``on_max_iter``).
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter: a non-integer or non-positive ``T`` / ``K``, ``delta`` outside (0, 1), a NaN,
+        infinite, complex or non-positive ``gamma`` / ``c_cov`` / ``beta_scale``, a seed of the wrong kind, or
+        ``classes`` of another ``(H, S, A)``.
     """
     check_problem(mdp, classes)
-    T = check_positive_int(T, "T")
-    K = check_positive_int(K, "K")
-    delta = _positive(delta, "delta")
-    if delta >= 1:
-        raise ValueError(f"delta is {delta}, expected a value in (0, 1)")
-    beta_scale = _positive(beta_scale, "beta_scale")
     ev = ClassEvaluator(mdp, classes)
-    c_cov = ev.c_cov() if c_cov is None else _positive(c_cov, "c_cov")
+    c_cov = ev.c_cov() if c_cov is None else c_cov
     F, W = classes.F, classes.W
     H, S, A = classes.shape
     mixture_ratios = classes.models is not None if mixture_ratios is None else bool(mixture_ratios)
@@ -218,7 +225,7 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
     log_n_w = mix.log_size(W.shape[0], T) if mix is not None else None
     consts = glow_constants(F.shape[0], W.shape[0], T, H, delta, c_cov, beta_scale, log_n_w)
     L = consts["L"]
-    gamma = consts["gamma"] if gamma is None else _positive(gamma, "gamma")
+    gamma = consts["gamma"] if gamma is None else gamma
     truth = classes.truth_mask(mdp)
     sampler = Sampler(mdp)
     stats = SufficientStatistics(H, S, A)
@@ -227,7 +234,7 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
     chosen, size, q_in = np.zeros(T, dtype=int), np.zeros(T, dtype=int), np.zeros(T, dtype=bool)
     empty = 0
     plays = np.zeros(F.shape[0])
-    for t, child in enumerate(_seed_sequence(seed).spawn(T), start=1):
+    for t, child in enumerate(spawn(seed_sequence(seed), T), start=1):
         g = gamma * t
         alpha = 8.0 / g
         beta = math.inf if t == 1 else beta_scale * 36.0 * g * L / (K * (t - 1))
@@ -260,5 +267,8 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
     constants = {"L": L, "gamma": gamma, "c_cov": c_cov, "delta": delta, "K": K, "beta_scale": beta_scale,
                  "n_F": int(F.shape[0]), "n_W": int(W.shape[0]), "mixture_ratios": mixture_ratios,
                  "log_n_W": math.log(W.shape[0]) if log_n_w is None else log_n_w}
-    return GlowResult(chosen, size, q_in, out["gaps"], out["clip"], out["alpha"], out["beta"], pot, bound,
-                      clip_loss, empty, constants)
+    f_T = F[chosen[-1]]
+    return GlowResult(policy=classes.policies[chosen[-1]], Q=f_T, V=f_T.max(axis=-1), method="glow", chosen=chosen,
+                      set_size=size, q_star_in=q_in, gaps=out["gaps"], clip=out["clip"], alpha=out["alpha"],
+                      beta=out["beta"], potential=pot, potential_bound=bound, clipping_loss=clip_loss,
+                      empty_rounds=empty, constants=constants)

@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SufficientStatistics", "residual_sums", "weighted_moments", "glow_violations", "confidence_set"]
+from theory_rl._validation import Real, validate_params
+
+__all__ = [
+    "ALPHA", "CLIP", "SufficientStatistics", "residual_sums", "weighted_moments", "glow_violations", "confidence_set",
+]
 
 
 class SufficientStatistics:
@@ -83,20 +87,10 @@ def residual_sums(F: np.ndarray, stats: SufficientStatistics) -> np.ndarray:
     return stats.n[None] * F - stats.r[None] - expected
 
 
-def check_clip(clip) -> float:
-    """``clip`` as a float; ``ValueError`` unless it is finite and positive."""
-    clip = float(clip)
-    if not (np.isfinite(clip) and clip > 0):
-        raise ValueError(f"clip is {clip}, expected a positive number")
-    return clip
-
-
-def check_alpha(alpha) -> float:
-    """``alpha`` as a float; ``ValueError`` unless it is finite and non-negative."""
-    alpha = float(alpha)
-    if not (np.isfinite(alpha) and alpha >= 0):
-        raise ValueError(f"alpha is {alpha}, expected a non-negative number")
-    return alpha
+#: The specs of the criteria's constants: a clip level ``g > 0`` and a penalty ``alpha >= 0``, both finite and real
+#: (NaN, inf and complex refused, as every constant of GLOW and MABO.CR).
+CLIP = Real(0, closed="neither")
+ALPHA = Real(0)
 
 
 def _check_shapes(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics) -> None:
@@ -108,6 +102,7 @@ def _check_shapes(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics) -> 
         raise ValueError(f"W has shape {W.shape}, expected (|W|, H, S, A) with (H, S, A) = {shape} of the statistics")
 
 
+@validate_params(clip=CLIP)
 def weighted_moments(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics, clip: float):
     """``D[f, w, h] = E_hat_{D_h}[Delta_h f * clip_g[w_h]]`` and ``Q[w, h] = E_hat_{D_h}[clip_g[w_h]^2]``.
 
@@ -116,10 +111,9 @@ def weighted_moments(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics, 
     Raises
     ------
     ValueError
-        If ``clip`` is not finite and positive, or ``F``, ``W`` and ``stats`` disagree on ``(H, S, A)``.
+        If ``clip`` is not a finite positive real, or ``F``, ``W`` and ``stats`` disagree on ``(H, S, A)``.
     """
     F, W = np.asarray(F, dtype=float), np.asarray(W, dtype=float)
-    clip = check_clip(clip)
     _check_shapes(F, W, stats)
     nF, H, S, A = F.shape
     Wc = np.minimum(W, clip)
@@ -132,13 +126,17 @@ def weighted_moments(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics, 
     return D, Q
 
 
+@validate_params(clip=CLIP, alpha=ALPHA)
 def glow_violations(F, W, stats, clip: float, alpha: float) -> np.ndarray:
     """``sup_{w in W_h} E_hat[Delta_h f w~ - alpha w~^2]`` for every ``f`` and layer: ``(|F|, H)`` (Alg. 1)."""
-    alpha = check_alpha(alpha)
     D, Q = weighted_moments(F, W, stats, clip)
     return (D - alpha * Q[None]).max(axis=1)
 
 
+@validate_params(clip=CLIP, alpha=ALPHA, beta=Real())
 def confidence_set(F, W, stats, clip: float, alpha: float, beta: float) -> np.ndarray:
-    """GLOW's confidence set ``F_t`` (Alg. 1) as a boolean mask ``(|F|,)``: every layer's supremum ``<= beta``."""
+    """GLOW's confidence set ``F_t`` (Alg. 1) as a boolean mask ``(|F|,)``: every layer's supremum ``<= beta``.
+
+    ``beta`` is a finite real (NaN, which would silently empty the set, and inf are refused; GLOW's first round,
+    ``beta_1 = inf``, has no data and takes the whole class without calling this)."""
     return np.all(glow_violations(F, W, stats, clip, alpha) <= beta, axis=1)
