@@ -23,20 +23,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "theory_rl"
 
-#: Violations in files this branch does not own, being removed in parallel (issue 12); the lead empties this list
-#: at merge. Each entry is ``"importing.module -> imported.module.name"``. Anything not listed fails the tests.
-ALLOWED_PRIVATE_IMPORTS: frozenset[str] = frozenset({
-    "theory_rl.algorithms.edge_of_reach._fqi -> theory_rl.algorithms.edge_of_reach._reach._check_atol",
-    "theory_rl.algorithms.edge_of_reach._fqi -> theory_rl.algorithms.edge_of_reach._reach._start_mask",
-    "theory_rl.algorithms.glow.hybrid -> theory_rl.algorithms.glow.online._positive",
-    "theory_rl.algorithms.glow.hybrid -> theory_rl.algorithms.glow.online._seed_sequence",
-    "theory_rl.data -> theory_rl.coverage._max_ratio",
-})
-
-#: Broken import-linter contracts owed to files this branch does not own (same rule as above): a substring of
-#: lint-imports' report for each expected violation line.
-ALLOWED_CONTRACT_VIOLATIONS: frozenset[str] = frozenset()
-
 
 def _module_name(path: Path) -> str:
     rel = path.relative_to(ROOT).with_suffix("")
@@ -102,15 +88,9 @@ def private_imports() -> list[str]:
     return sorted(set(found))
 
 
-def _check(violations: list[str], allowed: frozenset[str], what: str) -> None:
-    unexpected = [v for v in violations if not any(a == v or a in v for a in allowed)]
-    assert not unexpected, f"{what}:\n" + "\n".join(unexpected)
-    if violations:  # only allowed ones left: files owned elsewhere (issue 12), fixed in parallel
-        pytest.xfail(f"{what} in files owned elsewhere (allow-list):\n" + "\n".join(violations))
-
-
 def test_no_private_name_imported_across_modules():
-    _check(private_imports(), ALLOWED_PRIVATE_IMPORTS, "private names imported across modules")
+    violations = private_imports()
+    assert not violations, "private names imported across modules:\n" + "\n".join(violations)
 
 
 def test_private_import_scan_can_fail(tmp_path):
@@ -133,5 +113,4 @@ def test_import_contracts():
     report = proc.stdout + proc.stderr
     if proc.returncode == 0:
         return
-    lines = [ln.strip() for ln in report.splitlines() if ln.strip().startswith("- ")]
-    _check(lines or [report], ALLOWED_CONTRACT_VIOLATIONS, "broken import contracts (lint-imports)\n" + report)
+    pytest.fail("broken import contracts (lint-imports):\n" + report)

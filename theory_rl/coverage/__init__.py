@@ -30,5 +30,3 @@ __all__ = [
     "minimal_online_episodes",
 ]
 
-#: The old private name, still imported by theory_rl.data; removed at the merge of issue 12 (use max_ratio).
-_max_ratio = max_ratio

@@ -17,8 +17,7 @@ import numpy as np
 import scipy.optimize
 
 from theory_rl._validation import Instance, Integer, Real, check_instance, validate_params
-from theory_rl.coverage import _max_ratio as max_ratio  # the lead swaps in the public coverage.max_ratio at merge
-from theory_rl.coverage import as_distribution, concentrability
+from theory_rl.coverage import as_distribution, concentrability, max_ratio
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy, solve
 from theory_rl.policies import epsilon_mixture, policy_matrix

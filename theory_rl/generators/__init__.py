@@ -5,12 +5,15 @@
 - :mod:`theory_rl.generators.concentrability`: the instances of Rashidinejad et al. (2021), parameterised by the
   single-policy concentrability C*, each with its data distribution (``theory_rl.generators.lcb`` is its
   deprecated alias).
-- :mod:`theory_rl.generators.glow`: controlled-coverability and Block MDP families for GLOW (Amortila et al. 2024).
+- :mod:`theory_rl.generators.coverability`: controlled-coverability and Block MDP families for GLOW (Amortila et
+  al. 2024; ``theory_rl.generators.glow`` is its deprecated alias).
+- :mod:`theory_rl.generators.linear`: linear-MDP families (random, the coverage and hybrid families of the FTPedel
+  experiments; formerly in ``theory_rl.linear``).
 """
 
 import importlib
 
-from theory_rl.generators import concentrability, glow
+from theory_rl.generators import concentrability, coverability, linear
 from theory_rl.generators.basic import (
     GRID_MOVES,
     combination_lock,
@@ -26,18 +29,22 @@ __all__ = [
     "GRID_MOVES",
     "combination_lock",
     "concentrability",
+    "coverability",
     "gamblers_problem",
     "garnet",
-    "glow",
     "gridworld",
+    "linear",
     "random_bandit",
     "random_contextual_bandit",
     "river_swim",
 ]
 
 
+#: Deprecated module aliases, imported on first use only so that importing the package does not warn.
+_DEPRECATED_MODULES = {"lcb": "concentrability", "glow": "coverability"}
+
+
 def __getattr__(name):
-    # ``generators.lcb`` (deprecated) is imported on first use only, so that importing the package does not warn.
-    if name == "lcb":
-        return importlib.import_module("theory_rl.generators.lcb")
+    if name in _DEPRECATED_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
