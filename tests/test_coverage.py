@@ -131,13 +131,13 @@ def test_uncovered_policy_and_bad_mu():
         coverage.coverability("not an mdp")
 
 
-def test_max_ratio_is_public_and_the_old_private_name_is_the_same_function():
+def test_max_ratio_is_public():
     d = np.array([[0.5, 0.5], [0.0, 0.0]])
     mu = np.array([[0.25, 0.25], [0.25, 0.25]])
     assert coverage.max_ratio(d, mu) == 2.0
     with pytest.raises(ValueError, match=r"mu does not cover the policy: it visits \(s, a\) = \(0, 1\)"):
         coverage.max_ratio(d, np.array([[1.0, 0.0], [0.0, 0.0]]))
     assert coverage.max_ratio(d, np.array([[1.0, 0.0], [0.0, 0.0]]), allow_infinite=True) == np.inf
-    assert coverage._max_ratio is coverage.max_ratio
+    assert not hasattr(coverage, "_max_ratio")  # the old private name is gone
     with pytest.raises(ValueError, match="d has shape"):
         coverage.occupancy_ratio(np.ones(3), np.ones(2))

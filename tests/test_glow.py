@@ -625,9 +625,9 @@ def test_generators_glow_is_a_deprecated_alias_of_coverability():
     import importlib
 
     import theory_rl.generators.coverability as cov
-    import theory_rl.generators.glow as old
 
     with pytest.warns(DeprecationWarning, match="generators.coverability"):
+        old = importlib.import_module("theory_rl.generators.glow")
         old = importlib.reload(old)
     assert old.coverability_family is cov.coverability_family
     assert old.block_mdp is cov.block_mdp and old.incomplete_fqi_instance is cov.incomplete_fqi_instance
