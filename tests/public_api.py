@@ -8,11 +8,14 @@ more than names can say. A callable with neither is reported by the completeness
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import inspect
 import pkgutil
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -23,8 +26,18 @@ import theory_rl
 SKIPPED_PACKAGES = ("theory_rl.deep", "theory_rl.envs", "theory_rl.__main__")
 
 
+def _is_deprecated_module(mod) -> bool:
+    """A module kept only as a deprecated alias of a renamed one: ``__deprecated_module__ = True``, or a docstring
+    whose first line says so ("Deprecated ..." or a ``.. deprecated::`` directive)."""
+    if getattr(mod, "__deprecated_module__", False):
+        return True
+    doc = (mod.__doc__ or "").strip()
+    first = doc.splitlines()[0].lower() if doc else ""
+    return first.startswith("deprecated") or ".. deprecated::" in doc
+
+
 def public_modules() -> list:
-    """Every public module of theory_rl (no component starting with an underscore), imported."""
+    """Every public module of theory_rl (no component starting with an underscore, not deprecated), imported."""
     mods = [theory_rl]
     for info in pkgutil.walk_packages(theory_rl.__path__, "theory_rl."):
         name = info.name
@@ -32,7 +45,9 @@ def public_modules() -> list:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            mods.append(importlib.import_module(name))
+            mod = importlib.import_module(name)
+        if not _is_deprecated_module(mod) and all(mod is not m for m in mods):  # an alias in sys.modules: once
+            mods.append(mod)
     return mods
 
 
@@ -40,14 +55,33 @@ def _is_deprecated_alias(obj) -> bool:
     return bool(getattr(obj, "__deprecated_alias__", False))
 
 
+def public_names(mod) -> list[str]:
+    """``mod.__all__``; a module without one contributes the public callables it defines itself (so a missing
+    ``__all__`` hides nothing; test_every_public_module_has_all reports it)."""
+    if hasattr(mod, "__all__"):
+        return list(mod.__all__)
+    return [n for n, o in vars(mod).items()
+            if not n.startswith("_") and callable(o) and getattr(o, "__module__", "") == mod.__name__]
+
+
+def _lookup(mod, name):
+    """``getattr(mod, name)``, or None when the name is a deprecated alias (its access warns) or missing."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeprecationWarning)
+        obj = getattr(mod, name, None)
+    if any(issubclass(w.category, DeprecationWarning) for w in caught) or _is_deprecated_alias(obj):
+        return None
+    return obj
+
+
 @functools.cache
 def public_callables() -> dict[str, object]:
     """``{qualified name: callable}``, each object once (under the module that defines it when exported there)."""
     found: dict[int, tuple[str, object]] = {}
     for mod in public_modules():
-        for name in getattr(mod, "__all__", []):
-            obj = getattr(mod, name, None)
-            if obj is None or not callable(obj) or inspect.ismodule(obj) or _is_deprecated_alias(obj):
+        for name in public_names(mod):
+            obj = _lookup(mod, name)
+            if obj is None or not callable(obj) or inspect.ismodule(obj):
                 continue
             if isinstance(obj, type) and issubclass(obj, BaseException):
                 continue  # exception classes take a message, nothing to validate
@@ -58,25 +92,99 @@ def public_callables() -> dict[str, object]:
     return dict(sorted(found.values()))
 
 
-# ---------------------------------------------------------------------- valid values by parameter name
+# ---------------------------------------------------------------------- small instances, built once
+def _tmpdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="theory_rl_public_api_"))
+
+
+def cell(config: dict, seed: int) -> dict:
+    """A trivial sweep cell (module level, so that worker processes can unpickle it)."""
+    return {"value": float(config.get("x", 0)) + seed % 7}
+
+
 @functools.cache
 def _fixtures() -> dict:
-    from theory_rl import data, generators, planning
-    from theory_rl.linear import random_linear_mdp
+    from theory_rl import data, generators, linear, planning
+    from theory_rl.algorithms import glow
 
     disc = generators.garnet(S=4, A=2, branching=2, gamma=0.9, seed=0)
     epi = generators.garnet(S=4, A=2, branching=2, horizon=3, seed=0)
-    lmdp = random_linear_mdp(4, 2, 3, 2, seed=0)
+    bandit = generators.random_bandit(3, seed=0)
+    cb = generators.random_contextual_bandit(3, 2, seed=0)
+    lmdp = linear.random_linear_mdp(4, 2, 3, 2, seed=0)
     mu = np.full((4, 2), 1 / 8)
     iid = data.sample_iid(disc, mu, 20, seed=1)
-    pi = planning.solve(disc).policy
-    return {"disc": disc, "epi": epi, "lmdp": lmdp, "mu": mu, "iid": iid, "counts": iid.to_counts(), "pi": pi}
+    lin_counts = linear.sample_transitions(lmdp, np.full((2, 4, 2), 2.0), seed=0)
+    o2o_lmdp = linear.hybrid_family(0.3)  # 2 steps, 3 states, 2 actions: few policies, so o2o's programs are small
+    o2o_counts = linear.sample_transitions(o2o_lmdp, np.full((2, 3, 2), 2.0), seed=0)
+    decoy = generators.glow.coverability_family(2, 2, 0.5, horizon=2)
+    gmdp = decoy.mdp
+    classes = glow.decoy_classes(gmdp, decoy.targets, 0.8)
+    stats = glow.SufficientStatistics(gmdp.horizon, gmdp.S, gmdp.A)
+    stats.add_trajectory(np.zeros(gmdp.horizon + 1, dtype=int), np.zeros(gmdp.horizon, dtype=int),
+                         np.zeros(gmdp.horizon))
+    shape = (gmdp.horizon, gmdp.S, gmdp.A)
+    occ = np.stack([planning.occupancy(gmdp, np.zeros((gmdp.horizon, gmdp.S), dtype=int))] * 2)
+    tmp = _tmpdir()
+    iid.save(tmp / "iid")
+    return {
+        "disc": disc, "epi": epi, "bandit": bandit, "cb": cb, "lmdp": lmdp, "mu": mu, "iid": iid,
+        "counts": iid.to_counts(), "pi": planning.solve(disc).policy,
+        "bandit_counts": data.sample_iid_counts(bandit, np.full((1, 3), 1 / 3), 20, seed=0),
+        "cb_counts": data.sample_iid_counts(cb, np.full((3, 2), 1 / 6), 20, seed=0),
+        "epi_counts": data.sample_generative(epi, 2, seed=0),
+        "lin_counts": lin_counts, "o2o_lmdp": o2o_lmdp, "o2o_counts": o2o_counts,
+        "decoy": decoy, "gmdp": gmdp, "classes": classes, "stats": stats,
+        "nu": np.full(shape, 1 / (gmdp.S * gmdp.A)), "occ": occ, "tmp": tmp, "saved": tmp / "iid.npz",
+        "X": np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]),
+    }
 
 
 def _f(key):
     return lambda: _fixtures()[key]
 
 
+def _record(factory, **changes):
+    """Keyword construction of a dataclass record from the init fields of a real instance (``factory()``)."""
+    def build():
+        rec = factory()
+        kwargs = {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec) if f.init}
+        kwargs.update(changes)
+        return (), kwargs
+    return build
+
+
+def _call(name: str, *args, **kwargs):
+    """A lazy ``theory_rl.<name>(*args, **kwargs)``; args that are zero-argument lambdas are evaluated first."""
+    def run():
+        obj = _resolve(name)
+        a = [x() if callable(x) and getattr(x, "__name__", "") == "<lambda>" else x for x in args]
+        k = {n: (v() if callable(v) and getattr(v, "__name__", "") == "<lambda>" else v) for n, v in kwargs.items()}
+        return obj(*a, **k)
+    return run
+
+
+def _resolve(name: str):
+    """``theory_rl.<module path>.<attr>``, importing the module part."""
+    mod_name, _, attr = f"theory_rl.{name}".rpartition(".")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return getattr(importlib.import_module(mod_name), attr)
+
+
+def _ex(*args, **kwargs):
+    """An example ``(args, kwargs)``; zero-argument lambdas among them are fixture look-ups, evaluated lazily."""
+    def build():
+        def ev(x):
+            return x() if callable(x) and getattr(x, "__name__", "") == "<lambda>" else x
+        return tuple(ev(a) for a in args), {k: ev(v) for k, v in kwargs.items()}
+    return build
+
+
+D = _f  # short alias used in EXAMPLES: D("disc") is the discounted garnet, etc.
+
+
+# ---------------------------------------------------------------------- valid values by parameter name
 #: A valid value for a parameter, by its name (a zero-argument factory).
 VALID = {
     "mdp": _f("disc"),
@@ -96,37 +204,249 @@ VALID = {
     "gamma": lambda: 0.9,
     "delta": lambda: 0.1,
     "eps": lambda: 0.1,
-    "c_star": lambda: 2.0,
+    "c_star": lambda: 1.5,
     "gap": lambda: 0.1,
     "branching": lambda: 2,
     "data": _f("counts"),
     "V": lambda: np.zeros(4),
     "Q": lambda: np.zeros((4, 2)),
-    "probs": lambda: np.full((4, 2), 0.5),
+    "probs": lambda: np.eye(2)[[0, 1, 0, 1]],
     "weight": lambda: 0.5,
     "epsilon": lambda: 0.1,
-    "N": lambda: np.array([3.0, 0.0, 5.0]),
     "log_term": lambda: 2.0,
+    "classes": _f("classes"),
+    "stats": _f("stats"),
+    "X": _f("X"),
+    "P": lambda: _fixtures()["disc"].P,
+    "starts": lambda: [0],
+    "occupancies": _f("occ"),
+    "config": lambda: {"x": 1},
 }
 
-#: Valid calls ``(args, kwargs)`` that parameter names alone cannot build.
-EXAMPLES: dict[str, object] = {
-    "theory_rl.data.sample_trajectories": lambda: ((_fixtures()["epi"], np.zeros((3, 4), int), 2, 0), {}),
-    "theory_rl.data.sample_trajectories_batch": lambda: ((_fixtures()["epi"], np.zeros((3, 4), int), 2, 0, 2), {}),
-    "theory_rl.data.sample_transitions": lambda: ((_fixtures()["disc"], np.array([0, 1]), np.array([1, 0]), 0), {}),
-    "theory_rl.data.concatenate": lambda: (([_fixtures()["iid"], _fixtures()["iid"]],), {}),
-    "theory_rl.penalties.bernstein": lambda: (
-        (np.array([3.0, 0.0]), np.array([0.1, 0.2]), 2.0), {"c_b": 1.0, "value_range": 10.0}
-    ),
-    "theory_rl.penalties.elliptical": lambda: ((np.ones((2, 3)), np.eye(3)), {"beta": 2.0}),
-    "theory_rl.planning.bellman_expectation": lambda: ((_fixtures()["disc"], _fixtures()["pi"], np.zeros(4)), {}),
+#: Result records: outputs of a routine, not inputs a user builds, so their per-parameter invalid cases are not
+#: generated (their values are validated where they are computed). Each still has an example call below: a
+#: keyword round trip of a real instance, which proves the record is constructible by keyword (kw_only records).
+RECORDS = {
+    "Result": "the shared base record of every solver's output (results.py)",
+    "IterativeResult": "the shared base record of every iterative solver's output (results.py)",
+    "PlanningResult": "returned by planning.solve / value_iteration / policy_iteration / backward_induction",
+    "OfflineResult": "returned by the offline learners of algorithms.lcb",
+    "PEVIResult": "returned by algorithms.linear.pevi",
+    "LSVIUCBResult": "returned by algorithms.linear.lsvi_ucb",
+    "FTPedelResult": "returned by algorithms.ftpedel.ftpedel / pedel",
+    "DesignResult": "returned by the design routines of algorithms.design",
+    "EdgeOfReachResult": "returned by edge_of_reach.truncated_fqi",
+    "ReachSets": "returned by edge_of_reach.reach_sets",
+    "GlowResult": "returned by glow.glow",
+    "H2OResult": "returned by glow.h2o",
+    "FQIResult": "returned by glow.fqi",
+    "Coverability": "returned by coverage.coverability",
+    "ControlledCoverage": "returned by data.controlled_coverage",
+    "EmpiricalModel": "returned by CountDataset/OfflineDataset.empirical_model",
+    "DecoyInstance": "returned by the coverability-family generators",
+    "IncompleteInstance": "returned by generators.glow.incomplete_fqi_instance",
+    "SweepSummary": "returned by runner.run_sweep",
+    "Cell": "returned by runner.make_cells",
+    "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
 }
+
+#: Public callables with no example call at all, with the reason. Keep this short.
+NO_EXAMPLE = {
+    "run_dask": "needs a running Dask cluster (seconds to start); test_runner covers it with a LocalCluster",
+}
+
+
+def _lsvi():
+    from theory_rl.algorithms.linear import lsvi_ucb
+    return lsvi_ucb(_fixtures()["lmdp"], 3, seed=0)
+
+
+def _pevi():
+    from theory_rl.algorithms.linear import pevi
+    return pevi(_fixtures()["lmdp"].phi, _fixtures()["lin_counts"])
+
+
+#: Valid calls ``(args, kwargs)`` that parameter names alone cannot build, by the callable's own name (so that a
+#: function that moves to another module keeps its example); a qualified ``module.name`` key wins over the bare
+#: name where two public callables share a name.
+EXAMPLES: dict[str, object] = {
+    # data
+    "theory_rl.data.sample_trajectories": _ex(D("epi"), np.zeros((3, 4), int), 2, 0),
+    "theory_rl.data.sample_trajectories_batch": _ex(D("epi"), np.zeros((3, 4), int), 2, 0, 2),
+    "theory_rl.data.sample_transitions": _ex(D("disc"), np.array([0, 1]), np.array([1, 0]), 0),
+    "concatenate": _ex(lambda: [_fixtures()["iid"], _fixtures()["iid"]]),
+    "load": _ex(D("saved")),
+    "CountDataset": _record(D("counts")),
+    "OfflineDataset": _record(D("iid")),
+    "ControlledCoverage": _record(_call("data.controlled_coverage", D("disc"), 1.5)),
+    "EmpiricalModel": _record(lambda: _fixtures()["counts"].empirical_model()),
+    # tabular MDPs and bandits
+    "TabularMDP": _ex(lambda: _fixtures()["disc"].P, lambda: _fixtures()["disc"].R, np.full(4, 0.25), gamma=0.9),
+    "MultiArmedBandit": _ex([0.2, 0.5, 0.7]),
+    "ContextualBandit": _ex([[0.1, 0.9], [0.5, 0.2]], [0.5, 0.5]),
+    # penalties, policies, results, planning, coverage
+    "bernstein": _ex(np.array([3.0, 0.0]), np.array([0.1, 0.2]), 2.0, c_b=1.0, value_range=10.0),
+    "elliptical": _ex(np.ones((2, 3)), np.eye(3), beta=2.0),
+    "hoeffding": _ex(np.array([3.0, 0.0, 5.0]), 2.0),
+    "mixture": _ex(np.zeros(4, int), np.ones(4, int), 0.5, 4, 2),
+    "stop_at_max_iter": _ex("warn", "value_iteration", 10),
+    "Result": _ex(policy=np.zeros(4, int)),
+    "IterativeResult": _ex(policy=np.zeros(4, int), iterations=3, residual=0.0, error_bound=0.0),
+    "bellman_expectation": _ex(D("disc"), D("pi"), np.zeros(4)),
+    "backward_induction": _ex(D("epi")),
+    "PlanningResult": _record(_call("planning.solve", D("disc"))),
+    "clipped_concentrability": _ex(D("gmdp"), lambda: np.zeros((2, _fixtures()["gmdp"].S), int), D("nu"), 2.0),
+    "Coverability": _record(_call("coverage.coverability", D("gmdp"))),
+    # generators
+    "gridworld": _ex(2, 2),
+    "rare_context_bandit": _ex(3, 0.1),
+    "rare_state_mdp": _ex(4, 0.1),
+    "prop1_bandit": _ex(10),
+    "coverability_family": _ex(2, 2, 0.5, horizon=2),
+    "block_mdp": _ex(2, 2, 0.5, 2, horizon=2),
+    "DecoyInstance": _record(D("decoy")),
+    "IncompleteInstance": _record(_call("generators.glow.incomplete_fqi_instance")),
+    # offline learners (Rashidinejad et al. 2021)
+    "lcb_bandit": _ex(D("bandit_counts")),
+    "lcb_contextual": _ex(D("cb_counts")),
+    "vi_lcb": _ex(D("iid"), seed=0),
+    "vi_lcb_episodic": _ex(D("epi_counts")),
+    "OfflineResult": _record(_call("algorithms.lcb.most_played", D("counts"))),
+    "exact_suboptimality": _ex((0.4, 0.6), (0.5, 0.5), 10),
+    # linear MDPs, PEVI, LSVI-UCB, FTPedel, design, o2o
+    "LinearMDP": _ex(lambda: _fixtures()["lmdp"].phi, lambda: _fixtures()["lmdp"].mu,
+                     lambda: _fixtures()["lmdp"].theta, lambda: _fixtures()["lmdp"].init),
+    "Counts": _record(D("lin_counts")),
+    "coverage_family": _ex([0.5, 1.0]),
+    "theory_rl.linear.sample_transitions": _ex(D("lmdp"), np.full((2, 4, 2), 2.0), seed=0),
+    "sample_episodes": _ex(D("lmdp"), np.zeros((1, 2, 4), int), 3, seed=0),
+    "sample_policy_counts": _ex(D("lmdp"), np.zeros((1, 2, 4), int), 3, seed=0),
+    "pevi": _ex(lambda: _fixtures()["lmdp"].phi, D("lin_counts")),
+    "pevi_beta": _ex(3, 2, 10, 0.1),
+    "lsvi_ucb_beta": _ex(3, 2, 10, 0.1),
+    "pevi_good_event": _ex(D("lmdp"), lambda: _pevi()),
+    "PEVIResult": _record(_pevi),
+    "LSVIUCBResult": _record(_lsvi),
+    "ridge": _ex(np.eye(3), np.ones(3)),
+    "sherman_morrison": _ex(np.eye(3), np.ones(3)),
+    "ftpedel": _ex(D("o2o_lmdp"), 0.1, 0.1, seed=0, offline=D("o2o_counts")),
+    "pedel": _ex(D("o2o_lmdp"), 0.5, 0.5, seed=0),
+    "FTPedelResult": _record(_call("algorithms.ftpedel.ftpedel", D("o2o_lmdp"), 0.5, 0.5, seed=0)),
+    "offline_covariance": _ex(D("lmdp"), D("lin_counts")),
+    "o2o_coefficient": _ex(D("o2o_lmdp"), D("o2o_counts"), 0.5, 10.0, h=1),
+    "minimal_online_episodes": _ex(D("o2o_lmdp"), D("o2o_counts"), 0.5, h=1, T_max=1e3, rtol=0.5),
+    "design_objective": _ex(np.eye(2), D("X"), eta=3.0),
+    "g_optimal_design": _ex(D("X")),
+    "g_optimal_design_cvxpy": _ex(D("X")),
+    "reachable_design": _ex(D("lmdp"), 1, lambda: np.eye(3), max_iter=20),
+    "reachable_design_cvxpy": _ex(D("lmdp"), 1, lambda: np.eye(3)),
+    "DesignResult": _record(_call("algorithms.design.g_optimal_design", D("X"))),
+    # GLOW / H2O (Amortila et al. 2024)
+    "FiniteClasses": _record(D("classes")),
+    "finite_classes": _ex(lambda: _fixtures()["classes"].F, lambda: _fixtures()["classes"].W),
+    "MixtureRatios": _ex(lambda: _call("algorithms.glow.model_based_classes",
+                                       lambda: [_fixtures()["gmdp"], _fixtures()["gmdp"]])()),
+    "decoy_classes": _ex(D("gmdp"), lambda: _fixtures()["decoy"].targets, 0.8),
+    "model_based_classes": _ex(lambda: [_fixtures()["gmdp"], _fixtures()["gmdp"]]),
+    "ratio_class": _ex(D("gmdp"), lambda: np.zeros((2, 2, _fixtures()["gmdp"].S), int)),
+    "hybrid_ratio_class": _ex(D("gmdp"), lambda: np.zeros((2, 2, _fixtures()["gmdp"].S), int), D("nu")),
+    "greedy_actions": _ex(lambda: _fixtures()["classes"].F),
+    "optimal_q": _ex(lambda: _fixtures()["gmdp"].stage_P, lambda: _fixtures()["gmdp"].stage_R),
+    "h2o": _ex(D("gmdp"), D("classes"), D("nu"), 3, seed=0),
+    "offline_only": _ex(D("gmdp"), D("classes"), D("nu"), 5, seed=0),
+    "H2OResult": _record(_call("algorithms.glow.h2o", D("gmdp"), D("classes"), D("nu"), 3, seed=0)),
+    "glow": _ex(D("gmdp"), D("classes"), 3, seed=0),
+    "GlowResult": _record(_call("algorithms.glow.glow", D("gmdp"), D("classes"), 3, seed=0)),
+    "ClassEvaluator": _ex(D("gmdp"), D("classes")),
+    "glow_constants": _ex(4, 3, 10, 2, 0.1, 2.0),
+    "clipping_loss": _ex(D("occ"), np.array([1.0, 2.0])),
+    "fqi": _ex(D("classes"), D("stats")),
+    "FQIResult": _record(_call("algorithms.glow.fqi", D("classes"), D("stats"))),
+    "mabo_cr": _ex(D("classes"), D("stats"), 2.0),
+    "mabo_cr_objective": _ex(D("classes"), D("stats"), 2.0),
+    "mle_log_likelihood": _ex(D("classes"), D("stats")),
+    "model_mle": _ex(lambda: _call("algorithms.glow.model_based_classes",
+                                   lambda: [_fixtures()["gmdp"], _fixtures()["gmdp"]])(), D("stats")),
+    "confidence_set": _ex(lambda: _fixtures()["classes"].F, lambda: _fixtures()["classes"].W, D("stats"),
+                          2.0, 4.0, 1.0),
+    "glow_violations": _ex(lambda: _fixtures()["classes"].F, lambda: _fixtures()["classes"].W, D("stats"),
+                           2.0, 4.0),
+    "residual_sums": _ex(lambda: _fixtures()["classes"].F, D("stats")),
+    "weighted_moments": _ex(lambda: _fixtures()["classes"].F, lambda: _fixtures()["classes"].W, D("stats"), 2.0),
+    # edge of reach (tabular truncated FQI)
+    "stay_gridworld": _ex(2, 3, goal=(1, 2), gamma=0.5),
+    "shortest_path_states": _ex((0, 0), (1, 2), 3),
+    "reach_sets": _ex(lambda: _fixtures()["disc"].P, [0], 1),
+    "reach_distances": _ex(lambda: _fixtures()["disc"].P, [0]),
+    "reach_diameter": _ex(lambda: _fixtures()["disc"].P, [0]),
+    "ReachSets": _record(_call("algorithms.edge_of_reach.reach_sets", lambda: _fixtures()["disc"].P, [0], 1)),
+    "truncated_fqi": _ex(D("disc"), [0], 1, n_members=2, n_iterations=5, n_rollouts=2),
+    "EdgeOfReachResult": _record(_call("algorithms.edge_of_reach.truncated_fqi", D("disc"), [0], 1, n_members=2,
+                                       n_iterations=5, n_rollouts=2)),
+    "boundary_value_q": _ex(D("disc"), np.array([True, True, False, False]), np.zeros(4)),
+    "count_model": _ex(D("disc"), 3, seed=0, n_members=2),
+    "void_values": _ex(4, 2, scale=1.0, seed=0),
+    "disagreement_penalty": _ex(lambda: np.stack([_fixtures()["disc"].P, _fixtures()["disc"].P])),
+    "interpolate_models": _ex(lambda: _fixtures()["disc"].P, lambda: _fixtures()["disc"].P, 0.5),
+    "linear_fqi": _ex(np.eye(3)[[0]], [0.0], np.eye(3)[None, [1, 2]], 0.9, w0=[1.0, 5.0, -5.0], n_iterations=5),
+    # bounds registry
+    "bernoulli_kl": _ex(0.3, 0.5),
+    "kl_half_vs_inverse": _ex(2.0),
+    "get": _ex(lambda: _resolve("bounds.for_setting")(_first_setting())[0].name),
+    "for_setting": _ex(lambda: _first_setting()),
+    "Bound": _record(lambda: _resolve("bounds.for_setting")(_first_setting())[0]),
+    # experiments runner, plotting
+    "Cell": _record(lambda: _resolve("runner.cells.make_cells")([{"x": 1}], 1, 0)[0]),
+    "cell_seed": _ex(0, '{"x":1}', 0),
+    "config_key": _ex({"x": 1}),
+    "make_cells": _ex([{"x": 1}, {"x": 2}], 2, 0),
+    "execute_cell": _ex(cell, {"x": 1}, 3),
+    "run_inline": _ex(cell, [({"x": 1}, 3)]),
+    "run_processes": _ex(cell, [({"x": 1}, 3)], 1),
+    "ResultStore": _ex(lambda: _tmpdir() / "store.sqlite", "public_api"),
+    "run_sweep": _ex(cell, [{"x": 1}], experiment="public_api", db_path=lambda: _tmpdir() / "sweep.sqlite",
+                     progress=False),
+    "SweepSummary": _record(lambda: _resolve("runner.sweep.run_sweep")(
+        cell, [{"x": 1}], experiment="public_api", db_path=_tmpdir() / "s.sqlite", progress=False)),
+    "save_figure": _ex(lambda: _resolve("plotting.new_figure")()[0], "public_api", lambda: _tmpdir()),
+}
+
+
+def _first_setting() -> str:
+    """A setting of the bounds registry that has at least one bound (multi-armed bandits)."""
+    return "mab"
+
+
+def short_name(qualname: str) -> str:
+    return qualname.rpartition(".")[2]
+
+
+def has_example(qualname: str, obj) -> bool:
+    """Whether :func:`example_call` can build a call (without building it: collection stays fast)."""
+    if qualname in EXAMPLES or short_name(qualname) in EXAMPLES:
+        return True
+    if short_name(qualname) in NO_EXAMPLE:
+        return False
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return False
+    return all(p.name in VALID for p in sig.parameters.values()
+               if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.default is p.empty)
+
+
+def is_record(qualname: str) -> bool:
+    """A result record of :data:`RECORDS` (example call only, no per-parameter invalid cases)."""
+    return short_name(qualname) in RECORDS
 
 
 def example_call(qualname: str, obj) -> tuple[tuple, dict] | None:
     """A valid call of ``obj`` as ``(args, kwargs)``, or None when neither EXAMPLES nor VALID can build one."""
-    if qualname in EXAMPLES:
-        return EXAMPLES[qualname]()
+    for key in (qualname, short_name(qualname)):
+        if key in EXAMPLES:
+            return EXAMPLES[key]()
+    if short_name(qualname) in NO_EXAMPLE:
+        return None
     try:
         sig = inspect.signature(obj)
     except (TypeError, ValueError):
