@@ -50,6 +50,7 @@ NOT_ALLOCATING = {
     "lsvi_ucb_beta:d", "lsvi_ucb_beta:H", "lsvi_ucb_beta:T", "pevi_beta:d", "pevi_beta:H", "pevi_beta:K",
     "o2o_coefficient:T",  # a real episode budget inside a convex program (T_max defaults to 1e12)
     "hoeffding:N", "bernstein:N", "Counts:N",  # counts: 10**12 samples of a pair is a valid count
+    "prop1_bandit:N",  # sets only the data distribution (1 - 1/N, 1/N) in closed form; allocates nothing
 }
 
 INVALID = {
