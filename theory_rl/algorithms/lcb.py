@@ -313,8 +313,7 @@ def vi_lcb(
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
     if iterations is not None:
-        # The split holds iterations + 1 folds of (S, A, S) counts; without a split the same bound caps the sweeps
-        # (each costs S A S operations): an absurd count is refused at once, not after a MemoryError or a hang.
+        # iterations + 1 folds of (S, A, S) counts (no split: as many S A S sweeps): an absurd count is refused
         check_table("the folds' counts", (iterations + 1, data.S, data.A, data.S), ("iterations + 1", "S", "A", "S"))
         T = iterations
     else:
