@@ -295,6 +295,8 @@ EXAMPLES: dict[str, object] = {
     "bellman_expectation": _ex(D("disc"), D("pi"), np.zeros(4)),
     "backward_induction": _ex(D("epi")),
     "PlanningResult": _record(_call("planning.solve", D("disc"))),
+    "max_ratio": _ex(D("mu"), D("mu")),  # d is an occupancy here, not the feature dimension of VALID["d"]
+    "occupancy_ratio": _ex(D("mu"), D("mu")),
     "clipped_concentrability": _ex(D("gmdp"), lambda: np.zeros((2, _fixtures()["gmdp"].S), int), D("nu"), 2.0),
     "Coverability": _record(_call("coverage.coverability", D("gmdp"))),
     # generators

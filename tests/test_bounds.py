@@ -360,3 +360,21 @@ def test_evaluate_refuses_complex_and_nan_values():
     for bad, message in ((1000 + 1j, "is complex"), (float("nan"), "is nan")):
         with pytest.raises(ValueError, match=message):
             b.evaluate(check_regime=False, **{**good, "N": bad})
+
+
+def test_get_unknown_name_is_a_key_error_and_a_value_error_naming_name():
+    for exc in (KeyError, ValueError):
+        with pytest.raises(exc, match=r"name is 'no_such_bound': no bound of that name; registered: \["):
+            bounds.get("no_such_bound")
+    with pytest.raises(TypeError, match="name is float"):
+        bounds.get(float("nan"))
+
+
+def test_kl_helpers_refuse_non_real_numbers_but_keep_symbols():
+    with pytest.raises(ValueError, match="p is nan"):
+        bounds.bernoulli_kl(float("nan"), 0.5)
+    with pytest.raises(ValueError, match="q is 1.0"):
+        bounds.bernoulli_kl(0.5, 1.0)
+    with pytest.raises(TypeError, match="c is a complex number"):
+        bounds.kl_half_vs_inverse(1 + 1j)
+    assert bounds.bernoulli_kl(bounds.C, 0.5).has(bounds.C)  # symbolic arguments pass unchecked

@@ -33,7 +33,8 @@ FREE_FORM = {
 #: (NaN, a complex number, an arbitrary object) must still be refused naming the parameter. A bool flag is NOT
 #: here: "bogus" is truthy, but a flag must be a bool (numpy's included), so every INVALID value is refused.
 #: Likewise ``fn`` must be callable and ``config``/``configs``/``meta`` dicts: none of INVALID is, so no exception.
-STRINGS = {"name", "detail", "experiment", "method", "key", "path", "out_dir", "db_path"}
+STRINGS = {"name", "detail", "experiment", "method", "key", "path", "out_dir", "db_path",
+           "what"}  # max_ratio's what: a label of the occupancy for its error message ("the policy")
 
 #: Integer parameters that size an allocation or a loop: -1 and an absurd size must be refused at once.
 SIZES = {"n", "n_episodes", "n_per_pair", "n_trials", "n_steps", "S", "A", "H", "d", "horizon", "branching",
@@ -50,6 +51,7 @@ NOT_ALLOCATING = {
     "lsvi_ucb_beta:d", "lsvi_ucb_beta:H", "lsvi_ucb_beta:T", "pevi_beta:d", "pevi_beta:H", "pevi_beta:K",
     "o2o_coefficient:T",  # a real episode budget inside a convex program (T_max defaults to 1e12)
     "hoeffding:N", "bernstein:N", "Counts:N",  # counts: 10**12 samples of a pair is a valid count
+    "prop1_bandit:N",  # sets only the data distribution (1 - 1/N, 1/N) in closed form; allocates nothing
 }
 
 INVALID = {

@@ -6,10 +6,11 @@ was expected, e.g. ``"P[3, 1] sums to 0.97, expected 1 (tolerance 1e-10)"`` or
 ``"delta is nan, expected a real number in (0, 1)"``. Kernels downstream trust what passes here.
 
 Checks are data: a parameter is described by a spec (:class:`Real`, :class:`Integer`, :class:`Options`,
-:class:`Instance`) and :func:`validate_params` applies the specs of a function's parameters before its body runs
-(the model is scikit-learn's ``validate_params``). The same checks are available as plain functions
-(:func:`check_real`, :func:`check_int`, :func:`check_choice`, :func:`check_step`, :func:`check_instance`) for hot
-paths and for values computed inside a function.
+:class:`Instance`, :class:`Boolean`, :class:`Callable`, :class:`Mapping`, :class:`String`) and
+:func:`validate_params` applies the specs of a function's parameters before its body runs (the model is
+scikit-learn's ``validate_params``). The same checks are available as plain functions (:func:`check_real`,
+:func:`check_int`, :func:`check_choice`, :func:`check_step`, :func:`check_instance`, :func:`check_bool`, ...) for
+hot paths and for values computed inside a function; :func:`check_table` refuses an absurd size at once.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import functools
 import inspect
 import numbers
 import os
+from collections.abc import Mapping as _AbcMapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +48,15 @@ __all__ = [
     "check_shape",
     "readonly",
     "index_str",
+    "check_bool",
+    "check_callable",
+    "check_mapping",
+    "check_str",
+    "check_table",
+    "Boolean",
+    "Callable",
+    "Mapping",
+    "String",
 ]
 
 class InvalidParameterError(ValueError, TypeError):
@@ -364,3 +375,102 @@ def readonly(arr: np.ndarray) -> np.ndarray:
     out = np.array(arr, dtype=np.float64, order="C", copy=True)
     out.setflags(write=False)
     return out
+
+
+# ---------------------------------------------------------------------- flags, callables, mappings, strings, sizes
+def check_bool(value, name: str) -> bool:
+    """``value`` as a bool: only ``True``/``False`` (numpy's bools included); ``1``, ``"yes"``, NaN are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidParameterError(f"{name} is {type(value).__name__} ({value!r}), expected a bool (True or False)")
+    return bool(value)
+
+
+def check_callable(value, name: str):
+    """``value`` if it is callable (a function, a class, an object with ``__call__``), else a TypeError."""
+    if not callable(value):
+        raise InvalidParameterError(f"{name} is {type(value).__name__} ({value!r}), expected a callable")
+    return value
+
+
+def check_mapping(value, name: str) -> dict:
+    """``value`` if it is a mapping (a dict of keyword values, e.g. a configuration), else a TypeError."""
+    if not isinstance(value, _AbcMapping):
+        raise InvalidParameterError(f"{name} is {type(value).__name__} ({value!r}), expected a dict")
+    return value
+
+
+def check_str(value, name: str, *, path: bool = False):
+    """``value`` if it is a string (a label, a key), or with ``path=True`` also an ``os.PathLike``; never a number
+    or an arbitrary object (which would be silently formatted into a label or a file name)."""
+    if isinstance(value, str) or (path and isinstance(value, os.PathLike)):
+        return value
+    want = "a string or a path" if path else "a string"
+    raise InvalidParameterError(f"{name} is {type(value).__name__} ({value!r}), expected {want}")
+
+
+def check_table(what: str, shape: tuple, names: tuple, *, itemsize: int = 8) -> None:
+    """Refuse at once a table of ``shape`` (entries named by ``names``) that would not fit in memory.
+
+    The message names every size, e.g. ``"P of shape (S, A, S) = (4, 1000000000000, 4) needs 1.6e+13 entries
+    (1.3e+14 bytes), more than this machine's 1.4e+11 bytes of memory"``, so that an absurd size is refused before
+    numpy raises a MemoryError (or swaps). Sizes are Python ints of any magnitude.
+    """
+    n = 1
+    for v in shape:
+        n *= int(v)
+    need = n * int(itemsize)
+    if need > MEMORY_BYTES:
+        dims = ", ".join(str(int(v)) for v in shape)
+        raise ValueError(
+            f"{what} of shape ({', '.join(names)}) = ({dims}) needs {n:.3g} entries ({need:.3g} bytes), more than "
+            f"this machine's {MEMORY_BYTES:.3g} bytes of memory"
+        )
+
+
+@dataclass(frozen=True)
+class Boolean:
+    """A bool flag (``True``/``False``, numpy's bools included); ``optional`` admits None."""
+
+    optional: bool = False
+
+    def check(self, value, name: str):
+        if value is None and self.optional:
+            return None
+        return check_bool(value, name)
+
+
+@dataclass(frozen=True)
+class Callable:
+    """A callable (a function or class); ``optional`` admits None."""
+
+    optional: bool = False
+
+    def check(self, value, name: str):
+        if value is None and self.optional:
+            return None
+        return check_callable(value, name)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A mapping (a dict); ``optional`` admits None."""
+
+    optional: bool = False
+
+    def check(self, value, name: str):
+        if value is None and self.optional:
+            return None
+        return check_mapping(value, name)
+
+
+@dataclass(frozen=True)
+class String:
+    """A string (a label, a key); ``path=True`` also admits an ``os.PathLike``; ``optional`` admits None."""
+
+    path: bool = False
+    optional: bool = False
+
+    def check(self, value, name: str):
+        if value is None and self.optional:
+            return None
+        return check_str(value, name, path=self.path)

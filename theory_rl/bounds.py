@@ -43,11 +43,11 @@ import numpy as np
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
-from theory_rl._validation import as_float_array, check_choice
+from theory_rl._validation import as_float_array, check_choice, check_real, check_str
 
 __all__ = [
     "A", "BOUNDS", "Bound", "C", "C_clip", "H", "K", "L", "N", "S", "alpha", "bernoulli_kl", "delta",
-    "epsilon", "for_setting", "gamma", "get", "kappa", "kl_half_vs_inverse",
+    "epsilon", "for_setting", "gamma", "get", "kappa", "kl_half_vs_inverse", "UnknownBoundError",
 ]
 
 # --------------------------------------------------------------------------------------------------------------
@@ -82,6 +82,15 @@ _KINDS = ("upper", "lower", "failure")
 _SETTING_TEXT = {"mab": "MAB", "cb": "CB", "mdp": "MDP", "episodic": "episodic MDP"}
 
 
+def _symbolic(value, name: str, **interval):
+    """``value`` as a sympy expression: a sympy object passes as it is (a symbol or an exact number); a plain
+    number must be a real number in ``interval`` (NaN, inf, complex, strings and bools refused, naming ``name``)."""
+    if isinstance(value, sympy.Basic):
+        return value
+    check_real(value, name, **interval)
+    return sympy.sympify(value)
+
+
 def bernoulli_kl(p, q):
     r"""KL divergence :math:`\mathrm{KL}(\mathrm{Bern}(p)\,\|\,\mathrm{Bern}(q))` as a sympy expression.
 
@@ -96,7 +105,8 @@ def bernoulli_kl(p, q):
         :math:`p \log(p/q) + (1-p) \log((1-p)/(1-q))`, with the convention :math:`0 \log 0 = 0` applied when
         ``p`` is literally 0 or 1.
     """
-    p, q = sympy.sympify(p), sympy.sympify(q)
+    p = _symbolic(p, "p", low=0.0, high=1.0)
+    q = _symbolic(q, "q", low=0.0, high=1.0, closed="neither")
     terms = []
     if p != 0:
         terms.append(p * sympy.log(p / q))
@@ -121,7 +131,7 @@ def kl_half_vs_inverse(c):
     -------
     sympy.Expr
     """
-    c = sympy.sympify(c)
+    c = _symbolic(c, "c", low=1.0, closed="neither")
     return log1p((c - 2) ** 2 / (4 * (c - 1))) / 2
 
 
@@ -437,18 +447,31 @@ BOUNDS: dict[str, Bound] = {b.name: b for b in _ALL}
 """All registered bounds, by name."""
 
 
+class UnknownBoundError(KeyError, ValueError):
+    """No bound is registered under the requested name.
+
+    A KeyError (the registry-lookup convention: ``BOUNDS[name]``) and a ValueError (an invalid value of the
+    parameter ``name``, as every other invalid argument of the library), so callers catching either see it.
+    """
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 def get(name: str) -> Bound:
     """The registered bound called ``name``.
 
     Raises
     ------
-    KeyError
-        With the list of registered names.
+    UnknownBoundError
+        (both KeyError and ValueError) for an unknown name, with the list of registered names;
+        an InvalidParameterError (TypeError) when ``name`` is not a string.
     """
+    name = check_str(name, "name")
     try:
         return BOUNDS[name]
     except KeyError:
-        raise KeyError(f"no bound named {name!r}; registered: {sorted(BOUNDS)}") from None
+        raise UnknownBoundError(f"name is {name!r}: no bound of that name; registered: {sorted(BOUNDS)}") from None
 
 
 def for_setting(setting: str, kind: str | None = None) -> list[Bound]:

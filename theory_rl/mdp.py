@@ -20,6 +20,7 @@ from theory_rl._validation import (
     check_range,
     check_real,
     check_shape,
+    check_table,
     readonly,
 )
 
@@ -102,6 +103,8 @@ class TabularMDP:
             raise ValueError(f"P has shape {P.shape}: need at least one state and one action")
         if P.shape[-1] != S:
             raise ValueError(f"P has shape {P.shape}: its last axis must have S = {S} entries (next states)")
+        if horizon is not None:  # planning allocates (horizon, S, A) tables and loops over the steps
+            check_table("the planning tables", (horizon, S, A), ("horizon", "S", "A"))
         check_shape(R, "R", R.shape[:-2] + (S, A))
         check_shape(init, "init", (S,))
         check_distributions(P, "P")

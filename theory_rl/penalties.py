@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory_rl._validation import as_float_array, check_range, check_real
+
 __all__ = ["hoeffding", "bernstein", "elliptical"]
 
 
 def _counts(N) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    N = np.asarray(N, dtype=np.float64)
+    N = as_float_array(N, "N")  # complex, strings, NaN and inf refused, naming N
+    check_range(N, "N", 0.0, np.inf)  # a count is >= 0
     seen = N > 0
     return N, seen, np.where(seen, N, 1.0)
 
@@ -46,6 +49,10 @@ def hoeffding(N, log_term: float, *, value_range: float = 1.0, unseen: float | N
         The widths, shape of ``N``.
     """
     N, seen, safe = _counts(N)
+    log_term = check_real(log_term, "log_term", low=0.0)
+    value_range = check_real(value_range, "value_range", low=0.0)
+    if unseen is not None:
+        unseen = check_real(unseen, "unseen")
     width = value_range * np.sqrt(log_term / safe)
     if unseen is None:
         return width
@@ -76,7 +83,12 @@ def bernstein(
     second_order : {"max", "sum"}
     """
     N, seen, safe = _counts(N)
-    first = np.sqrt(c_b * log_term * np.asarray(variance, dtype=np.float64) / safe)
+    variance = as_float_array(variance, "variance")
+    check_range(variance, "variance", 0.0, np.inf)
+    log_term = check_real(log_term, "log_term", low=0.0)
+    c_b = check_real(c_b, "c_b", low=0.0)
+    value_range = check_real(value_range, "value_range", low=0.0)
+    first = np.sqrt(c_b * log_term * variance / safe)
     if second_order == "max":
         width = np.maximum(first, 2.0 * c_b * log_term * value_range / safe)
     elif second_order == "sum":
@@ -97,6 +109,11 @@ def elliptical(phi, Lambda_inv, beta: float = 1.0) -> np.ndarray:
         The inverse regularised covariance ``Lambda^{-1}``, ``(d, d)``.
     beta : float, default 1
     """
-    phi = np.asarray(phi, dtype=np.float64)
-    quad = np.einsum("...d,de,...e->...", phi, np.asarray(Lambda_inv, dtype=np.float64), phi)
+    phi = as_float_array(phi, "phi")
+    if phi.ndim < 1:
+        raise ValueError(f"phi has shape {phi.shape}, expected feature vectors of shape (..., d)")
+    d = phi.shape[-1]
+    Lambda_inv = as_float_array(Lambda_inv, "Lambda_inv", shape=(d, d))
+    beta = check_real(beta, "beta", low=0.0)
+    quad = np.einsum("...d,de,...e->...", phi, Lambda_inv, phi)
     return beta * np.sqrt(np.maximum(quad, 0.0))  # round-off can make a tiny quadratic form negative

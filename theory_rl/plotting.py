@@ -18,6 +18,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from theory_rl._validation import Integer, Real, String, check_instance, validate_params
+
 __all__ = ["STYLE", "figure_style", "new_figure", "save_figure"]
 
 #: rcParams of the house style: single-column paper figures, readable when printed (plus the palette below).
@@ -63,15 +65,23 @@ def figure_style() -> Iterator[None]:
         yield
 
 
+#: Largest figure side in inches: matplotlib refuses images of 2^16 pixels or more, 327 inches at the style's dpi.
+MAX_INCHES = 300.0
+
+
+_INCHES = Real(0.0, MAX_INCHES, closed="right", optional=True)
+
+
+@validate_params(nrows=Integer(1, 100), ncols=Integer(1, 100), width=_INCHES, height=_INCHES)
 def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None, height: float | None = None):
     """A styled figure and its axes, without pyplot.
 
     Parameters
     ----------
     nrows, ncols : int, default 1
-        Grid of axes.
+        Grid of axes, at most 100 by 100.
     width, height : float, optional
-        Size in inches; defaults to the style's single-panel size times ``ncols`` and ``nrows``.
+        Size in inches, in ``(0, MAX_INCHES]``; defaults to the style's single-panel size times ``ncols`` and ``nrows``.
 
     Returns
     -------
@@ -85,14 +95,13 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None, he
     """
     from matplotlib.figure import Figure
 
-    if nrows < 1 or ncols < 1:
-        raise ValueError(f"nrows and ncols must be at least 1, got nrows={nrows}, ncols={ncols}")
     w0, h0 = STYLE["figure.figsize"]
     fig = Figure(figsize=(width or w0 * ncols, height or h0 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=True)
     return fig, axes
 
 
+@validate_params(name=String(), out_dir=String(path=True))
 def save_figure(fig, name: str, out_dir: str | os.PathLike) -> list[Path]:
     """Save ``fig`` as ``out_dir/name.png`` and ``out_dir/name.pdf`` in the house style.
 
@@ -111,6 +120,9 @@ def save_figure(fig, name: str, out_dir: str | os.PathLike) -> list[Path]:
         The PNG and PDF paths. Both are written without timestamps, so an unchanged figure gives an
         unchanged file.
     """
+    from matplotlib.figure import Figure  # inside: importing theory_rl never imports matplotlib
+
+    check_instance(fig, "fig", Figure)
     if not name or os.sep in name or (os.altsep and os.altsep in name) or name.startswith("."):
         raise ValueError(f"figure name must be a plain file stem, got {name!r}")
     out = Path(out_dir)

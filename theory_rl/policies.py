@@ -16,10 +16,14 @@ import numpy as np
 from theory_rl._validation import (
     PROB_TOL,
     Integer,
+    InvalidParameterError,
     Real,
     as_float_array,
     check_distributions,
+    check_int,
     check_range,
+    check_str,
+    check_table,
     validate_params,
 )
 
@@ -68,8 +72,17 @@ def as_probabilities(policy, S: int, A: int, horizon: int | None = None, *, name
     Raises
     ------
     ValueError
-        For a wrong shape, an action out of range, or rows that are not probability distributions.
+        For a wrong shape, an action out of range, or rows that are not probability distributions; for sizes that
+        are not positive integers, or whose table would not fit in memory.
     """
+    # Plain checks, not validate_params: this runs ~1e5 times per experiment (through policy_matrix).
+    name = check_str(name, "name")
+    S, A = check_int(S, "S", low=1), check_int(A, "A", low=1)
+    if horizon is not None:
+        horizon = check_int(horizon, "horizon", low=1)
+        check_table("the policy table", (horizon, S, A), ("horizon", "S", "A"))
+    else:
+        check_table("the policy table", (S, A), ("S", "A"))
     arr = np.asarray(policy)
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise ValueError(f"{name} must be an integer action array or a float probability array, got dtype {arr.dtype}")
@@ -105,8 +118,18 @@ def as_probabilities(policy, S: int, A: int, horizon: int | None = None, *, name
 
 
 def policy_matrix(mdp, policy, *, name: str = "policy") -> np.ndarray:
-    """Return ``policy`` as probabilities shaped for ``mdp``: ``(S, A)`` or ``(H, S, A)``."""
-    return as_probabilities(policy, mdp.S, mdp.A, mdp.horizon, name=name)
+    """Return ``policy`` as probabilities shaped for ``mdp``: ``(S, A)`` or ``(H, S, A)``.
+
+    ``mdp`` is any model with ``S``, ``A`` and ``horizon`` (a :class:`~theory_rl.mdp.TabularMDP`, a bandit, a
+    linear MDP); anything else is refused naming ``mdp``.
+    """
+    try:
+        S, A, horizon = mdp.S, mdp.A, mdp.horizon
+    except AttributeError:
+        raise InvalidParameterError(
+            f"mdp is a {type(mdp).__name__}, expected a model with S, A and horizon (e.g. a TabularMDP)"
+        ) from None
+    return as_probabilities(policy, S, A, horizon, name=name)
 
 
 def greedy(Q) -> np.ndarray:
@@ -119,6 +142,7 @@ def greedy(Q) -> np.ndarray:
 def uniform_policy(S: int, A: int, horizon: int | None = None) -> np.ndarray:
     """The uniformly random policy, shape ``(S, A)`` or ``(H, S, A)``."""
     shape = ((horizon,) if horizon is not None else ()) + (S, A)
+    check_table("the policy table", shape, (("horizon",) if horizon is not None else ()) + ("S", "A"))
     return np.full(shape, 1.0 / A)
 
 
@@ -135,7 +159,8 @@ def mixture(first, second, weight: float, S: int, A: int, horizon: int | None = 
 @validate_params(epsilon=Real(0.0, 1.0), S=Integer(1), A=Integer(1), horizon=Integer(1, optional=True))
 def epsilon_mixture(policy, epsilon: float, S: int, A: int, horizon: int | None = None) -> np.ndarray:
     """The epsilon-mixture ``(1 - epsilon) * policy + epsilon * uniform``, as probabilities."""
-    return mixture(policy, uniform_policy(S, A, horizon), epsilon, S, A, horizon)
+    p = as_probabilities(policy, S, A, horizon, name="policy")
+    return (1.0 - epsilon) * p + epsilon / A
 
 
 def is_deterministic(probs: np.ndarray) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from theory_rl._validation import check_on_max_iter
+from theory_rl._validation import check_int, check_on_max_iter, check_str
 
 __all__ = [
     "ConvergenceError",
@@ -42,8 +42,11 @@ def stop_at_max_iter(on_max_iter: str, method: str, max_iter: int, detail: str =
     Raises :class:`ConvergenceError` (``"raise"``) or warns with :class:`ConvergenceWarning` (``"warn"``); the
     caller then returns its result with ``converged=False``. ``detail`` says how far from converged it stopped.
     """
+    on_max_iter = check_on_max_iter(on_max_iter)
+    method, detail = check_str(method, "method"), check_str(detail, "detail")
+    max_iter = check_int(max_iter, "max_iter", low=0)
     message = f"{method} did not converge in {max_iter} iterations" + (f" ({detail})" if detail else "")
-    if check_on_max_iter(on_max_iter) == "raise":
+    if on_max_iter == "raise":
         raise ConvergenceError(message + "; raise max_iter, loosen tol, or pass on_max_iter='warn'")
     warnings.warn(message, ConvergenceWarning, stacklevel=3)
 

@@ -36,12 +36,14 @@ from theory_rl import planning
 from theory_rl._random import SeedLike, as_generator
 from theory_rl._validation import (
     ON_MAX_ITER,
+    Boolean,
     Integer,
     Options,
     Real,
     as_float_array,
     check_range,
     check_real,
+    check_table,
     validate_params,
 )
 from theory_rl.mdp import TabularMDP
@@ -268,7 +270,8 @@ def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterat
     return V, Q, policy
 
 
-@validate_params(delta=_DELTA, penalty_scale=_SCALE, constant=_POSITIVE, iterations=Integer(1, optional=True))
+@validate_params(delta=_DELTA, penalty_scale=_SCALE, constant=_POSITIVE, split=Boolean(),
+                 iterations=Integer(1, optional=True))
 def vi_lcb(
     data,
     *,
@@ -310,6 +313,8 @@ def vi_lcb(
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
     if iterations is not None:
+        # iterations + 1 folds of (S, A, S) counts (no split: as many S A S sweeps): an absurd count is refused
+        check_table("the folds' counts", (iterations + 1, data.S, data.A, data.S), ("iterations + 1", "S", "A", "S"))
         T = iterations
     else:
         T = max(1, math.ceil(math.log(max(n, 2)) / (1.0 - gamma)))

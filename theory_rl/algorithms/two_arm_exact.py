@@ -23,6 +23,7 @@ from theory_rl._validation import (
     as_float_array,
     check_distributions,
     check_range,
+    check_table,
     validate_params,
 )
 from theory_rl.algorithms.lcb import bandit_scores
@@ -94,6 +95,7 @@ def exact_suboptimality(
     if mu.shape[1] != 2:
         raise ValueError(f"mu has shape {mu.shape}, expected (2,) or (k, 2)")
     check_distributions(mu, "mu")
+    check_table("the binomial weights", (mu.shape[0], N + 1), ("rows of mu", "N + 1"))
     gap = abs(r[0] - r[1])
     n0 = np.arange(N + 1)
     weights = stats.binom.pmf(n0[None, :], N, mu[:, :1])  # (k, N + 1)

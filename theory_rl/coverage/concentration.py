@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory_rl._validation import Instance, Real, validate_params
+from theory_rl._validation import Boolean, Instance, Real, validate_params
 from theory_rl.coverage.density import as_distribution, max_ratio, occupancy_ratio
 from theory_rl.coverage.reachability import max_reachability
 from theory_rl.mdp import TabularMDP
@@ -21,7 +21,7 @@ from theory_rl.planning import occupancy
 __all__ = ["concentrability", "all_policy_concentrability", "clipped_concentrability"]
 
 
-@validate_params(mdp=Instance(TabularMDP))
+@validate_params(mdp=Instance(TabularMDP), allow_infinite=Boolean())
 def concentrability(mdp: TabularMDP, policy, mu, *, allow_infinite: bool = False) -> float:
     """Single-policy concentrability ``C*(pi) = max_{h,s,a} d_h^pi(s,a) / mu_h(s,a)``.
 
@@ -46,7 +46,7 @@ def concentrability(mdp: TabularMDP, policy, mu, *, allow_infinite: bool = False
     return max_ratio(occupancy(mdp, policy), mu, "the policy", allow_infinite)
 
 
-@validate_params(mdp=Instance(TabularMDP))
+@validate_params(mdp=Instance(TabularMDP), allow_infinite=Boolean())
 def all_policy_concentrability(mdp: TabularMDP, mu, *, allow_infinite: bool = False) -> float:
     """All-policy concentrability ``max_pi max_{h,s,a} d_h^pi(s,a)/mu_h(s,a) = max R_h(s,a)/mu_h(s,a)``.
 

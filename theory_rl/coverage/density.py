@@ -14,10 +14,13 @@ import numpy as np
 from theory_rl._validation import (
     PROB_TOL,
     Instance,
+    String,
     as_float_array,
+    check_bool,
     check_distributions,
     check_range,
     check_shape,
+    check_str,
     validate_params,
 )
 from theory_rl.mdp import TabularMDP
@@ -26,7 +29,7 @@ from theory_rl.planning import occupancy
 __all__ = ["as_distribution", "density_ratio", "occupancy_ratio", "max_ratio"]
 
 
-@validate_params(mdp=Instance(TabularMDP))
+@validate_params(mdp=Instance(TabularMDP), name=String())
 def as_distribution(mdp: TabularMDP, mu, name: str = "mu") -> np.ndarray:
     """Validate a data distribution over pairs and shape it for ``mdp``: ``(S, A)`` or ``(H, S, A)``.
 
@@ -63,6 +66,8 @@ def occupancy_ratio(d, mu) -> np.ndarray:
     only ``mu = 0`` (entries ``<= 0`` count as zero: occupancies carry round-off of order 1e-18). Both must be
     finite arrays of probabilities (``mu`` validated, e.g., by :func:`as_distribution`)."""
     d, mu = as_float_array(d, "d"), as_float_array(mu, "mu")
+    check_range(d, "d", -PROB_TOL, 1.0 + PROB_TOL)  # probabilities, up to round-off
+    check_range(mu, "mu", 0.0, 1.0 + PROB_TOL)
     try:
         shape = np.broadcast_shapes(d.shape, mu.shape)
     except ValueError:
@@ -88,6 +93,8 @@ def max_ratio(d, mu, what: str = "the policy", allow_infinite: bool = False) -> 
     allow_infinite : bool, default False
         Return inf when ``mu`` misses a pair that ``d`` visits, instead of raising ValueError naming the pair.
     """
+    what = check_str(what, "what")  # plain checks: called once per policy by the coverage coefficients
+    allow_infinite = check_bool(allow_infinite, "allow_infinite")
     ratio = occupancy_ratio(d, mu)
     d = np.broadcast_to(np.asarray(d, dtype=np.float64), ratio.shape)
     if not allow_infinite and np.isinf(ratio).any():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory_rl._validation import Instance, validate_params
+from theory_rl._validation import Instance, InvalidParameterError, validate_params
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy, policy_iteration
 
@@ -96,10 +96,23 @@ def coverability(mdp: TabularMDP, policies=None) -> Coverability:
     if policies is None:
         reach = max_reachability(mdp)
     else:
-        policies = list(policies)
+        if isinstance(policies, (str, bytes)):
+            raise InvalidParameterError(f"policies is {policies!r}, expected a sequence of policies")
+        try:
+            policies = list(policies)
+        except TypeError:
+            raise InvalidParameterError(
+                f"policies is a {type(policies).__name__}, expected a sequence of policies"
+            ) from None
         if not policies:
             raise ValueError("policies is empty; pass at least one policy or None for all policies")
-        reach = np.max([occupancy(mdp, pi) for pi in policies], axis=0)
+        occupancies = []
+        for i, pi in enumerate(policies):
+            try:
+                occupancies.append(occupancy(mdp, pi))
+            except (ValueError, TypeError) as err:
+                raise InvalidParameterError(f"policies[{i}] is not a policy of this MDP: {err}") from None
+        reach = np.max(occupancies, axis=0)
     stacked = reach if reach.ndim == 3 else reach[None]
     per_step = stacked.sum(axis=(1, 2))
     mu = stacked / np.where(per_step > 0, per_step, 1.0)[:, None, None]

@@ -9,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from theory_rl._random import SeedLike, as_generator
-from theory_rl._validation import check_choice, check_positive_int, check_real
+from theory_rl._validation import (
+    InvalidParameterError,
+    check_choice,
+    check_int,
+    check_positive_int,
+    check_real,
+    check_table,
+)
 from theory_rl.mdp import ContextualBandit, MultiArmedBandit, TabularMDP
 
 __all__ = [
@@ -31,6 +38,18 @@ def _discount_or_horizon(gamma, horizon, default_gamma: float = 0.9) -> dict:
 
 def _probability(value, name: str) -> float:
     return check_real(value, name, low=0.0, high=1.0)  # NaN, inf, complex, bools and strings refused
+
+
+def _cell(value, name: str, height: int, width: int) -> tuple[int, int]:
+    """A grid cell ``(row, column)`` inside the ``height x width`` grid, else an error naming ``name``."""
+    try:
+        r, c = value
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"{name} is {value!r}, expected a cell (row, column)") from None
+    r, c = check_int(r, name), check_int(c, name)
+    if not (0 <= r < height and 0 <= c < width):
+        raise ValueError(f"{name} {(r, c)} is outside the {height}x{width} grid")
+    return r, c
 
 
 def garnet(
@@ -66,6 +85,7 @@ def garnet(
     branching = check_positive_int(branching, "branching")
     if branching > S:
         raise ValueError(f"branching is {branching}, expected at most S = {S}")
+    check_table("P", (S, A, S), ("S", "A", "S"))
     rng = as_generator(seed)
     P = np.zeros((S, A, S))
     # Next states: the first `branching` entries of a random permutation of 0..S-1, per (s, a).
@@ -99,6 +119,7 @@ def river_swim(
     ``r_right`` for swimming right at state ``S-1``. The swimmer starts at state 0.
     """
     S = check_positive_int(S, "S", minimum=2)
+    check_table("P", (S, 2, S), ("S", "2", "S"))
     p_right, p_left = _probability(p_right, "p_right"), _probability(p_left, "p_left")
     if p_right + p_left > 1:
         raise ValueError(f"p_right + p_left is {p_right + p_left}, expected at most 1")
@@ -146,13 +167,18 @@ def gridworld(
     height = check_positive_int(height, "height")
     width = check_positive_int(width, "width")
     slip = _probability(slip, "slip")
-    goal = (height - 1, width - 1) if goal is None else tuple(goal)
+    check_table("P", (height * width, 4, height * width), ("height * width", "4", "height * width"))
+    goal = (height - 1, width - 1) if goal is None else _cell(goal, "goal", height, width)
+    start = _cell(start, "start", height, width)
+    if isinstance(walls, str):
+        raise InvalidParameterError(f"walls is {walls!r}, expected a sequence of cells (row, column)")
+    try:
+        wall_list = list(walls)
+    except TypeError:
+        raise InvalidParameterError(f"walls is {walls!r}, expected a sequence of cells (row, column)") from None
     cells = {(r, c) for r in range(height) for c in range(width)}
-    wall_set = {tuple(w) for w in walls}
-    for label, cell in [("start", tuple(start)), ("goal", goal), *[("walls entry", w) for w in wall_set]]:
-        if cell not in cells:
-            raise ValueError(f"{label} {cell} is outside the {height}x{width} grid")
-    if tuple(start) in wall_set or goal in wall_set:
+    wall_set = {_cell(w, "walls entry", height, width) for w in wall_list}
+    if start in wall_set or goal in wall_set:
         raise ValueError("start and goal must not be walls")
     S = height * width
     P = np.zeros((S, 4, S))
@@ -190,6 +216,7 @@ def combination_lock(horizon: int, A: int, *, seed: SeedLike) -> TabularMDP:
     """
     H = check_positive_int(horizon, "horizon")
     A = check_positive_int(A, "A", minimum=2)
+    check_table("P", (H, 2, A, 2), ("horizon", "2", "A", "2"))
     code = as_generator(seed).integers(0, A, size=H)
     P = np.zeros((H, 2, A, 2))
     P[:, 0, :, 1] = 1.0
@@ -228,6 +255,7 @@ def gamblers_problem(
     p_head = _probability(p_head, "p_head")
     check_choice(invalid_bets, "invalid_bets", ("clip", "lose"))
     S, A = target + 1, target // 2
+    check_table("P", (S, A, S), ("target + 1", "target // 2", "target + 1"))
     P = np.zeros((S, A, S))
     R = np.zeros((S, A))
     P[0, :, 0] = 1.0
@@ -249,6 +277,7 @@ def gamblers_problem(
 def random_bandit(A: int, *, seed: SeedLike, reward_noise: str = "bernoulli") -> MultiArmedBandit:
     """A multi-armed bandit with arm means uniform on [0, 1]."""
     A = check_positive_int(A, "A")
+    check_table("the arm means", (A,), ("A",))
     return MultiArmedBandit(as_generator(seed).random(A), reward_noise=reward_noise)
 
 
@@ -258,5 +287,6 @@ def random_contextual_bandit(
     """A contextual bandit with means uniform on [0, 1]; contexts uniform unless ``context_dist`` is given."""
     S = check_positive_int(S, "S")
     A = check_positive_int(A, "A")
+    check_table("the mean rewards", (S, A), ("S", "A"))
     rho = np.full(S, 1.0 / S) if context_dist is None else context_dist
     return ContextualBandit(as_generator(seed).random((S, A)), rho, reward_noise=reward_noise)

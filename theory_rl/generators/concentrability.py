@@ -13,7 +13,7 @@ import numpy as np
 
 from theory_rl import planning
 from theory_rl._random import SeedLike, as_generator
-from theory_rl._validation import Integer, Real, check_real, validate_params
+from theory_rl._validation import Integer, Real, as_float_array, check_real, check_table, validate_params
 from theory_rl.mdp import ContextualBandit, MultiArmedBandit, TabularMDP
 
 __all__ = [
@@ -68,8 +68,9 @@ def fano_contextual_bandit(S: int, c_star: float, gap: float, *, signs=None) -> 
     (default) the rarely sampled action is optimal everywhere and C* is exactly ``c_star``. A context with
     ``v_s = -1`` has ratio ``C*/(C* - 1)``, which is at most C* only when ``c_star >= 2``.
     """
-    v = np.ones(S) if signs is None else np.asarray(signs, dtype=np.float64)
-    if v.shape != (S,) or not np.all(np.isin(v, (-1.0, 1.0))):
+    check_table("the mean rewards", (S, 2), ("S", "2"))
+    v = np.ones(S) if signs is None else as_float_array(signs, "signs", shape=(S,))
+    if not np.all(np.isin(v, (-1.0, 1.0))):
         raise ValueError(f"signs must be {S} entries of +1 or -1")
     means = np.column_stack([np.full(S, 0.5), 0.5 + v * gap])
     mu = np.column_stack([np.full(S, (1.0 - 1.0 / c_star) / S), np.full(S, 1.0 / (S * c_star))])
@@ -106,6 +107,7 @@ def rare_context_bandit(S: int, zeta: float) -> tuple[ContextualBandit, np.ndarr
     any rule that guesses action 0 there is ``sum_s rho(s) (1 - rho(s))^N``, about ``(S-1)/(e N)`` at
     ``zeta = 1/(N+1)`` (the paper's choice): the ``S/N`` rate at C* = 1.
     """
+    check_table("the mean rewards", (S, 2), ("S", "2"))
     rho = _rare_distribution(S - 1, zeta)
     means = np.column_stack([np.zeros(S), np.ones(S)])
     mu = np.column_stack([np.zeros(S), rho])
@@ -121,6 +123,7 @@ def rare_state_mdp(S: int, zeta: float, *, gamma: float = 0.9) -> tuple[TabularM
     state. Expert data: ``mu = d^{pi*}``, i.e. ``mu(s, 1) = rho(s)``, so an unseen state costs ``1/(1-gamma)``
     weighted by its probability, and the expected loss is about ``(S-2)/(e N (1-gamma))`` at ``zeta = 1/(N+1)``.
     """
+    check_table("P", (S, 2, S), ("S", "2", "S"))
     live = S - 1
     rho = np.concatenate([_rare_distribution(live - 1, zeta), [0.0]])
     P = np.zeros((S, 2, S))
@@ -146,6 +149,7 @@ def undercovered_mdp(
     ``mu(s, 0) = d*(s) (1 - 1/C*)``, where ``d*`` is the optimal policy's discounted state occupancy, so the
     measured C* equals ``c_star`` and the learner must still estimate ``P_hat(.|s, a)`` for both actions.
     """
+    check_table("P", (S, 2, S), ("S", "2", "S"))
     rng = as_generator(seed)
     rows = rng.exponential(size=(S, S))
     rows /= rows.sum(axis=1, keepdims=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory_rl._validation import check_positive_int, check_real
+from theory_rl._validation import check_positive_int, check_real, check_table
 from theory_rl.mdp import TabularMDP
 
 __all__ = ["DecoyInstance", "IncompleteInstance", "block_mdp", "coverability_family", "incomplete_fqi_instance"]
@@ -38,8 +38,11 @@ class DecoyInstance:
 
 def _check(k, A, p, horizon, gap):
     k = check_positive_int(k, "k")
+    check_table("P", (k, k), ("k", "k"))  # an absurd k is refused as such, not as "A < k"
     A = check_positive_int(A, "A", minimum=max(k, 2))
     horizon = check_positive_int(horizon, "horizon", minimum=2)
+    # The decoy targets (k (A - 1), horizon, k, A) are the largest table (booleans).
+    check_table("the decoy targets", (k * (A - 1), horizon, k, A), ("k * (A - 1)", "horizon", "k", "A"), itemsize=1)
     p = check_real(p, "p", low=0.0, high=1.0)
     gap = check_real(gap, "gap", low=0.0, high=0.5, closed="right")
     return k, A, p, horizon, gap
@@ -73,6 +76,9 @@ def block_mdp(k: int, A: int, p: float, m: int, *, horizon: int = 3, gap: float 
     """
     k, A, p, horizon, gap = _check(k, A, p, horizon, gap)
     m = check_positive_int(m, "m")
+    check_table("P", (k * m, A, k * m), ("k * m", "A", "k * m"))
+    check_table("the decoy targets", (k * (A - 1), horizon, k * m, A), ("k * (A - 1)", "horizon", "k * m", "A"),
+                itemsize=1)
     P_lat, R_lat = _latent(k, A, p, horizon, gap)
     latent = np.repeat(np.arange(k), m)
     P = P_lat[latent][:, :, latent] / m  # (S, A, S): latent move, then a uniform emission

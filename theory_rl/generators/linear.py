@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory_rl._random import as_generator
-from theory_rl._validation import Integer, Options, Real, as_float_array, check_shape, validate_params
+from theory_rl._validation import Integer, Options, Real, as_float_array, check_shape, check_table, validate_params
 from theory_rl.linear import LinearMDP
 from theory_rl.mdp import REWARD_NOISES
 
@@ -30,6 +30,8 @@ def random_linear_mdp(S: int, A: int, d: int, horizon: int, *, seed, concentrati
     is a distribution and rewards lie in [0, 1].
     """
     H = horizon
+    check_table("phi", (S, A, d), ("S", "A", "d"))
+    check_table("mu", (H, d, S), ("horizon", "d", "S"))
     rng = as_generator(seed)
     phi = rng.dirichlet(np.full(d, float(concentration)), size=(S, A))
     mu = rng.dirichlet(np.ones(S), size=(H, d)).reshape(H, d, S)

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from theory_rl._validation import InvalidParameterError, check_str, check_table
+
 __all__ = ["Cell", "grid", "config_key", "cell_seed", "make_cells"]
 
 _SEED_BITS = 63  # fits a signed SQLite INTEGER and np.random.default_rng
@@ -112,7 +114,7 @@ def config_key(config: dict[str, Any]) -> str:
         If ``config`` is not a dict or holds a value without a canonical JSON form; the message names it.
     """
     if not isinstance(config, dict):
-        raise ValueError(f"a configuration must be a dict, got {type(config).__name__}: {config!r}")
+        raise InvalidParameterError(f"config is a {type(config).__name__} ({config!r}), expected a dict")
     plain = plain_json(config, "config")
     return json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
@@ -141,7 +143,7 @@ def cell_seed(root_seed: int, key: str, seed_index: int) -> int:
         raise ValueError(f"root_seed must be a non-negative int, got {root_seed!r}")
     if isinstance(seed_index, bool) or not isinstance(seed_index, numbers.Integral) or seed_index < 0:
         raise ValueError(f"seed_index must be a non-negative int, got {seed_index!r}")
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    digest = hashlib.sha256(check_str(key, "key").encode("utf-8")).digest()
     words = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 32, 4))
     seq = np.random.SeedSequence(int(root_seed), spawn_key=(*words, int(seed_index)))
     return int(seq.generate_state(1, dtype=np.uint64)[0]) >> (64 - _SEED_BITS)
@@ -190,19 +192,29 @@ def make_cells(configs: list[dict[str, Any]], n_seeds: int, root_seed: int) -> l
     """
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, numbers.Integral) or n_seeds < 1:
         raise ValueError(f"n_seeds must be a positive int, got {n_seeds!r}")
-    configs = list(configs)
+    if isinstance(configs, (str, bytes, dict)):
+        raise InvalidParameterError(f"configs is a {type(configs).__name__}, expected a list of dicts")
+    try:
+        configs = list(configs)
+    except TypeError:
+        raise InvalidParameterError(f"configs is a {type(configs).__name__}, expected a list of dicts") from None
     if not configs:
         raise ValueError("a sweep needs at least one configuration, got none")
     seen: dict[str, int] = {}
     cells = []
     for i, config in enumerate(configs):
-        key = config_key(config)
+        try:
+            key = config_key(config)
+        except ValueError as err:
+            raise type(err)(f"configs[{i}]: {err}") from None
         if key in seen:
             raise ValueError(f"configs[{i}] duplicates configs[{seen[key]}]: {key}")
         seen[key] = i
         count = config.get("_seeds", n_seeds)
         if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
             raise ValueError(f"configs[{i}]['_seeds'] must be a positive int, got {count!r}")
+        # A cell is a small Python object (~256 bytes with its dict): an absurd count is refused at once.
+        check_table("the cells", (i + 1, count), ("configs", "n_seeds"), itemsize=256)
         for s in range(count):
             cells.append(Cell(config=dict(config), key=key, seed_index=s, seed=cell_seed(root_seed, key, s)))
     return cells

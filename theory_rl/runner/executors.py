@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing
-import numbers
 import os
 import pickle
 import signal
@@ -23,9 +22,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from theory_rl._validation import InvalidParameterError, check_callable, check_int
+
 from .cells import plain_json
 
-__all__ = ["execute_cell", "run_inline", "run_processes", "run_dask", "THREAD_ENV_VARS"]
+__all__ = ["execute_cell", "run_inline", "run_processes", "run_dask", "THREAD_ENV_VARS", "MAX_WORKERS"]
 
 THREAD_ENV_VARS = (
     "OMP_NUM_THREADS",
@@ -38,6 +39,38 @@ THREAD_ENV_VARS = (
 
 Task = tuple[dict, int]  # (config, seed)
 Outcome = dict[str, Any]  # status, metrics, error, wall_time
+
+#: Most worker processes a sweep may spawn (each is a Python interpreter with numpy): a larger count is a mistake.
+MAX_WORKERS = 1024
+
+
+def _check_cell_args(fn, config, seed, where: str = "") -> None:
+    """The checks of one cell's arguments; ``where`` prefixes the names (``"tasks[3] "``) inside a task list."""
+    check_callable(fn, "fn")
+    if not isinstance(config, dict):
+        raise InvalidParameterError(f"{where}config is a {type(config).__name__} ({config!r}), expected a dict")
+    check_int(seed, f"{where}seed", low=0)
+
+
+def _check_tasks(tasks) -> list:
+    """``tasks`` as a list of ``(config, seed)`` pairs (dict, non-negative int), else an error naming ``tasks``."""
+    if isinstance(tasks, (str, bytes, dict)):
+        raise InvalidParameterError(f"tasks is a {type(tasks).__name__}, expected a sequence of (config, seed) pairs")
+    try:
+        tasks = list(tasks)
+    except TypeError:
+        raise InvalidParameterError(
+            f"tasks is a {type(tasks).__name__}, expected a sequence of (config, seed) pairs"
+        ) from None
+    for i, task in enumerate(tasks):
+        try:
+            config, seed = task
+        except (TypeError, ValueError):
+            raise InvalidParameterError(f"tasks[{i}] is {task!r}, expected a (config, seed) pair") from None
+        if not isinstance(config, dict):
+            raise InvalidParameterError(f"tasks[{i}] holds a {type(config).__name__} config, expected a dict")
+        check_int(seed, f"tasks[{i}] seed", low=0)
+    return tasks
 
 
 def execute_cell(fn: Callable[[dict, int], dict], config: dict, seed: int) -> Outcome:
@@ -58,6 +91,7 @@ def execute_cell(fn: Callable[[dict, int], dict], config: dict, seed: int) -> Ou
         ``status`` ('ok' or 'failed'), ``metrics`` (dict of plain JSON values, or None), ``error`` (traceback
         text, or None) and ``wall_time`` (seconds).
     """
+    _check_cell_args(fn, config, seed)
     start = time.perf_counter()
     try:
         metrics = fn(dict(config), seed)
@@ -74,7 +108,8 @@ def execute_cell(fn: Callable[[dict, int], dict], config: dict, seed: int) -> Ou
 # -- in the driver process -----------------------------------------------------------------------------------
 def run_inline(fn: Callable, tasks: Sequence[Task]) -> Iterator[tuple[int, Outcome]]:
     """Run the tasks one after another in this process."""
-    for i, (config, seed) in enumerate(tasks):
+    check_callable(fn, "fn")
+    for i, (config, seed) in enumerate(_check_tasks(tasks)):
         yield i, execute_cell(fn, config, seed)
 
 
@@ -173,8 +208,9 @@ def run_processes(fn: Callable, tasks: Sequence[Task], workers: int) -> Iterator
     SIGTERM to the driver stops the workers too (it raises ``SystemExit(143)`` in the driver).
     ``fn`` must be a picklable top-level function.
     """
-    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    check_callable(fn, "fn")
+    tasks = _check_tasks(tasks)
+    workers = check_int(workers, "workers", low=1, high=MAX_WORKERS)
     _check_picklable(fn)
     window = 4 * workers
     with _sigterm_as_exit(), _pinned_environment():
@@ -225,6 +261,8 @@ def run_dask(fn: Callable, tasks: Sequence[Task], scheduler: Any) -> Iterator[tu
     Workers are asked to use one numba thread; their BLAS threads are whatever the cluster was started with
     (start workers with ``OMP_NUM_THREADS=1`` etc. and ``--nthreads 1`` for CPU-bound cells).
     """
+    check_callable(fn, "fn")
+    tasks = _check_tasks(tasks)
     try:
         from dask.distributed import Client, as_completed
     except ImportError as exc:

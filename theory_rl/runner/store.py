@@ -21,6 +21,8 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from theory_rl._validation import check_str
+
 __all__ = ["ResultStore", "StoreError", "code_version", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
@@ -198,7 +200,7 @@ class ResultStore:
     """
 
     def __init__(self, path: str | os.PathLike, experiment: str | None = None):
-        self.path = Path(path)
+        self.path = Path(check_str(path, "path", path=True))
         if experiment is not None and (not isinstance(experiment, str) or not experiment.strip()):
             raise ValueError(f"experiment must be a non-empty string, got {experiment!r}")
         if self.path.exists():

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from theory_rl._validation import Boolean, Integer, String, validate_params
+from theory_rl._validation import Callable as CallableSpec
+
 from .cells import Cell, make_cells
-from .executors import run_dask, run_inline, run_processes
+from .executors import MAX_WORKERS, run_dask, run_inline, run_processes
 from .store import ResultStore, code_version
 
 __all__ = ["SweepSummary", "run_sweep"]
@@ -70,12 +72,8 @@ class SweepSummary:
         return "\n".join(lines)
 
 
-def _check_workers(workers: Any) -> int:
-    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}")
-    return int(workers)
-
-
+@validate_params(fn=CallableSpec(), experiment=String(), db_path=String(path=True), n_seeds=Integer(1),
+                 root_seed=Integer(0), workers=Integer(1, MAX_WORKERS), progress=Boolean())
 def run_sweep(
     fn: Callable[[dict, int], dict],
     configs: Sequence[dict[str, Any]],
@@ -124,9 +122,8 @@ def run_sweep(
     Finished cells are never recomputed; failed cells are retried by the next call. A KeyboardInterrupt stops
     the sweep after the results received so far are stored, and is re-raised.
     """
-    workers = _check_workers(workers)
     start = time.perf_counter()
-    cells = make_cells(list(configs), n_seeds, root_seed)
+    cells = make_cells(configs, n_seeds, root_seed)
     wanted = {(c.key, c.seed) for c in cells}
     with ResultStore(db_path, experiment) as store:
         done = store.finished()
