@@ -11,7 +11,9 @@ Tabular regression of a Q-table on a buffer is exact: ``Q(s, a)`` becomes the me
 every pair with ``s in W_k`` and the expected target is used (the limit of infinitely many rollouts, except for
 the ``"terminal"`` variant, whose two modes follow different rules: see ``VARIANTS``); in *sampled*
 mode (MBPO-style) each epoch adds ``n_rollouts`` epsilon-greedy rollouts of length k to a replay buffer and Q is
-refitted to the empirical mean targets of the whole buffer.
+refitted to the empirical mean targets of the whole buffer. The rollouts of an epoch are drawn in one call of the
+shared rollout sampler (:class:`theory_rl.data.RolloutSampler`, on the rollout model, starts uniform on the
+dataset's start states).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.algorithms.edge_of_reach._reach import ATOL, ReachSets, reach_diameter, reach_sets, start_mask
+from theory_rl.data import RolloutSampler
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, solve
 from theory_rl.results import IterativeResult, stop_at_max_iter
@@ -251,6 +254,8 @@ def truncated_fqi(
         (the paper's SAC policy is stochastic; epsilon-greedy is our tabular choice).
     seed : int, SeedSequence or Generator
         Seeds the void draws and (sampled mode) the rollouts, through two spawned streams. Required (no default).
+        Each epoch's ``n_rollouts`` rollouts are one :meth:`theory_rl.data.RolloutSampler.sample` call seeded by
+        one draw of the rollout stream.
     on_max_iter : {"raise", "warn"}, default "raise"
         Support mode at ``max_iter``: raise :class:`~theory_rl.results.ConvergenceError`, or warn with a
         :class:`~theory_rl.results.ConvergenceWarning` and return with ``converged=False``.
@@ -328,28 +333,21 @@ def truncated_fqi(
         iterations = it
         constants = {"gamma": gamma, "tol": tol, "max_iter": max_iter}
     else:
-        start_states = np.flatnonzero(starts_mask)
-        cdf = np.cumsum(flat_P, axis=1)
+        sampler = _rollout_sampler(mdp, None if model is None else P, starts_mask, reach.k)
+        k_boot = reach.k - 1 if variant == "terminal" else reach.k  # steps whose next state is bootstrapped
         next_counts = np.zeros((S * A, S))  # bootstrapped transitions
         pair_counts = np.zeros(S * A)  # all transitions (terminal ones add a reward but no bootstrap)
         residual = np.inf
         for it in range(1, n_iterations + 1):
             Qe = effective(Q.reshape(n, S, A))
             pair_counts_before = pair_counts.copy()
-            s = rollout_rng.choice(start_states, size=n_rollouts)
-            for t in range(reach.k):
-                a = np.where(
-                    rollout_rng.random(n_rollouts) < epsilon,
-                    rollout_rng.integers(0, A, size=n_rollouts),
-                    Qe[s].argmax(axis=1),
-                )
-                idx = s * A + a
-                u = rollout_rng.random(n_rollouts)
-                s_next = np.minimum((u[:, None] >= cdf[idx]).sum(axis=1), S - 1)
-                pair_counts += np.bincount(idx, minlength=S * A)
-                if not (variant == "terminal" and t == reach.k - 1):
-                    np.add.at(next_counts, (idx, s_next), 1.0)
-                s = s_next
+            behaviour = np.full((S, A), epsilon / A)  # epsilon-greedy: uniform w.p. epsilon, else greedy
+            behaviour[np.arange(S), Qe.argmax(axis=1)] += 1.0 - epsilon
+            states, actions, _ = sampler.sample(behaviour, n_rollouts, rollout_rng)
+            idx = states[:, :-1] * A + actions  # (n_rollouts, k) pair indices
+            pair_counts += np.bincount(idx.ravel(), minlength=S * A)
+            flat = idx[:, :k_boot].ravel() * S + states[:, 1 : k_boot + 1].ravel()
+            next_counts += np.bincount(flat, minlength=S * A * S).reshape(S * A, S)
             # the oracle patches pairs without a fitted value yet (pairs first seen in this epoch included)
             V = target_values(Q.reshape(n, S, A), pair_counts_before > 0)
             fitted = pair_counts > 0
@@ -392,6 +390,13 @@ def truncated_fqi(
         mode=mode,
         k=int(reach.k),
     )
+
+
+def _rollout_sampler(mdp: TabularMDP, P: np.ndarray | None, starts_mask: np.ndarray, k: int) -> RolloutSampler:
+    """The shared rollout sampler of the rollout model ``P`` (None: ``mdp`` itself; the sampled rewards are not
+    read, the targets use the mean reward), ``k`` steps from starts uniform on the dataset's start states."""
+    model = mdp if P is None else TabularMDP(P, mdp.R, mdp.init, gamma=mdp.gamma, reward_noise="deterministic")
+    return RolloutSampler(model, n_steps=k, init=starts_mask / starts_mask.sum())
 
 
 @validate_params(mdp=Instance(TabularMDP, episodic=False))

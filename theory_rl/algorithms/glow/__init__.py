@@ -2,7 +2,9 @@
 Density Ratios for Online Reinforcement Learning", ICLR 2024, arXiv 2401.09681).
 
 - :mod:`.classes`: finite value classes ``F`` and weight (density-ratio) classes ``W``;
-- :mod:`.statistics`: per-layer sufficient statistics and the vectorised confidence-set evaluation;
+- :mod:`.statistics`: the vectorised confidence-set evaluation on the shared counts record
+  (:class:`theory_rl.data.CountDataset`; ``SufficientStatistics`` is a deprecated alias of
+  :class:`theory_rl.data.CountsBuilder`);
 - :mod:`.online`: GLOW (Algorithm 1) with exact diagnostics (potential, clipping loss, ``Q*`` in ``F_t``, regret);
 - :mod:`.offline`: MABO.CR, FQI and model-based MLE plug-ins;
 - :mod:`.hybrid`: H2O (Algorithm 2): HyGLOW (+ MABO.CR), Hy-Q (+ FQI), + MLE, and the pure-offline baseline.

@@ -8,11 +8,14 @@ Reinforcement Learning", NeurIPS 2022), a sim-to-real method that combines offli
 simulator through dynamics-gap-weighted value penalties; that method will live in its own module under its own
 name. The name ``h2o`` is kept here for the reduction.
 
-Round ``t = 1..T``: draw the ``t``-th offline sample ``(x, a, r, x') ~ nu_h`` at every layer (one fresh i.i.d.
-draw per round, so after ``t`` rounds ``D_off[1:t]`` holds ``t`` samples per layer), compute
-``pi_t = Alg_off(D_off[1:t] u D_on)``, then collect one trajectory of ``pi_t`` into ``D_on``. After ``T`` rounds
-the data are half offline, half online (``T`` samples of each per layer); the data distribution of round ``t``
-is ``mu_t = (nu + d_bar_t) / 2``. Output: ``Unif(pi_1..pi_T)``.
+Round ``t = 1..T``: add the ``t``-th offline sample ``(x, a, r, x') ~ nu_h`` at every layer (one fresh i.i.d.
+draw per round, so after ``t`` rounds ``D_off[1:t]`` holds ``t`` samples per layer; the ``T`` samples per layer
+are drawn up front in one call of :func:`theory_rl.data.sample_iid`, which changes nothing in their law),
+compute ``pi_t = Alg_off(D_off[1:t] u D_on)``, then collect one trajectory of ``pi_t`` into ``D_on`` (the shared
+rollout sampler, :class:`theory_rl.data.RolloutSampler`). Both data sets are counts records
+(:class:`theory_rl.data.CountsBuilder`; the plug-in reads their pooled :class:`theory_rl.data.CountDataset`).
+After ``T`` rounds the data are half offline, half online (``T`` samples of each per layer); the data
+distribution of round ``t`` is ``mu_t = (nu + d_bar_t) / 2``. Output: ``Unif(pi_1..pi_T)``.
 
 Plug-ins: ``"mabo_cr"`` (H2O + MABO.CR = HyGLOW, Thm 4.1 / Cor. 4.1), ``"fqi"`` (H2O + FQI ~ Hy-Q), ``"mle"``
 (model-based maximum likelihood). MABO.CR's clip at round ``t`` is ``g_t = gamma t`` with default
@@ -32,7 +35,6 @@ import numpy as np
 
 from theory_rl._random import SeedLike, seed_sequence, spawn
 from theory_rl._validation import Instance, Integer, Options, Real, validate_params
-from theory_rl.algorithms.glow._sampling import Sampler
 from theory_rl.algorithms.glow.classes import FiniteClasses, MixtureRatios
 from theory_rl.algorithms.glow.offline import fqi, mabo_cr, model_mle
 from theory_rl.algorithms.glow.online import (
@@ -42,8 +44,8 @@ from theory_rl.algorithms.glow.online import (
     check_problem,
     glow_constants,
 )
-from theory_rl.algorithms.glow.statistics import SufficientStatistics
 from theory_rl.coverage import as_distribution, concentrability
+from theory_rl.data import CountDataset, CountsBuilder, RolloutSampler, sample_iid
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, solve
 from theory_rl.results import Result
@@ -65,14 +67,15 @@ class H2OResult(Result):
     ----------
     gaps : (T,) float, the exact sub-optimality of ``pi_t``
     chosen : (T,) int, the index in ``F`` of ``f_t`` (-1 for FQI's composite)
-    offline, online : SufficientStatistics, the final offline and online statistics
+    offline, online : CountDataset, the final offline and online counts records (``T`` samples per layer each;
+        pooled: ``offline + online``)
     constants : dict, ``plugin``, ``gamma``, ``L``, ``c_star``, ``delta``, ``gamma_scale``
     """
 
     gaps: np.ndarray
     chosen: np.ndarray
-    offline: SufficientStatistics
-    online: SufficientStatistics
+    offline: CountDataset
+    online: CountDataset
 
     @property
     def risk(self) -> float:
@@ -85,7 +88,7 @@ def _check_plugin(plugin: str, classes: FiniteClasses) -> None:
         raise ValueError("plugin 'mle' needs model-based classes (classes.models is None)")
 
 
-def _select(plugin: str, classes: FiniteClasses, stats: SufficientStatistics, clip: float, W=None):
+def _select(plugin: str, classes: FiniteClasses, stats: CountDataset, clip: float, W=None):
     """(index or -1, greedy actions (H, S), Q (H, S, A)) of the plug-in on ``stats``."""
     if plugin == "fqi":
         res = fqi(classes, stats)
@@ -121,7 +124,9 @@ def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, 
         Offline distribution ``(H, S, A)`` (or ``(S, A)`` at every layer).
     T : int
     seed : int, SeedSequence or Generator
-        One SeedSequence child per round.
+        Two SeedSequence children of ``seed_sequence(seed)``: the first draws the ``T`` offline samples per layer
+        (one :func:`theory_rl.data.sample_iid` call), the second seeds one Generator whose raw outputs seed the
+        online episodes (:meth:`theory_rl.data.RolloutSampler.episode`, one per round).
     plugin : {"mabo_cr", "fqi", "mle"}
         HyGLOW, Hy-Q, or the model-based MLE.
     delta, gamma : float
@@ -143,47 +148,43 @@ def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, 
     gamma *= gamma_scale
     H, S, A = classes.shape
     plays = np.zeros(classes.F.shape[0])
-    cum_nu = np.cumsum(nu.reshape(H, S * A), axis=1)
-    sampler = Sampler(mdp)
-    off, on = SufficientStatistics(H, S, A), SufficientStatistics(H, S, A)
+    off_seed, on_seed = spawn(seed_sequence(seed), 2)
+    pool = sample_iid(mdp, nu, T, off_seed)  # layer-major: row h * T + i is layer h's (i + 1)-th sample
+    sampler, rng = RolloutSampler(mdp), np.random.default_rng(on_seed)
+    off, on = CountsBuilder(S, A, horizon=H), CountsBuilder(S, A, horizon=H)
     gaps, chosen = np.zeros(T), np.zeros(T, dtype=int)
-    for t, child in enumerate(spawn(seed_sequence(seed), T), start=1):
-        rng = np.random.default_rng(child)
-        for h in range(H):
-            off.add_transition(h, *sampler.iid_layer(rng, cum_nu[h], h))
+    for t in range(1, T + 1):
+        rows = np.arange(H) * T + (t - 1)
+        off.add_batch(pool.state[rows], pool.action[rows], pool.reward[rows], pool.next_state[rows],
+                      steps=pool.step[rows])  # fmt: skip
         W = None
         if mix is not None and t > 1:
             W = np.concatenate([classes.W, mix.weights(plays, nu, t / (2 * t - 1))])
-        idx, actions, q = _select(plugin, classes, off + on, gamma * t, W)
+        idx, actions, q = _select(plugin, classes, off.to_counts() + on.to_counts(), gamma * t, W)
         if idx >= 0:
             plays[idx] += 1
-        on.add_trajectory(*sampler.episode(rng, actions))
+        on.add_episode(*sampler.episode(actions, rng))
         chosen[t - 1] = idx
         gaps[t - 1] = ev.gap(idx) if idx >= 0 else max(ev.j_star - expected_return(mdp, actions), 0.0)
     constants = {"plugin": plugin, "gamma": gamma, "L": L, "c_star": c_star, "delta": delta,
                  "gamma_scale": gamma_scale}
     return H2OResult(policy=actions, Q=q, V=q.max(axis=-1), method=f"h2o_{plugin}", gaps=gaps, chosen=chosen,
-                     offline=off, online=on, constants=constants)
+                     offline=off.to_counts({"generator": "h2o offline"}),
+                     online=on.to_counts({"generator": "h2o online"}), constants=constants)
 
 
 @validate_params(n=Integer(1), **_SPECS)
 def offline_only(mdp: TabularMDP, classes: FiniteClasses, nu, n: int, *, seed: SeedLike, plugin: str = "mabo_cr",
                  delta: float = 0.1, gamma: float | None = None, gamma_scale: float = 1.0) -> float:
-    """Pure-offline baseline: the plug-in on ``n`` i.i.d. samples per layer from ``nu``; returns the exact
-    sub-optimality of its policy. MABO.CR's clip is ``gamma * n`` (default ``gamma`` as in :func:`h2o`)."""
+    """Pure-offline baseline: the plug-in on ``n`` i.i.d. samples per layer from ``nu`` (one
+    :func:`theory_rl.data.sample_iid` call from ``seed``); returns the exact sub-optimality of its policy.
+    MABO.CR's clip is ``gamma * n`` (default ``gamma`` as in :func:`h2o`)."""
     check_problem(mdp, classes)
     _check_plugin(plugin, classes)
     nu = as_distribution(mdp, nu, "nu")
     ev, _, _, gamma = _default_gamma(mdp, classes, nu, n, delta, gamma)
     gamma *= gamma_scale
-    H, S, A = classes.shape
-    cum_nu = np.cumsum(nu.reshape(H, S * A), axis=1)
-    sampler = Sampler(mdp)
-    rng = np.random.default_rng(seed_sequence(seed))
-    stats = SufficientStatistics(H, S, A)
-    for _ in range(n):
-        for h in range(H):
-            stats.add_transition(h, *sampler.iid_layer(rng, cum_nu[h], h))
+    stats = sample_iid(mdp, nu, n, seed).to_counts()
     idx, actions, _ = _select(plugin, classes, stats, gamma * n)
     return ev.gap(idx) if idx >= 0 else max(ev.j_star - expected_return(mdp, actions), 0.0)
 

@@ -1,7 +1,8 @@
 """Offline plug-ins for H2O on finite classes (Amortila et al. 2024, arXiv 2401.09681, Sec. 4).
 
-Each takes the classes and the sufficient statistics of the pooled data and returns the index in ``F`` of the
-selected value function (FQI returns its layer-wise composite and its greedy policy):
+Each takes the classes and the counts record of the pooled data (a finite-horizon
+:class:`theory_rl.data.CountDataset`; pooling offline and online data is ``CountDataset.__add__``) and returns the
+index in ``F`` of the selected value function (FQI returns its layer-wise composite and its greedy policy):
 
 - :func:`mabo_cr`: MABO.CR, ``f_hat in argmin_f max_{w in W_bar} sum_h [|E_hat[w~_h Delta_h f]| - alpha
   E_hat[w~_h^2]]`` with ``W_bar`` = ``W``, ``-W`` and their single-layer restrictions (``|W_bar| <= 4 H |W|``);
@@ -22,7 +23,8 @@ import numpy as np
 
 from theory_rl._validation import Real, validate_params
 from theory_rl.algorithms.glow.classes import FiniteClasses, greedy_actions
-from theory_rl.algorithms.glow.statistics import CLIP, SufficientStatistics, weighted_moments
+from theory_rl.algorithms.glow.statistics import CLIP, as_counts, weighted_moments
+from theory_rl.data import CountDataset
 from theory_rl.results import Result
 
 __all__ = ["mabo_cr_objective", "mabo_cr", "FQIResult", "fqi", "model_mle", "mle_log_likelihood"]
@@ -31,8 +33,16 @@ __all__ = ["mabo_cr_objective", "mabo_cr", "FQIResult", "fqi", "model_mle", "mle
 _ALPHA_OPT = Real(0, optional=True)
 
 
+def _counts_for(classes: FiniteClasses, stats) -> CountDataset:
+    """``stats`` as a finite-horizon record of the classes' ``(H, S, A)`` (else a ValueError naming ``stats``)."""
+    stats = as_counts(stats)
+    if stats.counts.shape != classes.shape:
+        raise ValueError(f"stats has counts of shape {stats.counts.shape}, expected (H, S, A) = {classes.shape}")
+    return stats
+
+
 @validate_params(clip=CLIP, alpha=_ALPHA_OPT)
-def mabo_cr_objective(classes: FiniteClasses, stats: SufficientStatistics, clip: float,
+def mabo_cr_objective(classes: FiniteClasses, stats: CountDataset, clip: float,
                       alpha: float | None = None, W=None) -> np.ndarray:
     """The MABO.CR loss of every ``f`` (``alpha = 8 / clip`` by default, as GLOW's ``alpha_t``): ``(|F|,)``.
     ``W`` replaces ``classes.W`` when given (e.g. with the mixture ratios of the round added)."""
@@ -43,7 +53,7 @@ def mabo_cr_objective(classes: FiniteClasses, stats: SufficientStatistics, clip:
 
 
 @validate_params(clip=CLIP, alpha=_ALPHA_OPT)
-def mabo_cr(classes: FiniteClasses, stats: SufficientStatistics, clip: float, alpha: float | None = None,
+def mabo_cr(classes: FiniteClasses, stats: CountDataset, clip: float, alpha: float | None = None,
             W=None) -> int:
     """MABO.CR's ``f_hat`` (index in ``F``), the offline plug-in of HyGLOW."""
     return int(np.argmin(mabo_cr_objective(classes, stats, clip, alpha, W)))
@@ -69,19 +79,21 @@ class FQIResult(Result):
     layers: np.ndarray
 
 
-def fqi(classes: FiniteClasses, stats: SufficientStatistics) -> FQIResult:
+def fqi(classes: FiniteClasses, stats: CountDataset) -> FQIResult:
     """Fitted Q-iteration over ``F_h``: ``f_hat_h = argmin_{f_h} sum_i (f_h(x_i, a_i) - r_i - V_hat_{h+1}(x_i'))^2``.
 
     With counts the loss is ``sum_{x,a} [n f^2 - 2 f (R + C V_hat)]`` up to a constant. Unseen pairs do not enter.
     """
+    stats = _counts_for(classes, stats)
     F = classes.F
     H = F.shape[1]
+    N, C, Rsum = stats.counts, stats.transition_counts, stats.reward_sums
     layers = np.zeros(H, dtype=int)
     Q = np.zeros(F.shape[1:])
     V = np.zeros(F.shape[2])
     for h in range(H - 1, -1, -1):
-        target = stats.r[h] + stats.C[h] @ V
-        loss = (stats.n[h][None] * F[:, h] ** 2 - 2.0 * F[:, h] * target[None]).sum(axis=(1, 2))
+        target = Rsum[h] + C[h] @ V
+        loss = (N[h][None] * F[:, h] ** 2 - 2.0 * F[:, h] * target[None]).sum(axis=(1, 2))
         layers[h] = int(np.argmin(loss))
         Q[h] = F[layers[h], h]
         V = Q[h].max(axis=1)
@@ -89,19 +101,21 @@ def fqi(classes: FiniteClasses, stats: SufficientStatistics) -> FQIResult:
 
 
 @validate_params(eps=Real(0, 0.5, closed="neither"))
-def mle_log_likelihood(classes: FiniteClasses, stats: SufficientStatistics, eps: float = 1e-12) -> np.ndarray:
+def mle_log_likelihood(classes: FiniteClasses, stats: CountDataset, eps: float = 1e-12) -> np.ndarray:
     """Log-likelihood of the data under the model behind each ``f``: ``sum C log P + sum [R log r + (n - R)
     log(1 - r)]`` with the model's mean reward ``r`` clipped to ``[eps, 1 - eps]``. ``(|F|,)``."""
     if classes.models is None:
         raise ValueError("classes have no models; the MLE plug-in needs model-based classes")
+    stats = _counts_for(classes, stats)
+    N, C, Rsum = stats.counts, stats.transition_counts, stats.reward_sums
     out = np.empty(len(classes.models))
     for i, (P, R, _) in enumerate(classes.models):
         logp = np.log(np.maximum(P, 1e-300))  # an impossible observed transition costs ~690 nats
         r = np.clip(R, eps, 1 - eps)
-        out[i] = (stats.C * logp).sum() + (stats.r * np.log(r) + (stats.n - stats.r) * np.log1p(-r)).sum()
+        out[i] = (C * logp).sum() + (Rsum * np.log(r) + (N - Rsum) * np.log1p(-r)).sum()
     return out
 
 
-def model_mle(classes: FiniteClasses, stats: SufficientStatistics) -> int:
+def model_mle(classes: FiniteClasses, stats: CountDataset) -> int:
     """Index of the maximum-likelihood model (lowest index on ties); its ``Q*`` is ``F[index]``."""
     return int(np.argmax(mle_log_likelihood(classes, stats)))

@@ -7,7 +7,10 @@ Round ``t = 1..T`` (batch ``K``, clip scale ``gamma``), with ``L = log(6 |F| |W|
 - ``F_t = {f : for all h, sup_{w in W_h} E_hat_{D_h}[Delta_h f * clip_{g_t}[w] - alpha_t clip_{g_t}[w]^2] <= beta_t}``
   (vectorised over ``F x W``, :mod:`.statistics`);
 - optimism by enumeration: ``f_t = argmax_{f in F_t} E_hat_{x_1 in D_1}[max_a f_1(x_1, a)]``, ``pi_t = greedy(f_t)``;
-- ``K`` episodes of ``pi_t``; the output is ``Unif(pi_1..pi_T)``.
+- ``K`` episodes of ``pi_t``, drawn in one call of the shared rollout sampler
+  (:class:`theory_rl.data.RolloutSampler`) from the round's SeedSequence child and added to the counts record
+  (:class:`theory_rl.data.CountsBuilder`, whose ``init_counts`` are the layer-1 states of the optimism);
+  the output is ``Unif(pi_1..pi_T)``.
 
 Choices where the paper leaves one open: round 1 (no data) plays ``f`` number 0; ties in the argmax go to the
 lowest index; an empty ``F_t`` (possible only off the good event) falls back to the ``f`` of smallest largest
@@ -27,10 +30,10 @@ import numpy as np
 
 from theory_rl._random import SeedLike, seed_sequence, spawn
 from theory_rl._validation import Instance, Integer, Real, check_instance, validate_params
-from theory_rl.algorithms.glow._sampling import Sampler
 from theory_rl.algorithms.glow.classes import FiniteClasses, MixtureRatios
-from theory_rl.algorithms.glow.statistics import SufficientStatistics, glow_violations
+from theory_rl.algorithms.glow.statistics import glow_violations
 from theory_rl.coverage import coverability
+from theory_rl.data import CountsBuilder, RolloutSampler
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, occupancy, solve
 from theory_rl.results import Result
@@ -186,7 +189,8 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
     T, K : int
         Rounds and episodes per round.
     seed : int, SeedSequence or Generator
-        One SeedSequence child per round.
+        One SeedSequence child per round (``spawn(seed_sequence(seed), T)[t - 1]``); round ``t``'s ``K``
+        episodes are ``RolloutSampler(mdp).sample(pi_t, K, child)``.
     delta : float, default 0.1
         Confidence in ``L``.
     gamma : float, optional
@@ -227,8 +231,8 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
     L = consts["L"]
     gamma = consts["gamma"] if gamma is None else gamma
     truth = classes.truth_mask(mdp)
-    sampler = Sampler(mdp)
-    stats = SufficientStatistics(H, S, A)
+    sampler = RolloutSampler(mdp)
+    data = CountsBuilder(S, A, horizon=H)
     v1 = F[:, 0].max(axis=-1)  # (|F|, S): max_a f_1(x, a)
     out = {k: np.zeros(T) for k in ("clip", "alpha", "beta", "gaps")}
     chosen, size, q_in = np.zeros(T, dtype=int), np.zeros(T, dtype=int), np.zeros(T, dtype=bool)
@@ -243,17 +247,16 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
             idx = 0
         else:
             W_t = W if mix is None else np.concatenate([W, mix.weights(plays)])
-            viol = glow_violations(F, W_t, stats, g, alpha).max(axis=1)
+            viol = glow_violations(F, W_t, data.to_counts(), g, alpha).max(axis=1)
             in_set = viol <= beta
-            values = v1 @ (stats.init / stats.init.sum())
+            init = data.init_counts
+            values = v1 @ (init / init.sum())
             if in_set.any():
                 idx = int(np.argmax(np.where(in_set, values, -np.inf)))
             else:
                 empty += 1
                 idx = int(np.argmin(viol))
-        rng = np.random.default_rng(child)
-        for _ in range(K):
-            stats.add_trajectory(*sampler.episode(rng, classes.policies[idx]))
+        data.add_episode(*sampler.sample(classes.policies[idx], K, child))
         plays[idx] += K
         chosen[t - 1], size[t - 1], q_in[t - 1] = idx, in_set.sum(), bool((in_set & truth).any())
         out["clip"][t - 1], out["alpha"][t - 1], out["beta"][t - 1] = g, alpha, beta

@@ -1,75 +1,99 @@
-"""Per-layer sufficient statistics and the vectorised GLOW / MABO.CR criteria (Amortila et al. 2024).
+"""The vectorised GLOW / MABO.CR criteria on the ONE counts record (Amortila et al. 2024, arXiv 2401.09681).
 
 For tabular data every empirical quantity in GLOW (Alg. 1) and MABO.CR is a function of, per layer ``h``: the
-counts ``n_h(x, a)``, the reward sums ``R_h(x, a)`` and the transition counts ``C_h(x, a, x')``. With
-``V_{f,h+1}(x') = max_a' f_{h+1}(x', a')`` (``f_{H+1} = 0``), the residual sums
+counts ``n_h(x, a)``, the reward sums ``R_h(x, a)`` and the transition counts ``C_h(x, a, x')``, i.e. of a
+finite-horizon :class:`theory_rl.data.CountDataset` (``counts``, ``reward_sums``, ``transition_counts``, built
+round by round with :class:`theory_rl.data.CountsBuilder`). With ``V_{f,h+1}(x') = max_a' f_{h+1}(x', a')``
+(``f_{H+1} = 0``), the residual sums
 
     B_{f,h}(x, a) = n_h(x, a) f_h(x, a) - R_h(x, a) - sum_x' C_h(x, a, x') V_{f,h+1}(x')
 
 give ``E_hat_{D_h}[Delta_h f * w~] = (1/N_h) sum_{x,a} w~_h(x, a) B_{f,h}(x, a)`` and
 ``E_hat_{D_h}[w~^2] = (1/N_h) sum_{x,a} n_h(x, a) w~_h(x, a)^2`` for all ``f`` and ``w`` at once: one einsum for
 ``B`` (``O(|F| H S^2 A)``) and one matrix product per layer (``O(|F| |W| H S A)``).
+
+Every criterion takes the statistics as a :class:`~theory_rl.data.CountDataset` with a finite horizon (a
+:class:`~theory_rl.data.CountsBuilder` is read through its current record); :class:`SufficientStatistics`, the
+former mutable record, is a deprecated alias of :class:`~theory_rl.data.CountsBuilder`.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from theory_rl._validation import Real, validate_params
+from theory_rl.data import CountDataset, CountsBuilder
 
 __all__ = [
-    "ALPHA", "CLIP", "SufficientStatistics", "residual_sums", "weighted_moments", "glow_violations", "confidence_set",
+    "ALPHA", "CLIP", "SufficientStatistics", "as_counts", "residual_sums", "weighted_moments", "glow_violations",
+    "confidence_set",
 ]
 
 
-class SufficientStatistics:
-    """Mutable per-layer counts of transitions ``(h, x, a, r, x')`` and of initial states.
+def as_counts(stats) -> CountDataset:
+    """``stats`` as a finite-horizon :class:`~theory_rl.data.CountDataset`: a record is returned as is, a
+    :class:`~theory_rl.data.CountsBuilder` gives its current record (:meth:`~theory_rl.data.CountsBuilder.to_counts`).
 
-    Attributes
-    ----------
-    n : numpy.ndarray
-        ``(H, S, A)`` visit counts.
-    r : numpy.ndarray
-        ``(H, S, A)`` reward sums.
-    C : numpy.ndarray
-        ``(H, S, A, S)`` transition counts (the last layer's next states are recorded but never used).
-    init : numpy.ndarray
-        ``(S,)`` counts of the layer-1 states of the online trajectories (GLOW's optimism averages over them).
+    Raises
+    ------
+    ValueError
+        Naming ``stats``: another type, or a discounted record (``horizon`` None; GLOW's statistics are per layer).
+    """
+    if isinstance(stats, CountsBuilder):
+        stats = stats.to_counts()
+    if not isinstance(stats, CountDataset):
+        raise ValueError(f"stats is a {type(stats).__name__}, expected a theory_rl.data.CountDataset")
+    if stats.horizon is None:
+        raise ValueError("stats is a discounted record (horizon None), expected per-layer counts (H, S, A)")
+    return stats
+
+
+class SufficientStatistics(CountsBuilder):
+    """Deprecated alias: use :class:`theory_rl.data.CountsBuilder` ``(S, A, horizon=H)`` and its
+    :meth:`~theory_rl.data.CountsBuilder.to_counts` (removed in the next release).
+
+    Keeps the former names readable: ``n``, ``r``, ``C``, ``init`` (float copies of ``counts``, ``reward_sums``,
+    ``transition_counts``, ``init_counts``), ``shape``, ``per_layer``, ``add_trajectory`` (=
+    :meth:`~theory_rl.data.CountsBuilder.add_episode`); ``a + b`` is the pooled
+    :class:`~theory_rl.data.CountDataset` (``CountDataset.__add__``).
     """
 
+    __deprecated_alias__ = True
+
     def __init__(self, H: int, S: int, A: int) -> None:
-        self.n = np.zeros((H, S, A))
-        self.r = np.zeros((H, S, A))
-        self.C = np.zeros((H, S, A, S))
-        self.init = np.zeros(S)
+        warnings.warn(
+            "SufficientStatistics is deprecated; use theory_rl.data.CountsBuilder(S, A, horizon=H) and its "
+            "to_counts() (the criteria take the CountDataset)", DeprecationWarning, stacklevel=2,
+        )  # fmt: skip
+        super().__init__(S, A, horizon=H)
+
+    n = property(lambda self: self.counts.astype(float), doc="``counts`` as floats (deprecated name).")
+    r = property(lambda self: self.reward_sums.copy(), doc="``reward_sums`` (deprecated name).")
+    C = property(lambda self: self.transition_counts.astype(float), doc="``transition_counts`` (deprecated name).")
+    init = property(lambda self: self.init_counts.astype(float), doc="``init_counts`` (deprecated name).")
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return self.n.shape
+        return (self.horizon, self.S, self.A)
 
     @property
     def per_layer(self) -> np.ndarray:
         """``N_h``, the number of samples at each layer, ``(H,)``."""
-        return self.n.sum(axis=(1, 2))
-
-    def add_transition(self, h: int, x: int, a: int, reward: float, x_next: int) -> None:
-        self.n[h, x, a] += 1
-        self.r[h, x, a] += reward
-        self.C[h, x, a, x_next] += 1
+        return self.counts.sum(axis=(1, 2))
 
     def add_trajectory(self, states, actions, rewards) -> None:
-        """One episode: ``states`` has ``H + 1`` entries, ``actions`` and ``rewards`` ``H``."""
-        self.init[states[0]] += 1
-        for h in range(len(actions)):
-            self.add_transition(h, states[h], actions[h], rewards[h], states[h + 1])
+        """One episode (:meth:`~theory_rl.data.CountsBuilder.add_episode`)."""
+        self.add_episode(states, actions, rewards)
 
-    def __add__(self, other: SufficientStatistics) -> SufficientStatistics:
-        if other.shape != self.shape:
-            raise ValueError(f"statistics have shapes {self.shape} and {other.shape}")
-        out = SufficientStatistics(*self.shape)
-        for name in ("n", "r", "C", "init"):
-            setattr(out, name, getattr(self, name) + getattr(other, name))
-        return out
+    def __add__(self, other) -> CountDataset:
+        return as_counts(self) + as_counts(other)
+
+
+def per_layer(stats: CountDataset) -> np.ndarray:
+    """``N_h``, the number of samples at each layer, ``(H,)``."""
+    return stats.counts.sum(axis=(1, 2))
 
 
 def next_values(F: np.ndarray) -> np.ndarray:
@@ -79,12 +103,16 @@ def next_values(F: np.ndarray) -> np.ndarray:
     return V
 
 
-def residual_sums(F: np.ndarray, stats: SufficientStatistics) -> np.ndarray:
-    """``B_{f,h}(x, a)`` of the module docstring, ``(|F|, H, S, A)``."""
+def residual_sums(F: np.ndarray, stats: CountDataset) -> np.ndarray:
+    """``B_{f,h}(x, a)`` of the module docstring, ``(|F|, H, S, A)``; ``stats`` a finite-horizon
+    :class:`~theory_rl.data.CountDataset` (or a :class:`~theory_rl.data.CountsBuilder`)."""
+    stats = as_counts(stats)
+    F = np.asarray(F, dtype=float)
     nF, H, S, A = F.shape
     V = next_values(F).transpose(1, 2, 0)  # (H, S, |F|)
-    expected = np.matmul(stats.C.reshape(H, S * A, S), V).transpose(2, 0, 1).reshape(F.shape)
-    return stats.n[None] * F - stats.r[None] - expected
+    C = stats.transition_counts.reshape(H, S * A, S).astype(float)
+    expected = np.matmul(C, V).transpose(2, 0, 1).reshape(F.shape)
+    return stats.counts[None] * F - stats.reward_sums[None] - expected
 
 
 #: The specs of the criteria's constants: a clip level ``g > 0`` and a penalty ``alpha >= 0``, both finite and real
@@ -93,9 +121,9 @@ CLIP = Real(0, closed="neither")
 ALPHA = Real(0)
 
 
-def _check_shapes(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics) -> None:
+def _check_shapes(F: np.ndarray, W: np.ndarray, stats: CountDataset) -> None:
     """``F`` ``(|F|, H, S, A)`` and ``W`` ``(|W|, H, S, A)`` with the ``(H, S, A)`` of ``stats``."""
-    shape = tuple(stats.shape)
+    shape = tuple(stats.counts.shape)
     if F.ndim != 4 or F.shape[1:] != shape:
         raise ValueError(f"F has shape {F.shape}, expected (|F|, H, S, A) with (H, S, A) = {shape} of the statistics")
     if W.ndim != 4 or W.shape[1:] != shape:
@@ -103,26 +131,30 @@ def _check_shapes(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics) -> 
 
 
 @validate_params(clip=CLIP)
-def weighted_moments(F: np.ndarray, W: np.ndarray, stats: SufficientStatistics, clip: float):
+def weighted_moments(F: np.ndarray, W: np.ndarray, stats: CountDataset, clip: float):
     """``D[f, w, h] = E_hat_{D_h}[Delta_h f * clip_g[w_h]]`` and ``Q[w, h] = E_hat_{D_h}[clip_g[w_h]^2]``.
 
-    Layers without data give 0 (the empirical mean of an empty sample, read as no constraint).
+    ``stats`` is a finite-horizon :class:`~theory_rl.data.CountDataset` (or a
+    :class:`~theory_rl.data.CountsBuilder`, read through its current record). Layers without data give 0 (the
+    empirical mean of an empty sample, read as no constraint).
 
     Raises
     ------
     ValueError
-        If ``clip`` is not a finite positive real, or ``F``, ``W`` and ``stats`` disagree on ``(H, S, A)``.
+        If ``clip`` is not a finite positive real, ``stats`` is not a finite-horizon record, or ``F``, ``W`` and
+        ``stats`` disagree on ``(H, S, A)``.
     """
+    stats = as_counts(stats)
     F, W = np.asarray(F, dtype=float), np.asarray(W, dtype=float)
     _check_shapes(F, W, stats)
     nF, H, S, A = F.shape
     Wc = np.minimum(W, clip)
-    N = stats.per_layer
+    N = per_layer(stats)
     inv = np.where(N > 0, 1.0 / np.where(N > 0, N, 1.0), 0.0)
     B = residual_sums(F, stats).reshape(nF, H, S * A)
     Wf = Wc.reshape(W.shape[0], H, S * A)
     D = np.matmul(B.transpose(1, 0, 2), Wf.transpose(1, 2, 0)).transpose(1, 2, 0) * inv
-    Q = (stats.n.reshape(1, H, S * A) * Wf**2).sum(axis=2) * inv
+    Q = (stats.counts.reshape(1, H, S * A) * Wf**2).sum(axis=2) * inv
     return D, Q
 
 
