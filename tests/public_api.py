@@ -120,9 +120,10 @@ def _fixtures() -> dict:
     decoy = generators.glow.coverability_family(2, 2, 0.5, horizon=2)
     gmdp = decoy.mdp
     classes = glow.decoy_classes(gmdp, decoy.targets, 0.8)
-    stats = glow.SufficientStatistics(gmdp.horizon, gmdp.S, gmdp.A)
-    stats.add_trajectory(np.zeros(gmdp.horizon + 1, dtype=int), np.zeros(gmdp.horizon, dtype=int),
-                         np.zeros(gmdp.horizon))
+    builder = data.CountsBuilder(gmdp.S, gmdp.A, horizon=gmdp.horizon)  # the glow criteria take a CountDataset
+    builder.add_episode(np.zeros(gmdp.horizon + 1, dtype=int), np.zeros(gmdp.horizon, dtype=int),
+                        np.zeros(gmdp.horizon))
+    stats = builder.to_counts()
     shape = (gmdp.horizon, gmdp.S, gmdp.A)
     occ = np.stack([planning.occupancy(gmdp, np.zeros((gmdp.horizon, gmdp.S), dtype=int))] * 2)
     tmp = _tmpdir()
@@ -360,6 +361,7 @@ EXAMPLES: dict[str, object] = {
     "glow": _ex(D("gmdp"), D("classes"), 3, seed=0),
     "GlowResult": _record(_call("algorithms.glow.glow", D("gmdp"), D("classes"), 3, seed=0)),
     "ClassEvaluator": _ex(D("gmdp"), D("classes")),
+    "check_problem": _ex(D("gmdp"), D("classes")),  # a finite-horizon mdp: VALID["mdp"] is discounted
     "glow_constants": _ex(4, 3, 10, 2, 0.1, 2.0),
     "clipping_loss": _ex(D("occ"), np.array([1.0, 2.0])),
     "fqi": _ex(D("classes"), D("stats")),
@@ -382,9 +384,9 @@ EXAMPLES: dict[str, object] = {
     "reach_distances": _ex(lambda: _fixtures()["disc"].P, [0]),
     "reach_diameter": _ex(lambda: _fixtures()["disc"].P, [0]),
     "ReachSets": _record(_call("algorithms.edge_of_reach.reach_sets", lambda: _fixtures()["disc"].P, [0], 1)),
-    "truncated_fqi": _ex(D("disc"), [0], 1, n_members=2, n_iterations=5, n_rollouts=2),
+    "truncated_fqi": _ex(D("disc"), [0], 1, n_members=2, n_iterations=5, n_rollouts=2, seed=0),
     "EdgeOfReachResult": _record(_call("algorithms.edge_of_reach.truncated_fqi", D("disc"), [0], 1, n_members=2,
-                                       n_iterations=5, n_rollouts=2)),
+                                       n_iterations=5, n_rollouts=2, seed=0)),
     "boundary_value_q": _ex(D("disc"), np.array([True, True, False, False]), np.zeros(4)),
     "count_model": _ex(D("disc"), 3, seed=0, n_members=2),
     "void_values": _ex(4, 2, scale=1.0, seed=0),

@@ -305,13 +305,13 @@ def test_h2o_schedules_match_formulas(monkeypatch):
     from theory_rl.coverage import concentrability
 
     calls = []
-    real = hybrid.mabo_cr
+    real = hybrid.trusted_mabo_cr  # the rounds' unchecked MABO.CR objective (checked once at h2o's boundary)
 
     def spy(classes, stats, clip, alpha=None, W=None):
         calls.append((clip, W))
         return real(classes, stats, clip, alpha, W)
 
-    monkeypatch.setattr(hybrid, "mabo_cr", spy)
+    monkeypatch.setattr(hybrid, "trusted_mabo_cr", spy)
     inst = coverability_family(2, 3, 0.5, gap=0.3)
     classes = decoy_classes(inst.mdp, inst.targets, 0.6)
     H, S, A = 3, 2, 3

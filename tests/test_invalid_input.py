@@ -52,6 +52,8 @@ NOT_ALLOCATING = {
     "o2o_coefficient:T",  # a real episode budget inside a convex program (T_max defaults to 1e12)
     "hoeffding:N", "bernstein:N", "Counts:N",  # counts: 10**12 samples of a pair is a valid count
     "prop1_bandit:N",  # sets only the data distribution (1 - 1/N, 1/N) in closed form; allocates nothing
+    "ratio_class:mixtures", "decoy_classes:mixtures",  # mixes at most min(mixtures, #policies) policies: a
+    "model_based_classes:mixtures",  # cap beyond the number of policies enumerates the same subsets, no more
 }
 
 INVALID = {

@@ -26,7 +26,18 @@ from itertools import combinations
 
 import numpy as np
 
-from theory_rl._validation import Instance, Integer, Real, as_float_array, readonly, validate_params
+from theory_rl._validation import (
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Real,
+    as_float_array,
+    as_index_array,
+    check_distributions,
+    check_shape,
+    readonly,
+    validate_params,
+)
 from theory_rl.coverage import as_distribution
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy
@@ -44,6 +55,9 @@ TIE_TOL = 1e-10
 class FiniteClasses:
     """A finite value class and a finite weight class on one state-action space.
 
+    Built by :func:`finite_classes` (or :func:`model_based_classes`, :func:`decoy_classes`); a direct construction
+    is validated the same way (arrays stored as read-only float copies).
+
     Attributes
     ----------
     F : numpy.ndarray
@@ -51,16 +65,46 @@ class FiniteClasses:
     W : numpy.ndarray
         Non-negative weights, ``(|W|, H, S, A)``, read-only.
     policies : numpy.ndarray
-        Greedy actions of each ``f`` (lowest index on ties), ``(|F|, H, S)``.
+        Greedy actions of each ``f`` (lowest index on ties, :func:`greedy_actions`), ``(|F|, H, S)``.
     models : tuple of (P, R, init) or None
         For model-based classes, the model behind each ``f`` (``P`` ``(H, S, A, S)``, mean reward ``R``
         ``(H, S, A)``, ``init`` ``(S,)``): what the model-based MLE plug-in selects from.
+
+    Raises
+    ------
+    ValueError
+        Naming the entry: a non-finite or complex value, wrong dimensions, mismatched ``(H, S, A)``, an empty
+        class, a negative weight, ``policies`` that are not the greedy actions of ``F``, a malformed model.
     """
 
     F: np.ndarray
     W: np.ndarray
     policies: np.ndarray
     models: tuple | None = None
+
+    def __post_init__(self) -> None:
+        F = as_float_array(self.F, "F", ndim=4)
+        W = as_float_array(self.W, "W", ndim=4)
+        if F.shape[0] == 0 or W.shape[0] == 0:
+            raise ValueError(f"F has {F.shape[0]} and W {W.shape[0]} members; both classes must be non-empty")
+        if F.shape[1:] != W.shape[1:]:
+            raise ValueError(
+                f"F members have shape {F.shape[1:]} but W members {W.shape[1:]}; expected equal (H, S, A)")
+        neg = W < 0
+        if neg.any():
+            idx = tuple(int(i) for i in np.argwhere(neg)[0])
+            raise ValueError(f"W{list(idx)} is {W[idx]:.6g}, expected a non-negative weight")
+        n_f, H, S, A = F.shape
+        policies = as_index_array(self.policies, "policies", A, ndim=3)
+        check_shape(policies, "policies", (n_f, H, S))
+        if not np.array_equal(policies, trusted_greedy_actions(F)):
+            raise ValueError("policies are not the greedy actions of F (lowest index on ties, greedy_actions(F))")
+        policies = policies.copy()
+        policies.setflags(write=False)
+        object.__setattr__(self, "F", readonly(F))
+        object.__setattr__(self, "W", readonly(W))
+        object.__setattr__(self, "policies", policies)
+        object.__setattr__(self, "models", _check_models(self.models, n_f, (H, S, A)))
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -69,47 +113,66 @@ class FiniteClasses:
 
     def truth_mask(self, mdp: TabularMDP, atol: float = 1e-9) -> np.ndarray:
         """Boolean ``(|F|,)``: which members equal ``Q*`` of ``mdp`` (entrywise within ``atol``)."""
-        q_star = optimal_q(mdp.stage_P, mdp.stage_R)
+        q_star = _optimal_q(mdp.stage_P, mdp.stage_R)
         return np.all(np.abs(self.F - q_star[None]) <= atol, axis=(1, 2, 3))
+
+
+def _check_models(models, n_f: int, shape: tuple) -> tuple | None:
+    """``models`` as a tuple of ``n_f`` read-only ``(P, R, init)`` triples of the classes' ``(H, S, A)``, or None."""
+    if models is None:
+        return None
+    if isinstance(models, (str, bytes)) or not hasattr(models, "__len__") or not hasattr(models, "__iter__"):
+        raise InvalidParameterError(
+            f"models is {type(models).__name__} ({models!r}), expected a sequence of (P, R, init) triples or None")
+    models = tuple(models)
+    if len(models) != n_f:
+        raise ValueError(f"models has {len(models)} entries, expected one per member of F ({n_f})")
+    H, S, A = shape
+    out = []
+    for i, triple in enumerate(models):
+        if not isinstance(triple, (tuple, list)) or len(triple) != 3:
+            raise InvalidParameterError(f"models[{i}] is {type(triple).__name__}, expected a (P, R, init) triple")
+        P = as_float_array(triple[0], f"models[{i}].P", shape=(H, S, A, S))
+        check_distributions(P, f"models[{i}].P")
+        R = as_float_array(triple[1], f"models[{i}].R", shape=(H, S, A))
+        init = as_float_array(triple[2], f"models[{i}].init", shape=(S,))
+        check_distributions(init, f"models[{i}].init")
+        out.append((readonly(P), readonly(R), readonly(init)))
+    return tuple(out)
 
 
 def finite_classes(F, W, *, models=None) -> FiniteClasses:
     """Validate and freeze ``F`` ``(|F|, H, S, A)`` and ``W`` ``(|W|, H, S, A)`` (non-negative, finite).
 
+    ``models``, when given, is one ``(P, R, init)`` per member of ``F`` (see :class:`FiniteClasses`).
+
     Raises
     ------
     ValueError
-        Naming the entry: wrong dimensions, mismatched ``(H, S, A)``, an empty class, a negative weight.
+        Naming the entry: wrong dimensions, mismatched ``(H, S, A)``, an empty class, a negative weight, a NaN,
+        infinite or complex value, a malformed model.
     """
     F = as_float_array(F, "F", ndim=4)
-    W = as_float_array(W, "W", ndim=4)
-    if F.shape[0] == 0 or W.shape[0] == 0:
-        raise ValueError(f"F has {F.shape[0]} and W {W.shape[0]} members; both classes must be non-empty")
-    if F.shape[1:] != W.shape[1:]:
-        raise ValueError(f"F members have shape {F.shape[1:]} but W members {W.shape[1:]}; expected equal (H, S, A)")
-    neg = W < 0
-    if neg.any():
-        idx = tuple(int(i) for i in np.argwhere(neg)[0])
-        raise ValueError(f"W{list(idx)} is {W[idx]:.6g}, expected a non-negative weight")
-    if models is not None:
-        models = tuple(models)
-        if len(models) != F.shape[0]:
-            raise ValueError(f"models has {len(models)} entries, expected one per member of F ({F.shape[0]})")
-    policies = greedy_actions(F)
-    policies.setflags(write=False)
-    return FiniteClasses(readonly(F), readonly(W), policies, models)
+    return FiniteClasses(F, W, trusted_greedy_actions(F), models)
 
 
-def greedy_actions(F, tol: float = TIE_TOL) -> np.ndarray:
-    """Greedy actions of ``f`` (any leading axes, last axis the action) with ties broken towards the lowest
-    index; values within ``tol`` of the maximum count as ties, so round-off never breaks a tie."""
-    F = np.asarray(F, dtype=float)
+def trusted_greedy_actions(F: np.ndarray, tol: float = TIE_TOL) -> np.ndarray:
+    """:func:`greedy_actions` without any check (a float array, a finite ``tol``), for the learners' rounds."""
     return np.argmax(F >= F.max(axis=-1, keepdims=True) - tol, axis=-1)
 
 
-def optimal_q(P, R) -> np.ndarray:
-    """``Q*`` by backward induction for stage arrays ``P`` ``(H, S, A, S)`` and any real rewards ``R``
-    ``(H, S, A)`` (decoy rewards may exceed 1, which :class:`~theory_rl.mdp.TabularMDP` refuses)."""
+@validate_params(tol=Real(0))
+def greedy_actions(F, tol: float = TIE_TOL) -> np.ndarray:
+    """Greedy actions of ``f`` (any leading axes, last axis the action) with ties broken towards the lowest
+    index; values within ``tol`` (a finite real ``>= 0``) of the maximum count as ties, so round-off never breaks
+    a tie."""
+    F = as_float_array(F, "F")
+    if F.ndim == 0 or F.shape[-1] == 0:
+        raise ValueError(f"F has shape {F.shape}, expected at least one action on the last axis")
+    return trusted_greedy_actions(F, tol)
+
+
+def _optimal_q(P: np.ndarray, R: np.ndarray) -> np.ndarray:
     H, S, A = R.shape
     Q = np.empty((H, S, A))
     V = np.zeros(S)
@@ -117,6 +180,48 @@ def optimal_q(P, R) -> np.ndarray:
         Q[h] = R[h] + (P[h].reshape(S * A, S) @ V).reshape(S, A)
         V = Q[h].max(axis=1)
     return Q
+
+
+def optimal_q(P, R) -> np.ndarray:
+    """``Q*`` by backward induction for stage arrays ``P`` ``(H, S, A, S)`` and any finite real rewards ``R``
+    ``(H, S, A)`` (decoy rewards may exceed 1, which :class:`~theory_rl.mdp.TabularMDP` refuses).
+
+    Raises
+    ------
+    ValueError
+        Naming ``P`` or ``R``: a NaN, infinite or complex entry, wrong shapes, rows of ``P`` not distributions.
+    """
+    R = as_float_array(R, "R", ndim=3)
+    H, S, A = R.shape
+    P = as_float_array(P, "P", shape=(H, S, A, S))
+    check_distributions(P, "P")
+    return _optimal_q(P, R)
+
+
+def _policy_list(mdp: TabularMDP, policies) -> list:
+    """``policies`` as a non-empty list of deterministic ``(H, S)`` action arrays or stochastic ``(H, S, A)``
+    tables of ``mdp`` (each entry checked, named ``policies[i]``)."""
+    if isinstance(policies, (str, bytes)) or not hasattr(policies, "__iter__"):
+        raise InvalidParameterError(
+            f"policies is {type(policies).__name__} ({policies!r}), expected a sequence of policies")
+    out = []
+    H, S, A = mdp.horizon, mdp.S, mdp.A
+    for i, pi in enumerate(policies):
+        name = f"policies[{i}]"
+        arr = np.asarray(pi) if not isinstance(pi, (str, bytes)) else np.asarray(pi, dtype=object)
+        if arr.dtype != bool and np.issubdtype(arr.dtype, np.integer):
+            arr = as_index_array(arr, name, A, ndim=2)
+            check_shape(arr, name, (H, S))
+        elif np.issubdtype(arr.dtype, np.floating):
+            arr = as_float_array(arr, name, shape=(H, S, A))
+            check_distributions(arr, name)
+        else:
+            raise InvalidParameterError(
+                f"{name} has dtype {arr.dtype}, expected integer actions (H, S) or action probabilities (H, S, A)")
+        out.append(arr)
+    if not out:
+        raise ValueError("policies is empty, expected at least one policy")
+    return out
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, cap: float) -> np.ndarray:
@@ -139,7 +244,7 @@ def ratio_class(mdp: TabularMDP, policies, *, mixtures: int = 1, ratio_cap: floa
     distinct policies (the uniform mixtures of Assumption 2.2'; mixtures with repeated policies are not
     enumerated). Duplicates are removed. Returns ``(|W|, H, S, A)``.
     """
-    occ = np.unique(np.stack([occupancy(mdp, pi) for pi in policies]), axis=0)
+    occ = np.unique(np.stack([occupancy(mdp, pi) for pi in _policy_list(mdp, policies)]), axis=0)
     dens = [occ[list(U)].mean(axis=0) for m in range(1, min(mixtures, len(occ)) + 1)
             for U in combinations(range(len(occ)), m)]
     W = np.stack([_ratio(num, den, ratio_cap) for den in dens for num in occ])
@@ -158,13 +263,16 @@ def model_based_classes(models, *, mixtures: int = 1, ratio_cap: float = RATIO_C
     mixtures : int, default 1
         See :func:`ratio_class`.
     """
+    if isinstance(models, (str, bytes)) or not hasattr(models, "__iter__"):
+        raise InvalidParameterError(
+            f"models is {type(models).__name__} ({models!r}), expected a sequence of finite-horizon TabularMDPs")
     models = list(models)
     if not models or not all(isinstance(m, TabularMDP) and m.is_episodic for m in models):
         raise ValueError("models must be a non-empty sequence of finite-horizon TabularMDPs")
     if len({(m.horizon, m.S, m.A) for m in models}) != 1:
         raise ValueError("models differ in (H, S, A)")
-    F = np.stack([optimal_q(m.stage_P, m.stage_R) for m in models])
-    policies = greedy_actions(F)
+    F = np.stack([_optimal_q(m.stage_P, m.stage_R) for m in models])
+    policies = trusted_greedy_actions(F)
     W = np.unique(np.concatenate([ratio_class(m, policies, mixtures=mixtures, ratio_cap=ratio_cap)
                                   for m in models]), axis=0)
     return finite_classes(F, W, models=[(m.stage_P, m.stage_R, m.init) for m in models])
@@ -188,8 +296,8 @@ def decoy_classes(mdp: TabularMDP, targets, bonus: float, *, mixtures: int = 1,
         raise ValueError(f"targets has shape {targets.shape}, expected (n_decoys, {shape[0]}, {shape[1]}, {shape[2]})")
     P, R = mdp.stage_P, mdp.stage_R
     rewards = [R + bonus * t for t in targets] + [np.array(R)]
-    F = np.stack([optimal_q(P, r) for r in rewards])
-    W = ratio_class(mdp, greedy_actions(F), mixtures=mixtures, ratio_cap=ratio_cap)
+    F = np.stack([_optimal_q(P, r) for r in rewards])
+    W = ratio_class(mdp, trusted_greedy_actions(F), mixtures=mixtures, ratio_cap=ratio_cap)
     return finite_classes(F, W, models=[(P, r, mdp.init) for r in rewards])
 
 
@@ -204,6 +312,7 @@ class MixtureRatios:
     ``log |W| <= log(|W_0| + n_dyn |F| binom(t + m - 1, m - 1))`` (``m`` distinct policies): :meth:`log_size`.
     """
 
+    @validate_params(classes=Instance(FiniteClasses), ratio_cap=_CAP)
     def __init__(self, classes: FiniteClasses, ratio_cap: float = RATIO_CAP) -> None:
         if classes.models is None:
             raise ValueError("mixture ratios need model-based classes (classes.models is None)")
@@ -245,7 +354,7 @@ def hybrid_ratio_class(mdp: TabularMDP, policies, nu, *, ratio_cap: float = RATI
     so far played a single policy (for classes without models, where :class:`MixtureRatios` does not apply).
     """
     nu = as_distribution(mdp, nu, "nu")
-    occ = np.unique(np.stack([occupancy(mdp, pi) for pi in policies]), axis=0)
+    occ = np.unique(np.stack([occupancy(mdp, pi) for pi in _policy_list(mdp, policies)]), axis=0)
     nu = np.broadcast_to(nu, occ.shape[1:])
     dens = list(occ) + [nu] + [(nu + d) / 2 for d in occ]
     return np.unique(np.round(np.stack([_ratio(num, den, ratio_cap) for den in dens for num in occ]), 12), axis=0)

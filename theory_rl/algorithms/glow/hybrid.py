@@ -34,9 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory_rl._random import SeedLike, seed_sequence, spawn
-from theory_rl._validation import Instance, Integer, Options, Real, validate_params
+from theory_rl._validation import Instance, Integer, Options, Real, check_table, validate_params
 from theory_rl.algorithms.glow.classes import FiniteClasses, MixtureRatios
-from theory_rl.algorithms.glow.offline import fqi, mabo_cr, model_mle
+from theory_rl.algorithms.glow.offline import trusted_fqi, trusted_mabo_cr, trusted_mle
 from theory_rl.algorithms.glow.online import (
     POSITIVE,
     POSITIVE_PROB,
@@ -89,11 +89,15 @@ def _check_plugin(plugin: str, classes: FiniteClasses) -> None:
 
 
 def _select(plugin: str, classes: FiniteClasses, stats: CountDataset, clip: float, W=None):
-    """(index or -1, greedy actions (H, S), Q (H, S, A)) of the plug-in on ``stats``."""
+    """(index or -1, greedy actions (H, S), Q (H, S, A)) of the plug-in on ``stats``; the arguments were checked
+    at the public boundary (:func:`h2o`, :func:`offline_only`), so the rounds call the unchecked plug-ins."""
     if plugin == "fqi":
-        res = fqi(classes, stats)
+        res = trusted_fqi(classes, stats)
         return -1, res.policy, res.Q
-    idx = mabo_cr(classes, stats, clip, W=W) if plugin == "mabo_cr" else model_mle(classes, stats)
+    if plugin == "mabo_cr":
+        idx = int(np.argmin(trusted_mabo_cr(classes, stats, clip, W=W)))
+    else:
+        idx = int(np.argmax(trusted_mle(classes, stats)))
     return idx, classes.policies[idx], classes.F[idx]
 
 
@@ -139,8 +143,15 @@ def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, 
     -------
     H2OResult
         No stopping rule: H2O plays exactly ``T`` rounds (so no ``max_iter`` / ``on_max_iter``).
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter; ``T`` so large that the ``T`` offline samples per layer would not fit in memory is
+        refused at once.
     """
     check_problem(mdp, classes)
+    check_table("the offline samples", (T, mdp.horizon), ("T", "H"), itemsize=40)
     _check_plugin(plugin, classes)
     nu = as_distribution(mdp, nu, "nu")
     mix = MixtureRatios(classes) if plugin == "mabo_cr" and classes.models is not None else None

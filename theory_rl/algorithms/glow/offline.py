@@ -12,7 +12,9 @@ index in ``F`` of the selected value function (FQI returns its layer-wise compos
 - :func:`model_mle`: the model of largest likelihood among the models behind ``F`` (transition counts, and the
   Bernoulli likelihood of the reward sums), then its ``Q*``.
 
-Ties go to the lowest index everywhere.
+Ties go to the lowest index everywhere. The public functions validate their arguments (``classes`` a
+:class:`~.classes.FiniteClasses`, ``stats`` a finite-horizon record of its ``(H, S, A)``, ``W`` a finite real
+array); H2O's rounds call the ``trusted_*`` versions (not exported), which skip the checks.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory_rl._validation import Real, validate_params
-from theory_rl.algorithms.glow.classes import FiniteClasses, greedy_actions
-from theory_rl.algorithms.glow.statistics import CLIP, as_counts, weighted_moments
+from theory_rl._validation import Instance, Real, validate_params
+from theory_rl.algorithms.glow.classes import FiniteClasses, trusted_greedy_actions
+from theory_rl.algorithms.glow.statistics import CLIP, as_counts, check_criteria_args, trusted_moments
 from theory_rl.data import CountDataset
 from theory_rl.results import Result
 
@@ -31,6 +33,7 @@ __all__ = ["mabo_cr_objective", "mabo_cr", "FQIResult", "fqi", "model_mle", "mle
 
 
 _ALPHA_OPT = Real(0, optional=True)
+_CLASSES = Instance(FiniteClasses)
 
 
 def _counts_for(classes: FiniteClasses, stats) -> CountDataset:
@@ -41,21 +44,30 @@ def _counts_for(classes: FiniteClasses, stats) -> CountDataset:
     return stats
 
 
-@validate_params(clip=CLIP, alpha=_ALPHA_OPT)
-def mabo_cr_objective(classes: FiniteClasses, stats: CountDataset, clip: float,
-                      alpha: float | None = None, W=None) -> np.ndarray:
-    """The MABO.CR loss of every ``f`` (``alpha = 8 / clip`` by default, as GLOW's ``alpha_t``): ``(|F|,)``.
-    ``W`` replaces ``classes.W`` when given (e.g. with the mixture ratios of the round added)."""
+def trusted_mabo_cr(classes: FiniteClasses, stats: CountDataset, clip: float, alpha: float | None = None,
+                    W: np.ndarray | None = None) -> np.ndarray:
+    """:func:`mabo_cr_objective` without any check, for H2O's rounds (inputs validated once at ``h2o``)."""
     alpha = 8.0 / clip if alpha is None else alpha
-    D, Q = weighted_moments(classes.F, classes.W if W is None else W, stats, clip)
+    D, Q = trusted_moments(classes.F, classes.W if W is None else W, stats, clip)
     terms = np.abs(D) - alpha * Q[None]  # (|F|, |W|, H)
     return np.maximum(terms.sum(axis=2).max(axis=1), terms.max(axis=(1, 2)))
 
 
-@validate_params(clip=CLIP, alpha=_ALPHA_OPT)
+@validate_params(classes=_CLASSES, clip=CLIP, alpha=_ALPHA_OPT)
+def mabo_cr_objective(classes: FiniteClasses, stats: CountDataset, clip: float,
+                      alpha: float | None = None, W=None) -> np.ndarray:
+    """The MABO.CR loss of every ``f`` (``alpha = 8 / clip`` by default, as GLOW's ``alpha_t``): ``(|F|,)``.
+    ``W`` replaces ``classes.W`` when given (e.g. with the mixture ratios of the round added); it must be a
+    finite real array ``(|W|, H, S, A)``."""
+    _, W, stats = check_criteria_args(classes.F, classes.W if W is None else W, stats)
+    return trusted_mabo_cr(classes, stats, clip, alpha, W)
+
+
+@validate_params(classes=_CLASSES, clip=CLIP, alpha=_ALPHA_OPT)
 def mabo_cr(classes: FiniteClasses, stats: CountDataset, clip: float, alpha: float | None = None,
             W=None) -> int:
-    """MABO.CR's ``f_hat`` (index in ``F``), the offline plug-in of HyGLOW."""
+    """MABO.CR's ``f_hat`` (index in ``F``), the offline plug-in of HyGLOW. Arguments as in
+    :func:`mabo_cr_objective`."""
     return int(np.argmin(mabo_cr_objective(classes, stats, clip, alpha, W)))
 
 
@@ -79,12 +91,18 @@ class FQIResult(Result):
     layers: np.ndarray
 
 
+@validate_params(classes=_CLASSES)
 def fqi(classes: FiniteClasses, stats: CountDataset) -> FQIResult:
     """Fitted Q-iteration over ``F_h``: ``f_hat_h = argmin_{f_h} sum_i (f_h(x_i, a_i) - r_i - V_hat_{h+1}(x_i'))^2``.
 
     With counts the loss is ``sum_{x,a} [n f^2 - 2 f (R + C V_hat)]`` up to a constant. Unseen pairs do not enter.
+    ``stats`` is a finite-horizon :class:`~theory_rl.data.CountDataset` of the classes' ``(H, S, A)``.
     """
-    stats = _counts_for(classes, stats)
+    return trusted_fqi(classes, _counts_for(classes, stats))
+
+
+def trusted_fqi(classes: FiniteClasses, stats: CountDataset) -> FQIResult:
+    """:func:`fqi` without any check, for H2O's rounds (inputs validated once at ``h2o``)."""
     F = classes.F
     H = F.shape[1]
     N, C, Rsum = stats.counts, stats.transition_counts, stats.reward_sums
@@ -97,16 +115,20 @@ def fqi(classes: FiniteClasses, stats: CountDataset) -> FQIResult:
         layers[h] = int(np.argmin(loss))
         Q[h] = F[layers[h], h]
         V = Q[h].max(axis=1)
-    return FQIResult(policy=greedy_actions(Q), Q=Q, V=Q.max(axis=-1), method="fqi", layers=layers)
+    return FQIResult(policy=trusted_greedy_actions(Q), Q=Q, V=Q.max(axis=-1), method="fqi", layers=layers)
 
 
-@validate_params(eps=Real(0, 0.5, closed="neither"))
+@validate_params(classes=_CLASSES, eps=Real(0, 0.5, closed="neither"))
 def mle_log_likelihood(classes: FiniteClasses, stats: CountDataset, eps: float = 1e-12) -> np.ndarray:
     """Log-likelihood of the data under the model behind each ``f``: ``sum C log P + sum [R log r + (n - R)
     log(1 - r)]`` with the model's mean reward ``r`` clipped to ``[eps, 1 - eps]``. ``(|F|,)``."""
     if classes.models is None:
         raise ValueError("classes have no models; the MLE plug-in needs model-based classes")
-    stats = _counts_for(classes, stats)
+    return trusted_mle(classes, _counts_for(classes, stats), eps)
+
+
+def trusted_mle(classes: FiniteClasses, stats: CountDataset, eps: float = 1e-12) -> np.ndarray:
+    """:func:`mle_log_likelihood` without any check, for H2O's rounds (inputs validated once at ``h2o``)."""
     N, C, Rsum = stats.counts, stats.transition_counts, stats.reward_sums
     out = np.empty(len(classes.models))
     for i, (P, R, _) in enumerate(classes.models):
@@ -116,6 +138,7 @@ def mle_log_likelihood(classes: FiniteClasses, stats: CountDataset, eps: float =
     return out
 
 
+@validate_params(classes=_CLASSES)
 def model_mle(classes: FiniteClasses, stats: CountDataset) -> int:
     """Index of the maximum-likelihood model (lowest index on ties); its ``Q*`` is ``F[index]``."""
     return int(np.argmax(mle_log_likelihood(classes, stats)))

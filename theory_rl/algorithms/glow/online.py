@@ -29,9 +29,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory_rl._random import SeedLike, seed_sequence, spawn
-from theory_rl._validation import Instance, Integer, Real, check_instance, validate_params
+from theory_rl._validation import (
+    Boolean,
+    Instance,
+    Integer,
+    Real,
+    as_float_array,
+    check_instance,
+    check_table,
+    validate_params,
+)
 from theory_rl.algorithms.glow.classes import FiniteClasses, MixtureRatios
-from theory_rl.algorithms.glow.statistics import glow_violations
+from theory_rl.algorithms.glow.statistics import trusted_violations
 from theory_rl.coverage import coverability
 from theory_rl.data import CountsBuilder, RolloutSampler
 from theory_rl.mdp import TabularMDP
@@ -58,9 +67,13 @@ POSITIVE_PROB = Real(0, 1, closed="neither")
 
 
 class ClassEvaluator:
-    """Exact occupancies and returns of the class's greedy policies in the true MDP, computed on demand."""
+    """Exact occupancies and returns of the class's greedy policies in the true MDP, computed on demand.
+
+    ``mdp`` and ``classes`` are checked as in :func:`check_problem` (finite horizon, the same ``(H, S, A)``).
+    """
 
     def __init__(self, mdp: TabularMDP, classes: FiniteClasses) -> None:
+        check_problem(mdp, classes)
         self.mdp, self.classes = mdp, classes
         self.j_star = expected_return(mdp, solve(mdp).policy)
         self._occ: dict[int, np.ndarray] = {}
@@ -99,7 +112,7 @@ def potential(occupancies) -> np.ndarray:
     Lemma E.3 of Amortila et al. (2024) bounds it by ``5 C_cov log(1 + t)``. ``occupancies`` is ``(T, H, S, A)``;
     returns ``(T, H)``.
     """
-    d = np.asarray(occupancies, dtype=float)
+    d = as_float_array(occupancies, "occupancies", ndim=4)
     cum = np.cumsum(d, axis=0)
     terms = np.where(cum > 0, d**2 / np.where(cum > 0, cum, 1.0), 0.0).sum(axis=(2, 3))
     return np.cumsum(terms, axis=0)
@@ -108,10 +121,11 @@ def potential(occupancies) -> np.ndarray:
 def clipping_loss(occupancies, clips) -> np.ndarray:
     """Per round ``t >= 2``, the largest over layers of the ``d_t``-mass where ``d_t / d_bar_t > g_t``, with
     ``d_bar_t = (1/(t-1)) sum_{s<t} d_s`` the data distribution: the part of the round the clipped weights cannot
-    see (the clipping term of GLOW's analysis). Round 1 has no data and gives 0. Returns ``(T,)``."""
-    d = np.asarray(occupancies, dtype=float)
-    g = np.asarray(clips, dtype=float)
+    see (the clipping term of GLOW's analysis). Round 1 has no data and gives 0. ``occupancies`` is
+    ``(T, H, S, A)``, ``clips`` the clip levels ``g_t``, ``(T,)``. Returns ``(T,)``."""
+    d = as_float_array(occupancies, "occupancies", ndim=4)
     T = d.shape[0]
+    g = as_float_array(clips, "clips", shape=(T,))
     out = np.zeros(T)
     if T > 1:
         prev = np.cumsum(d, axis=0)[:-1] / np.arange(1, T)[:, None, None, None]
@@ -174,7 +188,8 @@ class GlowResult(Result):
 
 @validate_params(mdp=Instance(TabularMDP, episodic=True), classes=Instance(FiniteClasses), T=Integer(1), K=Integer(1),
                  delta=POSITIVE_PROB, gamma=Real(0, closed="neither", optional=True),
-                 c_cov=Real(0, closed="neither", optional=True), beta_scale=POSITIVE)
+                 c_cov=Real(0, closed="neither", optional=True), beta_scale=POSITIVE,
+                 mixture_ratios=Boolean(optional=True), diagnostics=Boolean())
 def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: int = 1, delta: float = 0.1,
          gamma: float | None = None, c_cov: float | None = None, beta_scale: float = 1.0,
          mixture_ratios: bool | None = None, diagnostics: bool = True) -> GlowResult:
@@ -216,14 +231,20 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
     ------
     ValueError
         Naming the parameter: a non-integer or non-positive ``T`` / ``K``, ``delta`` outside (0, 1), a NaN,
-        infinite, complex or non-positive ``gamma`` / ``c_cov`` / ``beta_scale``, a seed of the wrong kind, or
-        ``classes`` of another ``(H, S, A)``.
+        infinite, complex or non-positive ``gamma`` / ``c_cov`` / ``beta_scale``, a seed of the wrong kind, a flag
+        that is not a bool, ``classes`` of another ``(H, S, A)``, or ``T`` / ``K`` so large that the per-round
+        records or one round's episodes would not fit in memory (refused at once).
     """
     check_problem(mdp, classes)
+    H, S, A = classes.shape
+    if diagnostics:
+        check_table("the played policies' occupancies", (T, H, S, A), ("T", "H", "S", "A"))
+    else:
+        check_table("the per-round records", (T, H), ("T", "H"))
+    check_table("one round's episodes", (K, H + 1), ("K", "H + 1"), itemsize=24)
     ev = ClassEvaluator(mdp, classes)
     c_cov = ev.c_cov() if c_cov is None else c_cov
     F, W = classes.F, classes.W
-    H, S, A = classes.shape
     mixture_ratios = classes.models is not None if mixture_ratios is None else bool(mixture_ratios)
     mix = MixtureRatios(classes) if mixture_ratios else None
     log_n_w = mix.log_size(W.shape[0], T) if mix is not None else None
@@ -247,7 +268,7 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
             idx = 0
         else:
             W_t = W if mix is None else np.concatenate([W, mix.weights(plays)])
-            viol = glow_violations(F, W_t, data.to_counts(), g, alpha).max(axis=1)
+            viol = trusted_violations(F, W_t, data.to_counts(), g, alpha).max(axis=1)
             in_set = viol <= beta
             init = data.init_counts
             values = v1 @ (init / init.sum())

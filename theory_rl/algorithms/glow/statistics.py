@@ -15,6 +15,11 @@ give ``E_hat_{D_h}[Delta_h f * w~] = (1/N_h) sum_{x,a} w~_h(x, a) B_{f,h}(x, a)`
 Every criterion takes the statistics as a :class:`~theory_rl.data.CountDataset` with a finite horizon (a
 :class:`~theory_rl.data.CountsBuilder` is read through its current record); :class:`SufficientStatistics`, the
 former mutable record, is a deprecated alias of :class:`~theory_rl.data.CountsBuilder`.
+
+The public criteria validate their arguments (``F``, ``W``: finite real arrays of the statistics' ``(H, S, A)``;
+``clip``, ``alpha``, ``beta``: finite reals). GLOW's and H2O's rounds call :func:`trusted_violations` and
+:func:`trusted_moments` instead (not exported): the same computations on inputs already checked at their public
+boundary, so a round costs no validation.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import warnings
 
 import numpy as np
 
-from theory_rl._validation import Real, validate_params
+from theory_rl._validation import Real, as_float_array, validate_params
 from theory_rl.data import CountDataset, CountsBuilder
 
 __all__ = [
@@ -103,16 +108,28 @@ def next_values(F: np.ndarray) -> np.ndarray:
     return V
 
 
-def residual_sums(F: np.ndarray, stats: CountDataset) -> np.ndarray:
-    """``B_{f,h}(x, a)`` of the module docstring, ``(|F|, H, S, A)``; ``stats`` a finite-horizon
-    :class:`~theory_rl.data.CountDataset` (or a :class:`~theory_rl.data.CountsBuilder`)."""
-    stats = as_counts(stats)
-    F = np.asarray(F, dtype=float)
+def _residual_sums(F: np.ndarray, stats: CountDataset) -> np.ndarray:
     nF, H, S, A = F.shape
     V = next_values(F).transpose(1, 2, 0)  # (H, S, |F|)
     C = stats.transition_counts.reshape(H, S * A, S).astype(float)
     expected = np.matmul(C, V).transpose(2, 0, 1).reshape(F.shape)
     return stats.counts[None] * F - stats.reward_sums[None] - expected
+
+
+def residual_sums(F: np.ndarray, stats: CountDataset) -> np.ndarray:
+    """``B_{f,h}(x, a)`` of the module docstring, ``(|F|, H, S, A)``; ``stats`` a finite-horizon
+    :class:`~theory_rl.data.CountDataset` (or a :class:`~theory_rl.data.CountsBuilder`).
+
+    Raises
+    ------
+    ValueError
+        Naming ``F`` or ``stats``: a NaN, infinite or complex entry of ``F``, a shape other than
+        ``(|F|, H, S, A)`` of the statistics, a record that is not finite-horizon.
+    """
+    stats = as_counts(stats)
+    F = as_float_array(F, "F")
+    _check_class(F, "F", stats)
+    return _residual_sums(F, stats)
 
 
 #: The specs of the criteria's constants: a clip level ``g > 0`` and a penalty ``alpha >= 0``, both finite and real
@@ -121,13 +138,43 @@ CLIP = Real(0, closed="neither")
 ALPHA = Real(0)
 
 
-def _check_shapes(F: np.ndarray, W: np.ndarray, stats: CountDataset) -> None:
-    """``F`` ``(|F|, H, S, A)`` and ``W`` ``(|W|, H, S, A)`` with the ``(H, S, A)`` of ``stats``."""
+def _check_class(X: np.ndarray, name: str, stats: CountDataset) -> None:
+    """``X`` ``(|X|, H, S, A)`` with the ``(H, S, A)`` of ``stats`` (else a ValueError naming ``name``)."""
     shape = tuple(stats.counts.shape)
-    if F.ndim != 4 or F.shape[1:] != shape:
-        raise ValueError(f"F has shape {F.shape}, expected (|F|, H, S, A) with (H, S, A) = {shape} of the statistics")
-    if W.ndim != 4 or W.shape[1:] != shape:
-        raise ValueError(f"W has shape {W.shape}, expected (|W|, H, S, A) with (H, S, A) = {shape} of the statistics")
+    if X.ndim != 4 or X.shape[1:] != shape:
+        raise ValueError(
+            f"{name} has shape {X.shape}, expected (|{name}|, H, S, A) with (H, S, A) = {shape} of the statistics")
+
+
+def check_criteria_args(F, W, stats) -> tuple[np.ndarray, np.ndarray, CountDataset]:
+    """The boundary check of every criterion: ``F`` and ``W`` as finite real arrays ``(|F|, H, S, A)`` and
+    ``(|W|, H, S, A)`` with the ``(H, S, A)`` of ``stats``, a finite-horizon :class:`~theory_rl.data.CountDataset`
+    (a :class:`~theory_rl.data.CountsBuilder` gives its current record). Returns ``(F, W, stats)``."""
+    stats = as_counts(stats)
+    F, W = as_float_array(F, "F"), as_float_array(W, "W")
+    _check_class(F, "F", stats)
+    _check_class(W, "W", stats)
+    return F, W, stats
+
+
+def trusted_moments(F: np.ndarray, W: np.ndarray, stats: CountDataset, clip: float):
+    """:func:`weighted_moments` without any check: for the rounds of GLOW / H2O, whose inputs were validated once
+    at their public boundary (float arrays of matching shapes, a finite-horizon record, a finite ``clip > 0``)."""
+    nF, H, S, A = F.shape
+    Wc = np.minimum(W, clip)
+    N = per_layer(stats)
+    inv = np.where(N > 0, 1.0 / np.where(N > 0, N, 1.0), 0.0)
+    B = _residual_sums(F, stats).reshape(nF, H, S * A)
+    Wf = Wc.reshape(W.shape[0], H, S * A)
+    D = np.matmul(B.transpose(1, 0, 2), Wf.transpose(1, 2, 0)).transpose(1, 2, 0) * inv
+    Q = (stats.counts.reshape(1, H, S * A) * Wf**2).sum(axis=2) * inv
+    return D, Q
+
+
+def trusted_violations(F: np.ndarray, W: np.ndarray, stats: CountDataset, clip: float, alpha: float) -> np.ndarray:
+    """:func:`glow_violations` without any check (see :func:`trusted_moments`)."""
+    D, Q = trusted_moments(F, W, stats, clip)
+    return (D - alpha * Q[None]).max(axis=1)
 
 
 @validate_params(clip=CLIP)
@@ -141,28 +188,17 @@ def weighted_moments(F: np.ndarray, W: np.ndarray, stats: CountDataset, clip: fl
     Raises
     ------
     ValueError
-        If ``clip`` is not a finite positive real, ``stats`` is not a finite-horizon record, or ``F``, ``W`` and
-        ``stats`` disagree on ``(H, S, A)``.
+        If ``clip`` is not a finite positive real, ``stats`` is not a finite-horizon record, ``F`` or ``W`` has a
+        NaN, infinite or complex entry, or ``F``, ``W`` and ``stats`` disagree on ``(H, S, A)``.
     """
-    stats = as_counts(stats)
-    F, W = np.asarray(F, dtype=float), np.asarray(W, dtype=float)
-    _check_shapes(F, W, stats)
-    nF, H, S, A = F.shape
-    Wc = np.minimum(W, clip)
-    N = per_layer(stats)
-    inv = np.where(N > 0, 1.0 / np.where(N > 0, N, 1.0), 0.0)
-    B = residual_sums(F, stats).reshape(nF, H, S * A)
-    Wf = Wc.reshape(W.shape[0], H, S * A)
-    D = np.matmul(B.transpose(1, 0, 2), Wf.transpose(1, 2, 0)).transpose(1, 2, 0) * inv
-    Q = (stats.counts.reshape(1, H, S * A) * Wf**2).sum(axis=2) * inv
-    return D, Q
+    return trusted_moments(*check_criteria_args(F, W, stats), clip)
 
 
 @validate_params(clip=CLIP, alpha=ALPHA)
 def glow_violations(F, W, stats, clip: float, alpha: float) -> np.ndarray:
-    """``sup_{w in W_h} E_hat[Delta_h f w~ - alpha w~^2]`` for every ``f`` and layer: ``(|F|, H)`` (Alg. 1)."""
-    D, Q = weighted_moments(F, W, stats, clip)
-    return (D - alpha * Q[None]).max(axis=1)
+    """``sup_{w in W_h} E_hat[Delta_h f w~ - alpha w~^2]`` for every ``f`` and layer: ``(|F|, H)`` (Alg. 1).
+    Arguments checked as in :func:`weighted_moments`."""
+    return trusted_violations(*check_criteria_args(F, W, stats), clip, alpha)
 
 
 @validate_params(clip=CLIP, alpha=ALPHA, beta=Real())
@@ -171,4 +207,4 @@ def confidence_set(F, W, stats, clip: float, alpha: float, beta: float) -> np.nd
 
     ``beta`` is a finite real (NaN, which would silently empty the set, and inf are refused; GLOW's first round,
     ``beta_1 = inf``, has no data and takes the whole class without calling this)."""
-    return np.all(glow_violations(F, W, stats, clip, alpha) <= beta, axis=1)
+    return np.all(trusted_violations(*check_criteria_args(F, W, stats), clip, alpha) <= beta, axis=1)
