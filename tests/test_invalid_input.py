@@ -54,6 +54,7 @@ NOT_ALLOCATING = {
     "prop1_bandit:N",  # sets only the data distribution (1 - 1/N, 1/N) in closed form; allocates nothing
     "ratio_class:mixtures", "decoy_classes:mixtures",  # mixes at most min(mixtures, #policies) policies: a
     "model_based_classes:mixtures",  # cap beyond the number of policies enumerates the same subsets, no more
+    "count_model:n_samples",  # samples per pair, drawn as one multinomial per pair in O(S): nothing of that size
 }
 
 INVALID = {

@@ -33,6 +33,7 @@ from theory_rl._validation import (
     as_float_array,
     check_distributions,
     check_positive_int,
+    check_table,
     validate_params,
 )
 from theory_rl.algorithms.edge_of_reach._reach import ATOL, ReachSets, reach_diameter, reach_sets, start_mask
@@ -132,7 +133,9 @@ def void_values(S: int, A: int, *, scale: float, seed: SeedLike, n_members: int 
     """Initial ("void") Q-values ``scale * N(0, 1)``, i.i.d., shape (n_members, S, A).
 
     Member 0 is the same for every ``n_members`` (draws fill in order), so Base and the RAVL analogue share it.
+    Sizes whose table would not fit in memory are refused at once.
     """
+    check_table("void", (n_members, S, A), ("n_members", "S", "A"))
     return scale * as_generator(seed).standard_normal((n_members, S, A))
 
 
@@ -156,6 +159,23 @@ def _reward_arg(mdp: TabularMDP, reward_penalty, penalty_scale: float) -> np.nda
         idx = tuple(int(i) for i in np.argwhere(u < 0)[0])
         raise ValueError(f"reward_penalty{list(idx)} is {u[idx]:.6g}, expected a penalty >= 0")
     return mdp.R - penalty_scale * u
+
+
+def _oracle_arg(mdp: TabularMDP, oracle_q) -> np.ndarray | None:
+    if oracle_q is None:
+        return None
+    Q_star = as_float_array(oracle_q, "oracle_q", ndim=2)
+    if Q_star.shape != (mdp.S, mdp.A):
+        raise ValueError(f"oracle_q has shape {Q_star.shape}, expected ({mdp.S}, {mdp.A})")
+    return Q_star
+
+
+def _check_sizes(S: int, A: int, k: int, n_members: int, n_iterations: int, n_rollouts: int) -> None:
+    """Refuse at once sizes whose tables would not fit in memory (every size, whichever variant and mode use it)."""
+    check_table("the reach sets R", (k + 1, S), ("k + 1", "S"), itemsize=1)
+    check_table("the ensemble", (n_members, S, A), ("n_members", "S", "A"))
+    check_table("the sampled-mode history", (n_iterations + 1,), ("n_iterations + 1",))
+    check_table("one epoch's rollouts", (n_rollouts, k + 1), ("n_rollouts", "k + 1"), itemsize=24)
 
 
 def _default_max_iter(gamma: float, tol: float, scale: float) -> int:
@@ -263,10 +283,19 @@ def truncated_fqi(
     Returns
     -------
     EdgeOfReachResult
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter: every argument is checked, including those the chosen variant or mode does not
+        read (``n_members``, ``oracle_q``, ``n_iterations``, ``n_rollouts``, ``epsilon``); sizes whose tables
+        would not fit in memory are refused at once.
     """
     S, A, gamma = mdp.S, mdp.A, mdp.gamma
+    _check_sizes(S, A, k, n_members, n_iterations, n_rollouts)
     P = _model_arg(mdp, model)
     R = _reward_arg(mdp, reward_penalty, penalty_scale)
+    oracle = _oracle_arg(mdp, oracle_q)
     starts_mask = start_mask(starts, S)
     if variant == "long":
         k = max(k, reach_diameter(P, starts_mask, atol=atol) + 1)
@@ -286,12 +315,7 @@ def truncated_fqi(
 
     Q_star = None
     if variant == "oracle_patch":
-        if oracle_q is None:
-            Q_star = solve(mdp).Q
-        else:
-            Q_star = as_float_array(oracle_q, "oracle_q", ndim=2)
-            if Q_star.shape != (S, A):
-                raise ValueError(f"oracle_q has shape {Q_star.shape}, expected ({S}, {A})")
+        Q_star = solve(mdp).Q if oracle is None else oracle
 
     def effective(Qm: np.ndarray) -> np.ndarray:
         return Qm.min(axis=0) if variant == "ravl" else Qm[0]

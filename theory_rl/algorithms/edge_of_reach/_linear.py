@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory_rl._validation import as_float_array, check_positive_int, check_real
+from theory_rl._validation import as_float_array, check_positive_int, check_real, check_table
 
 __all__ = ["linear_fqi", "two_state_example"]
 
@@ -35,6 +35,7 @@ def linear_fqi(features, rewards, next_features, gamma: float, *, w0, n_iteratio
         Discount in [0, 1).
     w0 : array_like, shape (d,)
     n_iterations : int
+        Iterations (an absurd number, whose trajectory would not fit in memory, is refused at once).
 
     Returns
     -------
@@ -56,6 +57,7 @@ def linear_fqi(features, rewards, next_features, gamma: float, *, w0, n_iteratio
     if w.shape != (d,):
         raise ValueError(f"w0 has shape {w.shape}, expected ({d},)")
     T = check_positive_int(n_iterations, "n_iterations")
+    check_table("the weight trajectory", (T + 1, d), ("n_iterations + 1", "d"))
     pinv = np.linalg.pinv(phi)
     out = np.empty((T + 1, d))
     out[0] = w

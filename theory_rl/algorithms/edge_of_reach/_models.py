@@ -10,7 +10,17 @@ from __future__ import annotations
 import numpy as np
 
 from theory_rl._random import SeedLike, as_generator
-from theory_rl._validation import as_float_array, check_distributions, check_positive_int, check_real
+from theory_rl._validation import (
+    InvalidParameterError,
+    as_float_array,
+    check_distributions,
+    check_instance,
+    check_int,
+    check_memory,
+    check_positive_int,
+    check_real,
+    check_table,
+)
 from theory_rl.mdp import TabularMDP
 
 __all__ = [
@@ -27,8 +37,15 @@ __all__ = [
 STAY_GRID_MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1), (0, 0))
 
 
+def _pair(value, name: str) -> tuple[int, int]:
+    """``value`` as a ``(row, column)`` pair of integers (never a float, a string or a bool), naming ``name``."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise InvalidParameterError(f"{name} is {type(value).__name__} ({value!r}), expected a (row, column) pair")
+    return check_int(value[0], f"{name}[0]"), check_int(value[1], f"{name}[1]")
+
+
 def _cell(value, name: str, height: int, width: int) -> tuple[int, int]:
-    r, c = (int(x) for x in value)
+    r, c = _pair(value, name)
     if not (0 <= r < height and 0 <= c < width):
         raise ValueError(f"{name} {(r, c)} is outside the {height}x{width} grid")
     return r, c
@@ -91,9 +108,20 @@ def shortest_path_states(start: tuple[int, int], goal: tuple[int, int], width: i
 
     Used as the offline dataset's states: a behaviour trajectory that already solves the task, so the optimal
     path lies within reach and only the edge can mislead the learner.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter: ``start`` / ``goal`` not a pair of integers or a cell outside columns
+        ``0..width-1`` (or a negative row), ``width`` not a positive integer, a path too long for memory.
     """
-    r, c = (int(x) for x in start)
-    gr, gc = (int(x) for x in goal)
+    width = check_positive_int(width, "width")
+    r, c = _pair(start, "start")
+    gr, gc = _pair(goal, "goal")
+    for name, (rr, cc) in (("start", (r, c)), ("goal", (gr, gc))):
+        if rr < 0 or not 0 <= cc < width:
+            raise ValueError(f"{name} {(rr, cc)} is outside the grid (rows >= 0, columns 0..{width - 1})")
+    check_memory(abs(gr - r) + abs(gc - c) + 1, "the path from start to goal")
     cells = [(r, c)]
     while (r, c) != (gr, gc):
         if r != gr and (abs(gr - r) >= abs(gc - c)):
@@ -122,18 +150,19 @@ def count_model(mdp: TabularMDP, n_samples, *, seed: SeedLike, n_members: int = 
     -------
     numpy.ndarray, shape (n_members, S, A, S)
     """
-    if not isinstance(mdp, TabularMDP) or not mdp.is_discounted:
-        raise ValueError("mdp must be a discounted TabularMDP")
+    check_instance(mdp, "mdp", TabularMDP, episodic=False)
     S, A = mdp.S, mdp.A
     counts = np.asarray(n_samples)
-    if counts.ndim == 0:  # the raw value is checked: 2.7 or True must not pass as 2 or 1
-        counts = np.full((S, A), check_positive_int(n_samples if np.ndim(n_samples) else counts.item(), "n_samples"))
+    if counts.ndim == 0:  # the raw value is checked: 2.7 or True must not pass as 2 or 1; int64 counts
+        raw = n_samples if np.ndim(n_samples) else counts.item()
+        counts = np.full((S, A), check_int(raw, "n_samples", low=1, high=np.iinfo(np.int64).max))
     if counts.shape != (S, A) or not np.issubdtype(counts.dtype, np.integer):
         raise ValueError(f"n_samples must be a positive int or an int array of shape ({S}, {A})")
     if (counts < 1).any():
         idx = tuple(int(i) for i in np.argwhere(counts < 1)[0])
         raise ValueError(f"n_samples{list(idx)} is {counts[idx]}, expected at least 1 sample")
     m = check_positive_int(n_members, "n_members")
+    check_table("the models", (m, S, A, S), ("n_members", "S", "A", "S"))
     rng = as_generator(seed)
     flat = mdp.P.reshape(S * A, S)
     n = counts.reshape(-1)
@@ -151,6 +180,7 @@ def random_model(S: int, A: int, *, seed: SeedLike, branching: int | None = None
     S = check_positive_int(S, "S")
     A = check_positive_int(A, "A")
     b = S if branching is None else check_positive_int(branching, "branching")
+    check_table("P", (S, A, S), ("S", "A", "S"))
     if b > S:
         raise ValueError(f"branching is {b}, expected at most S = {S}")
     concentration = check_real(concentration, "concentration", low=0.0, closed="neither")

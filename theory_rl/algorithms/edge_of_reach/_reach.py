@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory_rl._validation import Integer, Real, as_float_array, check_distributions, validate_params
+from theory_rl._validation import Integer, Real, as_float_array, check_distributions, check_table, validate_params
 from theory_rl.mdp import TabularMDP
 
 __all__ = ["ATOL", "ReachSets", "reach_sets", "reach_distances", "reach_diameter", "start_mask"]
@@ -147,7 +147,8 @@ def reach_sets(P, starts, k: int, *, atol: float = 0.0) -> ReachSets:
     P : TabularMDP or array_like, shape (S, A, S)
     starts : array_like of int, or bool mask of shape (S,)
     k : int
-        Rollout length, ``k >= 1``.
+        Rollout length, ``k >= 1`` (a ``k`` whose ``(k + 1, S)`` reach table would not fit in memory is refused at
+        once; for ``k`` beyond the reach diameter ``E_k`` is empty, see :func:`reach_diameter`).
     atol : float, default 0
 
     Returns
@@ -164,6 +165,7 @@ def reach_sets(P, starts, k: int, *, atol: float = 0.0) -> ReachSets:
     """
     P = _transitions(P)
     S = P.shape[0]
+    check_table("R", (k + 1, S), ("k + 1", "S"), itemsize=1)
     adjacency = (P > atol).any(axis=1)
     R = np.zeros((k + 1, S), dtype=bool)
     R[0] = start_mask(starts, S)
