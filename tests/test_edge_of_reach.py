@@ -357,3 +357,40 @@ def test_start_mask_is_public_and_shared():
     np.testing.assert_array_equal(start_mask([2, 0], 3), [True, False, True])
     with pytest.raises(ValueError, match="starts is empty"):
         start_mask([], 3)
+
+
+# ---------------------------------------------------------------------------------------------- issue 12, item 4
+def test_cells_are_integer_pairs_named():
+    with pytest.raises(ValueError, match=r"goal\[1\] is float"):
+        stay_gridworld(3, 3, goal=(1, 1.5))
+    with pytest.raises(ValueError, match="start is str"):
+        shortest_path_states("ab", (1, 1), 3)
+    with pytest.raises(ValueError, match="width is"):
+        shortest_path_states((0, 0), (1, 1), 2.5)
+    with pytest.raises(ValueError, match=r"goal \(0, 3\) is outside"):
+        shortest_path_states((0, 0), (0, 3), 3)
+
+
+def test_truncated_fqi_checks_parameters_its_variant_does_not_use():
+    mdp = garnet(3, 2, 2, seed=0, gamma=0.9)
+    with pytest.raises(ValueError, match=r"oracle_q\[0, 0\] is nan"):
+        truncated_fqi(mdp, [0], 2, seed=0, oracle_q=np.full((3, 2), np.nan))
+    for name in ("n_members", "n_iterations", "n_rollouts"):
+        with pytest.raises(ValueError, match=rf"\b{name}\b.*more than this machine"):
+            truncated_fqi(mdp, [0], 2, seed=0, **{name: 10**12})
+    with pytest.raises(ValueError, match=r"\(k \+ 1, S\)"):
+        truncated_fqi(mdp, [0], 10**12, seed=0)
+
+
+def test_absurd_sizes_are_refused_before_allocating():
+    mdp = garnet(3, 2, 2, seed=0, gamma=0.9)
+    with pytest.raises(ValueError, match=r"\(n_members, S, A, S\)"):
+        count_model(mdp, 2, seed=0, n_members=10**12)
+    with pytest.raises(ValueError, match=r"\(k \+ 1, S\)"):
+        reach_sets(mdp, [0], 10**12)
+    with pytest.raises(ValueError, match=r"\(n_iterations \+ 1, d\)"):
+        two_state_example(0.4, n_iterations=10**12)
+    with pytest.raises(ValueError, match=r"\(n_members, S, A\)"):
+        void_values(3, 2, scale=1.0, seed=0, n_members=10**12)
+    with pytest.raises(ValueError, match=r"\(S, A, S\)"):
+        random_model(10**12, 2, seed=0)

@@ -745,3 +745,52 @@ def test_h2o_offline_data_is_one_sample_iid_call_and_online_the_rollout_sampler(
     np.testing.assert_array_equal(res.online.transition_counts, replay.transition_counts)
     np.testing.assert_array_equal(res.online.reward_sums, replay.reward_sums)
     assert res.online.n == res.offline.n == T * 3
+
+
+# ---------------------------------------------------------------------- issue 12: checks at the public boundary
+def test_classes_and_criteria_check_their_arrays_by_name():
+    from theory_rl.algorithms.glow import FiniteClasses, greedy_actions
+    from theory_rl.algorithms.glow.classes import MixtureRatios
+
+    inst = coverability_family(2, 2, 0.5)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.2)
+    F, W = classes.F, classes.W
+    # a direct construction is validated like finite_classes, and is read-only
+    with pytest.raises(ValueError, match="policies are not the greedy actions of F"):
+        FiniteClasses(F, W, 1 - classes.policies)
+    with pytest.raises(ValueError, match=r"F\[0, 0, 0, 0\] is nan"):
+        FiniteClasses(np.where(np.arange(F.size).reshape(F.shape) == 0, np.nan, F), W, classes.policies)
+    with pytest.raises(ValueError, match=r"models\[0\]\.P"):
+        FiniteClasses(F, W, classes.policies, [(np.zeros_like(m[0]), m[1], m[2]) for m in classes.models])
+    with pytest.raises(ValueError, match="models has 1 entries"):
+        finite_classes(F, W, models=classes.models[:1])
+    same = FiniteClasses(F, W, classes.policies, classes.models)
+    assert not same.F.flags.writeable and np.array_equal(same.policies, classes.policies)
+    with pytest.raises(ValueError, match="classes is a"):
+        MixtureRatios(object())
+    with pytest.raises(ValueError, match="classes is a"):
+        fqi("bogus", CountsBuilder(2, 2, horizon=3).to_counts())
+    with pytest.raises(ValueError, match=r"F\[\] is nan"):
+        greedy_actions(np.nan)
+    with pytest.raises(ValueError, match="tol is"):
+        greedy_actions(F, tol=np.nan)
+    with pytest.raises(ValueError, match=r"P\[0, 0, 0\] sums to"):
+        optimal_q(np.zeros((3, 2, 2, 2)), np.zeros((3, 2, 2)))
+    with pytest.raises(ValueError, match=r"policies\[0\] has dtype"):
+        ratio_class(inst.mdp, ["ab"])
+    with pytest.raises(ValueError, match="occupancies must have 4 dimensions"):
+        potential(np.ones(3))
+
+
+def test_glow_refuses_absurd_sizes_and_non_bool_flags_at_once():
+    inst = coverability_family(2, 2, 0.5)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.2)
+    with pytest.raises(ValueError, match=r"\(T, H, S, A\)"):
+        glow(inst.mdp, classes, 10**12, seed=0)
+    with pytest.raises(ValueError, match=r"\(K, H \+ 1\)"):
+        glow(inst.mdp, classes, 2, K=10**12, seed=0)
+    with pytest.raises(ValueError, match=r"\(T, H\)"):
+        h2o(inst.mdp, classes, np.full((2, 2), 0.25), 10**12, seed=0)
+    for flag in ("mixture_ratios", "diagnostics"):
+        with pytest.raises(ValueError, match=f"{flag} is"):
+            glow(inst.mdp, classes, 2, seed=0, **{flag: 1})
