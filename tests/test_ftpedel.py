@@ -5,8 +5,8 @@ import pytest
 
 from theory_rl import planning
 from theory_rl.algorithms.ftpedel import distinct_policies, ftpedel, pedel
-from theory_rl.generators.linear import hybrid_family, random_linear_mdp
 from theory_rl.data import sample_generative
+from theory_rl.generators.linear import hybrid_family, random_linear_mdp
 
 
 def _offline(lin, n, seed):

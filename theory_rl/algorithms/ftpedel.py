@@ -243,7 +243,7 @@ def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_sc
 @validate_params(lmdp=Instance(LinearMDP), eps=Real(0.0, 1.0, closed="neither"),
                  delta=Real(0.0, 1.0, closed="neither"), offline=Instance(CountDataset, optional=True),
                  beta_scale=Real(0.0, closed="neither"), lam=Real(0.0, closed="neither"),
-                 l0=Integer(1, 62, optional=True), k0=Integer(1, 2**40), max_rounds=Integer(1, 10**4),
+                 l0=Integer(1, 62, optional=True), k0=Integer(1, 10**9), max_rounds=Integer(1, 10**4),
                  fw_iter=Integer(1, 10**6), explorer=Options(("plan", "lsvi_ucb")),
                  lsvi_bonus_scale=Real(0.0), fw_steps=Integer(1, 10**4))
 def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: CountDataset | None = None, policies=None,

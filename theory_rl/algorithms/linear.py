@@ -286,7 +286,7 @@ def _optimistic_q(phi, data_N, data_R, Lam_inv, beta, H, reward) -> np.ndarray:
 
 @validate_params(lmdp=Instance(LinearMDP), n_episodes=Integer(1, 10**9), p=Real(0.0, 1.0, closed="neither"),
                  c=Real(0.0, closed="neither"), bonus_scale=Real(0.0), lam=Real(0.0, closed="neither"),
-                 beta=Real(0.0, optional=True))
+                 beta=Real(0.0, optional=True), track_values=Instance((bool, np.bool_)))
 def lsvi_ucb(lmdp: LinearMDP, n_episodes: int, *, seed, p: float = 0.05, c: float = 1.0, bonus_scale: float = 1.0,
              lam: float = 1.0, beta: float | None = None, reward=None, track_values: bool = True) -> LSVIUCBResult:
     """Least-squares value iteration with UCB bonuses (Jin, Yang, Wang & Jordan 2020, Algorithm 1), run online.

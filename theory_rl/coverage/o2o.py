@@ -73,14 +73,19 @@ def offline_covariance(lmdp: LinearMDP, data) -> np.ndarray:
     ``>= -1e-10 max(1, ||L||_2)``, round-off of a sum of outer products): a covariance. Otherwise ValueError
     naming ``Lambda_off[h]``.
     """
+    return _offline_covariance(lmdp, data, "data")
+
+
+def _offline_covariance(lmdp: LinearMDP, data, name: str) -> np.ndarray:
+    """:func:`offline_covariance`, errors naming the caller's parameter ``name``."""
     if hasattr(data, "counts") and hasattr(data, "transition_counts"):  # a CountDataset
         want = (lmdp.H, lmdp.S, lmdp.A)
         if getattr(data, "horizon", None) != lmdp.H or np.shape(data.counts) != want:
-            raise ValueError(f"data has counts of shape {np.shape(data.counts)} (horizon "
+            raise ValueError(f"{name} has counts of shape {np.shape(data.counts)} (horizon "
                              f"{getattr(data, 'horizon', None)}), expected {want} (horizon {lmdp.H})")
         return feature_covariance(data.counts, lmdp.stage_phi)
-    arr = as_float_array(data, "Lambda_off", ndim=3)
-    check_shape(arr, "Lambda_off", (lmdp.H, lmdp.d, lmdp.d))
+    arr = as_float_array(data, f"{name} (Lambda_off)", ndim=3)
+    check_shape(arr, f"{name} (Lambda_off)", (lmdp.H, lmdp.d, lmdp.d))
     for h, L in enumerate(arr):
         scale = max(1.0, float(np.linalg.norm(L, 2)))
         asym = float(np.abs(L - L.T).max())
@@ -146,7 +151,7 @@ def o2o_coefficient(lmdp: LinearMDP, offline, eps: float, T: float, *, h: int | 
     """
     if h is not None:
         h = check_step(h, "h", lmdp.H)
-    Loff = offline_covariance(lmdp, offline) + reg * np.eye(lmdp.d)
+    Loff = _offline_covariance(lmdp, offline, "offline") + reg * np.eye(lmdp.d)
     pols, feats, _, gaps = policy_class_summary(lmdp, policies)
     c0 = lmdp.H ** 4 * math.log(len(pols) / delta) if prefactor is None else float(prefactor)
     steps = range(lmdp.H) if h is None else [h]
