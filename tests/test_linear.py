@@ -202,7 +202,7 @@ def test_deprecated_aliases_warn_and_point_to_the_new_names():
         with pytest.warns(DeprecationWarning, match=f"theory_rl.linear.{old} is deprecated"):
             assert getattr(tl, old) is new
         assert old not in tl.__all__
-    with pytest.warns(DeprecationWarning, match="linear.sampling.sample_episodes is deprecated"):
+    with pytest.warns(DeprecationWarning, match="theory_rl.linear.sample_episodes is deprecated"):
         from theory_rl.linear.sampling import sample_episodes  # noqa: F401 - the old module path
     with pytest.warns(DeprecationWarning, match="linear.counts.Counts is deprecated"):
         from theory_rl.linear.counts import Counts  # noqa: F401

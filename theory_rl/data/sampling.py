@@ -26,7 +26,6 @@ from theory_rl._validation import (
     Integer,
     as_float_array,
     as_index_array,
-    check_distributions,
     check_int,
     check_memory,
     check_shape,
@@ -39,7 +38,7 @@ from theory_rl.data.counts import CountDataset, trusted_count_dataset
 from theory_rl.data.files import Manifest
 from theory_rl.data.noise import sample_rewards
 from theory_rl.data.samples import OfflineDataset, trusted_offline_dataset
-from theory_rl.data.tables import MODELS, model_tables
+from theory_rl.data.tables import MODELS, mixture_weights, model_tables
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import is_deterministic, policy_matrix
 
@@ -256,14 +255,7 @@ def sample_policy_counts(mdp, policy, n_episodes: int, seed: SeedLike, *, weight
     if weights is None:
         policies, per = [policy], [n_episodes]
     else:
-        weights = as_float_array(weights, "weights", ndim=1)
-        m = weights.shape[0]
-        if m == 0:
-            raise ValueError("weights is empty, expected one weight per policy")
-        check_distributions(weights, "weights", tol=1e-8)
-        if len(policy) != m:
-            raise ValueError(f"policy holds {len(policy)} policies, but weights has {m} entries")
-        policies, per = policy, rng.multinomial(n_episodes, weights / weights.sum())
+        policies, per = policy, rng.multinomial(n_episodes, mixture_weights(policy, weights))
     P, R = _stage_model(mdp)
     P = P / P.sum(axis=-1, keepdims=True)  # exact sums for numpy's check
     N = np.zeros((H, S, A), np.int64)

@@ -10,25 +10,16 @@ The old names stay importable from here and from :mod:`theory_rl.linear` for one
 
 from __future__ import annotations
 
-import warnings
-
 __all__: list[str] = []
 __deprecated_module__ = True
 
-#: Deprecated name -> its replacement.
-MOVED = {
-    "sample_episodes": "theory_rl.data.sample_rollouts",
-    "sample_policy_counts": "theory_rl.data.sample_policy_counts",
-    "sample_generative_counts": "theory_rl.data.sample_generative",
-    "sample_rewards": "theory_rl.data.sample_rewards",
-}
+#: The deprecated names (their replacements are listed above).
+MOVED = ("sample_episodes", "sample_policy_counts", "sample_generative_counts", "sample_rewards")
 
 
 def __getattr__(name: str):
     if name not in MOVED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn(f"theory_rl.linear.sampling.{name} is deprecated; use {MOVED[name]}", DeprecationWarning,
-                  stacklevel=2)
-    from theory_rl.linear import _deprecated
+    from theory_rl import linear
 
-    return getattr(_deprecated, name)
+    return getattr(linear, name)  # warns: theory_rl.linear.<name> is deprecated
