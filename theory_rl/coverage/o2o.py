@@ -84,16 +84,17 @@ def _offline_covariance(lmdp: LinearMDP, data, name: str) -> np.ndarray:
             raise ValueError(f"{name} has counts of shape {np.shape(data.counts)} (horizon "
                              f"{getattr(data, 'horizon', None)}), expected {want} (horizon {lmdp.H})")
         return feature_covariance(data.counts, lmdp.stage_phi)
-    arr = as_float_array(data, f"{name} (Lambda_off)", ndim=3)
-    check_shape(arr, f"{name} (Lambda_off)", (lmdp.H, lmdp.d, lmdp.d))
+    arr = as_float_array(data, f"{name}: Lambda_off", ndim=3)
+    check_shape(arr, f"{name}: Lambda_off", (lmdp.H, lmdp.d, lmdp.d))
     for h, L in enumerate(arr):
         scale = max(1.0, float(np.linalg.norm(L, 2)))
         asym = float(np.abs(L - L.T).max())
         if asym > 1e-10 * scale:
-            raise ValueError(f"Lambda_off[{h}] is not symmetric: max |L - L^T| = {asym:.3g} > 1e-10 * {scale:.3g}")
+            raise ValueError(f"{name}: Lambda_off[{h}] is not symmetric: max |L - L^T| = {asym:.3g} > 1e-10 * "
+                             f"{scale:.3g}")
         low = float(np.linalg.eigvalsh((L + L.T) / 2).min())
         if low < -1e-10 * scale:
-            raise ValueError(f"Lambda_off[{h}] is not positive semi-definite: smallest eigenvalue {low:.3g}")
+            raise ValueError(f"{name}: Lambda_off[{h}] is not positive semi-definite: smallest eigenvalue {low:.3g}")
     return arr
 
 
