@@ -159,8 +159,7 @@ def main() -> None:
 
 def rollout_comparison(mdp, pi_det, n_rounds: int, repeats: int) -> dict:
     """Episodes per second: RolloutSampler.episode (one per call, a Generator) against GLOW's Sampler.episode,
-    and sample_rollouts (n at once, a mixture of 2 policies) against the old linear.sample_episodes (a frozen copy,
-    :func:`frozen_linear_sample_episodes`), on the same MDP."""
+    and sample_rollouts (n at once, a mixture of 2 policies) against linear.sample_episodes, on the same MDP."""
     H = mdp.horizon
     actions = np.broadcast_to(pi_det, (H, mdp.S)).copy()
     glow, ours = GlowSampler(mdp), data.RolloutSampler(mdp)
@@ -177,11 +176,11 @@ def rollout_comparison(mdp, pi_det, n_rounds: int, repeats: int) -> dict:
     lin = LinearMDP.from_tabular(mdp)
     pols = np.stack([actions, np.roll(actions, 1, axis=1)])
     n = 20 * n_rounds
-    t_lin = best_time(lambda: frozen_linear_sample_episodes(lin, pols, n, 0, [0.3, 0.7]), repeats)
+    t_lin = best_time(lambda: frozen_linear_sample_episodes(lin, pols, n, 0, [0.3, 0.7]), repeats)  # the old one
     t_mix = best_time(lambda: data.sample_rollouts(lin, list(pols), n, 0, weights=[0.3, 0.7]), repeats)
     return {
         "RolloutSampler.episode vs glow Sampler.episode (1/call)": (n_rounds / t_ours, n_rounds / t_glow),
-        "sample_rollouts vs old linear.sample_episodes (mixture, n)": (n / t_mix, n / t_lin),
+        "sample_rollouts vs linear.sample_episodes (mixture, n)": (n / t_mix, n / t_lin),
     }
 
 
