@@ -105,8 +105,10 @@ def test_direct_count_sampler_is_exact_for_a_deterministic_chain_and_checks_its_
     assert data.sample_policy_counts(lin, np.zeros((2, 3), int), 0, 0).n == 0
     with pytest.raises(ValueError, match="discounted"):
         data.sample_policy_counts(planning.TabularMDP(np.ones((1, 1, 1)), [[0.0]], [1.0], gamma=0.5), [0], 3, 0)
-    with pytest.raises(ValueError, match=r"policy\[1\]"):
+    with pytest.raises(ValueError, match=r"policy\[1, 0, 0\] is 5, expected a value in 0..1"):  # a stack
         data.sample_policy_counts(lin, [np.zeros((2, 3), int), np.full((2, 3), 5)], 3, 0, weights=[0.5, 0.5])
+    with pytest.raises(ValueError, match=r"policy\[1\]"):  # policies of several forms: checked one by one
+        data.sample_policy_counts(lin, [np.full((3, 2), 0.5), np.full((2, 3), 5)], 3, 0, weights=[0.5, 0.5])
     with pytest.raises(ValueError, match="weights"):
         data.sample_policy_counts(lin, [np.zeros((2, 3), int)], 3, 0, weights=[0.5, 0.6])
     with pytest.raises(ValueError, match="n_episodes is -1"):

@@ -192,7 +192,7 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter, on_max_iter):
                 raise ValueError(f"the targets at step {h} are not in the span of the reachable covariances")
             budget = max(budget, need)
         K = max(math.ceil(need), 1)
-        n_sa = data.add(sample_policy_counts(lmdp, list(support), K, rng, weights=weights))
+        n_sa = data.add(sample_policy_counts(lmdp, support, K, rng, weights=weights))
         A_cur = A_cur + feature_covariance(n_sa, phi)
         episodes += K
         budget = max(2.0 * budget, 2.0 * K)

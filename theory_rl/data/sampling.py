@@ -38,9 +38,8 @@ from theory_rl.data.counts import CountDataset, trusted_count_dataset
 from theory_rl.data.files import Manifest
 from theory_rl.data.noise import sample_rewards
 from theory_rl.data.samples import OfflineDataset, trusted_offline_dataset
-from theory_rl.data.tables import MODELS, mixture_weights, model_tables
+from theory_rl.data.tables import MODELS, mixture_weights, model_tables, policy_tables
 from theory_rl.mdp import TabularMDP
-from theory_rl.policies import is_deterministic, policy_matrix
 
 __all__ = [
     "sample_iid",
@@ -217,6 +216,22 @@ def sample_generative(mdp, n_per_pair, seed: SeedLike) -> CountDataset:
                                  getattr(mdp, "horizon", None), meta)  # fmt: skip
 
 
+def _action_stack(policies, H: int, S: int, A: int) -> np.ndarray | None:
+    """``m`` deterministic per-step policies as one ``(m, H, S)`` int array of actions in ``0..A-1`` (one check
+    for all, naming the first bad entry), or None when ``policies`` is not such a stack."""
+    if isinstance(policies, np.ndarray):
+        arr = policies
+    elif all(isinstance(p, np.ndarray) and p.shape == (H, S) and p.dtype.kind in "iu" for p in policies):
+        arr = np.stack(policies) if len(policies) else None
+    else:
+        return None
+    if arr is None or arr.dtype.kind not in "iu" or arr.ndim != 3 or arr.shape[1:] != (H, S):
+        return None
+    if arr.size and (arr.min() < 0 or arr.max() >= A):
+        as_index_array(arr, "policy", A, ndim=3)  # raises, naming the first bad entry
+    return arr
+
+
 @validate_params(mdp=Instance(MODELS), n_episodes=Integer(0, 2**62))
 def sample_policy_counts(mdp, policy, n_episodes: int, seed: SeedLike, *, weights=None) -> CountDataset:
     """The counts of ``n_episodes`` episodes of ``policy`` (or of a mixture of policies), drawn directly.
@@ -237,7 +252,9 @@ def sample_policy_counts(mdp, policy, n_episodes: int, seed: SeedLike, *, weight
     n_episodes : int
         ``>= 0``.
     seed : int, SeedSequence or Generator
-        The draws run from ``default_rng(seed_sequence(seed))``.
+        The draws run from ``default_rng(seed_sequence(seed))``, or from a Generator itself, whose stream
+        continues (as :func:`theory_rl._random.as_generator`: a round-by-round learner draws each round's counts
+        from its one stream, as :meth:`RolloutSampler.episode` does).
     weights : array_like, shape (m,), optional
         Mixture weights: each episode follows policy ``k`` with probability ``weights[k]`` (as in
         :func:`theory_rl.data.sample_rollouts`).
@@ -251,7 +268,11 @@ def sample_policy_counts(mdp, policy, n_episodes: int, seed: SeedLike, *, weight
     if H is None:
         raise ValueError("mdp is discounted; sample_policy_counts needs a finite-horizon model")
     S, A = mdp.S, mdp.A
-    rng = np.random.default_rng(ss := seed_sequence(seed))
+    if isinstance(seed, np.random.Generator):  # round by round (FTPedel's collections): the stream continues
+        rng, record = seed, "a Generator's stream"
+    else:
+        ss = seed_sequence(seed)
+        rng, record = np.random.default_rng(ss), seed_record(ss)
     if weights is None:
         policies, per = [policy], [n_episodes]
     else:
@@ -261,27 +282,31 @@ def sample_policy_counts(mdp, policy, n_episodes: int, seed: SeedLike, *, weight
     N = np.zeros((H, S, A), np.int64)
     C = np.zeros((H, S, A, S), np.int64)
     states = np.arange(S)
+    stack = _action_stack(policies, H, S, A) if weights is not None else None
+    init = mdp.init / mdp.init.sum()
     for k, n_k in enumerate(per):
-        name = "policy" if weights is None else f"policy[{k}]"
-        pi = np.broadcast_to(policy_matrix(mdp, policies[k], name=name), (H, S, A))
+        if stack is not None:  # m deterministic policies (H, S), checked at once
+            pt = None
+        else:  # the samplers' one reading of a policy (actions of a deterministic one, no probabilities built)
+            pt = policy_tables(mdp, policies[k], "policy" if weights is None else f"policy[{k}]", probabilities=False)
         if n_k == 0:
             continue
-        det = is_deterministic(pi)
-        ns = rng.multinomial(n_k, mdp.init / mdp.init.sum())
+        ns = rng.multinomial(n_k, init)
         for h in range(H):
-            if det:  # one row per state: the action the policy takes
-                a = pi[h].argmax(axis=1)
+            if pt is None or pt.deterministic:  # one row per state: the action the policy takes
+                a = stack[k, h] if pt is None else pt.actions[h if len(pt.actions) > 1 else 0]
                 N[h, states, a] += ns
                 nxt = rng.multinomial(ns, P[h, states, a])
                 C[h, states, a] += nxt
                 ns = nxt.sum(axis=0)
             else:
-                n_sa = rng.multinomial(ns, pi[h] / pi[h].sum(axis=1, keepdims=True))
+                pi = pt.probs[h if len(pt.probs) > 1 else 0]
+                n_sa = rng.multinomial(ns, pi / pi.sum(axis=1, keepdims=True))
                 N[h] += n_sa
                 nxt = rng.multinomial(n_sa, P[h])
                 C[h] += nxt
                 ns = nxt.sum(axis=(0, 1))
-    meta = {"generator": "sample_policy_counts", "mdp": repr(mdp), "n_episodes": n_episodes, "seed": seed_record(ss)}
+    meta = {"generator": "sample_policy_counts", "mdp": repr(mdp), "n_episodes": n_episodes, "seed": record}
     return trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), S, A, None, H, meta)
 
 
