@@ -21,7 +21,7 @@ import numpy as np
 from theory_rl import _kernels, data
 from theory_rl.data.tables import kernel_args, model_tables, policy_tables
 from theory_rl.generators import garnet
-from theory_rl.linear import LinearMDP, sample_episodes
+from theory_rl.linear import LinearMDP
 from theory_rl.planning import solve
 
 
@@ -33,6 +33,31 @@ def best_time(fn, repeats: int) -> float:
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+def frozen_linear_sample_episodes(lmdp, policies, n_episodes: int, seed: int, weights):
+    """The vectorised numpy sampler that ``theory_rl.linear.sample_episodes`` was before issue 12 (a frozen copy:
+    that name is now a deprecated alias of ``data.sample_rollouts``), the baseline of the rollout comparison.
+    Its reward draw is inlined (Bernoulli: ``rng.random(n) < R``), without the old function's argument checks."""
+    rng = np.random.default_rng(seed)
+    pols, n = np.asarray(policies), n_episodes
+    H, S = lmdp.H, lmdp.S
+    idx = rng.choice(pols.shape[0], size=n, p=np.asarray(weights) / np.sum(weights))
+    states = np.empty((n, H + 1), dtype=np.int64)
+    actions = np.empty((n, H), dtype=np.int64)
+    rewards = np.empty((n, H))
+    cinit = np.cumsum(lmdp.init)
+    states[:, 0] = np.minimum(np.searchsorted(cinit, rng.random(n) * cinit[-1], side="right"), S - 1)
+    cP = np.cumsum(lmdp.P, axis=-1)
+    for h in range(H):
+        s = states[:, h]
+        a = pols[idx, h, s]
+        actions[:, h] = a
+        rewards[:, h] = (rng.random(n) < lmdp.R[h, s, a]).astype(np.float64)
+        rows = cP[h, s, a]
+        u = rng.random(n)[:, None] * rows[:, -1:]
+        states[:, h + 1] = np.minimum((u >= rows).sum(axis=1), S - 1)
+    return states, actions, rewards
 
 
 def python_loop(mdp, actions, n_episodes: int, seed: int) -> None:
@@ -173,8 +198,8 @@ def rollout_comparison(mdp, pi_det, n_rounds: int, repeats: int) -> dict:
     lin = LinearMDP.from_tabular(mdp)
     pols = np.stack([actions, np.roll(actions, 1, axis=1)])
     n = 20 * n_rounds
-    t_lin = best_time(lambda: sample_episodes(lin, pols, n, seed=0, weights=[0.3, 0.7]), repeats)
-    t_mix = best_time(lambda: data.sample_rollouts(lin, pols, n, seed=0, weights=[0.3, 0.7]), repeats)
+    t_lin = best_time(lambda: frozen_linear_sample_episodes(lin, pols, n, 0, [0.3, 0.7]), repeats)  # the old one
+    t_mix = best_time(lambda: data.sample_rollouts(lin, list(pols), n, 0, weights=[0.3, 0.7]), repeats)
     return {
         "RolloutSampler.episode vs former glow sampler (1/call)": (n_rounds / t_ours, n_rounds / t_glow),
         "sample_rollouts vs linear.sample_episodes (mixture, n)": (n / t_mix, n / t_lin),

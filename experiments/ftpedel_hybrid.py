@@ -68,14 +68,14 @@ def cell(config: dict, seed: int) -> dict:
 
     from theory_rl.algorithms.ftpedel import distinct_policies, ftpedel
     from theory_rl.algorithms.linear import pevi
-    from theory_rl.linear import sample_generative_counts
+    from theory_rl.data import sample_generative
     from theory_rl.planning import expected_return
 
     lin = instance(config)
     tab = lin.to_tabular()
     v_star = max(expected_return(tab, p) for p in distinct_policies(lin))
     data_seed, run_seed = np.random.SeedSequence(seed).spawn(2)
-    offline = sample_generative_counts(lin, offline_counts(config), seed=data_seed)
+    offline = sample_generative(lin, offline_counts(config), data_seed)
     if config["kind"] == "ftpedel":
         res = ftpedel(lin, config["eps"], config["delta"], seed=run_seed, offline=offline,
                       beta_scale=config["beta_scale"])
@@ -89,13 +89,12 @@ def cell(config: dict, seed: int) -> dict:
 
 def predicted_t_on(config: dict) -> tuple[float, float]:
     """``min{T : C^h_o2o(D_off, eps, T) <= 1}`` for h = 0, 1 (exact, cvxpy + bisection)."""
-    import numpy as np
 
     from theory_rl.coverage.o2o import minimal_online_episodes
+    from theory_rl.linear import feature_covariance
 
     lin = instance(config)
-    n_sa = offline_counts(config)
-    cov = np.einsum("hsa,hsad,hsae->hde", n_sa, lin.stage_phi, lin.stage_phi)
+    cov = feature_covariance(offline_counts(config), lin.stage_phi)
     return tuple(minimal_online_episodes(lin, cov, config["eps"], h=h, delta=config["delta"], rtol=0.01)
                  for h in range(lin.H))
 
@@ -142,10 +141,11 @@ def _c_at_zero(base: dict) -> float:
     import numpy as np
 
     from theory_rl.coverage.o2o import o2o_coefficient
+    from theory_rl.linear import feature_covariance
 
     config = {**base, "n_off": SEPARATION_NOFF, "cover": "pi_star"}
     lin = instance(config)
-    cov = np.einsum("hsa,hsad,hsae->hde", offline_counts(config), lin.stage_phi, lin.stage_phi)
+    cov = feature_covariance(offline_counts(config), lin.stage_phi)
     return float(np.max(o2o_coefficient(lin, cov, EPS, 0.0, delta=DELTA)))
 
 

@@ -114,9 +114,9 @@ def _fixtures() -> dict:
     lmdp = linear.random_linear_mdp(4, 2, 3, 2, seed=0)
     mu = np.full((4, 2), 1 / 8)
     iid = data.sample_iid(disc, mu, 20, seed=1)
-    lin_counts = linear.sample_transitions(lmdp, np.full((2, 4, 2), 2.0), seed=0)
+    lin_counts = data.sample_generative(lmdp, np.full((2, 4, 2), 2.0), 0)
     o2o_lmdp = linear.hybrid_family(0.3)  # 2 steps, 3 states, 2 actions: few policies, so o2o's programs are small
-    o2o_counts = linear.sample_transitions(o2o_lmdp, np.full((2, 3, 2), 2.0), seed=0)
+    o2o_counts = data.sample_generative(o2o_lmdp, np.full((2, 3, 2), 2.0), 0)
     decoy = generators.glow.coverability_family(2, 2, 0.5, horizon=2)
     gmdp = decoy.mdp
     classes = glow.decoy_classes(gmdp, decoy.targets, 0.8)
@@ -319,11 +319,9 @@ EXAMPLES: dict[str, object] = {
     # linear MDPs, PEVI, LSVI-UCB, FTPedel, design, o2o
     "LinearMDP": _ex(lambda: _fixtures()["lmdp"].phi, lambda: _fixtures()["lmdp"].mu,
                      lambda: _fixtures()["lmdp"].theta, lambda: _fixtures()["lmdp"].init),
-    "Counts": _record(D("lin_counts")),
+    "feature_covariance": _ex(lambda: _fixtures()["lin_counts"].counts, lambda: _fixtures()["lmdp"].phi),
     "coverage_family": _ex([0.5, 1.0]),
-    "theory_rl.linear.sample_transitions": _ex(D("lmdp"), np.full((2, 4, 2), 2.0), seed=0),
-    "sample_episodes": _ex(D("lmdp"), np.zeros((1, 2, 4), int), 3, seed=0),
-    "sample_policy_counts": _ex(D("lmdp"), np.zeros((1, 2, 4), int), 3, seed=0),
+    "sample_policy_counts": _ex(D("lmdp"), np.zeros((2, 4), int), 3, 0),
     "pevi": _ex(lambda: _fixtures()["lmdp"].phi, D("lin_counts")),
     "pevi_beta": _ex(3, 2, 10, 0.1),
     "lsvi_ucb_beta": _ex(3, 2, 10, 0.1),

@@ -5,14 +5,14 @@ import pytest
 
 from theory_rl import planning
 from theory_rl.algorithms.ftpedel import distinct_policies, ftpedel, pedel
+from theory_rl.data import sample_generative
 from theory_rl.generators.linear import hybrid_family, random_linear_mdp
-from theory_rl.linear import sample_generative_counts
 
 
 def _offline(lin, n, seed):
     n_sa = np.zeros((2, 3, 2))
     n_sa[0, 0, 0] = n_sa[1, 1, 0] = n  # Lambda_off = n e1 e1^T at both steps
-    return sample_generative_counts(lin, n_sa, seed=seed)
+    return sample_generative(lin, n_sa, seed)
 
 
 def test_ftpedel_is_eps_optimal_with_frequency_at_least_1_minus_delta():

@@ -109,3 +109,22 @@ def test_o2o_validation_names_the_parameter():
             o2o_coefficient(lin, np.zeros((2, 2, 2)), **args)
     with pytest.raises(ValueError, match="policies"):
         policy_class_summary(lin, np.full((1, 2, 3), 1.5))
+
+
+def test_offline_covariance_reads_the_one_counts_record():
+    from theory_rl import data
+    from theory_rl.coverage.o2o import offline_covariance
+    from theory_rl.linear import feature_covariance
+
+    lin = hybrid_family(0.1, r_safe=0.3)
+    n_sa = np.zeros((2, 3, 2))
+    n_sa[0, 0, 0] = n_sa[1, 1, 0] = 100
+    off = data.sample_generative(lin, n_sa, 0)
+    cov = offline_covariance(lin, off)
+    np.testing.assert_array_equal(cov, feature_covariance(n_sa, lin.stage_phi))
+    assert cov[0, 0, 0] == 100 and cov[1, 0, 0] == 100  # phi = e1 on (s0, explore) and (u, 0)
+    np.testing.assert_allclose(o2o_coefficient(lin, off, 0.1, 10.0), o2o_coefficient(lin, cov, 0.1, 10.0))
+    with pytest.raises(ValueError, match=r"expected \(2, 3, 2\) \(horizon 2\)"):
+        offline_covariance(lin, data.CountsBuilder(3, 2, horizon=3).to_counts())
+    with pytest.raises(ValueError, match="horizon None"):
+        offline_covariance(lin, data.CountsBuilder(3, 2).to_counts())

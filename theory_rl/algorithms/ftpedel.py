@@ -47,14 +47,14 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.algorithms.design import reachable_design
+from theory_rl.data import CountDataset, sample_policy_counts
 from theory_rl.linear import (
-    Counts,
     LinearMDP,
     all_deterministic_policies,
     best_response,
+    feature_covariance,
     policy_covariances,
     policy_features,
-    sample_policy_counts,
 )
 from theory_rl.results import ConvergenceWarning, IterativeResult, stop_at_max_iter
 
@@ -142,10 +142,24 @@ def _episodes_needed(X, Lam, A0) -> float:
     return hi
 
 
+class _StepData:
+    """The step-h transition counts (S, A, S) and reward sums (S, A) of one collection (the rest is discarded)."""
+
+    def __init__(self, lmdp: LinearMDP, h: int) -> None:
+        self.h = h
+        self.C = np.zeros((lmdp.S, lmdp.A, lmdp.S), np.int64)
+        self.R = np.zeros((lmdp.S, lmdp.A))
+
+    def add(self, new: CountDataset) -> np.ndarray:
+        """Add the step-h part of ``new``; returns its visit counts (S, A)."""
+        self.C += new.transition_counts[self.h]
+        self.R += new.reward_sums[self.h]
+        return new.counts[self.h]
+
+
 def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter, on_max_iter):
     """OptCov-style collection at step h until ``max_x ||x||^2_{A^{-1}} <= 1`` (X already normalised)."""
-    H, S, A = lmdp.H, lmdp.S, lmdp.A
-    data = Counts.zeros(H, S, A)
+    data = _StepData(lmdp, h)
     phi = lmdp.stage_phi[h]
     A_cur = A0.copy()
     episodes = 0
@@ -178,9 +192,8 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter, on_max_iter):
                 raise ValueError(f"the targets at step {h} are not in the span of the reachable covariances")
             budget = max(budget, need)
         K = max(math.ceil(need), 1)
-        new = sample_policy_counts(lmdp, support, K, seed=rng, weights=weights).at_step(h)
-        data = data + new
-        A_cur = A_cur + np.einsum("sa,sad,sae->de", new.n_sa[h], phi, phi)
+        n_sa = data.add(sample_policy_counts(lmdp, support, K, rng, weights=weights))
+        A_cur = A_cur + feature_covariance(n_sa, phi)
         episodes += K
         budget = max(2.0 * budget, 2.0 * K)
     if _max_norm(X, A_cur) > 1:  # the last round's data may have met the target
@@ -201,7 +214,7 @@ def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_sc
     from theory_rl.algorithms.linear import lsvi_ucb
 
     H, S, A = lmdp.H, lmdp.S, lmdp.A
-    data = Counts.zeros(H, S, A)
+    data = _StepData(lmdp, h)
     phi = lmdp.stage_phi[h]
     A_cur = A0.copy()
     episodes = 0
@@ -217,9 +230,8 @@ def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_sc
             reward[h] = g / g.max() if g.max() > 0 else g
             K = max(budget // fw_steps, 1)
             run = lsvi_ucb(lmdp, K, seed=rng, reward=reward, bonus_scale=bonus_scale, track_values=False)
-            new = run.data.at_step(h)
-            data = data + new
-            A_cur = A_cur + np.einsum("sa,sad,sae->de", new.n_sa[h], phi, phi)
+            n_sa = data.add(run.data)
+            A_cur = A_cur + feature_covariance(n_sa, phi)
             episodes += K
     if _max_norm(X, A_cur) <= 1:
         return data, episodes
@@ -229,12 +241,12 @@ def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_sc
 
 
 @validate_params(lmdp=Instance(LinearMDP), eps=Real(0.0, 1.0, closed="neither"),
-                 delta=Real(0.0, 1.0, closed="neither"), offline=Instance(Counts, optional=True),
+                 delta=Real(0.0, 1.0, closed="neither"), offline=Instance(CountDataset, optional=True),
                  beta_scale=Real(0.0, closed="neither"), lam=Real(0.0, closed="neither"),
-                 l0=Integer(1, 62, optional=True), k0=Integer(1, 2**40), max_rounds=Integer(1, 10**4),
+                 l0=Integer(1, 62, optional=True), k0=Integer(1, 10**9), max_rounds=Integer(1, 10**4),
                  fw_iter=Integer(1, 10**6), explorer=Options(("plan", "lsvi_ucb")),
                  lsvi_bonus_scale=Real(0.0), fw_steps=Integer(1, 10**4))
-def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts | None = None, policies=None,
+def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: CountDataset | None = None, policies=None,
             beta_scale: float = 1.0, lam: float = 1.0, l0: int | None = None, k0: int = 16, max_rounds: int = 40,
             fw_iter: int = 60, explorer: str = "plan", lsvi_bonus_scale: float = 1.0,
             fw_steps: int = 4, on_max_iter: str = "raise") -> FTPedelResult:
@@ -248,8 +260,9 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
     eps, delta : float
         Accuracy and confidence: the returned policy is eps-optimal in the class with probability >= 1 - delta.
     seed : int, SeedSequence or Generator
-    offline : Counts, optional
-        Offline data (sufficient statistics); None for PEDEL.
+    offline : CountDataset, optional
+        Offline data (sufficient statistics, finite horizon H: the ONE counts record, e.g. from
+        :func:`theory_rl.data.sample_generative`); None for PEDEL.
     policies : array_like (n, H, S), optional
         Finite class Pi (default :func:`distinct_policies`).
     beta_scale : float, default 1
@@ -280,9 +293,12 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
     H, S, A, d = lmdp.H, lmdp.S, lmdp.A, lmdp.d
     pols = distinct_policies(lmdp) if policies is None else _policy_class(lmdp, policies)
     if offline is None:
-        offline = Counts.zeros(H, S, A)
-    elif offline.N.shape != (H, S, A, S):
-        raise ValueError(f"offline has counts of shape {offline.N.shape}, expected ({H}, {S}, {A}, {S})")
+        off_n, off_C, off_R = np.zeros((H, S, A)), np.zeros((H, S, A, S)), np.zeros((H, S, A))
+    elif offline.transition_counts.shape != (H, S, A, S):
+        raise ValueError(f"offline has transition counts of shape {offline.transition_counts.shape}, expected "
+                         f"({H}, {S}, {A}, {S}) (a finite-horizon CountDataset of the model's H, S, A)")
+    else:
+        off_n, off_C, off_R = offline.counts, offline.transition_counts, offline.reward_sums
     phi = lmdp.stage_phi
     steps = np.arange(H)[None, :, None]
     phipol = phi[steps, np.arange(S)[None, None, :], pols]  # (n, H, S, d): phi_h(s, pi_h(s))
@@ -305,7 +321,7 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
         eps_steps = np.zeros(H, dtype=np.int64)
         designs_unconverged = 0
         for h in range(H):
-            Loff = np.einsum("sa,sad,sae->de", offline.n_sa[h], phi[h], phi[h]) + lam * np.eye(d)
+            Loff = feature_covariance(off_n[h], phi[h]) + lam * np.eye(d)
             X = np.unique(np.round(phihat[:, h] * scale, 12), axis=0)
             if explorer == "plan":
                 data, n_ep, n_unconv = _collect(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds,
@@ -315,11 +331,11 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: Counts 
                 data, n_ep = _collect_lsvi_ucb(lmdp, h, X, Loff, rng, k0=k0, max_rounds=max_rounds,
                                                fw_steps=fw_steps, bonus_scale=lsvi_bonus_scale,
                                                on_max_iter=on_max_iter)
-            met = met and _max_norm(X, Loff + data.covariance(phi)[h]) <= 1
+            met = met and _max_norm(X, Loff + feature_covariance(data.C.sum(axis=-1), phi[h])) <= 1
             eps_steps[h] = n_ep
-            N = offline.N[h] + data.N[h]
-            Rs = offline.reward_sums[h] + data.reward_sums[h]
-            Lam = np.einsum("sa,sad,sae->de", N.sum(axis=-1), phi[h], phi[h]) + lam * np.eye(d)
+            N = off_C[h] + data.C
+            Rs = off_R[h] + data.R
+            Lam = feature_covariance(N.sum(axis=-1), phi[h]) + lam * np.eye(d)
             Lam_inv = np.linalg.inv(Lam)
             theta[h] = Lam_inv @ np.einsum("sad,sa->d", phi[h], Rs)
             if h + 1 < H:

@@ -6,7 +6,8 @@
   Approximation", COLT, arXiv 1907.05388, Algorithm 1 with the bonus of Theorem 3.1.
 
 Both regressions are ridge regressions on the known features. With finitely many ``(s, a)`` the sums over data are
-sums over counts (:class:`theory_rl.linear.Counts`), which is exact, not an approximation.
+sums over counts (the ONE counts record :class:`theory_rl.data.CountDataset`, finite horizon), which is exact, not
+an approximation. LSVI-UCB's episodes come from the ONE rollout sampler, :class:`theory_rl.data.RolloutSampler`.
 
 Constants: both theorems set ``lambda = 1`` and ``beta = c d H sqrt(log(...))`` with "an absolute constant c > 0"
 that the papers do not give numerically (we could not retrieve the text with the search tool either). ``c`` is a
@@ -30,7 +31,8 @@ from theory_rl._validation import (
     check_shape,
     validate_params,
 )
-from theory_rl.linear import Counts, LinearMDP, sample_rewards
+from theory_rl.data import CountDataset, RolloutSampler
+from theory_rl.linear import LinearMDP, feature_covariance
 from theory_rl.penalties import elliptical
 from theory_rl.results import Result
 
@@ -127,10 +129,16 @@ def pevi_beta(d: int, H: int, K: int, xi: float, *, c: float = 1.0) -> float:
     return c * d * H * math.sqrt(math.log(2 * d * H * max(K, 1) / xi))
 
 
-@validate_params(data=Instance(Counts), xi=Real(0.0, 1.0, closed="neither"), c=Real(0.0, closed="neither"),
+def _finite_horizon(data: CountDataset) -> int:
+    if data.horizon is None:
+        raise ValueError("data is a discounted CountDataset (horizon None); expected finite-horizon counts (H, S, A)")
+    return data.horizon
+
+
+@validate_params(data=Instance(CountDataset), xi=Real(0.0, 1.0, closed="neither"), c=Real(0.0, closed="neither"),
                  penalty_scale=Real(0.0), lam=Real(0.0, closed="neither"), n_episodes=Integer(1, optional=True),
                  beta=Real(0.0, optional=True))
-def pevi(phi, data: Counts, *, xi: float = 0.1, c: float = 1.0, penalty_scale: float = 1.0, lam: float = 1.0,
+def pevi(phi, data: CountDataset, *, xi: float = 0.1, c: float = 1.0, penalty_scale: float = 1.0, lam: float = 1.0,
          n_episodes: int | None = None, beta: float | None = None) -> PEVIResult:
     """Pessimistic value iteration for linear MDPs (Jin, Yang & Wang 2021, Algorithm 2).
 
@@ -144,8 +152,9 @@ def pevi(phi, data: Counts, *, xi: float = 0.1, c: float = 1.0, penalty_scale: f
     ----------
     phi : array_like, shape (S, A, d) or (H, S, A, d)
         The known features (the algorithm uses nothing else of the model).
-    data : Counts
-        Offline transitions (sufficient statistics).
+    data : CountDataset
+        Offline transitions (sufficient statistics), finite horizon: ``counts`` (H, S, A), ``transition_counts``
+        (H, S, A, S), ``reward_sums`` (H, S, A).
     xi : float, default 0.1
         Confidence parameter of Theorem 4.4.
     c : float, default 1.0
@@ -159,23 +168,22 @@ def pevi(phi, data: Counts, *, xi: float = 0.1, c: float = 1.0, penalty_scale: f
     beta : float, optional
         Overrides ``penalty_scale * pevi_beta(...)``.
     """
-    H, S, A, _ = data.N.shape
+    H, S, A = _finite_horizon(data), data.S, data.A
     phi = _features(phi, H)
     if phi.shape[1:3] != (S, A):
         raise ValueError(f"phi has (S, A) = {phi.shape[1:3]}, but data has {(S, A)}")
     d = phi.shape[-1]
-    K = int(data.n_sa.sum(axis=(1, 2)).max()) if n_episodes is None else n_episodes
+    n_sa = data.counts
+    K = int(n_sa.sum(axis=(1, 2)).max()) if n_episodes is None else n_episodes
     if beta is None:
         beta = penalty_scale * pevi_beta(d, H, K, xi, c=c)
-    n_sa = data.n_sa
+    Lam = feature_covariance(n_sa, phi) + lam * np.eye(d)
     Q = np.zeros((H, S, A))
     V = np.zeros((H + 1, S))
     w = np.zeros((H, d))
     Gamma = np.zeros((H, S, A))
-    Lam = np.empty((H, d, d))
     for h in range(H - 1, -1, -1):
-        Lam[h] = np.einsum("sa,sad,sae->de", n_sa[h], phi[h], phi[h]) + lam * np.eye(d)
-        target = data.reward_sums[h] + data.N[h] @ V[h + 1]
+        target = data.reward_sums[h] + data.transition_counts[h] @ V[h + 1]
         w[h] = np.linalg.solve(Lam[h], np.einsum("sad,sa->d", phi[h], target))
         Gamma[h] = elliptical(phi[h], np.linalg.inv(Lam[h]), beta)
         Q[h] = np.clip(phi[h] @ w[h] - Gamma[h], 0.0, H - h)
@@ -229,15 +237,15 @@ class LSVIUCBResult(Result):
         ``values``).
     Lambda_inv : numpy.ndarray
         ``Lambda_h^{-1}`` after all episodes (rank-one updated), (H, d, d).
-    data : Counts
-        The collected transitions.
+    data : CountDataset
+        The collected transitions (finite horizon).
     """
 
     policies: np.ndarray
     returns: np.ndarray
     episode_values: np.ndarray | None
     Lambda_inv: np.ndarray
-    data: Counts
+    data: CountDataset
 
     @property
     def values(self) -> np.ndarray | None:
@@ -278,7 +286,7 @@ def _optimistic_q(phi, data_N, data_R, Lam_inv, beta, H, reward) -> np.ndarray:
 
 @validate_params(lmdp=Instance(LinearMDP), n_episodes=Integer(1, 10**9), p=Real(0.0, 1.0, closed="neither"),
                  c=Real(0.0, closed="neither"), bonus_scale=Real(0.0), lam=Real(0.0, closed="neither"),
-                 beta=Real(0.0, optional=True))
+                 beta=Real(0.0, optional=True), track_values=Instance((bool, np.bool_)))
 def lsvi_ucb(lmdp: LinearMDP, n_episodes: int, *, seed, p: float = 0.05, c: float = 1.0, bonus_scale: float = 1.0,
              lam: float = 1.0, beta: float | None = None, reward=None, track_values: bool = True) -> LSVIUCBResult:
     """Least-squares value iteration with UCB bonuses (Jin, Yang, Wang & Jordan 2020, Algorithm 1), run online.
@@ -315,13 +323,13 @@ def lsvi_ucb(lmdp: LinearMDP, n_episodes: int, *, seed, p: float = 0.05, c: floa
         beta = bonus_scale * lsvi_ucb_beta(d, H, K * H, p, c=c)
     R_eval = lmdp.R if reward is None else reward
     Lam_inv = np.stack([np.eye(d) / lam] * H)
-    N = np.zeros((H, S, A, S))
+    N = np.zeros((H, S, A, S), np.int64)
     Rs = np.zeros((H, S, A))
     policies = np.empty((K, H, S), dtype=np.int64)
     returns = np.empty(K)
     values = np.empty(K) if track_values else None
-    cP = np.cumsum(lmdp.P, axis=-1)
-    cinit = np.cumsum(lmdp.init)
+    sampler = RolloutSampler(lmdp)
+    steps = np.arange(H)
     Q = None
     for k in range(K):
         Q = _optimistic_q(phi, N, Rs, Lam_inv, beta, H, reward)
@@ -333,20 +341,15 @@ def lsvi_ucb(lmdp: LinearMDP, n_episodes: int, *, seed, p: float = 0.05, c: floa
                 idx = np.arange(S)
                 V = R_eval[h, idx, pol[h]] + lmdp.P[h, idx, pol[h]] @ V
             values[k] = lmdp.init @ V
-        s = min(int(np.searchsorted(cinit, rng.random() * cinit[-1], side="right")), S - 1)
-        total = 0.0
+        states, actions, rewards = sampler.episode(pol, rng)
+        s, a, s2 = states[:-1], actions, states[1:]
+        N[steps, s, a, s2] += 1  # one visit per step: no repeated index
+        Rs[steps, s, a] += rewards
+        returns[k] = rewards.sum() if reward is None else reward[steps, s, a].sum()
         for h in range(H):
-            a = pol[h, s]
-            r = float(sample_rewards(lmdp.R[h, s, a], noise=lmdp.reward_noise, std=lmdp.reward_std, seed=rng))
-            row = cP[h, s, a]
-            s2 = min(int(np.searchsorted(row, rng.random() * row[-1], side="right")), S - 1)
-            N[h, s, a, s2] += 1
-            Rs[h, s, a] += r
-            total += r if reward is None else reward[h, s, a]
-            Lam_inv[h] = _rank_one(Lam_inv[h], phi[h, s, a])
-            s = s2
-        returns[k] = total
+            Lam_inv[h] = _rank_one(Lam_inv[h], phi[h, s[h], a[h]])
     constants = {"beta": float(beta), "p": p, "c": c, "bonus_scale": bonus_scale, "lam": lam, "K": K}
     return LSVIUCBResult(policy=Q.argmax(axis=2), V=Q.max(axis=2), Q=Q, method="lsvi_ucb", constants=constants,
                          policies=policies, returns=returns, episode_values=values, Lambda_inv=Lam_inv,
-                         data=Counts(N, Rs))
+                         data=CountDataset(N.sum(axis=-1), N, Rs, S, A, horizon=H,
+                                           meta={"generator": "lsvi_ucb", "n_episodes": K}))

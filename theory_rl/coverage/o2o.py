@@ -28,7 +28,7 @@ from theory_rl._validation import (
     check_step,
     validate_params,
 )
-from theory_rl.linear import Counts, LinearMDP
+from theory_rl.linear import LinearMDP, feature_covariance
 from theory_rl.linear.policies import all_deterministic_policies, occupancy_polytope, policy_features
 from theory_rl.planning import evaluate
 
@@ -61,27 +61,40 @@ def policy_class_summary(lmdp: LinearMDP, policies=None):
 
 @validate_params(lmdp=Instance(LinearMDP))
 def offline_covariance(lmdp: LinearMDP, data) -> np.ndarray:
-    """``Lambda_off,h = sum_tau phi phi^T`` (H, d, d) from Counts, or an array (H, d, d) checked and returned.
+    """``Lambda_off,h = sum_tau phi phi^T`` (H, d, d) from a counts record, or an array (H, d, d) checked and
+    returned.
+
+    A counts record is the ONE counts record :class:`theory_rl.data.CountDataset` of horizon H (read through its
+    ``counts`` (H, S, A) and ``horizon``; this module sits beside ``theory_rl.data``, which imports coverage, so it
+    does not import it). The covariance is :func:`theory_rl.linear.feature_covariance` of its counts.
 
     An array must be finite (checked entry by entry), and each ``Lambda_off[h]`` symmetric
     (``max |L - L^T| <= 1e-10 max(1, ||L||_2)``) and positive semi-definite (smallest eigenvalue
     ``>= -1e-10 max(1, ||L||_2)``, round-off of a sum of outer products): a covariance. Otherwise ValueError
     naming ``Lambda_off[h]``.
     """
-    if isinstance(data, Counts):
-        if data.N.shape != (lmdp.H, lmdp.S, lmdp.A, lmdp.S):
-            raise ValueError(f"data has counts of shape {data.N.shape}, expected {(lmdp.H, lmdp.S, lmdp.A, lmdp.S)}")
-        return data.covariance(lmdp.stage_phi)
-    arr = as_float_array(data, "Lambda_off", ndim=3)
-    check_shape(arr, "Lambda_off", (lmdp.H, lmdp.d, lmdp.d))
+    return _offline_covariance(lmdp, data, "data")
+
+
+def _offline_covariance(lmdp: LinearMDP, data, name: str) -> np.ndarray:
+    """:func:`offline_covariance`, errors naming the caller's parameter ``name``."""
+    if hasattr(data, "counts") and hasattr(data, "transition_counts"):  # a CountDataset
+        want = (lmdp.H, lmdp.S, lmdp.A)
+        if getattr(data, "horizon", None) != lmdp.H or np.shape(data.counts) != want:
+            raise ValueError(f"{name} has counts of shape {np.shape(data.counts)} (horizon "
+                             f"{getattr(data, 'horizon', None)}), expected {want} (horizon {lmdp.H})")
+        return feature_covariance(data.counts, lmdp.stage_phi)
+    arr = as_float_array(data, f"{name}: Lambda_off", ndim=3)
+    check_shape(arr, f"{name}: Lambda_off", (lmdp.H, lmdp.d, lmdp.d))
     for h, L in enumerate(arr):
         scale = max(1.0, float(np.linalg.norm(L, 2)))
         asym = float(np.abs(L - L.T).max())
         if asym > 1e-10 * scale:
-            raise ValueError(f"Lambda_off[{h}] is not symmetric: max |L - L^T| = {asym:.3g} > 1e-10 * {scale:.3g}")
+            raise ValueError(f"{name}: Lambda_off[{h}] is not symmetric: max |L - L^T| = {asym:.3g} > 1e-10 * "
+                             f"{scale:.3g}")
         low = float(np.linalg.eigvalsh((L + L.T) / 2).min())
         if low < -1e-10 * scale:
-            raise ValueError(f"Lambda_off[{h}] is not positive semi-definite: smallest eigenvalue {low:.3g}")
+            raise ValueError(f"{name}: Lambda_off[{h}] is not positive semi-definite: smallest eigenvalue {low:.3g}")
     return arr
 
 
@@ -121,8 +134,8 @@ def o2o_coefficient(lmdp: LinearMDP, offline, eps: float, T: float, *, h: int | 
     Parameters
     ----------
     lmdp : LinearMDP
-    offline : Counts or array_like (H, d, d)
-        Offline data or its covariances ``Lambda_off,h``.
+    offline : CountDataset or array_like (H, d, d)
+        Offline data (finite horizon H) or its covariances ``Lambda_off,h``.
     eps : float
         Target accuracy.
     T : float
@@ -139,7 +152,7 @@ def o2o_coefficient(lmdp: LinearMDP, offline, eps: float, T: float, *, h: int | 
     """
     if h is not None:
         h = check_step(h, "h", lmdp.H)
-    Loff = offline_covariance(lmdp, offline) + reg * np.eye(lmdp.d)
+    Loff = _offline_covariance(lmdp, offline, "offline") + reg * np.eye(lmdp.d)
     pols, feats, _, gaps = policy_class_summary(lmdp, policies)
     c0 = lmdp.H ** 4 * math.log(len(pols) / delta) if prefactor is None else float(prefactor)
     steps = range(lmdp.H) if h is None else [h]

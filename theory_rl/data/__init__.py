@@ -6,7 +6,8 @@ Modules (one job each)
   or ``(H, S, A[, S])``) and its :class:`EmpiricalModel`;
 - :mod:`~theory_rl.data.builder`: :class:`CountsBuilder`, the same record built transition by transition;
 - :mod:`~theory_rl.data.samples`: :class:`OfflineDataset` (struct of arrays), :func:`concatenate`;
-- :mod:`~theory_rl.data.sampling`: i.i.d. data, generative-model counts, transitions of given pairs;
+- :mod:`~theory_rl.data.sampling`: i.i.d. data, generative-model counts (any model, per-pair counts), the counts
+  of a policy's episodes drawn directly (:func:`sample_policy_counts`), transitions of given pairs;
 - :mod:`~theory_rl.data.rollouts`: trajectory datasets and the ONE rollout sampler (:func:`sample_rollouts`,
   :class:`RolloutSampler`);
 - :mod:`~theory_rl.data.noise`: the ONE reward-noise function :func:`sample_rewards`;
@@ -47,6 +48,7 @@ from theory_rl.data.sampling import (
     sample_iid,
     sample_iid_batch,
     sample_iid_counts,
+    sample_policy_counts,
     sample_transitions,
 )
 
@@ -62,6 +64,7 @@ __all__ = [
     "sample_trajectories",
     "sample_trajectories_batch",
     "sample_generative",
+    "sample_policy_counts",
     "sample_transitions",
     "sample_rollouts",
     "RolloutSampler",

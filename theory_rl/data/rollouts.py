@@ -36,7 +36,7 @@ from theory_rl._validation import (
 from theory_rl.data.behaviour import LazyCoverage
 from theory_rl.data.files import Manifest
 from theory_rl.data.samples import OfflineDataset, trusted_offline_dataset
-from theory_rl.data.tables import MODELS, kernel_args, model_tables, policy_tables
+from theory_rl.data.tables import MODELS, kernel_args, mixture_weights, model_tables, policy_tables
 from theory_rl.mdp import TabularMDP
 
 __all__ = ["sample_trajectories", "sample_trajectories_batch", "Rollouts", "RolloutSampler", "sample_rollouts"]
@@ -212,14 +212,9 @@ class RolloutSampler:
         ss = seed_sequence(seed)
         if weights is None:
             return Rollouts(*self._run(kernel_seed(ss), policy, n))
-        weights = as_float_array(weights, "weights", ndim=1)
-        m = weights.shape[0]
-        if m == 0:
-            raise ValueError("weights is empty, expected one weight per policy")
-        check_distributions(weights, "weights", tol=1e-8)
-        if len(policy) != m:
-            raise ValueError(f"policy holds {len(policy)} policies, but weights has {m} entries")
-        which = np.random.default_rng(ss).choice(m, size=n, p=weights / weights.sum())
+        p = mixture_weights(policy, weights)
+        m = p.shape[0]
+        which = np.random.default_rng(ss).choice(m, size=n, p=p)
         out = Rollouts(np.empty((n, self.T + 1), np.int64), np.empty((n, self.T), np.int64), np.empty((n, self.T)))
         for k, child in enumerate(spawn(ss, m)):
             idx = np.flatnonzero(which == k)

@@ -4,8 +4,12 @@ Data models
 -----------
 - **i.i.d.** (Rashidinejad et al. 2021, Sec. 2): tuples ``(s, a) ~ mu``, ``r ~ R(s, a)``, ``s' ~ P(. | s, a)``.
   For a finite-horizon MDP, ``mu`` is one distribution per step and ``n`` tuples are drawn at each step.
-- **Generative model** (Li et al. 2024, Sec. 4): ``N`` samples of every ``(s, a[, h])``, drawn directly as
-  multinomial transition counts, so only a :class:`CountDataset` is produced.
+- **Generative model** (Li et al. 2024, Sec. 4): ``N`` samples of every ``(s, a[, h])`` (or given per-pair
+  counts ``n_h(s, a)``: the designed offline data of FTPedel's experiments, Wagenmaker & Pacchiano 2023), drawn
+  directly as multinomial transition counts, so only a :class:`CountDataset` is produced.
+- **Episodes of a policy, counted** (:func:`sample_policy_counts`): the counts of
+  :func:`theory_rl.data.sample_rollouts` drawn directly (PEDEL / FTPedel's data collection, Wagenmaker & Jamieson
+  2022), at a cost independent of the number of episodes.
 - **Given pairs** (:func:`sample_transitions`): next states and rewards for caller-chosen ``(h, s, a)``.
 
 Episodes of a policy are in :mod:`theory_rl.data.rollouts`. Seeds: see :mod:`theory_rl.data`.
@@ -17,14 +21,24 @@ import numpy as np
 
 from theory_rl import _kernels
 from theory_rl._random import SeedLike, kernel_seed, seed_record, seed_sequence, spawn
-from theory_rl._validation import Instance, Integer, as_index_array, check_memory, validate_params
+from theory_rl._validation import (
+    Instance,
+    Integer,
+    as_float_array,
+    as_index_array,
+    check_int,
+    check_memory,
+    check_shape,
+    index_str,
+    validate_params,
+)
 from theory_rl.coverage import as_distribution
 from theory_rl.data.behaviour import LazyCoverage
 from theory_rl.data.counts import CountDataset, trusted_count_dataset
 from theory_rl.data.files import Manifest
 from theory_rl.data.noise import sample_rewards
 from theory_rl.data.samples import OfflineDataset, trusted_offline_dataset
-from theory_rl.data.tables import model_tables
+from theory_rl.data.tables import MODELS, mixture_weights, model_tables, policy_tables
 from theory_rl.mdp import TabularMDP
 
 __all__ = [
@@ -32,6 +46,7 @@ __all__ = [
     "sample_iid_batch",
     "sample_iid_counts",
     "sample_generative",
+    "sample_policy_counts",
     "sample_transitions",
 ]
 
@@ -141,27 +156,158 @@ def _multinomial_rows(rng: np.random.Generator, N: np.ndarray, P: np.ndarray) ->
     return rng.multinomial(N, P)
 
 
-def _reward_sums(mdp: TabularMDP, N: np.ndarray, R: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _reward_sums(mdp, N: np.ndarray, R: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return sample_rewards(rng, R, mdp.reward_noise, mdp.reward_std, n=N)
 
 
-@validate_params(mdp=Instance(TabularMDP), n_per_pair=Integer(0))
-def sample_generative(mdp: TabularMDP, n_per_pair: int, seed: SeedLike) -> CountDataset:
-    """Generative-model data: ``N`` samples of every ``(s, a)`` (every ``(h, s, a)`` for a finite horizon).
+def _stage_model(mdp) -> tuple[np.ndarray, np.ndarray]:
+    """``P`` and ``R`` in the shape of the counts: per step for a finite horizon (a :class:`LinearMDP` is one)."""
+    if getattr(mdp, "horizon", None) is not None:
+        return (mdp.stage_P, mdp.stage_R) if isinstance(mdp, TabularMDP) else (mdp.P, mdp.R)
+    return mdp.P, mdp.R
 
-    Li et al. (2024), Sec. 4 (the gambler's experiment uses ``N`` samples per ``(s, a, h)``). The transition
-    counts are drawn directly as ``Multinomial(N, P(. | s, a))`` and the reward sums by :func:`sample_rewards`
-    (``Binomial(N, R)`` for Bernoulli rewards, ``Normal(N R, sqrt(N) std)`` Gaussian, ``N R`` deterministic):
-    the same law as ``N`` single samples, at a cost independent of ``N``.
+
+def _per_pair_counts(n_per_pair, shape: tuple) -> np.ndarray:
+    """``n_per_pair`` (an int, or integer-valued counts of ``shape``, ints or floats) as an int64 array."""
+    if np.ndim(n_per_pair) == 0 and not isinstance(n_per_pair, (float, np.floating)):
+        return np.full(shape, check_int(n_per_pair, "n_per_pair", low=0, high=2**62), dtype=np.int64)
+    n = as_float_array(n_per_pair, "n_per_pair")
+    check_shape(n, "n_per_pair", shape)
+    bad = (n < 0) | (np.round(n) != n) | (n >= 2.0**62)
+    if bad.any():
+        j = tuple(np.argwhere(bad)[0])
+        raise ValueError(f"n_per_pair{index_str(j)} is {n[j]:.6g}, expected an integer count in [0, 2**62)")
+    return n.astype(np.int64)
+
+
+@validate_params(mdp=Instance(MODELS))
+def sample_generative(mdp, n_per_pair, seed: SeedLike) -> CountDataset:
+    """Generative-model data: ``N`` samples of every ``(s, a)`` (every ``(h, s, a)`` for a finite horizon), or
+    ``n_per_pair[h, s, a]`` samples of each triple.
+
+    Li et al. (2024), Sec. 4 (the gambler's experiment uses ``N`` samples per ``(s, a, h)``); with per-pair counts,
+    the designed offline data of any fixed covariance of FTPedel's experiments (Wagenmaker & Pacchiano 2023). The
+    transition counts are drawn directly as ``Multinomial(N, P(. | s, a))`` and the reward sums by
+    :func:`sample_rewards` (``Binomial(N, R)`` for Bernoulli rewards, ``Normal(N R, sqrt(N) std)`` Gaussian,
+    ``N R`` deterministic): the same law as ``N`` single samples, at a cost independent of ``N``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP or LinearMDP
+    n_per_pair : int or array_like
+        Samples of every pair, or per pair: integer counts (ints or integer-valued floats) of the counts' shape,
+        ``(S, A)`` or ``(H, S, A)``, each in ``[0, 2**62)``.
+    seed : int, SeedSequence or Generator
+
+    Returns
+    -------
+    CountDataset
+        ``counts`` equal to ``n_per_pair`` (int64).
     """
+    P, R = _stage_model(mdp)
+    N = _per_pair_counts(n_per_pair, R.shape)
     ss = seed_sequence(seed)
     rng = np.random.default_rng(ss)
-    P = mdp.stage_P if mdp.is_episodic else mdp.P
-    R = mdp.stage_R if mdp.is_episodic else mdp.R
-    N = np.full(R.shape, n_per_pair, dtype=np.int64)
     C = _multinomial_rows(rng, N, P)
-    meta = {"generator": "sample_generative", "mdp": repr(mdp), "n_per_pair": n_per_pair, "seed": seed_record(ss)}
-    return trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), mdp.S, mdp.A, mdp.gamma, mdp.horizon, meta)
+    size = int(n_per_pair) if np.ndim(n_per_pair) == 0 else "per pair"
+    meta = {"generator": "sample_generative", "mdp": repr(mdp), "n_per_pair": size, "n": int(N.sum()),
+            "seed": seed_record(ss)}  # fmt: skip
+    return trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), mdp.S, mdp.A, getattr(mdp, "gamma", None),
+                                 getattr(mdp, "horizon", None), meta)  # fmt: skip
+
+
+def _action_stack(policies, H: int, S: int, A: int) -> np.ndarray | None:
+    """``m`` deterministic per-step policies as one ``(m, H, S)`` int array of actions in ``0..A-1`` (one check
+    for all, naming the first bad entry), or None when ``policies`` is not such a stack."""
+    if isinstance(policies, np.ndarray):
+        arr = policies
+    elif all(isinstance(p, np.ndarray) and p.shape == (H, S) and p.dtype.kind in "iu" for p in policies):
+        arr = np.stack(policies) if len(policies) else None
+    else:
+        return None
+    if arr is None or arr.dtype.kind not in "iu" or arr.ndim != 3 or arr.shape[1:] != (H, S):
+        return None
+    if arr.size and (arr.min() < 0 or arr.max() >= A):
+        as_index_array(arr, "policy", A, ndim=3)  # raises, naming the first bad entry
+    return arr
+
+
+@validate_params(mdp=Instance(MODELS), n_episodes=Integer(0, 2**62))
+def sample_policy_counts(mdp, policy, n_episodes: int, seed: SeedLike, *, weights=None) -> CountDataset:
+    """The counts of ``n_episodes`` episodes of ``policy`` (or of a mixture of policies), drawn directly.
+
+    Episodes are independent, so the number of episodes of each mixture component is multinomial, and the
+    step-``h`` visits follow ``n_h(s, .) ~ Multinomial(n_h(s), pi_h(. | s))``,
+    ``C_h(s, a, .) ~ Multinomial(n_h(s, a), P_h(. | s, a))``, ``n_{h+1}(s') = sum_{s, a} C_h(s, a, s')``: the law
+    of ``CountsBuilder.add_episode(*sample_rollouts(...))`` (the data collection of PEDEL / FTPedel, Wagenmaker &
+    Jamieson 2022, Alg. 2), not the same samples, at a cost independent of ``n_episodes``.
+
+    Parameters
+    ----------
+    mdp : TabularMDP or LinearMDP
+        A finite-horizon model.
+    policy : array_like
+        Actions ``(S,)`` / ``(H, S)`` or probabilities ``(S, A)`` / ``(H, S, A)``; with ``weights``, a sequence of
+        ``m`` such policies.
+    n_episodes : int
+        ``>= 0``.
+    seed : int, SeedSequence or Generator
+        The draws run from ``default_rng(seed_sequence(seed))``, or from a Generator itself, whose stream
+        continues (as :func:`theory_rl._random.as_generator`: a round-by-round learner draws each round's counts
+        from its one stream, as :meth:`RolloutSampler.episode` does).
+    weights : array_like, shape (m,), optional
+        Mixture weights: each episode follows policy ``k`` with probability ``weights[k]`` (as in
+        :func:`theory_rl.data.sample_rollouts`).
+
+    Returns
+    -------
+    CountDataset
+        Finite-horizon counts, ``n_episodes * H`` transitions.
+    """
+    H = getattr(mdp, "horizon", None)
+    if H is None:
+        raise ValueError("mdp is discounted; sample_policy_counts needs a finite-horizon model")
+    S, A = mdp.S, mdp.A
+    if isinstance(seed, np.random.Generator):  # round by round (FTPedel's collections): the stream continues
+        rng, record = seed, "a Generator's stream"
+    else:
+        ss = seed_sequence(seed)
+        rng, record = np.random.default_rng(ss), seed_record(ss)
+    if weights is None:
+        policies, per = [policy], [n_episodes]
+    else:
+        policies, per = policy, rng.multinomial(n_episodes, mixture_weights(policy, weights))
+    P, R = _stage_model(mdp)
+    P = P / P.sum(axis=-1, keepdims=True)  # exact sums for numpy's check
+    N = np.zeros((H, S, A), np.int64)
+    C = np.zeros((H, S, A, S), np.int64)
+    states = np.arange(S)
+    stack = _action_stack(policies, H, S, A) if weights is not None else None
+    init = mdp.init / mdp.init.sum()
+    for k, n_k in enumerate(per):
+        if stack is not None:  # m deterministic policies (H, S), checked at once
+            pt = None
+        else:  # the samplers' one reading of a policy (actions of a deterministic one, no probabilities built)
+            pt = policy_tables(mdp, policies[k], "policy" if weights is None else f"policy[{k}]", probabilities=False)
+        if n_k == 0:
+            continue
+        ns = rng.multinomial(n_k, init)
+        for h in range(H):
+            if pt is None or pt.deterministic:  # one row per state: the action the policy takes
+                a = stack[k, h] if pt is None else pt.actions[h if len(pt.actions) > 1 else 0]
+                N[h, states, a] += ns
+                nxt = rng.multinomial(ns, P[h, states, a])
+                C[h, states, a] += nxt
+                ns = nxt.sum(axis=0)
+            else:
+                pi = pt.probs[h if len(pt.probs) > 1 else 0]
+                n_sa = rng.multinomial(ns, pi / pi.sum(axis=1, keepdims=True))
+                N[h] += n_sa
+                nxt = rng.multinomial(n_sa, P[h])
+                C[h] += nxt
+                ns = nxt.sum(axis=(0, 1))
+    meta = {"generator": "sample_policy_counts", "mdp": repr(mdp), "n_episodes": n_episodes, "seed": record}
+    return trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), S, A, None, H, meta)
 
 
 @validate_params(mdp=Instance(TabularMDP), n=Integer(0))
@@ -174,8 +320,7 @@ def sample_iid_counts(mdp: TabularMDP, mu, n: int, seed: SeedLike) -> CountDatas
     rng = np.random.default_rng(ss)
     flat = mu.reshape(-1, mdp.S * mdp.A)
     N = _multinomial_rows(rng, np.full(flat.shape[0], n), flat).reshape(mu.shape)
-    P = mdp.stage_P if mdp.is_episodic else mdp.P
-    R = mdp.stage_R if mdp.is_episodic else mdp.R
+    P, R = _stage_model(mdp)
     C = _multinomial_rows(rng, N, P)
     meta = Manifest(
         {"generator": "sample_iid_counts", "mdp": repr(mdp), "n": n, "seed": seed_record(ss)},

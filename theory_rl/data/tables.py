@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory_rl import _kernels
-from theory_rl._validation import as_index_array, check_instance
+from theory_rl._validation import as_float_array, as_index_array, check_distributions, check_instance
 from theory_rl.linear import LinearMDP
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import is_deterministic, policy_matrix
 
-__all__ = ["MODELS", "ModelTables", "PolicyTables", "model_tables", "policy_tables", "kernel_args"]
+__all__ = ["MODELS", "ModelTables", "PolicyTables", "model_tables", "policy_tables", "kernel_args", "mixture_weights"]
 
 #: The models the samplers draw from: anything with ``P``, ``R``, ``init``, ``reward_noise`` and ``reward_std``.
 MODELS = (TabularMDP, LinearMDP)
@@ -113,3 +113,16 @@ def kernel_args(mdp, t: ModelTables, pt: PolicyTables) -> tuple:
         t.init_prob, t.init_alias, t.P_prob, t.P_alias, mdp.S, mdp.A, pt.prob, pt.alias, pt.actions,
         pt.deterministic, pt.probs, t.R, t.noise, t.std,
     )  # fmt: skip
+
+
+def mixture_weights(policies, weights) -> np.ndarray:
+    """The checked weights of a mixture of ``len(policies)`` policies, normalised to sum to 1 (one policy drawn
+    per episode, as in FTPedel's designs): a non-empty 1-D distribution (tolerance 1e-8), one weight per policy."""
+    weights = as_float_array(weights, "weights", ndim=1)
+    m = weights.shape[0]
+    if m == 0:
+        raise ValueError("weights is empty, expected one weight per policy")
+    check_distributions(weights, "weights", tol=1e-8)
+    if len(policies) != m:
+        raise ValueError(f"policy holds {len(policies)} policies, but weights has {m} entries")
+    return weights / weights.sum()

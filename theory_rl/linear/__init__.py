@@ -4,22 +4,25 @@ A linear MDP has known features ``phi_h(s, a) in R^d`` and unknown measures and 
 ``P_h(s' | s, a) = <phi_h(s, a), mu_h(s')>`` and ``r_h(s, a) = <phi_h(s, a), theta_h>``.
 
 - :mod:`theory_rl.linear.model`: :class:`LinearMDP` (exact tabular form, one-hot round trip);
-- :mod:`theory_rl.linear.counts`: :class:`Counts`, data as sufficient statistics;
-- :mod:`theory_rl.linear.sampling`: episodes, direct count samplers, designed (generative) offline data;
+- :mod:`theory_rl.linear.counts`: :func:`feature_covariance` of count data (the data themselves are the ONE
+  counts record :class:`theory_rl.data.CountDataset`, drawn by the samplers of :mod:`theory_rl.data`, which accept
+  a LinearMDP: ``sample_rollouts``, ``sample_policy_counts``, ``sample_generative``, ``sample_rewards``);
 - :mod:`theory_rl.linear.policies`: policy features and covariances, the deterministic policy class, best
   responses and the occupancy polytope, shared by :mod:`theory_rl.coverage.o2o` and
   :mod:`theory_rl.algorithms.ftpedel`.
 
 The instance families (``random_linear_mdp``, ``coverage_family``, ``hybrid_family``) are in
-:mod:`theory_rl.generators.linear`; their old names here, and ``sample_transitions`` (now
-:func:`sample_generative_counts`), are deprecated aliases kept for one release.
+:mod:`theory_rl.generators.linear`. Deprecated aliases kept for one release (they warn on access): the families'
+old names here; ``Counts`` (builds a CountDataset); ``sample_episodes``, ``sample_policy_counts``,
+``sample_generative_counts`` (formerly ``sample_transitions``) and ``sample_rewards``, now the samplers of
+:mod:`theory_rl.data` (module :mod:`theory_rl.linear.sampling` is deprecated with them).
 """
 
 from __future__ import annotations
 
 import warnings
 
-from theory_rl.linear.counts import Counts
+from theory_rl.linear.counts import feature_covariance
 from theory_rl.linear.model import LinearMDP
 from theory_rl.linear.policies import (
     all_deterministic_policies,
@@ -28,20 +31,10 @@ from theory_rl.linear.policies import (
     policy_covariances,
     policy_features,
 )
-from theory_rl.linear.sampling import (
-    sample_episodes,
-    sample_generative_counts,
-    sample_policy_counts,
-    sample_rewards,
-)
 
 __all__ = [
     "LinearMDP",
-    "Counts",
-    "sample_rewards",
-    "sample_episodes",
-    "sample_generative_counts",
-    "sample_policy_counts",
+    "feature_covariance",
     "all_deterministic_policies",
     "policy_features",
     "policy_covariances",
@@ -54,7 +47,12 @@ _DEPRECATED = {
     "random_linear_mdp": ("theory_rl.generators.linear", "random_linear_mdp"),
     "coverage_family": ("theory_rl.generators.linear", "coverage_family"),
     "hybrid_family": ("theory_rl.generators.linear", "hybrid_family"),
-    "sample_transitions": ("theory_rl.linear", "sample_generative_counts"),
+    "sample_transitions": ("theory_rl.data", "sample_generative"),
+    "Counts": ("theory_rl.data", "CountDataset"),
+    "sample_episodes": ("theory_rl.data", "sample_rollouts"),
+    "sample_policy_counts": ("theory_rl.data", "sample_policy_counts"),
+    "sample_generative_counts": ("theory_rl.data", "sample_generative"),
+    "sample_rewards": ("theory_rl.data", "sample_rewards"),
 }
 
 
@@ -64,9 +62,11 @@ def __getattr__(name: str):
     module, new = _DEPRECATED[name]
     warnings.warn(f"theory_rl.linear.{name} is deprecated; use {module}.{new}", DeprecationWarning, stacklevel=2)
     if module == "theory_rl.generators.linear":
-        # The one upward import of this package, for the deprecated aliases only (ignored by name in the
-        # import-linter contracts of pyproject.toml; both go when the aliases go).
+        # An upward import, for the deprecated aliases only (ignored by name in the import-linter contracts of
+        # pyproject.toml, as is linear._deprecated -> data; all go when the aliases go).
         from theory_rl.generators import linear as generators_linear
 
         return getattr(generators_linear, new)
-    return sample_generative_counts
+    from theory_rl.linear import _deprecated  # old signatures on the data layer's samplers
+
+    return getattr(_deprecated, "sample_generative_counts" if name == "sample_transitions" else name)

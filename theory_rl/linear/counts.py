@@ -1,104 +1,64 @@
-"""Transition data on a finite linear MDP as sufficient statistics.
+"""Feature covariances of count data on a finite linear MDP.
 
 Every least-squares estimate of the linear-MDP papers (PEVI, Jin, Yang & Wang 2021, Alg. 2; LSVI-UCB, Jin et al.
 2020, Alg. 1; PEDEL / FTPedel, Wagenmaker & Jamieson 2022 and Wagenmaker & Pacchiano 2023) is a function of the
-transition counts ``N_h(s, a, s')`` and the reward sums, because the features depend on ``(h, s, a)`` only.
+visit counts ``n_h(s, a)``, the transition counts and the reward sums, because the features depend on ``(h, s, a)``
+only. The data are the ONE counts record of the library, :class:`theory_rl.data.CountDataset` (finite horizon:
+``counts`` (H, S, A), ``transition_counts`` (H, S, A, S), ``reward_sums`` (H, S, A)); this module holds what the
+linear side computes from its counts: :func:`feature_covariance`, ``Lambda_h = sum_tau phi_tau phi_tau^T``.
+
+``Counts`` (the former linear-only record) is a deprecated alias for one release: it builds the equivalent
+CountDataset.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
 
 import numpy as np
 
-from theory_rl._validation import (
-    Integer,
-    as_float_array,
-    as_index_array,
-    check_shape,
-    check_step,
-    readonly,
-    validate_params,
-)
-from theory_rl._validation import (
-    index_str as _index,
-)
+from theory_rl._validation import as_float_array, check_shape
 
-__all__ = ["Counts"]
+__all__ = ["feature_covariance"]
 
 
-@dataclass(frozen=True)
-class Counts:
-    """Sufficient statistics of transition data on a finite linear MDP.
+def feature_covariance(counts, phi) -> np.ndarray:
+    """Unregularised covariance ``Lambda_h = sum_tau phi_h(s_tau, a_tau) phi_h(s_tau, a_tau)^T`` of count data.
 
-    Attributes
+    With finitely many ``(s, a)``, ``Lambda_h = sum_{s, a} n_h(s, a) phi_h(s, a) phi_h(s, a)^T`` exactly (the
+    Gram matrix of the ridge regressions of PEVI, Jin, Yang & Wang 2021, eq. 4.6, LSVI-UCB and PEDEL / FTPedel's
+    ``Lambda_off,h``).
+
+    Parameters
     ----------
-    N : numpy.ndarray, shape (H, S, A, S)
-        ``N[h, s, a, s']``: number of observed transitions ``(s, a) -> s'`` at step h.
-    reward_sums : numpy.ndarray, shape (H, S, A)
-        Sum of the observed rewards of those transitions.
+    counts : array_like, shape (H, S, A) or (S, A)
+        Visit counts ``n_h(s, a)`` (e.g. ``CountDataset.counts``), finite and ``>= 0``; one step or all.
+    phi : array_like, shape (S, A, d) or (H, S, A, d)
+        Features, stationary or per step (per step only with per-step counts).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(H, d, d)`` for per-step counts, ``(d, d)`` for one step.
     """
+    n = as_float_array(counts, "counts", ndim=(2, 3))
+    if (n < 0).any():
+        raise ValueError(f"counts has a negative entry {n.min():.6g}, expected counts >= 0")
+    phi = as_float_array(phi, "phi", ndim=(3, 4))
+    if phi.ndim == 4 and n.ndim == 2:
+        raise ValueError(f"phi has shape {phi.shape} (per step), but counts has shape {n.shape} (one step)")
+    check_shape(phi, "phi", (n.shape if phi.ndim == 4 else n.shape[-2:]) + phi.shape[-1:])
+    if n.ndim == 2:
+        return np.einsum("sa,sad,sae->de", n, phi, phi)
+    phi = np.broadcast_to(phi, n.shape + phi.shape[-1:])
+    return np.einsum("hsa,hsad,hsae->hde", n, phi, phi)
 
-    N: np.ndarray
-    reward_sums: np.ndarray
 
-    def __post_init__(self):
-        N = as_float_array(self.N, "N", ndim=4)
-        Rs = as_float_array(self.reward_sums, "reward_sums", ndim=3)
-        check_shape(Rs, "reward_sums", N.shape[:3])
-        if (N < 0).any():
-            idx = tuple(np.argwhere(N < 0)[0])
-            raise ValueError(f"N{_index(idx)} is {N[idx]}, expected a count >= 0")
-        object.__setattr__(self, "N", readonly(N))
-        object.__setattr__(self, "reward_sums", readonly(Rs))
+def __getattr__(name: str):
+    if name == "Counts":
+        warnings.warn("theory_rl.linear.counts.Counts is deprecated; use theory_rl.data.CountDataset (horizon H)",
+                      DeprecationWarning, stacklevel=2)
+        from theory_rl.linear._deprecated import Counts
 
-    @classmethod
-    @validate_params(H=Integer(1), S=Integer(1), A=Integer(1))
-    def zeros(cls, H: int, S: int, A: int) -> Counts:
-        """Empty data."""
-        return cls(np.zeros((H, S, A, S)), np.zeros((H, S, A)))
-
-    @classmethod
-    @validate_params(S=Integer(1), A=Integer(1))
-    def from_episodes(cls, states, actions, rewards, S: int, A: int) -> Counts:
-        """Counts of episodes ``states`` (n, H+1), ``actions`` (n, H), ``rewards`` (n, H).
-
-        Raises ValueError naming the first state outside ``0..S-1`` (or not an integer: state 1.7 is refused,
-        never truncated), action outside ``0..A-1`` or non-finite reward (an out-of-range index would otherwise
-        be counted silently as another pair).
-        """
-        actions = as_index_array(actions, "actions", A, ndim=2)
-        n, H = actions.shape
-        states = as_index_array(states, "states", S, ndim=2)
-        check_shape(states, "states", (n, H + 1))
-        rewards = as_float_array(rewards, "rewards", ndim=2, shape=(n, H))
-        hh = np.broadcast_to(np.arange(H), (n, H))
-        flat = ((hh * S + states[:, :-1]) * A + actions) * S + states[:, 1:]
-        N = np.bincount(flat.ravel(), minlength=H * S * A * S).reshape(H, S, A, S)
-        sa = (hh * S + states[:, :-1]) * A + actions
-        Rs = np.bincount(sa.ravel(), weights=rewards.ravel(), minlength=H * S * A).reshape(H, S, A)
-        return cls(N.astype(np.float64), Rs)
-
-    @property
-    def n_sa(self) -> np.ndarray:
-        """Visits ``n_h(s, a)``, shape (H, S, A)."""
-        return self.N.sum(axis=-1)
-
-    def __add__(self, other: Counts) -> Counts:
-        if not isinstance(other, Counts) or other.N.shape != self.N.shape:
-            raise ValueError("can only add Counts of the same shape")
-        return Counts(self.N + other.N, self.reward_sums + other.reward_sums)
-
-    def at_step(self, h: int) -> Counts:
-        """These counts with every step but ``h`` zeroed; ``h`` must be in ``0..H-1`` (no negative indexing)."""
-        h = check_step(h, "h", self.N.shape[0])
-        N, Rs = np.zeros_like(self.N), np.zeros_like(self.reward_sums)
-        N[h], Rs[h] = self.N[h], self.reward_sums[h]
-        return Counts(N, Rs)
-
-    def covariance(self, phi) -> np.ndarray:
-        """Unregularised ``Lambda_h = sum_tau phi phi^T`` per step, shape (H, d, d); ``phi`` is (H, S, A, d)."""
-        H, S, A = self.n_sa.shape
-        phi = as_float_array(phi, "phi", ndim=4)
-        check_shape(phi, "phi", (H, S, A, phi.shape[-1]))
-        return np.einsum("hsa,hsad,hsae->hde", self.n_sa, phi, phi)
+        return Counts
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
