@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from experiments import _cli, planning_scaling
-from tests import _runner_cells as cells_mod
+from tests.runner import _runner_cells as cells_mod
 from theory_rl.runner import ResultStore, grid
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_help_lists_the_common_flags():

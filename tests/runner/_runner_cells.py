@@ -1,6 +1,6 @@
 """Top-level (picklable) cell functions for the runner tests, and a script entry point for the kill -9 test.
 
-``python -m tests._runner_cells DB WORKERS`` runs :data:`SLOW_GRID` with :func:`logged_cell`; each cell sleeps
+``python -m tests.runner._runner_cells DB WORKERS`` runs :data:`SLOW_GRID` with :func:`logged_cell`; each cell sleeps
 a little and appends a line ``seed`` to the file named by the ``RUNNER_TEST_LOG`` environment variable
 when it finishes.
 """

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests import _runner_cells as cells_mod
+from tests.runner import _runner_cells as cells_mod
 from theory_rl.runner import (
     ResultStore,
     StoreError,
@@ -26,7 +26,7 @@ from theory_rl.runner import (
     run_sweep,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GRID = grid(x=[0, 1, 2, 3], scale=[0.5, 2.0])
 
 
@@ -221,7 +221,7 @@ def _process_group(pgid: int) -> list[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc (Linux)")
 def test_sigterm_to_the_driver_stops_its_workers(tmp_path):
     env = {**os.environ, "RUNNER_TEST_LOG": str(tmp_path / "cells.log"), "RUNNER_TEST_SLEEP": "60"}
-    cmd = [sys.executable, "-m", "tests._runner_cells", str(tmp_path / "term.sqlite"), "2"]
+    cmd = [sys.executable, "-m", "tests.runner._runner_cells", str(tmp_path / "term.sqlite"), "2"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -243,7 +243,7 @@ def test_sigterm_to_the_driver_stops_its_workers(tmp_path):
 def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
     db, log = tmp_path / "killed.sqlite", tmp_path / "cells.log"
     env = {**os.environ, "RUNNER_TEST_LOG": str(log)}
-    cmd = [sys.executable, "-m", "tests._runner_cells", str(db), "2"]
+    cmd = [sys.executable, "-m", "tests.runner._runner_cells", str(db), "2"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, start_new_session=True)
     total = len(cells_mod.SLOW_GRID) * cells_mod.SLOW_SEEDS
     deadline = time.monotonic() + 60

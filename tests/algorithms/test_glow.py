@@ -678,7 +678,7 @@ def test_no_private_name_is_imported_across_modules():
     import ast
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent / "theory_rl" / "algorithms"
+    root = Path(__file__).resolve().parents[2] / "theory_rl" / "algorithms"
     for path in list((root / "glow").glob("*.py")) + list((root / "edge_of_reach").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom):

@@ -1,0 +1,1 @@
+"""Tests of theory_rl.coverage."""

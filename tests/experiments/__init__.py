@@ -1,0 +1,1 @@
+"""Tests of the experiments (experiments/) and the notebooks (notebooks/)."""
