@@ -76,3 +76,15 @@ def test_specs_in_validate_params():
         f(len, config=())
     with pytest.raises(TypeError, match="fn is NoneType"):
         f(None)
+
+
+def test_check_cell_accepts_cells_inside_the_grid_and_names_the_parameter():
+    from theory_rl._validation import check_cell
+
+    assert check_cell((1, 2), "goal", 3, 4) == (1, 2)
+    assert check_cell(np.array([0, 3]), "goal", 3, 4) == (0, 3)
+    with pytest.raises(ValueError, match=r"goal \(3, 0\) is outside the 3x4 grid"):
+        check_cell((3, 0), "goal", 3, 4)
+    for bad in ("ab", (1,), (1.0, 2), (True, 1), 7):
+        with pytest.raises(ValueError, match="goal"):
+            check_cell(bad, "goal", 3, 4)

@@ -38,6 +38,7 @@ __all__ = [
     "check_positive_int",
     "check_choice",
     "check_step",
+    "check_cell",
     "check_instance",
     "check_on_max_iter",
     "check_memory",
@@ -163,6 +164,16 @@ def check_step(h, name: str, horizon) -> int:
     if h is None:
         raise ValueError(f"a finite-horizon model needs the step {name} in 0..{horizon - 1}")
     return check_int(h, name, low=0, high=horizon - 1)
+
+
+def check_cell(value, name: str, height: int, width: int) -> tuple[int, int]:
+    """A grid cell ``(row, column)`` of integers inside the ``height x width`` grid, else an error naming ``name``."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise InvalidParameterError(f"{name} is {value!r}, expected a cell (row, column)")
+    r, c = check_int(value[0], f"{name}[0]"), check_int(value[1], f"{name}[1]")
+    if not (0 <= r < height and 0 <= c < width):
+        raise ValueError(f"{name} {(r, c)} is outside the {height}x{width} grid")
+    return r, c
 
 
 def check_instance(obj, name: str, cls, *, episodic: bool | None = None):

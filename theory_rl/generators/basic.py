@@ -11,8 +11,8 @@ import numpy as np
 from theory_rl._random import SeedLike, as_generator
 from theory_rl._validation import (
     InvalidParameterError,
+    check_cell,
     check_choice,
-    check_int,
     check_positive_int,
     check_real,
     check_table,
@@ -38,18 +38,6 @@ def _discount_or_horizon(gamma, horizon, default_gamma: float = 0.9) -> dict:
 
 def _probability(value, name: str) -> float:
     return check_real(value, name, low=0.0, high=1.0)  # NaN, inf, complex, bools and strings refused
-
-
-def _cell(value, name: str, height: int, width: int) -> tuple[int, int]:
-    """A grid cell ``(row, column)`` inside the ``height x width`` grid, else an error naming ``name``."""
-    try:
-        r, c = value
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"{name} is {value!r}, expected a cell (row, column)") from None
-    r, c = check_int(r, name), check_int(c, name)
-    if not (0 <= r < height and 0 <= c < width):
-        raise ValueError(f"{name} {(r, c)} is outside the {height}x{width} grid")
-    return r, c
 
 
 def garnet(
@@ -168,8 +156,8 @@ def gridworld(
     width = check_positive_int(width, "width")
     slip = _probability(slip, "slip")
     check_table("P", (height * width, 4, height * width), ("height * width", "4", "height * width"))
-    goal = (height - 1, width - 1) if goal is None else _cell(goal, "goal", height, width)
-    start = _cell(start, "start", height, width)
+    goal = (height - 1, width - 1) if goal is None else check_cell(goal, "goal", height, width)
+    start = check_cell(start, "start", height, width)
     if isinstance(walls, str):
         raise InvalidParameterError(f"walls is {walls!r}, expected a sequence of cells (row, column)")
     try:
@@ -177,7 +165,7 @@ def gridworld(
     except TypeError:
         raise InvalidParameterError(f"walls is {walls!r}, expected a sequence of cells (row, column)") from None
     cells = {(r, c) for r in range(height) for c in range(width)}
-    wall_set = {_cell(w, "walls entry", height, width) for w in wall_list}
+    wall_set = {check_cell(w, "walls entry", height, width) for w in wall_list}
     if start in wall_set or goal in wall_set:
         raise ValueError("start and goal must not be walls")
     S = height * width

@@ -13,6 +13,7 @@ from theory_rl._random import SeedLike, as_generator
 from theory_rl._validation import (
     InvalidParameterError,
     as_float_array,
+    check_cell,
     check_distributions,
     check_instance,
     check_int,
@@ -44,13 +45,6 @@ def _pair(value, name: str) -> tuple[int, int]:
     return check_int(value[0], f"{name}[0]"), check_int(value[1], f"{name}[1]")
 
 
-def _cell(value, name: str, height: int, width: int) -> tuple[int, int]:
-    r, c = _pair(value, name)
-    if not (0 <= r < height and 0 <= c < width):
-        raise ValueError(f"{name} {(r, c)} is outside the {height}x{width} grid")
-    return r, c
-
-
 def stay_gridworld(
     height: int,
     width: int,
@@ -79,8 +73,8 @@ def stay_gridworld(
     height = check_positive_int(height, "height")
     width = check_positive_int(width, "width")
     slip = check_real(slip, "slip", low=0.0, high=1.0)
-    gr, gc = _cell(goal, "goal", height, width)
-    sr, sc = _cell(start, "start", height, width)
+    gr, gc = check_cell(goal, "goal", height, width)
+    sr, sc = check_cell(start, "start", height, width)
     S, A = height * width, len(STAY_GRID_MOVES)
     rows, cols = np.divmod(np.arange(S), width)
     targets = np.empty((S, A), dtype=np.int64)
