@@ -163,9 +163,13 @@ def bandit_scores(N, reward_sums, n_total: int, A: int, *, algorithm: str, delta
     ``algorithm`` is ``"lcb"`` (Alg. 1), ``"greedy"`` (empirical best) or ``"most_played"``. Shared by
     :func:`lcb_bandit` and the exact two-arm computation, so both break ties identically.
     """
-    N = np.asarray(N, dtype=np.float64)
+    N = as_float_array(N, "N")
+    check_range(N, "N", 0.0, np.inf)
+    reward_sums = as_float_array(reward_sums, "reward_sums")
+    if reward_sums.shape != N.shape:
+        raise ValueError(f"reward_sums has shape {reward_sums.shape}, expected the shape {N.shape} of N")
     seen = N > 0
-    r_hat = np.where(seen, np.asarray(reward_sums, dtype=np.float64) / np.where(seen, N, 1.0), 0.0)
+    r_hat = np.where(seen, reward_sums / np.where(seen, N, 1.0), 0.0)
     if algorithm == "greedy":
         return r_hat
     if algorithm == "most_played":
