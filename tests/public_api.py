@@ -149,6 +149,8 @@ def _record(factory, **changes):
     """Keyword construction of a dataclass record from the init fields of a real instance (``factory()``)."""
     def build():
         rec = factory()
+        if hasattr(rec, "_asdict"):  # a NamedTuple record
+            return (), {**rec._asdict(), **changes}
         kwargs = {f.name: getattr(rec, f.name) for f in dataclasses.fields(rec) if f.init}
         kwargs.update(changes)
         return (), kwargs
@@ -243,6 +245,7 @@ RECORDS = {
     "FQIResult": "returned by glow.fqi",
     "Coverability": "returned by coverage.coverability",
     "ControlledCoverage": "returned by data.controlled_coverage",
+    "Rollouts": "returned by data.sample_rollouts / RolloutSampler (a NamedTuple of arrays)",
     "EmpiricalModel": "returned by CountDataset/OfflineDataset.empirical_model",
     "DecoyInstance": "returned by the coverability-family generators",
     "IncompleteInstance": "returned by generators.glow.incomplete_fqi_instance",
@@ -272,9 +275,13 @@ def _pevi():
 #: name where two public callables share a name.
 EXAMPLES: dict[str, object] = {
     # data
-    "theory_rl.data.sample_trajectories": _ex(D("epi"), np.zeros((3, 4), int), 2, 0),
-    "theory_rl.data.sample_trajectories_batch": _ex(D("epi"), np.zeros((3, 4), int), 2, 0, 2),
-    "theory_rl.data.sample_transitions": _ex(D("disc"), np.array([0, 1]), np.array([1, 0]), 0),
+    "sample_trajectories": _ex(D("epi"), np.zeros((3, 4), int), 2, 0),
+    "sample_trajectories_batch": _ex(D("epi"), np.zeros((3, 4), int), 2, 0, 2),
+    "sample_transitions": _ex(D("disc"), np.array([0, 1]), np.array([1, 0]), 0),
+    "sample_rollouts": _ex(D("epi"), np.zeros((3, 4), int), 2, 0),
+    "RolloutSampler": _ex(D("epi")),
+    "Rollouts": _record(_call("data.sample_rollouts", D("epi"), np.zeros((3, 4), int), 2, 0)),
+    "sample_rewards": _ex(lambda: np.random.default_rng(0), np.array([0.2, 0.5]), "bernoulli"),
     "concatenate": _ex(lambda: [_fixtures()["iid"], _fixtures()["iid"]]),
     "load": _ex(D("saved")),
     "CountDataset": _record(D("counts")),
@@ -310,6 +317,7 @@ EXAMPLES: dict[str, object] = {
     "DecoyInstance": _record(D("decoy")),
     "IncompleteInstance": _record(_call("generators.glow.incomplete_fqi_instance")),
     # offline learners (Rashidinejad et al. 2021)
+    "bandit_scores": _ex(np.array([3.0, 0.0, 5.0]), np.array([2.0, 0.0, 4.0]), 8, 3, algorithm="lcb"),
     "lcb_bandit": _ex(D("bandit_counts")),
     "lcb_contextual": _ex(D("cb_counts")),
     "vi_lcb": _ex(D("iid"), seed=0),
@@ -322,6 +330,8 @@ EXAMPLES: dict[str, object] = {
     "feature_covariance": _ex(lambda: _fixtures()["lin_counts"].counts, lambda: _fixtures()["lmdp"].phi),
     "coverage_family": _ex([0.5, 1.0]),
     "sample_policy_counts": _ex(D("lmdp"), np.zeros((2, 4), int), 3, 0),
+    "best_response": _ex(D("lmdp"), 1, np.ones((4, 2))),
+    "occupancy_polytope": _ex(D("lmdp"), 1),
     "pevi": _ex(lambda: _fixtures()["lmdp"].phi, D("lin_counts")),
     "pevi_beta": _ex(3, 2, 10, 0.1),
     "lsvi_ucb_beta": _ex(3, 2, 10, 0.1),

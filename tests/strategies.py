@@ -25,7 +25,6 @@ def mdp_arrays(draw, *, max_S: int = 6, max_A: int = 4, max_H: int = 5, episodic
     seed = draw(st.integers(0, 2**32 - 1))
     sparsity = draw(st.sampled_from([0.0, 0.5, 0.8]))
     episodic = draw(st.booleans()) if episodic is None else episodic
-    rng = np.random.default_rng(seed)
     if episodic:
         H = draw(st.integers(1, max_H))
         staged = draw(st.booleans()) if stage_dependent is None else stage_dependent
@@ -34,12 +33,19 @@ def mdp_arrays(draw, *, max_S: int = 6, max_A: int = 4, max_H: int = 5, episodic
     else:
         lead = ()
         kwargs = {"gamma": draw(st.sampled_from([0.0, 0.5, 0.9, 0.99]))}
+    return (*seeded_arrays(S, A, seed, sparsity, lead), kwargs)
+
+
+def seeded_arrays(S: int, A: int, seed: int, sparsity: float, lead: tuple = ()):
+    """``(P, R, init)`` of the MDP that :func:`mdp_arrays` draws for these values (to pin a found case with
+    hypothesis' ``@example``)."""
+    rng = np.random.default_rng(seed)
     P = _simplex_rows(rng, lead + (S, A, S), sparsity)
     R = rng.random(lead + (S, A))
     R[rng.random(R.shape) < 0.2] = 0.0  # exact 0 and 1 rewards are legal and worth hitting
     R[rng.random(R.shape) < 0.1] = 1.0
     init = _simplex_rows(rng, (S,), sparsity)
-    return P, R, init, kwargs
+    return P, R, init
 
 
 @st.composite

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory_rl._validation import check_int
+from theory_rl._validation import check_int, check_table
 
 __all__ = [
     "SeedLike",
@@ -74,6 +74,7 @@ def kernel_seed(ss: np.random.SeedSequence) -> np.uint64:
 def trial_seeds(seed: SeedLike, n_trials: int) -> np.ndarray:
     """One uint64 kernel seed per trial: ``kernel_seed(spawn(seed_sequence(seed), n_trials)[i])``."""
     n_trials = check_int(n_trials, "n_trials", low=1)
+    check_table("the trial seeds", (n_trials,), ("n_trials",))
     return np.array([kernel_seed(c) for c in spawn(seed_sequence(seed), n_trials)], dtype=np.uint64)
 
 

@@ -324,15 +324,15 @@ def test_datasets_validate_at_construction_and_load(tmp_path, finite, discounted
     bad_c = C.copy()
     bad_c[1, 1, 0] = 1
     for args, message in [
-        ((N, C[..., :1], sums), r"transition_counts has shape \(2, 2, 1\), expected \(2, 2, 2\)"),
-        ((N[None], C[None], sums[None]), r"counts has shape \(1, 2, 2\), expected \(2, 2\)"),
+        ((N, C[..., :1], sums), r"transition_counts has shape \(2, 2, 1\), expected \(S, A, S\) = \(2, 2, 2\)"),
+        ((N[None], C[None], sums[None]), r"counts has shape \(1, 2, 2\), expected \(S, A\) = \(2, 2\)"),
         ((N * np.array([1, -1]), C, sums), r"counts\[1, 1\] is -1"),
         ((N, bad_c, sums), r"transition_counts\[1, 1\] sums to 2 over next states, but counts\[1, 1\] is 1"),
         ((N, C, sums + np.array([0.0, np.inf])), r"reward_sums\[0, 1\] is inf"),
     ]:
         with pytest.raises(ValueError, match=message):
             CountDataset(*args, 2, 2, gamma=0.9)
-    with pytest.raises(ValueError, match=r"counts has shape \(2, 2\), expected \(3, 2, 2\)"):
+    with pytest.raises(ValueError, match=r"counts has shape \(2, 2\), expected \(horizon, S, A\) = \(3, 2, 2\)"):
         CountDataset(N, C, sums, 2, 2, horizon=3)
 
     # load() goes through the same checks: a corrupted file is refused, naming the entry.

@@ -153,19 +153,19 @@ def _unseen_hoeffding(N: np.ndarray, log_term: float) -> np.ndarray:
     return hoeffding(N, log_term, unseen=max(math.sqrt(log_term), 1.0))
 
 
-@validate_params(
-    n_total=Integer(0), A=Integer(1), algorithm=Options(("lcb", "greedy", "most_played")), delta=_DELTA,
-    penalty_scale=_SCALE,
-)
+@validate_params(n_total=Integer(0), A=Integer(1), algorithm=Options(("lcb", "greedy", "most_played")),
+                 delta=_DELTA, penalty_scale=_SCALE)  # fmt: skip
 def bandit_scores(N, reward_sums, n_total: int, A: int, *, algorithm: str, delta=None, penalty_scale=1.0):
     """The index ``score(a)`` each bandit rule maximises, from counts and reward sums of any shape.
 
     ``algorithm`` is ``"lcb"`` (Alg. 1), ``"greedy"`` (empirical best) or ``"most_played"``. Shared by
-    :func:`lcb_bandit` and the exact two-arm computation, so both break ties identically.
-    """
-    N = np.asarray(N, dtype=np.float64)
+    :func:`lcb_bandit` and the exact two-arm computation, so both break ties identically. ``N`` must be >= 0."""
+    N, reward_sums = as_float_array(N, "N"), as_float_array(reward_sums, "reward_sums")
+    check_range(N, "N", 0.0, np.inf)
+    if reward_sums.shape != N.shape:
+        raise ValueError(f"reward_sums has shape {reward_sums.shape}, expected the shape {N.shape} of N")
     seen = N > 0
-    r_hat = np.where(seen, np.asarray(reward_sums, dtype=np.float64) / np.where(seen, N, 1.0), 0.0)
+    r_hat = np.where(seen, reward_sums / np.where(seen, N, 1.0), 0.0)
     if algorithm == "greedy":
         return r_hat
     if algorithm == "most_played":

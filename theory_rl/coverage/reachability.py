@@ -40,7 +40,7 @@ def max_reachability(mdp: TabularMDP) -> np.ndarray:
                 target = TabularMDP(mdp.P, reward, mdp.init, gamma=mdp.gamma, reward_noise="deterministic")
                 V = policy_iteration(target).V
                 out[s, a] = (1.0 - mdp.gamma) * float(mdp.init @ V)
-        return np.minimum(out, 1.0)
+        return np.clip(out, 0.0, 1.0)  # a probability: round-off of the linear solve may leave -1e-17
     H = mdp.horizon
     reach = np.empty((H, S))
     for h in range(H):

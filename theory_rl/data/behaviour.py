@@ -6,6 +6,10 @@
 - :func:`coverage_record`: the ``meta["coverage"]`` entry of a sampled dataset, the exact ``C*`` of an optimal
   policy w.r.t. the distribution of the data. It needs a planning call (cached per MDP), so the samplers register
   it lazily (:class:`theory_rl.data.files.Manifest`): it is paid only when read or saved.
+
+Internal plumbing: :func:`coverage_record`, :func:`trajectory_distribution` and :class:`LazyCoverage` build the
+samplers' ``meta["coverage"]`` entry from arguments the samplers have already validated; they are not in
+``__all__``. Their names carry no underscore so that the sampler modules import them without a private import.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy, solve
 from theory_rl.policies import epsilon_mixture, policy_matrix
 
-__all__ = ["ControlledCoverage", "controlled_coverage", "coverage_record", "trajectory_distribution", "LazyCoverage"]
+__all__ = ["ControlledCoverage", "controlled_coverage"]
 
 
 def _optimal_policy(mdp: TabularMDP) -> np.ndarray:

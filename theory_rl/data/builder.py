@@ -19,6 +19,7 @@ from theory_rl._validation import (
     check_real,
     check_shape,
     check_step,
+    check_table,
     validate_params,
 )
 from theory_rl.data.counts import CountDataset, trusted_count_dataset
@@ -51,6 +52,7 @@ class CountsBuilder:
         self.S, self.A, self.horizon = S, A, horizon
         self.gamma = None if gamma is None else check_real(gamma, "gamma", low=0.0, high=1.0, closed="left")
         lead = () if horizon is None else (horizon,)
+        check_table("transition_counts", lead + (S, A, S), ("horizon", "S", "A", "S")[-len(lead) - 3:])
         self._N = np.zeros(lead + (S, A), np.int64)
         self._C = np.zeros(lead + (S, A, S), np.int64)
         self._R = np.zeros(lead + (S, A), np.float64)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from theory_rl._validation import Options, Real, check_int, index_str, validate_params
+from theory_rl._validation import Options, Real, check_int, check_mapping, index_str, validate_params
 from theory_rl.data.files import copy_meta, write_files
 from theory_rl.mdp import TabularMDP
 
@@ -49,7 +49,8 @@ class EmpiricalModel:
 
 
 def check_sizes(obj) -> None:
-    """``S``, ``A`` positive integers, ``horizon`` a positive integer or None, ``gamma`` finite or None."""
+    """``S``, ``A`` positive integers, ``horizon`` a positive integer or None, ``gamma`` finite or None, ``meta`` a
+    dict (the dataset's provenance, saved as JSON)."""
     check_int(obj.S, "S", low=1)
     check_int(obj.A, "A", low=1)
     if obj.horizon is not None:
@@ -59,6 +60,7 @@ def check_sizes(obj) -> None:
         isinstance(g, (int, float, np.integer, np.floating)) and not isinstance(g, bool) and np.isfinite(g)
     ):
         raise ValueError(f"gamma is {g!r}, expected a finite number or None")
+    check_mapping(obj.meta, "meta")
 
 
 def check_compatible(a, b) -> None:
@@ -73,11 +75,13 @@ def _check_count_dataset(d: CountDataset) -> None:
     finite reward sums; ValueErrors name the first bad entry. O(size) numpy, no Python loop."""
     check_sizes(d)
     shape = (d.S, d.A) if d.horizon is None else (d.horizon, d.S, d.A)
-    for name, want in (("counts", shape), ("transition_counts", shape + (d.S,)), ("reward_sums", shape)):
+    dims = ("S", "A") if d.horizon is None else ("horizon", "S", "A")
+    for name, want, what in (("counts", shape, dims), ("transition_counts", shape + (d.S,), dims + ("S",)),
+                             ("reward_sums", shape, dims)):  # fmt: skip
         arr = getattr(d, name)
         if not isinstance(arr, np.ndarray) or arr.shape != want:
             got = arr.shape if isinstance(arr, np.ndarray) else type(arr).__name__
-            raise ValueError(f"{name} has shape {got}, expected {want}")
+            raise ValueError(f"{name} has shape {got}, expected ({', '.join(what)}) = {want}")
         if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
             raise ValueError(f"{name} has dtype {arr.dtype}, expected integers or floats")
         bad = ~np.isfinite(arr) if np.issubdtype(arr.dtype, np.floating) else np.zeros(arr.shape, bool)

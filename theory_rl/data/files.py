@@ -5,6 +5,12 @@ Format ``theory_rl.dataset/1``: ``path.npz`` (written and read with ``allow_pick
 Each file is written to a temporary name in the same folder and moved into place with :func:`os.replace`, so a
 crash never leaves a half-written dataset under the final name. This module knows nothing of the dataset classes
 (:mod:`theory_rl.data.io` builds them from what :func:`read_files` returns).
+
+Internal plumbing: :class:`Manifest`, :func:`copy_meta`, :func:`stem`, :func:`resolve_meta`, :func:`write_files`
+and :func:`read_files` serve the dataset classes, the samplers and :func:`theory_rl.data.load`; they are not in
+``__all__`` (users read a ``Manifest`` as a dataset's ``meta`` dict, and save / load through the datasets) and
+trust their callers, which validate at the public boundary. Their names carry no underscore so that the other
+:mod:`theory_rl.data` modules import them without a private import.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import numpy as np
 
 from theory_rl._validation import check_instance
 
-__all__ = ["FORMAT", "KINDS", "Manifest", "copy_meta", "stem", "resolve_meta", "write_files", "read_files"]
+__all__ = ["FORMAT", "KINDS"]
 
 #: The manifest's format tag.
 FORMAT = "theory_rl.dataset/1"

@@ -7,6 +7,7 @@ file is a ValueError naming the bad entry, never a dataset that breaks an algori
 
 from __future__ import annotations
 
+from theory_rl._validation import String, validate_params
 from theory_rl.data.counts import CountDataset
 from theory_rl.data.files import read_files
 from theory_rl.data.samples import OfflineDataset
@@ -14,6 +15,7 @@ from theory_rl.data.samples import OfflineDataset
 __all__ = ["load"]
 
 
+@validate_params(path=String(path=True))
 def load(path) -> OfflineDataset | CountDataset:
     """Read a dataset written by ``save``: ``path.npz`` (loaded with ``allow_pickle=False``) and ``path.json``
     (``path`` may end in ``.npz``, ``.json`` or neither)."""

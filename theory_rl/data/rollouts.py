@@ -29,8 +29,8 @@ from theory_rl._validation import (
     check_distributions,
     check_instance,
     check_int,
-    check_memory,
     check_shape,
+    check_table,
     validate_params,
 )
 from theory_rl.data.behaviour import LazyCoverage
@@ -45,13 +45,16 @@ __all__ = ["sample_trajectories", "sample_trajectories_batch", "Rollouts", "Roll
 def episode_length(mdp, n_steps) -> int:
     """``H`` for a finite-horizon model (``n_steps`` None or ``H``); ``n_steps >= 1`` for a discounted one."""
     H = getattr(mdp, "horizon", None)
+    if n_steps is not None:
+        n_steps = check_int(n_steps, "n_steps", low=1)
     if H is not None:
         if n_steps is not None and n_steps != H:
             raise ValueError(f"n_steps is {n_steps}; a finite-horizon MDP runs exactly H = {H} steps")
         return H
     if n_steps is None:
         raise ValueError("a discounted MDP needs n_steps, the length of each sampled trajectory")
-    return check_int(n_steps, "n_steps", low=1)
+    check_table("one episode", (n_steps + 1,), ("n_steps + 1",), itemsize=24)  # states, actions, rewards
+    return n_steps
 
 
 # ---------------------------------------------------------------------- offline trajectory datasets
@@ -116,7 +119,11 @@ def sample_trajectories_batch(
     equals ``sample_trajectories(..., seed=SeedSequence(seed).spawn(n_trials)[i])``. ``n_trials=None`` means
     one trial from ``seed`` itself and returns the dataset, not a list."""
     T = episode_length(mdp, n_steps)
-    check_memory(n_episodes * T * (1 if n_trials is None else n_trials), "n_episodes", itemsize=36)
+    if n_trials is None:
+        check_table("the sampled transitions", (n_episodes, T), ("n_episodes", "n_steps"), itemsize=36)
+    else:
+        check_table("the sampled transitions", (n_trials, n_episodes, T), ("n_trials", "n_episodes", "n_steps"),
+                    itemsize=36)  # fmt: skip
     pt = policy_tables(mdp, policy)
     ss = seed_sequence(seed)
     coverage = LazyCoverage(mdp, policy=np.array(policy, copy=True), n_steps=T)
@@ -208,7 +215,7 @@ class RolloutSampler:
     def sample(self, policy, n_episodes: int, seed: SeedLike, *, weights=None) -> Rollouts:
         """``n_episodes`` episodes of ``policy`` (or of a mixture of policies, see :func:`sample_rollouts`)."""
         n = check_int(n_episodes, "n_episodes", low=0)
-        check_memory(n * (self.T + 1), "n_episodes", itemsize=24)
+        check_table("the rollouts", (n, self.T + 1), ("n_episodes", "n_steps + 1"), itemsize=24)
         ss = seed_sequence(seed)
         if weights is None:
             return Rollouts(*self._run(kernel_seed(ss), policy, n))

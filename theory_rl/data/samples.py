@@ -7,12 +7,21 @@ concatenation (offline then online data), random splits (VI-LCB's data splitting
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from theory_rl._random import SeedLike, seed_sequence
-from theory_rl._validation import Integer, Options, as_index_array, check_instance, validate_params
+from theory_rl._validation import (
+    Integer,
+    InvalidParameterError,
+    Options,
+    as_index_array,
+    check_instance,
+    check_table,
+    validate_params,
+)
 from theory_rl.data.counts import CountDataset, EmpiricalModel, check_compatible, check_sizes, trusted_count_dataset
 from theory_rl.data.files import copy_meta, write_files
 from theory_rl.mdp import TabularMDP
@@ -27,6 +36,8 @@ def _check_offline_dataset(d: OfflineDataset) -> None:
     ``0..A-1``, ``step`` in ``0..H-1`` or ``>= 0`` when discounted), finite rewards, behaviour probabilities
     in ``[0, 1]``; ValueErrors name the first bad entry. O(n) numpy, no Python loop."""
     check_sizes(d)
+    lead = () if d.horizon is None else (d.horizon,)
+    check_table("counts", lead + (d.S, d.A), ("horizon", "S", "A")[-len(lead) - 2:])  # what to_counts allocates
     n = None
     for f in FIELDS:
         arr = getattr(d, f)
@@ -254,11 +265,14 @@ class OfflineDataset:
 def concatenate(datasets) -> OfflineDataset:
     """Concatenate sample-level datasets (e.g. offline then online data); episode ids are renumbered so that
     episodes of different parts stay distinct."""
+    if isinstance(datasets, OfflineDataset) or not isinstance(datasets, Iterable) or isinstance(datasets, str):
+        raise InvalidParameterError(
+            f"datasets is {type(datasets).__name__} ({datasets!r}), expected a sequence of OfflineDataset")
     datasets = list(datasets)
     if not datasets:
         raise ValueError("datasets is empty")
-    for d in datasets:
-        check_instance(d, "datasets[i]", OfflineDataset)
+    for i, d in enumerate(datasets):
+        check_instance(d, f"datasets[{i}]", OfflineDataset)
         check_compatible(datasets[0], d)
     episodes, offset = [], 0
     for d in datasets:

@@ -27,8 +27,8 @@ from theory_rl._validation import (
     as_float_array,
     as_index_array,
     check_int,
-    check_memory,
     check_shape,
+    check_table,
     index_str,
     validate_params,
 )
@@ -103,7 +103,10 @@ def sample_iid_batch(
     t = model_tables(mdp)
     ss = seed_sequence(seed)
     stages = flat.shape[0]
-    check_memory(stages * n * (1 if n_trials is None else n_trials), "n", itemsize=36)
+    if n_trials is None:
+        check_table("the sampled tuples", (stages, n), ("H", "n"), itemsize=36)
+    else:
+        check_table("the sampled tuples", (n_trials, stages, n), ("n_trials", "H", "n"), itemsize=36)
     coverage = LazyCoverage(mdp, mu=mu)
     meta = {"generator": "sample_iid", "mdp": repr(mdp), "n": n}
     model = (mu_prob, mu_alias, flat, t.P_prob, t.P_alias, mdp.S, mdp.A, t.R, t.noise, t.std)
@@ -310,7 +313,7 @@ def sample_policy_counts(mdp, policy, n_episodes: int, seed: SeedLike, *, weight
     return trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), S, A, None, H, meta)
 
 
-@validate_params(mdp=Instance(TabularMDP), n=Integer(0))
+@validate_params(mdp=Instance(TabularMDP), n=Integer(0, 2**62))
 def sample_iid_counts(mdp: TabularMDP, mu, n: int, seed: SeedLike) -> CountDataset:
     """The counts of :func:`sample_iid` drawn directly: ``N ~ Multinomial(n, mu_h)``, then transition counts and
     reward sums given ``N`` as in :func:`sample_generative`. Same law as ``sample_iid(...).to_counts()`` (not

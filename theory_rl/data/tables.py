@@ -4,6 +4,11 @@ A model's tables (``P``, ``init``, the reward means and noise) are built once pe
 they go with the model; models are immutable, so the cache never goes stale). A policy's tables are built per
 call: deterministic policies (actions ``(S,)`` or ``(H, S)``) need none, stochastic ones (probabilities
 ``(S, A)`` or ``(H, S, A)``) one alias row per ``(h, s)``.
+
+Internal plumbing: :class:`ModelTables`, :class:`PolicyTables`, :func:`model_tables`, :func:`policy_tables`,
+:func:`kernel_args` and :func:`mixture_weights` serve the samplers of :mod:`theory_rl.data` (and the kernel
+benchmarks); they are not in ``__all__``, and the public samplers validate their arguments before calling them.
+Their names carry no underscore so that the other data modules import them without a private import.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from theory_rl.linear import LinearMDP
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import is_deterministic, policy_matrix
 
-__all__ = ["MODELS", "ModelTables", "PolicyTables", "model_tables", "policy_tables", "kernel_args", "mixture_weights"]
+__all__ = ["MODELS"]
 
 #: The models the samplers draw from: anything with ``P``, ``R``, ``init``, ``reward_noise`` and ``reward_std``.
 MODELS = (TabularMDP, LinearMDP)

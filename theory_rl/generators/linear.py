@@ -50,7 +50,7 @@ def coverage_family(reach, *, theta0=None, theta1=None, reward_noise: str = "ber
     action 0 has feature ``e_j`` and every other action ``e_k``; everywhere else the feature is ``e_k``. The
     covariances reachable online at step 1 are ``diag(reach_0 x_0, ..., reach_{k-1} x_{k-1}, 1 - sum reach_j x_j)``,
     so small ``reach[j]`` makes direction ``j`` expensive online, while offline data can be placed on any ``(u_j, 0)``
-    (:func:`theory_rl.linear.sample_generative_counts`).
+    (per-pair counts of :func:`theory_rl.data.sample_generative`).
 
     Parameters
     ----------

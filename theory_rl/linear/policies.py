@@ -71,6 +71,7 @@ def policy_covariances(lmdp: LinearMDP, policy) -> np.ndarray:
 
 
 @validate_params(lmdp=Instance(LinearMDP))
+@validate_params(lmdp=Instance(LinearMDP))
 def best_response(lmdp: LinearMDP, h: int, g) -> np.ndarray:
     """A deterministic policy (H, S) maximising ``E_pi[g(s_h, a_h)]`` for a reward ``g`` (S, A) at step ``h`` only.
 
