@@ -104,20 +104,21 @@ def cell(config: dict, seed: int) -> dict:
 
 @functools.cache
 def _fixtures() -> dict:
-    from theory_rl import data, generators, linear, planning
+    from theory_rl import data, generators, planning
     from theory_rl.algorithms import glow
 
     disc = generators.garnet(S=4, A=2, branching=2, gamma=0.9, seed=0)
     epi = generators.garnet(S=4, A=2, branching=2, horizon=3, seed=0)
     bandit = generators.random_bandit(3, seed=0)
     cb = generators.random_contextual_bandit(3, 2, seed=0)
-    lmdp = linear.random_linear_mdp(4, 2, 3, 2, seed=0)
+    lmdp = generators.linear.random_linear_mdp(4, 2, 3, 2, seed=0)
     mu = np.full((4, 2), 1 / 8)
     iid = data.sample_iid(disc, mu, 20, seed=1)
     lin_counts = data.sample_generative(lmdp, np.full((2, 4, 2), 2.0), 0)
-    o2o_lmdp = linear.hybrid_family(0.3)  # 2 steps, 3 states, 2 actions: few policies, so o2o's programs are small
+    # 2 steps, 3 states, 2 actions: few policies, so o2o's programs are small
+    o2o_lmdp = generators.linear.hybrid_family(0.3)
     o2o_counts = data.sample_generative(o2o_lmdp, np.full((2, 3, 2), 2.0), 0)
-    decoy = generators.glow.coverability_family(2, 2, 0.5, horizon=2)
+    decoy = generators.coverability.coverability_family(2, 2, 0.5, horizon=2)
     gmdp = decoy.mdp
     classes = glow.decoy_classes(gmdp, decoy.targets, 0.8)
     builder = data.CountsBuilder(gmdp.S, gmdp.A, horizon=gmdp.horizon)  # the glow criteria take a CountDataset
@@ -248,7 +249,7 @@ RECORDS = {
     "Rollouts": "returned by data.sample_rollouts / RolloutSampler (a NamedTuple of arrays)",
     "EmpiricalModel": "returned by CountDataset/OfflineDataset.empirical_model",
     "DecoyInstance": "returned by the coverability-family generators",
-    "IncompleteInstance": "returned by generators.glow.incomplete_fqi_instance",
+    "IncompleteInstance": "returned by generators.coverability.incomplete_fqi_instance",
     "SweepSummary": "returned by runner.run_sweep",
     "Cell": "returned by runner.make_cells",
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
@@ -315,7 +316,7 @@ EXAMPLES: dict[str, object] = {
     "coverability_family": _ex(2, 2, 0.5, horizon=2),
     "block_mdp": _ex(2, 2, 0.5, 2, horizon=2),
     "DecoyInstance": _record(D("decoy")),
-    "IncompleteInstance": _record(_call("generators.glow.incomplete_fqi_instance")),
+    "IncompleteInstance": _record(_call("generators.coverability.incomplete_fqi_instance")),
     # offline learners (Rashidinejad et al. 2021)
     "bandit_scores": _ex(np.array([3.0, 0.0, 5.0]), np.array([2.0, 0.0, 4.0]), 8, 3, algorithm="lcb"),
     "lcb_bandit": _ex(D("bandit_counts")),
