@@ -19,9 +19,8 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from theory_rl.results import ConvergenceWarning
-
 from tests.public_api import NO_EXAMPLE, RECORDS, example_call, has_example, is_record, public_callables, public_modules
+from theory_rl.results import ConvergenceWarning
 
 #: Seconds one call may take before it counts as a hang.
 TIME_LIMIT = 20
@@ -145,7 +144,6 @@ def test_invalid_value_is_refused_naming_the_parameter(qual, pname):
             with warnings.catch_warnings(), _time_limit(TIME_LIMIT):
                 warnings.simplefilter("error", np.exceptions.ComplexWarning)
                 warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", ConvergenceWarning)
                 warnings.simplefilter("ignore", ConvergenceWarning)  # stop_at_max_iter's "warn" rule, asked for
                 _drain(obj(*args, **kwargs))
         except (ValueError, TypeError) as err:
