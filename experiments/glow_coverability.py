@@ -95,7 +95,7 @@ def _hybrid_cell(config: dict, seed) -> dict:
         risk = float(glow(inst.mdp, classes, T, seed=seed, beta_scale=SCALED, diagnostics=False)
                      .average_suboptimality[-1])
     else:
-        risk = offline_only(inst.mdp, classes, nu, T, seed=seed, gamma_scale=scale)
+        risk = offline_only(inst.mdp, classes, nu, T, seed=seed, gamma_scale=scale).risk
     return {"risk": float(risk), "c_star": float(concentrability(inst.mdp, pi_star, nu))}
 
 
@@ -114,7 +114,7 @@ def _incomplete_cell(config: dict, seed) -> dict:
         risk = float(glow(inst.mdp, classes, T, seed=seed, diagnostics=False).average_suboptimality[-1])
     else:
         risk = offline_only(inst.mdp, classes, inst.nu, T, seed=seed, plugin="fqi" if alg == "fqi" else "mabo_cr",
-                            gamma_scale=scale)
+                            gamma_scale=scale).risk
     return {"risk": float(risk)}
 
 

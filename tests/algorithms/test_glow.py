@@ -363,7 +363,9 @@ def test_plugins_recover_q_star_from_rich_data():
     truth = int(np.flatnonzero(classes.truth_mask(inst.mdp))[0])
     nu = np.full((3, 2, 3), 1 / 6)
     for plugin in ("mabo_cr", "fqi", "mle"):
-        assert offline_only(inst.mdp, classes, nu, 4000, seed=5, plugin=plugin) == pytest.approx(0.0, abs=1e-12)
+        res = offline_only(inst.mdp, classes, nu, 4000, seed=5, plugin=plugin)
+        assert res.risk == res.gap == pytest.approx(0.0, abs=1e-12)
+        assert res.method == f"offline_{plugin}" and res.data.counts.sum() == 4000 * inst.mdp.horizon
     rng = np.random.default_rng(0)
     sampler = RolloutSampler(inst.mdp)
     builder = CountsBuilder(2, 3, horizon=3)

@@ -20,7 +20,7 @@ from theory_rl.algorithms.glow.classes import (
     optimal_q,
     ratio_class,
 )
-from theory_rl.algorithms.glow.hybrid import PLUGINS, H2OResult, h2o, offline_only
+from theory_rl.algorithms.glow.hybrid import PLUGINS, H2OResult, OfflineOnlyResult, h2o, offline_only
 from theory_rl.algorithms.glow.offline import FQIResult, fqi, mabo_cr, mabo_cr_objective, model_mle
 from theory_rl.algorithms.glow.online import GlowResult, clipping_loss, glow, glow_constants, potential
 from theory_rl.algorithms.glow.statistics import (
@@ -32,7 +32,8 @@ from theory_rl.algorithms.glow.statistics import (
 )
 
 __all__ = [
-    "PLUGINS", "FQIResult", "FiniteClasses", "GlowResult", "H2OResult", "SufficientStatistics", "clipping_loss",
+    "PLUGINS", "FQIResult", "FiniteClasses", "GlowResult", "H2OResult", "OfflineOnlyResult",
+    "SufficientStatistics", "clipping_loss",
     "confidence_set", "decoy_classes", "finite_classes", "fqi", "glow", "glow_constants", "glow_violations",
     "greedy_actions", "h2o", "hybrid_ratio_class", "mabo_cr", "mabo_cr_objective", "model_based_classes", "model_mle",
     "offline_only", "optimal_q", "potential", "ratio_class", "residual_sums", "weighted_moments",

@@ -50,7 +50,7 @@ from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, solve
 from theory_rl.results import Result
 
-__all__ = ["PLUGINS", "H2OResult", "h2o", "offline_only"]
+__all__ = ["PLUGINS", "H2OResult", "OfflineOnlyResult", "h2o", "offline_only"]
 
 PLUGINS = ("mabo_cr", "fqi", "mle")
 
@@ -81,6 +81,29 @@ class H2OResult(Result):
     def risk(self) -> float:
         """Sub-optimality of the output ``Unif(pi_1..pi_T)``: the mean of ``gaps``."""
         return float(self.gaps.mean())
+
+
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+class OfflineOnlyResult(Result):
+    """The pure-offline baseline's run (:func:`offline_only`) in the shared names: ``policy`` (greedy actions
+    ``(H, S)``), ``Q`` (the selected ``f`` or FQI's composite, ``(H, S, A)``), ``V = max_a Q``, ``method``
+    (``"offline_" + plugin``) and ``constants``, plus the exact sub-optimality of its policy.
+
+    Attributes
+    ----------
+    gap : float, ``J* - J(policy)``, exact
+    chosen : int, the index in ``F`` of the selected ``f`` (-1 for FQI's composite)
+    data : CountDataset, the ``n`` offline samples per layer
+    """
+
+    gap: float
+    chosen: int
+    data: CountDataset
+
+    @property
+    def risk(self) -> float:
+        """The sub-optimality of the output (``gap``), the name :class:`H2OResult` uses for the same quantity."""
+        return self.gap
 
 
 def _check_plugin(plugin: str, classes: FiniteClasses) -> None:
@@ -186,17 +209,21 @@ def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, 
 
 @validate_params(n=Integer(1), **_SPECS)
 def offline_only(mdp: TabularMDP, classes: FiniteClasses, nu, n: int, *, seed: SeedLike, plugin: str = "mabo_cr",
-                 delta: float = 0.1, gamma: float | None = None, gamma_scale: float = 1.0) -> float:
+                 delta: float = 0.1, gamma: float | None = None, gamma_scale: float = 1.0) -> OfflineOnlyResult:
     """Pure-offline baseline: the plug-in on ``n`` i.i.d. samples per layer from ``nu`` (one
-    :func:`theory_rl.data.sample_iid` call from ``seed``); returns the exact sub-optimality of its policy.
-    MABO.CR's clip is ``gamma * n`` (default ``gamma`` as in :func:`h2o`)."""
+    :func:`theory_rl.data.sample_iid` call from ``seed``); returns an :class:`OfflineOnlyResult` whose ``gap``
+    (also ``risk``) is the exact sub-optimality of its policy. MABO.CR's clip is ``gamma * n`` (default
+    ``gamma`` as in :func:`h2o`)."""
     check_problem(mdp, classes)
     _check_plugin(plugin, classes)
     nu = as_distribution(mdp, nu, "nu")
     ev, _, _, gamma = _default_gamma(mdp, classes, nu, n, delta, gamma)
     gamma *= gamma_scale
     stats = sample_iid(mdp, nu, n, seed).to_counts()
-    idx, actions, _ = _select(plugin, classes, stats, gamma * n)
-    return ev.gap(idx) if idx >= 0 else max(ev.j_star - expected_return(mdp, actions), 0.0)
+    idx, actions, q = _select(plugin, classes, stats, gamma * n)
+    gap = ev.gap(idx) if idx >= 0 else max(ev.j_star - expected_return(mdp, actions), 0.0)
+    constants = {"plugin": plugin, "gamma": gamma, "delta": delta, "gamma_scale": gamma_scale, "n": n}
+    return OfflineOnlyResult(policy=actions, Q=q, V=q.max(axis=-1), method=f"offline_{plugin}", gap=float(gap),
+                             chosen=int(idx), data=stats, constants=constants)
 
 
