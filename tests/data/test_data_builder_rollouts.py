@@ -236,3 +236,22 @@ def test_direct_policy_counts_match_the_occupancy_on_a_tabular_model():
     g = data.sample_generative(mdp, want, 0)
     np.testing.assert_array_equal(g.counts, want)
     np.testing.assert_array_equal(g.transition_counts.sum(axis=-1), want)
+
+
+def test_add_rollouts_equals_add_episode_and_refuses_foreign_rollouts():
+    mdp = build_mdp(seed=4, S=5, A=3, horizon=4)
+    sampler = data.RolloutSampler(mdp)
+    batch = sampler.sample(np.zeros((4, 5), int), 30, seed=2)
+    one = sampler.episode(np.ones((4, 5), int), np.random.default_rng(0))
+    fast, slow = data.CountsBuilder(5, 3, horizon=4), data.CountsBuilder(5, 3, horizon=4)
+    for b in (batch, one):
+        fast.add_rollouts(b)
+        slow.add_episode(*b)
+    for name in ("counts", "transition_counts", "reward_sums", "init_counts"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name))
+    assert fast.n == 31 * 4
+    with pytest.raises(ValueError, match="rollouts"):
+        fast.add_rollouts((batch.states, batch.actions, batch.rewards))  # a plain tuple: not the sampler's record
+    big = data.RolloutSampler(build_mdp(seed=4, S=7, A=3, horizon=4)).sample(np.zeros((4, 7), int), 50, seed=1)
+    with pytest.raises(ValueError, match="outside this builder's S = 5"):
+        fast.add_rollouts(big)

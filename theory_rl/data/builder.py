@@ -13,6 +13,7 @@ import numpy as np
 
 from theory_rl._validation import (
     Integer,
+    InvalidParameterError,
     as_float_array,
     as_index_array,
     check_int,
@@ -23,6 +24,7 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.data.counts import CountDataset, trusted_count_dataset
+from theory_rl.data.rollouts import Rollouts
 
 __all__ = ["CountsBuilder"]
 
@@ -104,6 +106,27 @@ class CountsBuilder:
         steps = np.broadcast_to(np.arange(T), (n, T))
         self._accumulate(states2[:, :-1].ravel(), actions.ravel(), rewards.ravel(), states2[:, 1:].ravel(),
                          steps.ravel() if self.horizon is not None else None)  # fmt: skip
+        np.add.at(self._init, states2[:, 0], 1)
+
+    def add_rollouts(self, rollouts: Rollouts) -> None:
+        """The episodes of :class:`~theory_rl.data.RolloutSampler` (one or ``n``), as :meth:`add_episode` adds
+        them, without its per-argument checks: the sampler's arrays are already of the right types and shapes.
+
+        This is the per-round path of the online learners (GLOW draws one batch of episodes per round); only the
+        index ranges are checked (two reductions), so rollouts of another model are still refused.
+        """
+        if not isinstance(rollouts, Rollouts):
+            raise InvalidParameterError(f"rollouts is a {type(rollouts).__name__}, expected a Rollouts record")
+        states, actions, rewards = rollouts
+        T = states.shape[-1] - 1
+        if self.horizon is not None and T > self.horizon:
+            raise ValueError(f"the episodes have {T} steps, more than the horizon H = {self.horizon}")
+        if states.max() >= self.S or actions.max(initial=0) >= self.A:
+            raise ValueError(f"rollouts has states or actions outside this builder's S = {self.S}, A = {self.A}")
+        states2 = states.reshape(-1, T + 1)
+        n = states2.shape[0]
+        steps = np.broadcast_to(np.arange(T), (n, T)).ravel() if self.horizon is not None else None
+        self._accumulate(states2[:, :-1].ravel(), actions.ravel(), rewards.ravel(), states2[:, 1:].ravel(), steps)
         np.add.at(self._init, states2[:, 0], 1)
 
     def add_batch(self, states, actions, rewards, next_states, steps=None) -> None:

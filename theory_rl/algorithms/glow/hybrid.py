@@ -197,7 +197,7 @@ def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, 
         idx, actions, q = _select(plugin, classes, off.to_counts() + on.to_counts(), gamma * t, W)
         if idx >= 0:
             plays[idx] += 1
-        on.add_episode(*sampler.episode(actions, rng))
+        on.add_rollouts(sampler.episode(actions, rng))
         chosen[t - 1] = idx
         gaps[t - 1] = ev.gap(idx) if idx >= 0 else max(ev.j_star - expected_return(mdp, actions), 0.0)
     constants = {"plugin": plugin, "gamma": gamma, "L": L, "c_star": c_star, "delta": delta,

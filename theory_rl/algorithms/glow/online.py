@@ -277,7 +277,7 @@ def glow(mdp: TabularMDP, classes: FiniteClasses, T: int, *, seed: SeedLike, K: 
             else:
                 empty += 1
                 idx = int(np.argmin(viol))
-        data.add_episode(*sampler.sample(classes.policies[idx], K, child))
+        data.add_rollouts(sampler.sample(classes.policies[idx], K, child))
         plays[idx] += K
         chosen[t - 1], size[t - 1], q_in[t - 1] = idx, in_set.sum(), bool((in_set & truth).any())
         out["clip"][t - 1], out["alpha"][t - 1], out["beta"][t - 1] = g, alpha, beta
