@@ -58,7 +58,8 @@ def episode_length(mdp, n_steps) -> int:
 
 
 # ---------------------------------------------------------------------- offline trajectory datasets
-def _transition_outputs(shape):
+def transition_outputs(shape):
+    """The seven fresh output arrays of the dataset-layout kernel (internal; benchmarks/simulate.py times it)."""
     return (
         np.empty(shape, np.int32),  # state
         np.empty(shape, np.int32),  # next state
@@ -130,12 +131,12 @@ def sample_trajectories_batch(
     meta = {"generator": "sample_trajectories", "mdp": repr(mdp), "n_episodes": n_episodes, "n_steps": T}
     args = kernel_args(mdp, model_tables(mdp), pt)
     if n_trials is None:
-        out = _transition_outputs((n_episodes, T))
+        out = transition_outputs((n_episodes, T))
         _kernels.transitions_trial(kernel_seed(ss), *args, *out)
         return _trajectory_dataset(mdp, out, Manifest({**meta, "seed": seed_record(ss)}, {"coverage": coverage}))
     children = spawn(ss, n_trials)
     seeds = np.array([kernel_seed(c) for c in children], dtype=np.uint64)
-    out = _transition_outputs((n_trials, n_episodes, T))
+    out = transition_outputs((n_trials, n_episodes, T))
     _kernels.transitions_batch(seeds, args, *out)
     return [
         _trajectory_dataset(mdp, tuple(x[i] for x in out), Manifest({**meta, "seed": seed_record(c)},
