@@ -300,6 +300,7 @@ EXAMPLES: dict[str, object] = {
     "hoeffding": _ex(np.array([3.0, 0.0, 5.0]), 2.0),
     "mixture": _ex(np.zeros(4, int), np.ones(4, int), 0.5, 4, 2),
     "stop_at_max_iter": _ex("warn", "value_iteration", 10),
+    "renamed_field": _ex("old", "new"),
     "Result": _ex(policy=np.zeros(4, int)),
     "IterativeResult": _ex(policy=np.zeros(4, int), iterations=3, residual=0.0, error_bound=0.0),
     "bellman_expectation": _ex(D("disc"), D("pi"), np.zeros(4)),

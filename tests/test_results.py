@@ -32,3 +32,22 @@ def test_records_are_keyword_only_frozen_and_share_names():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert Result(policy=np.zeros(2)).constants == {}
+
+
+def test_renamed_field_warns_and_reads_the_new_home():
+    from dataclasses import dataclass
+
+    from theory_rl.results import renamed_field
+
+    @dataclass(frozen=True, kw_only=True)
+    class Record(Result):
+        extra: float = 2.0
+        old = renamed_field("old", "extra")
+        beta = renamed_field("beta", 'constants["beta"]', read=lambda r: r.constants["beta"])
+
+    r = Record(policy=np.zeros(1), constants={"beta": 7.0})
+    with pytest.warns(DeprecationWarning, match=r"Record\.old is deprecated; use \.extra"):
+        assert r.old == 2.0
+    with pytest.warns(DeprecationWarning, match="beta is deprecated"):
+        assert r.beta == 7.0
+    assert "old" not in Record.__dataclass_fields__  # a property, not a field

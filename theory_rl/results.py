@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from theory_rl._validation import check_int, check_on_max_iter, check_str
+from theory_rl._validation import Callable, String, check_int, check_on_max_iter, check_str, validate_params
 
 __all__ = [
     "ConvergenceError",
@@ -25,6 +25,7 @@ __all__ = [
     "Result",
     "IterativeResult",
     "stop_at_max_iter",
+    "renamed_field",
 ]
 
 
@@ -49,6 +50,19 @@ def stop_at_max_iter(on_max_iter: str, method: str, max_iter: int, detail: str =
     if on_max_iter == "raise":
         raise ConvergenceError(message + "; raise max_iter, loosen tol, or pass on_max_iter='warn'")
     warnings.warn(message, ConvergenceWarning, stacklevel=3)
+
+
+@validate_params(old=String(), new=String(), read=Callable(optional=True))
+def renamed_field(old: str, new: str, read=None) -> property:
+    """A read-only property for a record field renamed to ``new`` (kept one release): it warns with a
+    DeprecationWarning and returns ``getattr(record, new)``, or ``read(record)`` where the new home is not an
+    attribute (e.g. ``constants["beta"]``)."""
+
+    def fget(self):
+        warnings.warn(f"{type(self).__name__}.{old} is deprecated; use .{new}", DeprecationWarning, stacklevel=2)
+        return getattr(self, new) if read is None else read(self)
+
+    return property(fget, doc=f"Deprecated name of ``{new}``.")
 
 
 def _summary(value) -> str:

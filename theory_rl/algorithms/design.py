@@ -32,7 +32,7 @@ from theory_rl._validation import (
 )
 from theory_rl.linear import LinearMDP
 from theory_rl.linear import policies as linear_policies
-from theory_rl.results import IterativeResult, stop_at_max_iter
+from theory_rl.results import IterativeResult, renamed_field, stop_at_max_iter
 
 __all__ = [
     "DesignResult",
@@ -86,11 +86,7 @@ class DesignResult(IterativeResult):
     covariance: np.ndarray
     value: float
 
-    @property
-    def gap(self) -> float:
-        """Deprecated: ``error_bound``."""
-        warnings.warn("DesignResult.gap is deprecated; use error_bound", DeprecationWarning, stacklevel=2)
-        return self.error_bound
+    gap = renamed_field("gap", "error_bound")
 
 
 # -- finite-set G-optimal design -----------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from theory_rl._validation import (
 )
 from theory_rl.mdp import TabularMDP
 from theory_rl.penalties import bernstein, hoeffding
-from theory_rl.results import Result, stop_at_max_iter
+from theory_rl.results import Result, renamed_field, stop_at_max_iter
 
 __all__ = [
     "OfflineResult", "bandit_scores", "lcb_bandit", "lcb_contextual", "empirical_best", "most_played", "vi_lcb",
@@ -87,17 +87,12 @@ class OfflineResult(Result):
 
     penalty: np.ndarray
 
-    values = property(lambda self: _renamed(self, "values", "V"), doc="Deprecated name of :attr:`V`.")
-    algorithm = property(lambda self: _renamed(self, "algorithm", "method"), doc="Deprecated name of :attr:`method`.")
-    info = property(lambda self: _renamed(self, "info", "constants"), doc="Deprecated name of :attr:`constants`.")
+    values = renamed_field("values", "V")
+    algorithm = renamed_field("algorithm", "method")
+    info = renamed_field("info", "constants")
 
     def __repr__(self) -> str:
         return f"OfflineResult({self.method}, policy shape {self.policy.shape}, constants={self.constants})"
-
-
-def _renamed(res: OfflineResult, old: str, new: str):
-    warnings.warn(f"OfflineResult.{old} is deprecated; use .{new}", DeprecationWarning, stacklevel=3)
-    return getattr(res, new)
 
 
 def _result(policy, V, Q, penalty, method: str, constants: dict | None = None) -> OfflineResult:

@@ -17,7 +17,6 @@ parameter defaulting to 1; ``penalty_scale`` / ``bonus_scale`` multiply the whol
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +33,7 @@ from theory_rl._validation import (
 from theory_rl.data import CountDataset, RolloutSampler
 from theory_rl.linear import LinearMDP, feature_covariance
 from theory_rl.penalties import elliptical
-from theory_rl.results import Result
+from theory_rl.results import Result, renamed_field
 
 __all__ = [
     "sherman_morrison",
@@ -47,10 +46,6 @@ __all__ = [
     "lsvi_ucb",
     "lsvi_ucb_beta",
 ]
-
-
-def _deprecated(owner: str, old: str, new: str) -> None:
-    warnings.warn(f"{owner}.{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
 
 
 def sherman_morrison(A_inv, x) -> np.ndarray:
@@ -109,17 +104,9 @@ class PEVIResult(Result):
     penalty: np.ndarray
     Lambda: np.ndarray
 
-    @property
-    def Gamma(self) -> np.ndarray:
-        """Deprecated: ``penalty``."""
-        _deprecated("PEVIResult", "Gamma", "penalty")
-        return self.penalty
+    Gamma = renamed_field("Gamma", "penalty")
 
-    @property
-    def beta(self) -> float:
-        """Deprecated: ``constants["beta"]``."""
-        _deprecated("PEVIResult", "beta", 'constants["beta"]')
-        return self.constants["beta"]
+    beta = renamed_field("beta", 'constants["beta"]', read=lambda r: r.constants["beta"])
 
 
 @validate_params(d=Integer(1), H=Integer(1), K=Integer(0), xi=Real(0.0, 1.0, closed="neither"),
@@ -247,17 +234,9 @@ class LSVIUCBResult(Result):
     Lambda_inv: np.ndarray
     data: CountDataset
 
-    @property
-    def values(self) -> np.ndarray | None:
-        """Deprecated: ``episode_values``."""
-        _deprecated("LSVIUCBResult", "values", "episode_values")
-        return self.episode_values
+    values = renamed_field("values", "episode_values")
 
-    @property
-    def beta(self) -> float:
-        """Deprecated: ``constants["beta"]``."""
-        _deprecated("LSVIUCBResult", "beta", 'constants["beta"]')
-        return self.constants["beta"]
+    beta = renamed_field("beta", 'constants["beta"]', read=lambda r: r.constants["beta"])
 
 
 @validate_params(d=Integer(1), H=Integer(1), T=Integer(0), p=Real(0.0, 1.0, closed="neither"),
