@@ -2,6 +2,7 @@
 against brute force and Monte Carlo, the MAB high-probability bound, and the instances' claimed C*."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -148,6 +149,45 @@ def _brute_force(means, mu, N, algorithm):
 def test_exact_two_arm_matches_brute_force_enumeration(means, mu0, N, algorithm):
     exact = exact_suboptimality(means, (mu0, 1 - mu0), N, algorithm=algorithm)
     assert exact == pytest.approx(_brute_force(means, (mu0, 1 - mu0), N, algorithm), abs=1e-12)
+
+
+def _rational_suboptimality(means, mu0, N, algorithm):
+    """The exact expected sub-optimality as a Fraction: integer numerators, one division per n_0. The rule's
+    choice for each (n_0, k_0, k_1) comes from the shared ``bandit_scores``; every probability is rational."""
+    best, total = max(means), Fraction(0)
+    for n0 in range(N + 1):
+        n1 = N - n0
+        s0 = lcb.bandit_scores(np.full(n0 + 1, n0), np.arange(n0 + 1), N, 2, algorithm=algorithm)
+        s1 = lcb.bandit_scores(np.full(n1 + 1, n1), np.arange(n1 + 1), N, 2, algorithm=algorithm)
+        t0, t1 = ([math.comb(n, k) * m.numerator ** k * (m.denominator - m.numerator) ** (n - k) for k in range(n + 1)]
+                  for n, m in ((n0, means[0]), (n1, means[1])))
+        inner = sum(t0[k0] * t1[k1] for k0 in range(n0 + 1) for k1 in range(n1 + 1)
+                    if means[1 if s1[k1] > s0[k0] else 0] != best)  # ties go to arm 0
+        weight = math.comb(N, n0) * mu0 ** n0 * (1 - mu0) ** n1
+        total += weight * Fraction(inner, means[0].denominator ** n0 * means[1].denominator ** n1)
+    return total * abs(means[0] - means[1])
+
+
+@pytest.mark.parametrize("means, mu0, N, algorithm", [
+    ((Fraction(3, 10), Fraction(7, 10)), Fraction(2, 5), 40, "greedy"),   # ~2e-3
+    ((Fraction(1, 10), Fraction(9, 10)), Fraction(1, 2), 100, "lcb"),     # ~1e-19
+    ((Fraction(1, 20), Fraction(19, 20)), Fraction(1, 2), 120, "greedy"),  # below 1e-30
+    ((Fraction(19, 20), Fraction(1, 20)), Fraction(1, 2), 120, "greedy"),  # the same, better arm first
+    ((Fraction(1, 2), Fraction(3, 5)), Fraction(1, 3), 60, "most_played"),
+])
+def test_exact_two_arm_has_full_relative_accuracy_against_rational_arithmetic(means, mu0, N, algorithm):
+    # The probability of the worse arm used to be 1 - Pr(better arm) when the better arm had index 1: values below
+    # ~1e-13 were round-off, sometimes negative. Summed directly, it is a sum of non-negative terms.
+    truth = _rational_suboptimality(means, mu0, N, algorithm)
+    value = exact_suboptimality([float(m) for m in means], (float(mu0), 1 - float(mu0)), N, algorithm=algorithm)
+    assert truth > 0 and value > 0
+    assert value == pytest.approx(float(truth), rel=1e-9)
+
+
+def test_exact_two_arm_small_probability_of_the_reported_case_is_positive():
+    # The case the issue reported (-2.5e-14 against about 6.2e-19): now positive and of the right size.
+    value = exact_suboptimality((0.3, 0.7), (0.4, 0.6), 400)  # LCB
+    assert 1e-19 < value < 1e-18
 
 
 def test_exact_two_arm_matches_monte_carlo():

@@ -40,19 +40,28 @@ def _binom_pmf(n: int, p: float, log_factorial: np.ndarray) -> np.ndarray:
     return np.exp(log_pmf)
 
 
-def _choose_arm1_probability(n0: int, N: int, r: np.ndarray, log_factorial, algorithm, delta, penalty_scale) -> float:
-    """``Pr(rule picks arm 1 | n_0)`` by summing over both reward sums."""
+def _choose_arm_probability(arm: int, n0: int, N: int, r: np.ndarray, log_factorial, algorithm, delta,
+                            penalty_scale) -> float:
+    """``Pr(rule picks arm | n_0)`` by summing over both reward sums.
+
+    The probability of each arm is summed directly from its own terms (never as ``1 -`` the other's), so a
+    probability of 1e-30 is computed to full relative precision: it is a sum of non-negative terms."""
     n1 = N - n0
     k0, k1 = np.arange(n0 + 1), np.arange(n1 + 1)
     s0 = bandit_scores(np.full(n0 + 1, n0), k0, N, 2, algorithm=algorithm, delta=delta, penalty_scale=penalty_scale)
     s1 = bandit_scores(np.full(n1 + 1, n1), k1, N, 2, algorithm=algorithm, delta=delta, penalty_scale=penalty_scale)
     p0 = _binom_pmf(n0, r[0], log_factorial)
     p1 = _binom_pmf(n1, r[1], log_factorial)
-    # Scores are non-decreasing in k, so arm 1 wins (strictly: ties go to arm 0) on a suffix of k_1.
+    # Scores are non-decreasing in k, so arm 1 wins (strictly: ties go to arm 0) on a suffix of the sorted k_1 and
+    # arm 0 on the complementary prefix; first_winner[i] is where that suffix starts for k_0 = i.
     order = np.argsort(s1, kind="stable")
     first_winner = np.searchsorted(s1[order], s0, side="right")
-    tail = np.concatenate([np.cumsum(p1[order][::-1])[::-1], [0.0]])  # tail[j] = sum_{i >= j} p1[order[i]]
-    return float(p0 @ tail[first_winner])
+    sorted_p1 = p1[order]
+    if arm == 1:
+        mass = np.concatenate([np.cumsum(sorted_p1[::-1])[::-1], [0.0]])  # mass[j] = sum_{i >= j} sorted_p1[i]
+    else:
+        mass = np.concatenate([[0.0], np.cumsum(sorted_p1)])  # mass[j] = sum_{i < j} sorted_p1[i]
+    return float(p0 @ mass[first_winner])
 
 
 @validate_params(
@@ -100,13 +109,14 @@ def exact_suboptimality(
     n0 = np.arange(N + 1)
     weights = stats.binom.pmf(n0[None, :], N, mu[:, :1])  # (k, N + 1)
     live = (weights > 0).any(axis=0)  # skip counts of probability zero under every mu (mu on the boundary)
-    p_arm1 = np.zeros(N + 1)
+    worse = 1 if r[1] < r[0] else 0
+    p_worse = np.zeros(N + 1)
     if algorithm == "most_played":
-        p_arm1 = (N - n0 > n0).astype(np.float64)  # the choice depends on the counts alone; ties go to arm 0
+        arm1_chosen = N - n0 > n0  # the choice depends on the counts alone; ties go to arm 0
+        p_worse = (arm1_chosen if worse == 1 else ~arm1_chosen).astype(np.float64)
     elif gap > 0:
         log_factorial = special.gammaln(np.arange(N + 1) + 1.0)  # log k! = log Gamma(k + 1)
         for n in n0[live]:
-            p_arm1[n] = _choose_arm1_probability(int(n), N, r, log_factorial, algorithm, delta, penalty_scale)
-    p_worse = p_arm1 if r[1] < r[0] else 1.0 - p_arm1
+            p_worse[n] = _choose_arm_probability(worse, int(n), N, r, log_factorial, algorithm, delta, penalty_scale)
     result = gap * (weights @ p_worse)
     return float(result[0]) if single else result
