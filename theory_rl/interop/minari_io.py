@@ -97,8 +97,10 @@ def to_minari(
                    "behaviour_prob": np.append(dataset.behaviour_prob[rows], np.nan)},
         ))  # fmt: skip
     with warnings.catch_warnings():
-        # eval_env: there is no registered Gymnasium id to give (theory_rl.envs.TabularEnv wraps an MDP object).
+        # env_spec / eval_env: there is no registered Gymnasium id to give (theory_rl.envs.TabularEnv wraps an MDP
+        # object, and the dataset's provenance is in the theory_rl metadata block instead).
         warnings.filterwarnings("ignore", message=".*eval_env.*", category=UserWarning)
+        warnings.filterwarnings("ignore", message="env_spec is None", category=UserWarning)
         try:
             out = minari.create_dataset_from_buffers(
                 dataset_id, buffers, observation_space=spaces.Discrete(dataset.S),
