@@ -67,3 +67,21 @@ def test_a_missing_library_names_its_extra(monkeypatch, fn, extra):
     args = (DATASETS["iid-disc"], "tr/x-v0") if fn is to_minari else (DATASETS["iid-disc"],)
     with pytest.raises(ImportError, match=rf"pip install 'theory_rl\[{extra}\]'"):
         fn(*args)
+
+
+def test_episodes_refuses_rows_that_are_not_a_trajectory():
+    """``OfflineDataset.episodes()`` would otherwise write observations that misstate the data."""
+    traj = DATASETS["traj-epi"]
+    assert len(traj.episodes()) == 12 and len(DATASETS["iid-disc"].episodes()) == 40
+    swapped = traj.subset(np.r_[1, 0, 2:len(traj)])  # episode 0's first two rows out of order
+    with pytest.raises(ValueError, match="not a trajectory"):
+        swapped.episodes()
+
+
+def test_as_arrays_is_the_transition_table():
+    d = DATASETS["shuffled"]
+    arr = d.as_arrays()
+    np.testing.assert_array_equal(arr["observations"], d.state)
+    np.testing.assert_array_equal(arr["next_observations"], d.next_state)
+    assert not arr["terminations"].any()
+    np.testing.assert_array_equal(arr["truncations"], np.append(d.episode[1:] != d.episode[:-1], True))
