@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import strategies as st
 
 from theory_rl import data, generators
 
@@ -53,3 +54,37 @@ def minari_home(tmp_path_factory):
         path = tmp_path_factory.mktemp("minari")
         mp.setenv("MINARI_DATASETS_PATH", str(path))
         yield path
+
+
+@st.composite
+def offline_datasets(draw, *, min_n: int = 1, max_n: int = 25):
+    """Random OfflineDatasets of every structure an exporter meets: chains of linked transitions (trajectories)
+    of random lengths, finite horizon or discounted, rows optionally shuffled (broken links), repeated episode
+    ids, float64 rewards that float32 would round, behaviour probabilities in [0, 1]."""
+    S, A = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    horizon = draw(st.one_of(st.none(), st.integers(1, 5)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n = draw(st.integers(min_n, max_n))
+    cols = {k: [] for k in ("state", "action", "reward", "next_state", "step", "episode")}
+    e = 0
+    while len(cols["state"]) < n:
+        h = int(rng.integers(0, horizon)) if horizon is not None else int(rng.integers(0, 3))
+        s = int(rng.integers(0, S))
+        length = int(rng.integers(1, (horizon - h if horizon is not None else 6) + 1))
+        for _ in range(min(length, n - len(cols["state"]))):
+            s2 = int(rng.integers(0, S))
+            cols["state"].append(s)
+            cols["action"].append(int(rng.integers(0, A)))
+            cols["reward"].append(float(rng.normal()))
+            cols["next_state"].append(s2)
+            cols["step"].append(h)
+            cols["episode"].append(e)
+            s, h = s2, h + 1
+        e += int(rng.integers(0, 2))  # consecutive chains may share an episode id
+    order = rng.permutation(n) if draw(st.booleans()) else np.arange(n)
+    arr = {k: np.asarray(v)[order] for k, v in cols.items()}
+    return data.OfflineDataset(
+        arr["state"].astype(np.int32), arr["action"].astype(np.int32), arr["reward"].astype(np.float64),
+        arr["next_state"].astype(np.int32), arr["step"].astype(np.int32), arr["episode"].astype(np.int64),
+        rng.random(n), S, A, gamma=None if horizon else 0.9, horizon=horizon, meta={"generator": "hypothesis"},
+    )  # fmt: skip

@@ -12,7 +12,10 @@ import pytest
 d3rlpy = pytest.importorskip(
     "d3rlpy", reason="the 'd3rlpy' extra is not installed: see the README's separate d3rlpy test command")
 
-from tests.interop.conftest import assert_same_statistics, small_datasets  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.interop.conftest import assert_same_statistics, offline_datasets, small_datasets  # noqa: E402
 from theory_rl.interop import from_d3rlpy, to_d3rlpy  # noqa: E402
 
 DATASETS = small_datasets()
@@ -36,6 +39,19 @@ def test_every_transition_is_kept_and_the_round_trip_is_exact(name, observation)
     np.testing.assert_array_equal(back.reward, d.reward)  # float64 rewards, not rounded to float32
     if d.horizon is not None:
         np.testing.assert_array_equal(back.step, d.step)  # the step is part of the observation
+
+
+@settings(max_examples=40, deadline=None)
+@given(offline_datasets(), st.sampled_from(["one_hot", "index"]))
+def test_round_trip_is_exact_on_random_datasets(d, observation):
+    out = to_d3rlpy(d, observation)
+    assert out.transition_count == len(d)
+    back = from_d3rlpy(out, observation, S=d.S, gamma=d.gamma, horizon=d.horizon)
+    assert_same_statistics(back, d)
+    for f in ("state", "action", "reward", "next_state"):  # the same transitions, in the same order
+        np.testing.assert_array_equal(getattr(back, f), getattr(d, f), err_msg=f)
+    if d.horizon is not None:
+        np.testing.assert_array_equal(back.step, d.step)
 
 
 def test_the_row_layout_loses_what_to_d3rlpy_keeps():

@@ -8,9 +8,16 @@ import pytest
 minari = pytest.importorskip("minari", reason="the 'minari' extra is not installed (pip install -e '.[minari]')")
 spaces = pytest.importorskip("gymnasium.spaces")
 
+from hypothesis import HealthCheck, given, settings  # noqa: E402
 from minari.data_collector import EpisodeBuffer  # noqa: E402
 
-from tests.interop.conftest import FIELDS, assert_same_statistics, fresh_id, small_datasets  # noqa: E402
+from tests.interop.conftest import (  # noqa: E402
+    FIELDS,
+    assert_same_statistics,
+    fresh_id,
+    offline_datasets,
+    small_datasets,
+)
 from theory_rl import data  # noqa: E402
 from theory_rl.interop import from_minari, to_minari  # noqa: E402
 
@@ -31,6 +38,17 @@ def test_round_trip_is_exact_in_every_field(minari_home, name):
     assert (back.gamma, back.horizon) == (d.gamma, d.horizon)
     assert_same_statistics(back, d)
     assert back.meta["coverage"] == d.meta["coverage"]  # the measured coverage travels in the metadata
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(d=offline_datasets())
+def test_round_trip_is_exact_on_random_datasets(minari_home, d):
+    """Shuffled chains, shared episode ids, any step: Minari's episodes hold them all, and every field returns."""
+    out = to_minari(d, fresh_id("tr/hyp"))
+    assert out.total_steps == len(d)
+    back = from_minari(out)
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(back, f), getattr(d, f), err_msg=f)
 
 
 def test_layout_is_what_minari_users_read(minari_home):

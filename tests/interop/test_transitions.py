@@ -7,8 +7,9 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
-from tests.interop.conftest import small_datasets
+from tests.interop.conftest import offline_datasets, small_datasets
 from theory_rl.interop import from_d3rlpy, from_minari, to_d3rlpy, to_minari
 from theory_rl.interop.transitions import empirical_behaviour, run_bounds, run_starts
 
@@ -35,6 +36,15 @@ def test_runs_match_a_python_loop(name):
     np.testing.assert_array_equal(first, [r[0] for r in runs])
     np.testing.assert_array_equal(last, [r[-1] for r in runs])
     assert run_starts(d).sum() == len(runs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(offline_datasets(min_n=0))
+def test_runs_match_a_python_loop_on_random_datasets(d):
+    runs = _runs_by_loop(d)
+    first, last = run_bounds(d)
+    np.testing.assert_array_equal(first, [r[0] for r in runs])
+    np.testing.assert_array_equal(last, [r[-1] for r in runs])
 
 
 def test_runs_of_trajectories_and_iid_data():
