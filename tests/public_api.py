@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import tempfile
@@ -426,6 +427,49 @@ EXAMPLES: dict[str, object] = {
         cell, [{"x": 1}], experiment="public_api", db_path=_tmpdir() / "s.sqlite", progress=False)),
     "save_figure": _ex(lambda: _resolve("plotting.new_figure")()[0], "public_api", lambda: _tmpdir()),
 }
+
+
+# ---------------------------------------------------------------------- issue 21 [interop]
+# The exporters and importers need their optional library (extras minari, d3rlpy): where it is installed they get
+# example calls like every other public callable; where it is not, they are exempt (NO_EXAMPLE), and
+# tests/interop covers them in the venv that has it (the README's separate d3rlpy command).
+_MINARI_IDS = iter(range(10**9))
+
+
+@functools.cache
+def _minari_home() -> Path:
+    """Minari writes to $MINARI_DATASETS_PATH: a temporary folder, set once for this test process."""
+    import os
+
+    path = _tmpdir() / "minari"
+    os.environ["MINARI_DATASETS_PATH"] = str(path)
+    return path
+
+
+def _minari_id() -> str:
+    _minari_home()
+    return f"public_api/example-{next(_MINARI_IDS)}-v0"
+
+
+@functools.cache
+def _minari_dataset():
+    return _resolve("interop.to_minari")(_fixtures()["iid"], _minari_id())
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+if _has("minari"):
+    EXAMPLES["to_minari"] = _ex(D("iid"), lambda: _minari_id())
+    EXAMPLES["from_minari"] = _ex(lambda: _minari_dataset())
+else:
+    NO_EXAMPLE["to_minari"] = NO_EXAMPLE["from_minari"] = "needs the optional extra 'minari' (not installed here)"
+if _has("d3rlpy"):
+    EXAMPLES["to_d3rlpy"] = _ex(D("iid"))
+    EXAMPLES["from_d3rlpy"] = _ex(lambda: _resolve("interop.to_d3rlpy")(_fixtures()["iid"]), S=4, gamma=0.9)
+else:
+    NO_EXAMPLE["to_d3rlpy"] = NO_EXAMPLE["from_d3rlpy"] = "needs the optional extra 'd3rlpy' (not installed here)"
 
 
 def _first_setting() -> str:

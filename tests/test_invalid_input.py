@@ -36,7 +36,8 @@ FREE_FORM = {
 #: Likewise ``fn`` must be callable and ``config``/``configs``/``meta`` dicts: none of INVALID is, so no exception.
 STRINGS = {"name", "detail", "experiment", "method", "key", "path", "out_dir", "db_path",
            "what",  # max_ratio's what: a label of the occupancy for its error message ("the policy")
-           "old", "new"}  # renamed_field's field names
+           "old", "new",  # renamed_field's field names
+           "dataset_id", "author", "author_email", "code_permalink", "description"}  # to_minari (issue 21)
 
 #: Integer parameters that size an allocation or a loop: -1 and an absurd size must be refused at once.
 SIZES = {"n", "n_episodes", "n_per_pair", "n_trials", "n_steps", "S", "A", "H", "d", "horizon", "branching",

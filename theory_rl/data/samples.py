@@ -2,7 +2,8 @@
 
 One entry per transition ``(h, s, a, r, s')`` with its episode id and the behaviour probability of the action;
 concatenation (offline then online data), random splits (VI-LCB's data splitting), subsets, the counts record
-(:meth:`OfflineDataset.to_counts`) and exports in the d3rlpy / Minari layouts.
+(:meth:`OfflineDataset.to_counts`), a flat transition table and per-episode arrays. The exports that offline-RL
+libraries load without loss (Minari, d3rlpy) are in :mod:`theory_rl.interop`.
 """
 
 from __future__ import annotations
@@ -210,12 +211,20 @@ class OfflineDataset:
 
     # ------------------------------------------------------------------ export
     def as_arrays(self) -> dict[str, np.ndarray]:
-        """Flat arrays in the d3rlpy / Minari layout (one row per transition).
+        """The transitions as a flat table: one row per transition, copies of this dataset's arrays.
 
-        Keys: ``observations``, ``actions``, ``rewards``, ``next_observations``, ``terminations`` (always False:
-        tabular MDPs have no terminal states), ``truncations`` (True on the last transition of each episode),
-        ``episode_ids``. d3rlpy's ``MDPDataset(observations, actions, rewards, terminals, timeouts)`` takes
-        ``terminations`` and ``truncations`` as its ``terminals`` and ``timeouts``.
+        Keys: ``observations`` (= ``state``), ``actions``, ``rewards``, ``next_observations`` (= ``next_state``),
+        ``terminations`` (always False: a tabular MDP has no terminal state), ``truncations`` (True on the last row
+        of each episode, by episode id: the row before a change of ``episode``, and the last row) and
+        ``episode_ids``. Row ``i`` is the transition ``(state[i], action[i], reward[i], next_state[i])``, with the
+        Gymnasium ``step()`` flags of that transition.
+
+        This is a transition table, not an episode layout. In particular it is NOT the input of d3rlpy's
+        ``MDPDataset(observations, actions, rewards, terminals, timeouts)``, whose rows are the steps of episodes
+        without next observations: fed these rows, d3rlpy drops the last transition of every episode, hence all
+        of i.i.d. data, with no error (issue 21: 0 of 2,000 i.i.d. and 1,900 of 2,000 trajectory transitions
+        kept). Use :func:`theory_rl.interop.to_d3rlpy` and :func:`theory_rl.interop.to_minari`, which keep every
+        transition, and :meth:`episodes` for per-episode arrays.
         """
         last = np.ones(len(self), dtype=bool)
         if len(self) > 1:
@@ -231,15 +240,28 @@ class OfflineDataset:
         }
 
     def episodes(self) -> list[dict[str, np.ndarray]]:
-        """Per-episode arrays in Minari's ``EpisodeData`` layout: ``observations`` has one more entry than
-        ``actions``, ``rewards``, ``terminations`` and ``truncations``. Assumes each episode's samples are
-        contiguous and in time order (true for the samplers here)."""
+        """Per-episode arrays: ``id``, ``observations`` (one more entry than the others: the states, then the
+        final next state), ``actions``, ``rewards``, ``terminations`` (all False), ``truncations`` (True last).
+
+        Plain dicts with the field names of Minari's ``EpisodeData``, not Minari objects (Minari's
+        ``create_dataset_from_buffers`` needs ``EpisodeBuffer`` objects: use :func:`theory_rl.interop.to_minari`).
+        Each maximal block of rows with one episode id is one episode; its rows must be a trajectory
+        (``state[t + 1] == next_state[t]``), else the observations would misstate the data: a ValueError names
+        the first break (i.i.d. samples, each its own episode, always qualify; for shuffled or subset data use
+        ``to_minari``, which cuts episodes at the breaks).
+        """
         out = []
         bounds = np.flatnonzero(np.diff(self.episode)) + 1
         for idx in np.split(np.arange(len(self)), bounds):
             if idx.size == 0:
                 continue
             T = idx.size
+            broken = self.state[idx[1:]] != self.next_state[idx[:-1]]
+            if broken.any():
+                i = int(idx[np.argmax(broken)])
+                raise ValueError(
+                    f"episode {self.episode[i]} is not a trajectory: next_state[{i}] is {self.next_state[i]} but "
+                    f"state[{i + 1}] is {self.state[i + 1]}; theory_rl.interop.to_minari cuts it into runs")
             trunc = np.zeros(T, dtype=bool)
             trunc[-1] = True
             out.append(
