@@ -254,6 +254,7 @@ RECORDS = {
     "SweepSummary": "returned by runner.run_sweep",
     "Cell": "returned by runner.make_cells",
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
+    "Corrupted": "returned by data.corruption.corrupt (issue 18; a NamedTuple of the dataset and the mask)",
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -425,6 +426,14 @@ EXAMPLES: dict[str, object] = {
     "SweepSummary": _record(lambda: _resolve("runner.sweep.run_sweep")(
         cell, [{"x": 1}], experiment="public_api", db_path=_tmpdir() / "s.sqlite", progress=False)),
     "save_figure": _ex(lambda: _resolve("plotting.new_figure")()[0], "public_api", lambda: _tmpdir()),
+    # issue 18 [robust]: corruption (RIQL), tabular IQL / RIQL
+    "corrupt": _ex(D("iid"), "reward", seed=0),
+    "Corrupted": _record(_call("data.corruption.corrupt", D("iid"), "reward", seed=0)),
+    "expectile": _ex(np.array([0.0, 1.0, 2.0]), 0.7, weights=np.array([1.0, 2.0, 1.0])),
+    "huber_location": _ex(np.array([0.0, 1.0, 5.0]), 1.0, weights=np.array([1.0, 2.0, 1.0])),
+    "ensemble_quantile": _ex(np.zeros((3, 4, 2)), 0.25),
+    "iql": _ex(D("iid")),
+    "riql": _ex(D("iid"), seed=0, n_critics=2),
 }
 
 

@@ -15,6 +15,8 @@
   hybrid-to-offline reduction: HyGLOW, Hy-Q), the offline plug-ins ``mabo_cr``, ``fqi`` and ``model_mle``.
 - :mod:`.edge_of_reach` -- Sims, Lu, Foerster & Teh (2024): ``reach_sets`` (Definition 1), ``truncated_fqi``
   (Base, OraclePatch, the RAVL analogue), ``boundary_value_q`` (Proposition 1), ``linear_fqi``.
+- :mod:`.robust_offline` -- tabular IQL (Kostrikov, Nair & Levine 2022) and RIQL (Yang et al. 2023): ``iql``,
+  ``riql`` and their exact per-pair operators ``expectile``, ``huber_location``, ``ensemble_quantile``.
 
 Every learner returns a :class:`theory_rl.results.Result` (policy, V, Q, method, constants) and every iterative
 one an :class:`theory_rl.results.IterativeResult` with its certificate. Submodules are imported on first use, so
@@ -34,6 +36,7 @@ MODULES = {
     "ftpedel": "Wagenmaker & Jamieson (2022); Wagenmaker & Pacchiano (2023)",
     "glow": "Amortila, Foster, Jiang, Sekhari & Xie (2024)",
     "edge_of_reach": "Sims, Lu, Foerster & Teh (2024)",
+    "robust_offline": "Kostrikov, Nair & Levine (2022); Yang et al. (2023) (IQL / RIQL, tabular)",
 }
 
 __all__ = list(MODULES)
