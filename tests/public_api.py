@@ -434,6 +434,10 @@ EXAMPLES: dict[str, object] = {
     "ensemble_quantile": _ex(np.zeros((3, 4, 2)), 0.25),
     "iql": _ex(D("iid")),
     "riql": _ex(D("iid"), seed=0, n_critics=2),
+    "uncertainty_heuristics": _ex(lambda: np.stack([_fixtures()["disc"].P, np.full((4, 2, 4), 0.25)])),
+    "model_errors": _ex(lambda: _fixtures()["disc"].P, np.full((4, 2, 4), 0.25), np.ones(4), gamma=0.9),
+    "weighted_spearman": _ex(np.array([1.0, 2.0, 3.0]), np.array([1.0, 3.0, 2.0]), np.array([1.0, 1.0, 2.0])),
+    "rollout_distribution": _ex(lambda: _fixtures()["disc"].P, np.zeros(4, int), [0, 1], 3),
 }
 
 

@@ -17,6 +17,9 @@
   (Base, OraclePatch, the RAVL analogue), ``boundary_value_q`` (Proposition 1), ``linear_fqi``.
 - :mod:`.robust_offline` -- tabular IQL (Kostrikov, Nair & Levine 2022) and RIQL (Yang et al. 2023): ``iql``,
   ``riql`` and their exact per-pair operators ``expectile``, ``huber_location``, ``ensemble_quantile``.
+- :mod:`.model_uncertainty` -- Lu et al. (2022): ``uncertainty_heuristics`` (max aleatoric, pairwise, ensemble
+  std/var, MOPO, LOO-KL), ``model_errors`` (exact TV / KL / value-aware), ``weighted_spearman``,
+  ``rollout_distribution``.
 
 Every learner returns a :class:`theory_rl.results.Result` (policy, V, Q, method, constants) and every iterative
 one an :class:`theory_rl.results.IterativeResult` with its certificate. Submodules are imported on first use, so
@@ -37,6 +40,7 @@ MODULES = {
     "glow": "Amortila, Foster, Jiang, Sekhari & Xie (2024)",
     "edge_of_reach": "Sims, Lu, Foerster & Teh (2024)",
     "robust_offline": "Kostrikov, Nair & Levine (2022); Yang et al. (2023) (IQL / RIQL, tabular)",
+    "model_uncertainty": "Lu, Ball, Parker-Holder, Osborne & Roberts (2022) (heuristics vs the exact model error)",
 }
 
 __all__ = list(MODULES)
