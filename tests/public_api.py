@@ -438,7 +438,23 @@ EXAMPLES: dict[str, object] = {
     "model_errors": _ex(lambda: _fixtures()["disc"].P, np.full((4, 2, 4), 0.25), np.ones(4), gamma=0.9),
     "weighted_spearman": _ex(np.array([1.0, 2.0, 3.0]), np.array([1.0, 3.0, 2.0]), np.array([1.0, 1.0, 2.0])),
     "rollout_distribution": _ex(lambda: _fixtures()["disc"].P, np.zeros(4, int), [0, 1], 3),
+    "torus_gridworld": _ex(3, goal=(1, 1)),
+    "torus_translate": _ex(np.array([0, 4]), np.array([1, 2]), 3),
+    "torus_distance": _ex(np.array([0, 4]), (1, 1), 3),
+    "augment": _ex(lambda: _torus_data(), 3, (1, 1), seed=0, copies=2),
+    "expert_fraction": _ex(lambda: _torus_data(), np.zeros((9, 5))),
+    "data_concentrability": _ex(lambda: _resolve("generators.symmetric.torus_gridworld")(3, goal=(1, 1)),
+                                np.zeros(9, int), lambda: _torus_data()),
 }
+
+
+@functools.cache
+def _torus_data():
+    """i.i.d. data on the 3 x 3 torus gridworld (issue 18's GuDA examples)."""
+    from theory_rl import data
+    from theory_rl.generators.symmetric import torus_gridworld
+
+    return data.sample_iid(torus_gridworld(3, goal=(1, 1)), np.full((9, 5), 1 / 45), 40, seed=0)
 
 
 def _first_setting() -> str:

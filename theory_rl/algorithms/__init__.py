@@ -20,6 +20,8 @@
 - :mod:`.model_uncertainty` -- Lu et al. (2022): ``uncertainty_heuristics`` (max aleatoric, pairwise, ensemble
   std/var, MOPO, LOO-KL), ``model_errors`` (exact TV / KL / value-aware), ``weighted_spearman``,
   ``rollout_distribution``.
+- :mod:`.guided_augmentation` -- Corrado et al. (2024): ``augment`` (random or progress-guided translations on
+  the torus gridworld), ``expert_fraction``, ``data_concentrability``.
 
 Every learner returns a :class:`theory_rl.results.Result` (policy, V, Q, method, constants) and every iterative
 one an :class:`theory_rl.results.IterativeResult` with its certificate. Submodules are imported on first use, so
@@ -41,6 +43,7 @@ MODULES = {
     "edge_of_reach": "Sims, Lu, Foerster & Teh (2024)",
     "robust_offline": "Kostrikov, Nair & Levine (2022); Yang et al. (2023) (IQL / RIQL, tabular)",
     "model_uncertainty": "Lu, Ball, Parker-Holder, Osborne & Roberts (2022) (heuristics vs the exact model error)",
+    "guided_augmentation": "Corrado, Qu, Balis, Labiosa & Hanna (2024) (GuDA, tabular)",
 }
 
 __all__ = list(MODULES)
