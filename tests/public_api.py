@@ -255,6 +255,7 @@ RECORDS = {
     "Cell": "returned by runner.make_cells",
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
     "Corrupted": "returned by data.corruption.corrupt (issue 18; a NamedTuple of the dataset and the mask)",
+    "RealismInstance": "returned by generators.realism.realism_instance (issue 18)",
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -439,6 +440,8 @@ EXAMPLES: dict[str, object] = {
     "weighted_spearman": _ex(np.array([1.0, 2.0, 3.0]), np.array([1.0, 3.0, 2.0]), np.array([1.0, 1.0, 2.0])),
     "rollout_distribution": _ex(lambda: _fixtures()["disc"].P, np.zeros(4, int), [0, 1], 3),
     "torus_gridworld": _ex(3, goal=(1, 1)),
+    "realism_instance": _ex(4, delay=1, targets=(1,)),
+    "RealismInstance": _record(_call("generators.realism.realism_instance", 4, targets=(1,))),
     "torus_translate": _ex(np.array([0, 4]), np.array([1, 2]), 3),
     "torus_distance": _ex(np.array([0, 4]), (1, 1), 3),
     "augment": _ex(lambda: _torus_data(), 3, (1, 1), seed=0, copies=2),
