@@ -4,9 +4,11 @@ Tasks (:func:`theory_rl.generators.realism.realism_instance`, 8 levels, targets 
 source (D5RL: scripted conservative controller / play / mixed) x delay (0; 2 with the buffer in the state; 2
 ignored by the learner) x exogenous switch probability (0, 0.05): 18 tasks. Data: N = 1000 i.i.d. pairs from the
 behaviour's normalised discounted occupancy (mixed: 500 from each). Methods: behaviour cloning (most played),
-empirical VI, VI-LCB (Rashidinejad et al. 2021, no split, ``penalty_scale = 0.01``: with the paper's constant the
+empirical VI, VI-LCB (Rashidinejad et al. 2021, no split, ``penalty_scale = 0.001``: with the paper's constant the
 penalty swamps every value at this N and VI-LCB is behaviour cloning) and Bernstein VI-LCB (Li et al. 2024, their
-constants). NeoRL-2's metric (their ``successful_tasks.csv``): the number of tasks where the method's mean return
+constants: at this N every pessimistic Q is clipped to 0 and the policy is the tie-break, action 0). Safety budget
+0.6 on the discounted cost (the scripted controller spends 0.21 without delay and 0.51 with delay 2, uniform play
+1.25). NeoRL-2's metric (their ``successful_tasks.csv``): the number of tasks where the method's mean return
 beats the behaviour's by a margin of 0 / 3 / 5 / 10 points of the normalised score
 ``100 (J - J_play) / (J* - J_play)`` (``J_play``: the uniform policy). Also: the share of runs that lose to the
 behaviour, and the share over the safety budget. Returns are exact; CIs are 95% normal approximations.
@@ -25,7 +27,7 @@ from experiments._cli import parse_args, run_experiment
 NAME = "realism_benchmark"
 METHODS = ("bc", "vi", "vi_lcb", "bernstein_vi_lcb")
 MARGINS = (0.0, 3.0, 5.0, 10.0)
-N_DATA, LCB_SCALE = 1000, 0.01
+N_DATA, LCB_SCALE, BUDGET = 1000, 0.001, 0.6
 #: (delay, does the learner see the action buffer?)
 DELAYS = ((0, True), (2, True), (2, False))
 
@@ -61,7 +63,7 @@ def cell(config: dict, seed: int) -> dict:
     from theory_rl.algorithms import lcb
     from theory_rl.generators.realism import realism_instance
 
-    inst = realism_instance(delay=config["delay"], exo_switch=config["exo"])
+    inst = realism_instance(delay=config["delay"], exo_switch=config["exo"], budget=BUDGET)
     mdp = inst.mdp
     rng = np.random.default_rng(seed)
     d = _dataset(inst, config["source"], rng)
