@@ -22,6 +22,8 @@
   ``rollout_distribution``.
 - :mod:`.guided_augmentation` -- Corrado et al. (2024): ``augment`` (random or progress-guided translations on
   the torus gridworld), ``expert_fraction``, ``data_concentrability``.
+- :mod:`.preference` -- Kang et al. (2023, OPPO), tabular: ``trajectory_features``, ``bradley_terry_reward``,
+  ``preference_conditioned_imitation`` (OPPO-lite).
 
 Every learner returns a :class:`theory_rl.results.Result` (policy, V, Q, method, constants) and every iterative
 one an :class:`theory_rl.results.IterativeResult` with its certificate. Submodules are imported on first use, so
@@ -44,6 +46,7 @@ MODULES = {
     "robust_offline": "Kostrikov, Nair & Levine (2022); Yang et al. (2023) (IQL / RIQL, tabular)",
     "model_uncertainty": "Lu, Ball, Parker-Holder, Osborne & Roberts (2022) (heuristics vs the exact model error)",
     "guided_augmentation": "Corrado, Qu, Balis, Labiosa & Hanna (2024) (GuDA, tabular)",
+    "preference": "Kang, Shi, Liu, He & Wang (2023) (OPPO's question: Bradley-Terry reward vs conditioned imitation)",
 }
 
 __all__ = list(MODULES)
