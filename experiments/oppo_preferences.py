@@ -5,7 +5,8 @@ Instance: a garnet MDP (S = 8, A = 3, branching 3, gamma = 0.9, instance seed 0)
 steps, trajectory i from the mixture ``q_i pi* + (1 - q_i) pi_worst`` (``pi_worst = argmin_a Q*``) with
 ``q_i = U_i^2``, mostly poor trajectories, so that imitation of all the data follows the majority; m comparisons
 of random pairs with Bradley-Terry labels ``P(i > j) = sigma(R_i - R_j)`` on the true discounted returns.
-Methods: behaviour cloning of all the data; OPPO-lite (:func:`theory_rl.algorithms.preference.preference_conditioned_imitation`, bandwidth 0.5); two-step: the BT reward
+Methods: behaviour cloning of all the data; OPPO-lite
+(:func:`theory_rl.algorithms.preference.preference_conditioned_imitation`, bandwidth 0.5); two-step: the BT reward
 (:func:`~theory_rl.algorithms.preference.bradley_terry_reward`, features ``sum_t gamma^t e_{s_t a_t}``, l2 0.01),
 scaled affinely to [0, 1] (which leaves the optimal policies unchanged), then empirical VI on the data's model.
 Score ``(J - J_unif) / (J* - J_unif)``, exact; 95% CIs over the seeds. Only Bradley-Terry preferences are built:
