@@ -179,13 +179,12 @@ def test_iql_fixed_point_equations_hold_by_direct_minimisation(seed, tau):
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 10_000), alpha=st.sampled_from([0.0, 0.25, 0.5]), kappa=st.sampled_from([0.3, 1.0]))
 def test_riql_fixed_point_is_the_huber_quantile_expectile_composition(seed, alpha, kappa):
-    """Recompute one backup at the returned V with the public scalar operators (scipy-checked above)."""
+    """At the returned V: V = expectile of Q_alpha over the data actions (recomputed with the public operator), and
+    Q_alpha lies in the range of each pair's targets (every critic is a Huber location of a resample of them, and
+    a quantile of locations stays in their range). The exact per-critic check is the K = 1 test below."""
     mdp, d = _instance(seed, n=150)
     res = ro.riql(d, seed=seed, alpha=alpha, kappa=kappa, n_critics=3)
     assert res.converged
-    # critic k = Huber location of a bootstrap resample; recompute with the same bootstrap via K=1 on each
-    # resample is not exposed, so check the defining bracket instead: Q_alpha lies between the min and max of
-    # the per-pair Huber locations of ... the un-resampled targets' range, and V = expectile of Q_alpha.
     N = d.counts.astype(float)
     for s in range(d.S):
         if N[s].sum() == 0:
