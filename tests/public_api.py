@@ -255,6 +255,8 @@ RECORDS = {
     "SweepSummary": "returned by runner.run_sweep",
     "Cell": "returned by runner.make_cells",
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
+    "Corrupted": "returned by data.corruption.corrupt (issue 18; a NamedTuple of the dataset and the mask)",
+    "RealismInstance": "returned by generators.realism.realism_instance (issue 18)",
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -426,7 +428,41 @@ EXAMPLES: dict[str, object] = {
     "SweepSummary": _record(lambda: _resolve("runner.sweep.run_sweep")(
         cell, [{"x": 1}], experiment="public_api", db_path=_tmpdir() / "s.sqlite", progress=False)),
     "save_figure": _ex(lambda: _resolve("plotting.new_figure")()[0], "public_api", lambda: _tmpdir()),
+    # issue 18 [robust]: corruption (RIQL), tabular IQL / RIQL
+    "corrupt": _ex(D("iid"), "reward", seed=0),
+    "Corrupted": _record(_call("data.corruption.corrupt", D("iid"), "reward", seed=0)),
+    "expectile": _ex(np.array([0.0, 1.0, 2.0]), 0.7, weights=np.array([1.0, 2.0, 1.0])),
+    "huber_location": _ex(np.array([0.0, 1.0, 5.0]), 1.0, weights=np.array([1.0, 2.0, 1.0])),
+    "ensemble_quantile": _ex(np.zeros((3, 4, 2)), 0.25),
+    "iql": _ex(D("iid")),
+    "riql": _ex(D("iid"), seed=0, n_critics=2),
+    "uncertainty_heuristics": _ex(lambda: np.stack([_fixtures()["disc"].P, np.full((4, 2, 4), 0.25)])),
+    "model_errors": _ex(lambda: _fixtures()["disc"].P, np.full((4, 2, 4), 0.25), np.ones(4), gamma=0.9),
+    "weighted_spearman": _ex(np.array([1.0, 2.0, 3.0]), np.array([1.0, 3.0, 2.0]), np.array([1.0, 1.0, 2.0])),
+    "rollout_distribution": _ex(lambda: _fixtures()["disc"].P, np.zeros(4, int), [0, 1], 3),
+    "torus_gridworld": _ex(3, goal=(1, 1)),
+    "realism_instance": _ex(4, delay=1, targets=(1,)),
+    "trajectory_features": _ex(np.array([[0, 1]]), np.array([[1, 0]]), 2, 2, gamma=0.9),
+    "bradley_terry_reward": _ex(np.eye(3), np.array([[0, 1], [1, 2]]), np.array([1.0, 0.0])),
+    "preference_conditioned_imitation": _ex(np.array([[0, 1], [1, 0]]), np.array([[1, 0], [0, 0]]), 2, 2,
+                                            np.array([[0, 1]]), np.array([1.0])),
+    "RealismInstance": _record(_call("generators.realism.realism_instance", 4, targets=(1,))),
+    "torus_translate": _ex(np.array([0, 4]), np.array([1, 2]), 3),
+    "torus_distance": _ex(np.array([0, 4]), (1, 1), 3),
+    "augment": _ex(lambda: _torus_data(), 3, (1, 1), seed=0, copies=2),
+    "expert_fraction": _ex(lambda: _torus_data(), np.zeros((9, 5))),
+    "data_concentrability": _ex(lambda: _resolve("generators.symmetric.torus_gridworld")(3, goal=(1, 1)),
+                                np.zeros(9, int), lambda: _torus_data()),
 }
+
+
+@functools.cache
+def _torus_data():
+    """i.i.d. data on the 3 x 3 torus gridworld (issue 18's GuDA examples)."""
+    from theory_rl import data
+    from theory_rl.generators.symmetric import torus_gridworld
+
+    return data.sample_iid(torus_gridworld(3, goal=(1, 1)), np.full((9, 5), 1 / 45), 40, seed=0)
 
 
 # ---------------------------------------------------------------------- issue 21 [interop]

@@ -15,6 +15,15 @@
   hybrid-to-offline reduction: HyGLOW, Hy-Q), the offline plug-ins ``mabo_cr``, ``fqi`` and ``model_mle``.
 - :mod:`.edge_of_reach` -- Sims, Lu, Foerster & Teh (2024): ``reach_sets`` (Definition 1), ``truncated_fqi``
   (Base, OraclePatch, the RAVL analogue), ``boundary_value_q`` (Proposition 1), ``linear_fqi``.
+- :mod:`.robust_offline` -- tabular IQL (Kostrikov, Nair & Levine 2022) and RIQL (Yang et al. 2023): ``iql``,
+  ``riql`` and their exact per-pair operators ``expectile``, ``huber_location``, ``ensemble_quantile``.
+- :mod:`.model_uncertainty` -- Lu et al. (2022): ``uncertainty_heuristics`` (max aleatoric, pairwise, ensemble
+  std/var, MOPO, LOO-KL), ``model_errors`` (exact TV / KL / value-aware), ``weighted_spearman``,
+  ``rollout_distribution``.
+- :mod:`.guided_augmentation` -- Corrado et al. (2024): ``augment`` (random or progress-guided translations on
+  the torus gridworld), ``expert_fraction``, ``data_concentrability``.
+- :mod:`.preference` -- Kang et al. (2023, OPPO), tabular: ``trajectory_features``, ``bradley_terry_reward``,
+  ``preference_conditioned_imitation`` (OPPO-lite).
 
 Every learner returns a :class:`theory_rl.results.Result` (policy, V, Q, method, constants) and every iterative
 one an :class:`theory_rl.results.IterativeResult` with its certificate. Submodules are imported on first use, so
@@ -34,6 +43,10 @@ MODULES = {
     "ftpedel": "Wagenmaker & Jamieson (2022); Wagenmaker & Pacchiano (2023)",
     "glow": "Amortila, Foster, Jiang, Sekhari & Xie (2024)",
     "edge_of_reach": "Sims, Lu, Foerster & Teh (2024)",
+    "robust_offline": "Kostrikov, Nair & Levine (2022); Yang et al. (2023) (IQL / RIQL, tabular)",
+    "model_uncertainty": "Lu, Ball, Parker-Holder, Osborne & Roberts (2022) (heuristics vs the exact model error)",
+    "guided_augmentation": "Corrado, Qu, Balis, Labiosa & Hanna (2024) (GuDA, tabular)",
+    "preference": "Kang, Shi, Liu, He & Wang (2023) (OPPO's question: Bradley-Terry reward vs conditioned imitation)",
 }
 
 __all__ = list(MODULES)

@@ -13,7 +13,8 @@ Modules (one job each)
 - :mod:`~theory_rl.data.noise`: the ONE reward-noise function :func:`sample_rewards`;
 - :mod:`~theory_rl.data.io` and :mod:`~theory_rl.data.files`: :func:`load`, atomic saves;
 - :mod:`~theory_rl.data.behaviour`: :func:`controlled_coverage` and the lazy coverage record of the manifests;
-- :mod:`~theory_rl.data.tables`: the kernels' alias tables of a model and a policy.
+- :mod:`~theory_rl.data.tables`: the kernels' alias tables of a model and a policy;
+- :mod:`~theory_rl.data.corruption`: :func:`corrupt`, RIQL's data corruption (Yang et al. 2023), tabular.
 
 Seeds (DESIGN.md, :mod:`theory_rl._random`). Every sampler takes ``seed`` (int, SeedSequence or Generator). A
 one-trial call runs its kernel from ``kernel_seed(seed_sequence(seed))``; a batched call of ``n_trials`` gives
@@ -32,6 +33,7 @@ from __future__ import annotations
 from theory_rl._random import trial_seeds
 from theory_rl.data.behaviour import ControlledCoverage, controlled_coverage
 from theory_rl.data.builder import CountsBuilder
+from theory_rl.data.corruption import Corrupted, corrupt
 from theory_rl.data.counts import CountDataset, EmpiricalModel
 from theory_rl.data.io import load
 from theory_rl.data.noise import sample_rewards
@@ -74,4 +76,6 @@ __all__ = [
     "load",
     "ControlledCoverage",
     "controlled_coverage",
+    "corrupt",
+    "Corrupted",
 ]

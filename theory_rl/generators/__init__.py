@@ -9,11 +9,14 @@
   al. 2024; ``theory_rl.generators.glow`` is its deprecated alias).
 - :mod:`theory_rl.generators.linear`: linear-MDP families (random, the coverage and hybrid families of the FTPedel
   experiments; formerly in ``theory_rl.linear``).
+- :mod:`theory_rl.generators.realism`: the NeoRL-2 / D5RL realism-knobs control task (delay, exogenous factor,
+  safety cost, scripted / play data).
+- :mod:`theory_rl.generators.symmetric`: the torus gridworld and its translations (GuDA, Corrado et al. 2024).
 """
 
 import importlib
 
-from theory_rl.generators import concentrability, coverability, linear
+from theory_rl.generators import concentrability, coverability, linear, realism, symmetric
 from theory_rl.generators.basic import (
     GRID_MOVES,
     combination_lock,
@@ -36,7 +39,9 @@ __all__ = [
     "linear",
     "random_bandit",
     "random_contextual_bandit",
+    "realism",
     "river_swim",
+    "symmetric",
 ]
 
 
