@@ -146,6 +146,14 @@ def _f(key):
     return lambda: _fixtures()[key]
 
 
+@functools.cache
+def _sim():
+    """issue 17 [hybrid]: a bridge instance and a simulator of the discounted garnet (global gap 0.3)."""
+    from theory_rl.generators import sim2real
+
+    return sim2real.sim_gap_gridworld(0.1), sim2real.global_gap(_fixtures()["disc"], 0.3, seed=0)
+
+
 def _record(factory, **changes):
     """Keyword construction of a dataclass record from the init fields of a real instance (``factory()``)."""
     def build():
@@ -254,6 +262,8 @@ RECORDS = {
     "SweepSummary": "returned by runner.run_sweep",
     "Cell": "returned by runner.make_cells",
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
+    "Sim2RealResult": "returned by the variants of algorithms.sim2real (issue 17)",
+    "SimGapInstance": "returned by generators.sim2real.sim_gap_gridworld (issue 17)",
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -425,6 +435,19 @@ EXAMPLES: dict[str, object] = {
     "SweepSummary": _record(lambda: _resolve("runner.sweep.run_sweep")(
         cell, [{"x": 1}], experiment="public_api", db_path=_tmpdir() / "s.sqlite", progress=False)),
     "save_figure": _ex(lambda: _resolve("plotting.new_figure")()[0], "public_api", lambda: _tmpdir()),
+    # issue 17 [hybrid]: H2O of Niu et al. 2022 (algorithms.sim2real) and its instance families
+    "kl_gap": _ex(lambda: _sim()[1].P, lambda: _fixtures()["disc"].P),
+    "tv_gap": _ex(lambda: _fixtures()["disc"].P, lambda: _sim()[1].P),
+    "overlap_kernel": _ex(lambda: _fixtures()["disc"].P, lambda: _sim()[1].P),
+    "darc_correction": _ex(lambda: _fixtures()["disc"].P, lambda: _sim()[1].P),
+    "dynamics_aware_h2o": _ex(D("counts"), lambda: _sim()[1]),
+    "naive_mixing": _ex(D("counts"), lambda: _sim()[1]),
+    "darc": _ex(D("counts"), lambda: _sim()[1]),
+    "sim_only": _ex(lambda: _sim()[1]),
+    "Sim2RealResult": _record(lambda: _resolve("algorithms.sim2real.sim_only")(_sim()[1])),
+    "global_gap": _ex(D("disc"), 0.3, seed=0),
+    "bridge_pairs": _ex(lambda: _sim()[0]),
+    "SimGapInstance": _record(lambda: _sim()[0]),
 }
 
 

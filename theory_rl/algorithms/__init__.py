@@ -15,6 +15,9 @@
   hybrid-to-offline reduction: HyGLOW, Hy-Q), the offline plug-ins ``mabo_cr``, ``fqi`` and ``model_mle``.
 - :mod:`.edge_of_reach` -- Sims, Lu, Foerster & Teh (2024): ``reach_sets`` (Definition 1), ``truncated_fqi``
   (Base, OraclePatch, the RAVL analogue), ``boundary_value_q`` (Proposition 1), ``linear_fqi``.
+- :mod:`.sim2real` -- Niu, Sharma, Qiu, Li, Zhou, Hu & Zhan (2022): ``dynamics_aware_h2o`` (H2O, "When to
+  Trust Your Simulator"; not the ``glow.h2o`` reduction of Amortila et al.), the baselines ``sim_only``,
+  ``naive_mixing`` and ``darc`` (Eysenbach et al. 2021) on one Bellman core, and the exact gap measures.
 
 Every learner returns a :class:`theory_rl.results.Result` (policy, V, Q, method, constants) and every iterative
 one an :class:`theory_rl.results.IterativeResult` with its certificate. Submodules are imported on first use, so
@@ -34,6 +37,7 @@ MODULES = {
     "ftpedel": "Wagenmaker & Jamieson (2022); Wagenmaker & Pacchiano (2023)",
     "glow": "Amortila, Foster, Jiang, Sekhari & Xie (2024)",
     "edge_of_reach": "Sims, Lu, Foerster & Teh (2024)",
+    "sim2real": "Niu, Sharma, Qiu, Li, Zhou, Hu & Zhan (2022); Eysenbach et al. (2021)",
 }
 
 __all__ = list(MODULES)

@@ -9,11 +9,13 @@
   al. 2024; ``theory_rl.generators.glow`` is its deprecated alias).
 - :mod:`theory_rl.generators.linear`: linear-MDP families (random, the coverage and hybrid families of the FTPedel
   experiments; formerly in ``theory_rl.linear``).
+- :mod:`theory_rl.generators.sim2real`: a real MDP and a simulator with a controlled dynamics gap (the bridge
+  gridworld and the global-gap family of the H2O experiments, Niu et al. 2022).
 """
 
 import importlib
 
-from theory_rl.generators import concentrability, coverability, linear
+from theory_rl.generators import concentrability, coverability, linear, sim2real
 from theory_rl.generators.basic import (
     GRID_MOVES,
     combination_lock,
@@ -37,6 +39,7 @@ __all__ = [
     "random_bandit",
     "random_contextual_bandit",
     "river_swim",
+    "sim2real",
 ]
 
 
