@@ -147,6 +147,16 @@ def _f(key):
 
 
 @functools.cache
+def _lock():
+    """issue 17 [hybrid]: a 3-step lock with 3 actions and the distractor, offline counts, rollouts of it."""
+    from theory_rl import data, generators
+
+    mdp = generators.combination_lock(3, 3, seed=0, anti_reward=0.05)
+    return (mdp, data.sample_policy_counts(mdp, np.zeros((3, 2), dtype=int), 5, seed=0),
+            data.sample_rollouts(mdp, np.zeros((3, 2), dtype=int), 4, seed=0))
+
+
+@functools.cache
 def _sim():
     """issue 17 [hybrid]: a bridge instance and a simulator of the discounted garnet (global gap 0.3)."""
     from theory_rl.generators import sim2real
@@ -264,6 +274,7 @@ RECORDS = {
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
     "Sim2RealResult": "returned by the variants of algorithms.sim2real (issue 17)",
     "SimGapInstance": "returned by generators.sim2real.sim_gap_gridworld (issue 17)",
+    "HACResult": "returned by algorithms.hybrid_pg.hac / tabular_hy_q (issue 17)",
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -448,6 +459,15 @@ EXAMPLES: dict[str, object] = {
     "global_gap": _ex(D("disc"), 0.3, seed=0),
     "bridge_pairs": _ex(lambda: _sim()[0]),
     "SimGapInstance": _record(lambda: _sim()[0]),
+    # issue 17 [hybrid]: HAC / HNPG of Zhou et al. 2023 (algorithms.hybrid_pg)
+    "hac_step_size": _ex(100, 4, 3),
+    "softmax_npg_update": _ex(lambda: np.full((3, 2, 2), 0.5), lambda: np.zeros((3, 2, 2)), 1.0),
+    "mc_statistics": _ex(lambda: _lock()[2], 2, 3),
+    "hpe": _ex(lambda: np.full((3, 2, 3), 1 / 3), lambda: _lock()[1], lambda: np.ones((3, 2, 3)),
+               lambda: np.ones((3, 2, 3))),
+    "hac": _ex(lambda: _lock()[0], lambda: _lock()[1], 3, seed=0),
+    "tabular_hy_q": _ex(lambda: _lock()[0], lambda: _lock()[1], 2, seed=0),
+    "HACResult": _record(lambda: _resolve("algorithms.hybrid_pg.hac")(_lock()[0], _lock()[1], 2, seed=0)),
 }
 
 
