@@ -54,7 +54,7 @@ def cell(config: dict, seed: int) -> dict:
     runs = {
         "npg": hp.hac(mdp, None, T, seed=run_seed, m=M, eta=eta),
         "hnpg": hp.hac(mdp, off, T, seed=run_seed, m=M, eta=eta),
-        "hy_q": hp.tabular_hy_q(mdp, off, min(T, 20), seed=run_seed, m=M),  # it converges within a few rounds
+        "hy_q": hp.hy_q(mdp, off, min(T, 20), seed=run_seed, m=M),  # it converges within a few rounds
     }
     out = {}
     for name, res in runs.items():

@@ -111,7 +111,7 @@ def test_hnpg_opens_the_lock_where_npg_follows_the_distractor():
     assert npg.method == "npg" and hnpg.method == "hac"
     assert npg.episodes_to_success == -1 and npg.values[-1] == pytest.approx(0.05, abs=1e-3)
     assert 0 <= hnpg.episodes_to_success <= 300 and hnpg.values[-1] > 0.99
-    hyq = hp.tabular_hy_q(mdp, off, 5, seed=0)
+    hyq = hp.hy_q(mdp, off, 5, seed=0)
     assert hyq.values[-1] == pytest.approx(1.0)
     assert hp.hac_step_size(100, 4, 8) == pytest.approx(np.sqrt(np.log(4) / 100) / 8)
 
@@ -127,3 +127,53 @@ def test_combination_lock_distractor():
     assert np.all(plain.stage_R[:, 0, :].sum(axis=1)[:3] == 0)
     with pytest.raises(ValueError, match="anti_reward"):
         combination_lock(4, 3, seed=0, anti_reward=1.5)
+
+
+@SETTINGS
+@given(episodic_with_policy(), st.integers(1, 4), st.sampled_from([0.5, 1.0]))
+def test_linear_critic_is_the_weighted_least_squares_fit_and_one_hot_is_tabular(case, d, lam):
+    mdp, pi, rng = case
+    H, S, A = mdp.horizon, mdp.S, mdp.A
+    beh = rng.dirichlet(np.ones(A), size=(H, S))
+    off = data.sample_policy_counts(mdp, beh, 20, seed=int(rng.integers(1 << 30)))
+    N_on, Y = hp.mc_statistics(data.sample_rollouts(mdp, pi, 15, seed=int(rng.integers(1 << 30))), S, A)
+    one_hot = np.eye(S * A).reshape(S, A, S * A)
+    np.testing.assert_allclose(hp.hpe(pi, off, N_on, Y, lam=lam, features=one_hot),
+                               hp.hpe(pi, off, N_on, Y, lam=lam), atol=1e-9)  # fmt: skip
+    phi = rng.random((S, A, d))
+    f = hp.hpe(pi, off, N_on, Y, lam=lam, features=phi)
+    # Independent: scipy's lstsq on the per-pair rows (the per-sample losses summed per pair) at each step.
+    import scipy.linalg
+
+    model = off.empirical_model(unseen="uniform", unseen_reward=0.0)
+    g = np.zeros((H + 1, S, A))
+    X = phi.reshape(S * A, d)
+    for h in range(H - 1, -1, -1):
+        v = (pi[h + 1] * g[h + 1]).sum(axis=1) if h + 1 < H else np.zeros(S)
+        w_off = off.counts[h] / off.counts[h].sum()
+        w_on = lam * N_on[h] / N_on[h].sum()
+        rows_w = np.concatenate([w_off.reshape(-1), w_on.reshape(-1)])
+        targets = np.concatenate([(model.R[h] + model.P[h] @ v).reshape(-1),
+                                  np.where(N_on[h] > 0, Y[h] / np.maximum(N_on[h], 1), 0).reshape(-1)])
+        design = np.vstack([X, X])
+        keep = rows_w > 0
+        sw = np.sqrt(rows_w[keep])
+        theta = scipy.linalg.lstsq(sw[:, None] * design[keep], sw * targets[keep], lapack_driver="gelsd")[0]
+        g[h] = (X @ theta).reshape(S, A)
+    np.testing.assert_allclose(f, g[:H], atol=1e-7)
+
+
+def test_count_fqi_on_a_linear_mdp_is_exact_and_tabular_matches_empirical_vi():
+    from theory_rl.algorithms.lcb import empirical_vi
+    from theory_rl.generators.completeness import misspecified_linear_mdp
+
+    inst = misspecified_linear_mdp(0.0, seed=0)
+    mdp = inst.mdp
+    H, S, A = mdp.horizon, mdp.S, mdp.A
+    N = np.full((H, S, A), 10.0)
+    pop = CountDataset(N, N[..., None] * mdp.stage_P, N * mdp.stage_R, S, A, horizon=H)
+    Q_star = planning.solve(mdp).Q
+    np.testing.assert_allclose(hp.count_fqi(pop, inst.phi), Q_star, atol=1e-8)  # complete class: exact
+    np.testing.assert_allclose(hp.count_fqi(pop), empirical_vi(pop).Q, atol=1e-12)
+    assert inst.completeness_error < 1e-12
+    assert misspecified_linear_mdp(1.0, seed=0).completeness_error > 0.05

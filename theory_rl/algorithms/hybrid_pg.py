@@ -21,9 +21,10 @@ is exactly ``Q^pi`` whatever ``nu``: the on-policy term anchors it (the paper's 
 Step size: the paper's ``eta = (1 - gamma) sqrt(log A / T)`` (Thm 1) with the effective horizon ``1/(1 - gamma)``
 replaced by ``H`` (ours, for the finite-horizon lock): ``eta = sqrt(log A / T) / H``.
 
-Also :func:`tabular_hy_q`: Hy-Q (Song et al. 2023) with the full tabular class, i.e. FQI on the pooled offline and
-online counts (:func:`theory_rl.algorithms.lcb.empirical_vi`), greedy, ``m`` fresh episodes per round. (The
-finite-class Hy-Q of :mod:`theory_rl.algorithms.glow` needs an enumerated class; the tabular class is its limit.)
+Also :func:`hy_q`: Hy-Q (Song et al. 2023) with the tabular class, i.e. FQI on the pooled offline and online counts
+(:func:`theory_rl.algorithms.lcb.empirical_vi`), or a linear class (:func:`count_fqi`), greedy, ``m`` fresh episodes
+per round. (The finite-class Hy-Q of :mod:`theory_rl.algorithms.glow` needs an enumerated class.) Critics with a
+linear class (``features``) serve the misspecification experiment: there Bellman completeness can fail.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from theory_rl.mdp import TabularMDP
 from theory_rl.policies import as_probabilities, uniform_policy
 from theory_rl.results import Result
 
-__all__ = ["HACResult", "hac_step_size", "softmax_npg_update", "mc_statistics", "hpe", "hac", "tabular_hy_q"]
+__all__ = ["HACResult", "hac_step_size", "softmax_npg_update", "mc_statistics", "hpe", "hac", "count_fqi", "hy_q"]
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -115,8 +116,33 @@ def mc_statistics(rollouts: Rollouts, S: int, A: int) -> tuple[np.ndarray, np.nd
     return N, Y
 
 
+def _features(features, S: int, A: int):
+    """None (the tabular class) or a float array ``(S, A, d)``."""
+    if features is None:
+        return None
+    phi = as_float_array(features, "features", ndim=3)
+    if phi.shape[:2] != (S, A):
+        raise ValueError(f"features has shape {phi.shape}, expected (S, A, d) = ({S}, {A}, d)")
+    return phi
+
+
+def _fit(phi, weights: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The weighted least-squares fit over pairs: the tabular class (``phi`` None) returns the targets where the
+    weight is positive and 0 elsewhere; a linear class returns ``phi theta`` with ``theta`` the minimum-norm solution
+    of the normal equations (unseen directions at 0, as the tabular convention)."""
+    if phi is None:
+        return np.where(weights > 0, targets, 0.0)
+    S, A, d = phi.shape
+    X = phi.reshape(S * A, d)
+    w = weights.reshape(-1)
+    G = X.T @ (w[:, None] * X)
+    b = X.T @ (w * np.where(weights > 0, targets, 0.0).reshape(-1))
+    return (X @ (np.linalg.pinv(G, rcond=1e-12, hermitian=True) @ b)).reshape(S, A)
+
+
 @validate_params(offline=Instance(CountDataset, optional=True), lam=Real(0.0, None))
-def hpe(policy, offline: CountDataset | None, on_counts, on_returns, *, lam: float = 1.0) -> np.ndarray:
+def hpe(policy, offline: CountDataset | None, on_counts, on_returns, *, lam: float = 1.0,
+        features=None) -> np.ndarray:  # fmt: skip
     """HPE (Zhou et al. 2023, Alg. 2) with the tabular class: the exact minimiser, backward in ``h``.
 
     Parameters
@@ -130,6 +156,9 @@ def hpe(policy, offline: CountDataset | None, on_counts, on_returns, *, lam: flo
         ``d^pi_h`` and ``d^pi_h Q^pi_h``.
     lam : float >= 0
         Weight of the on-policy loss (each loss a mean over its own samples; 1 in the paper's code).
+    features : (S, A, d), optional
+        A linear class ``f_h = phi theta_h`` (the same weighted least squares over pairs, minimum-norm solution);
+        None is the tabular class, whose solution is the closed form above.
     """
     N_on = as_float_array(on_counts, "on_counts", ndim=3)
     H, S, A = N_on.shape
@@ -137,6 +166,7 @@ def hpe(policy, offline: CountDataset | None, on_counts, on_returns, *, lam: flo
     if np.any(N_on < 0):
         raise ValueError("on_counts must be >= 0")
     pi = as_probabilities(policy, S, A, H, name="policy")
+    phi = _features(features, S, A)
     if offline is not None and (offline.horizon != H or (offline.S, offline.A) != (S, A)):
         raise ValueError(f"offline has horizon={offline.horizon}, S={offline.S}, A={offline.A}; expected {H}, {S}, {A}")
     use_off = offline is not None and offline.n > 0
@@ -154,7 +184,23 @@ def hpe(policy, offline: CountDataset | None, on_counts, on_returns, *, lam: flo
             v_next = (pi[h + 1] * f[h + 1]).sum(axis=1) if h + 1 < H else np.zeros(S)
             num = num + w_off[h] * (model.R[h] + model.P[h] @ v_next)
             den = den + w_off[h]
-        f[h] = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+        f[h] = _fit(phi, den, np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0))
+    return f[:H]
+
+
+@validate_params(data=Instance(CountDataset))
+def count_fqi(data: CountDataset, features=None) -> np.ndarray:
+    """Finite-horizon FQI on counts: ``f_h = argmin sum N_h (f(s, a) - r_hat - max_a' f_{h+1}(s', a'))^2`` over the
+    class (tabular when ``features`` is None, else ``phi theta``), backward in ``h``. Returns ``f`` ``(H, S, A)``."""
+    if data.horizon is None:
+        raise ValueError("data must be finite-horizon")
+    H, S, A = data.horizon, data.S, data.A
+    phi = _features(features, S, A)
+    model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
+    N = np.asarray(data.counts, dtype=np.float64)
+    f = np.zeros((H + 1, S, A))
+    for h in range(H - 1, -1, -1):
+        f[h] = _fit(phi, N[h], model.R[h] + model.P[h] @ f[h + 1].max(axis=1))
     return f[:H]
 
 
@@ -172,13 +218,14 @@ def _check_lock(mdp, offline, T, m):
                  T=Integer(1), m=Integer(1), eta=Real(0.0, None, closed="neither", optional=True),
                  target=Real(0.0, None))  # fmt: skip
 def hac(mdp: TabularMDP, offline: CountDataset | None, T: int, *, seed: SeedLike, lam: float = 1.0, m: int = 10,
-        eta: float | None = None, target: float = 0.9) -> HACResult:  # fmt: skip
+        eta: float | None = None, target: float = 0.9, features=None) -> HACResult:  # fmt: skip
     """HAC (Zhou et al. 2023, Alg. 1): ``T`` iterations of ``m`` on-policy episodes, HPE, softmax NPG step.
 
-    ``offline=None`` is on-policy NPG with Monte-Carlo Q. ``eta`` defaults to
-    :func:`hac_step_size`. ``values[t]`` is the exact return of ``pi_t`` (the iterate that collected round ``t``'s
-    episodes); the paper outputs ``Unif(pi_1..pi_T)``, here the last iterate is returned and every iterate's
-    value recorded.
+    ``offline=None`` is on-policy NPG with Monte-Carlo Q. ``eta`` defaults to :func:`hac_step_size`;
+    ``features`` ``(S, A, d)`` gives the critic a linear class (the softmax policy stays tabular: the HAC actor of
+    Alg. 1, not HNPG's parameterised Alg. 3). ``values[t]`` is the exact return of ``pi_t`` (the iterate that
+    collected round ``t``'s episodes); the paper outputs ``Unif(pi_1..pi_T)``, here the last iterate is returned
+    and every iterate's value recorded.
     """
     _check_lock(mdp, offline, T, m)
     H, S, A = mdp.horizon, mdp.S, mdp.A
@@ -193,7 +240,7 @@ def hac(mdp: TabularMDP, offline: CountDataset | None, T: int, *, seed: SeedLike
         if success < 0 and values[t] >= target:
             success = t * m  # pi_t reached the target after the episodes of the previous t rounds
         N_on, Y = mc_statistics(sampler.sample(pi, m, rng), S, A)
-        f = hpe(pi, offline, N_on, Y, lam=lam)
+        f = hpe(pi, offline, N_on, Y, lam=lam, features=features)
         pi = softmax_npg_update(pi, f, eta)
     method = "npg" if offline is None else "hac"
     return HACResult(policy=pi, V=planning.evaluate(mdp, pi), Q=f, method=method,
@@ -203,10 +250,12 @@ def hac(mdp: TabularMDP, offline: CountDataset | None, T: int, *, seed: SeedLike
 
 @validate_params(mdp=Instance(TabularMDP), offline=Instance(CountDataset), T=Integer(1), m=Integer(1),
                  target=Real(0.0, None))  # fmt: skip
-def tabular_hy_q(mdp: TabularMDP, offline: CountDataset, T: int, *, seed: SeedLike, m: int = 10,
-                 target: float = 0.9) -> HACResult:  # fmt: skip
-    """Hy-Q (Song et al. 2023) with the tabular class: FQI on offline + online counts, greedy, ``m`` episodes of
-    the greedy policy per round (the first round's policy uses the offline data alone)."""
+def hy_q(mdp: TabularMDP, offline: CountDataset, T: int, *, seed: SeedLike, m: int = 10, target: float = 0.9,
+         features=None) -> HACResult:  # fmt: skip
+    """Hy-Q (Song et al. 2023): FQI on offline + online counts, greedy, ``m`` episodes of the greedy policy per
+    round (the first round's policy uses the offline data alone). The tabular class (``features`` None) solves the
+    empirical model exactly (:func:`theory_rl.algorithms.lcb.empirical_vi`); a linear class runs
+    :func:`count_fqi`."""
     _check_lock(mdp, offline, T, m)
     rng = as_generator(seed)
     sampler = RolloutSampler(mdp)
@@ -214,11 +263,16 @@ def tabular_hy_q(mdp: TabularMDP, offline: CountDataset, T: int, *, seed: SeedLi
     values = np.empty(T)
     success, res = -1, None
     for t in range(T):
-        res = empirical_vi(offline + online.to_counts()) if online.n else empirical_vi(offline)
+        pooled = offline + online.to_counts() if online.n else offline
+        if features is None:
+            res = empirical_vi(pooled)
+        else:
+            Q = count_fqi(pooled, features)
+            res = Result(policy=np.argmax(Q, axis=-1), Q=Q, method="fqi")
         values[t] = planning.expected_return(mdp, res.policy)
         if success < 0 and values[t] >= target:
             success = t * m
         online.add_rollouts(sampler.sample(res.policy, m, rng))
-    return HACResult(policy=res.policy, V=planning.evaluate(mdp, res.policy), Q=res.Q, method="hy_q_tabular",
+    return HACResult(policy=res.policy, V=planning.evaluate(mdp, res.policy), Q=res.Q, method="hy_q",
                      constants={"m": m, "T": T, "target": target}, values=values,
                      episodes=m * np.arange(1, T + 1), episodes_to_success=success)  # fmt: skip

@@ -9,13 +9,15 @@
   al. 2024; ``theory_rl.generators.glow`` is its deprecated alias).
 - :mod:`theory_rl.generators.linear`: linear-MDP families (random, the coverage and hybrid families of the FTPedel
   experiments; formerly in ``theory_rl.linear``).
+- :mod:`theory_rl.generators.completeness`: a linear MDP with a Bellman-completeness misspecification knob (the
+  HNPG robustness experiment, Zhou et al. 2023).
 - :mod:`theory_rl.generators.sim2real`: a real MDP and a simulator with a controlled dynamics gap (the bridge
   gridworld and the global-gap family of the H2O experiments, Niu et al. 2022).
 """
 
 import importlib
 
-from theory_rl.generators import concentrability, coverability, linear, sim2real
+from theory_rl.generators import completeness, concentrability, coverability, linear, sim2real
 from theory_rl.generators.basic import (
     GRID_MOVES,
     combination_lock,
@@ -30,6 +32,7 @@ from theory_rl.generators.basic import (
 __all__ = [
     "GRID_MOVES",
     "combination_lock",
+    "completeness",
     "concentrability",
     "coverability",
     "gamblers_problem",
