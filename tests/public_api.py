@@ -274,7 +274,9 @@ RECORDS = {
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
     "Sim2RealResult": "returned by the variants of algorithms.sim2real (issue 17)",
     "SimGapInstance": "returned by generators.sim2real.sim_gap_gridworld (issue 17)",
-    "HACResult": "returned by algorithms.hybrid_pg.hac / tabular_hy_q (issue 17)",
+    "HACResult": "returned by algorithms.hybrid_pg.hac / hy_q (issue 17)",
+    "MisspecInstance": "returned by generators.completeness.misspecified_linear_mdp (issue 17)",
+    "ReptileResult": "returned by algorithms.reptile.reptile (issue 17)",
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -466,8 +468,20 @@ EXAMPLES: dict[str, object] = {
     "hpe": _ex(lambda: np.full((3, 2, 3), 1 / 3), lambda: _lock()[1], lambda: np.ones((3, 2, 3)),
                lambda: np.ones((3, 2, 3))),
     "hac": _ex(lambda: _lock()[0], lambda: _lock()[1], 3, seed=0),
-    "tabular_hy_q": _ex(lambda: _lock()[0], lambda: _lock()[1], 2, seed=0),
+    "hy_q": _ex(lambda: _lock()[0], lambda: _lock()[1], 2, seed=0),
     "HACResult": _record(lambda: _resolve("algorithms.hybrid_pg.hac")(_lock()[0], _lock()[1], 2, seed=0)),
+    "count_fqi": _ex(lambda: _lock()[1], lambda: np.ones((2, 3, 1))),
+    "misspecified_linear_mdp": _ex(0.5, seed=0),
+    "MisspecInstance": _record(lambda: _resolve("generators.completeness.misspecified_linear_mdp")(0.5, seed=0)),
+    # issue 17 [hybrid]: MOORL's Reptile update (algorithms.reptile)
+    "quadratic_loss": _ex(lambda: np.eye(3)[:, :2], lambda: np.ones(3), lambda: np.arange(3.0)),
+    "inner_steps": _ex(lambda: np.zeros(2), lambda: np.eye(2), lambda: np.ones(2), 3, 0.5),
+    "reptile_fixed_point": _ex(lambda: np.eye(2), lambda: np.ones(2), lambda: np.diag([2.0, 1.0]),
+                               lambda: np.zeros(2), K=3, alpha=0.3),
+    "reptile": _ex(lambda: np.eye(2), lambda: np.ones(2), lambda: np.diag([2.0, 1.0]), lambda: np.zeros(2), K=3,
+                   alpha=0.3, beta=0.1, n_meta=5, seed=0),
+    "ReptileResult": _record(lambda: _resolve("algorithms.reptile.reptile")(
+        np.eye(2), np.ones(2), np.eye(2), np.zeros(2), K=2, alpha=0.3, beta=0.1, n_meta=3, seed=0)),
 }
 
 
