@@ -147,6 +147,24 @@ def _f(key):
     return lambda: _fixtures()[key]
 
 
+@functools.cache
+def _lock():
+    """issue 17 [hybrid]: a 3-step lock with 3 actions and the distractor, offline counts, rollouts of it."""
+    from theory_rl import data, generators
+
+    mdp = generators.combination_lock(3, 3, seed=0, anti_reward=0.05)
+    return (mdp, data.sample_policy_counts(mdp, np.zeros((3, 2), dtype=int), 5, seed=0),
+            data.sample_rollouts(mdp, np.zeros((3, 2), dtype=int), 4, seed=0))
+
+
+@functools.cache
+def _sim():
+    """issue 17 [hybrid]: a bridge instance and a simulator of the discounted garnet (global gap 0.3)."""
+    from theory_rl.generators import sim2real
+
+    return sim2real.sim_gap_gridworld(0.1), sim2real.global_gap(_fixtures()["disc"], 0.3, seed=0)
+
+
 def _record(factory, **changes):
     """Keyword construction of a dataclass record from the init fields of a real instance (``factory()``)."""
     def build():
@@ -257,6 +275,11 @@ RECORDS = {
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
     "Corrupted": "returned by data.corruption.corrupt (issue 18; a NamedTuple of the dataset and the mask)",
     "RealismInstance": "returned by generators.realism.realism_instance (issue 18)",
+    "Sim2RealResult": "returned by the variants of algorithms.sim2real (issue 17)",
+    "SimGapInstance": "returned by generators.sim2real.sim_gap_gridworld (issue 17)",
+    "HACResult": "returned by algorithms.hybrid_pg.hac / hy_q (issue 17)",
+    "MisspecInstance": "returned by generators.completeness.misspecified_linear_mdp (issue 17)",
+    "ReptileResult": "returned by algorithms.reptile.reptile (issue 17)",
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -453,6 +476,40 @@ EXAMPLES: dict[str, object] = {
     "expert_fraction": _ex(lambda: _torus_data(), np.zeros((9, 5))),
     "data_concentrability": _ex(lambda: _resolve("generators.symmetric.torus_gridworld")(3, goal=(1, 1)),
                                 np.zeros(9, int), lambda: _torus_data()),
+    # issue 17 [hybrid]: H2O of Niu et al. 2022 (algorithms.sim2real) and its instance families
+    "kl_gap": _ex(lambda: _sim()[1].P, lambda: _fixtures()["disc"].P),
+    "tv_gap": _ex(lambda: _fixtures()["disc"].P, lambda: _sim()[1].P),
+    "overlap_kernel": _ex(lambda: _fixtures()["disc"].P, lambda: _sim()[1].P),
+    "darc_correction": _ex(lambda: _fixtures()["disc"].P, lambda: _sim()[1].P),
+    "dynamics_aware_h2o": _ex(D("counts"), lambda: _sim()[1]),
+    "naive_mixing": _ex(D("counts"), lambda: _sim()[1]),
+    "darc": _ex(D("counts"), lambda: _sim()[1]),
+    "sim_only": _ex(lambda: _sim()[1]),
+    "Sim2RealResult": _record(lambda: _resolve("algorithms.sim2real.sim_only")(_sim()[1])),
+    "global_gap": _ex(D("disc"), 0.3, seed=0),
+    "bridge_pairs": _ex(lambda: _sim()[0]),
+    "SimGapInstance": _record(lambda: _sim()[0]),
+    # issue 17 [hybrid]: HAC / HNPG of Zhou et al. 2023 (algorithms.hybrid_pg)
+    "hac_step_size": _ex(100, 4, 3),
+    "softmax_npg_update": _ex(lambda: np.full((3, 2, 2), 0.5), lambda: np.zeros((3, 2, 2)), 1.0),
+    "mc_statistics": _ex(lambda: _lock()[2], 2, 3),
+    "hpe": _ex(lambda: np.full((3, 2, 3), 1 / 3), lambda: _lock()[1], lambda: np.ones((3, 2, 3)),
+               lambda: np.ones((3, 2, 3))),
+    "hac": _ex(lambda: _lock()[0], lambda: _lock()[1], 3, seed=0),
+    "hy_q": _ex(lambda: _lock()[0], lambda: _lock()[1], 2, seed=0),
+    "HACResult": _record(lambda: _resolve("algorithms.hybrid_pg.hac")(_lock()[0], _lock()[1], 2, seed=0)),
+    "count_fqi": _ex(lambda: _lock()[1], lambda: np.ones((2, 3, 1))),
+    "misspecified_linear_mdp": _ex(0.5, seed=0),
+    "MisspecInstance": _record(lambda: _resolve("generators.completeness.misspecified_linear_mdp")(0.5, seed=0)),
+    # issue 17 [hybrid]: MOORL's Reptile update (algorithms.reptile)
+    "quadratic_loss": _ex(lambda: np.eye(3)[:, :2], lambda: np.ones(3), lambda: np.arange(3.0)),
+    "inner_steps": _ex(lambda: np.zeros(2), lambda: np.eye(2), lambda: np.ones(2), 3, 0.5),
+    "reptile_fixed_point": _ex(lambda: np.eye(2), lambda: np.ones(2), lambda: np.diag([2.0, 1.0]),
+                               lambda: np.zeros(2), K=3, alpha=0.3),
+    "reptile": _ex(lambda: np.eye(2), lambda: np.ones(2), lambda: np.diag([2.0, 1.0]), lambda: np.zeros(2), K=3,
+                   alpha=0.3, beta=0.1, n_meta=5, seed=0),
+    "ReptileResult": _record(lambda: _resolve("algorithms.reptile.reptile")(
+        np.eye(2), np.ones(2), np.eye(2), np.zeros(2), K=2, alpha=0.3, beta=0.1, n_meta=3, seed=0)),
 }
 
 

@@ -62,6 +62,8 @@ NOT_ALLOCATING = {
     "ratio_class:mixtures", "decoy_classes:mixtures",  # mixes at most min(mixtures, #policies) policies: a
     "model_based_classes:mixtures",  # cap beyond the number of policies enumerates the same subsets, no more
     "count_model:n_samples",  # samples per pair, drawn as one multinomial per pair in O(S): nothing of that size
+    "hac_step_size:T", "hac_step_size:A", "hac_step_size:horizon",  # issue 17: a closed-form step size only
+    "reptile_fixed_point:K",  # issue 17: (I - alpha A)^K by repeated squaring, O(log K) products
 }
 
 INVALID = {

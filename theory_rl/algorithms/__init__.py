@@ -24,6 +24,14 @@
   the torus gridworld), ``expert_fraction``, ``data_concentrability``.
 - :mod:`.preference` -- Kang et al. (2023, OPPO), tabular: ``trajectory_features``, ``bradley_terry_reward``,
   ``preference_conditioned_imitation`` (OPPO-lite).
+- :mod:`.sim2real` -- Niu, Sharma, Qiu, Li, Zhou, Hu & Zhan (2022): ``dynamics_aware_h2o`` (H2O, "When to
+  Trust Your Simulator"; not the ``glow.h2o`` reduction of Amortila et al.), the baselines ``sim_only``,
+  ``naive_mixing`` and ``darc`` (Eysenbach et al. 2021) on one Bellman core, and the exact gap measures.
+- :mod:`.hybrid_pg` -- Zhou, Sekhari, Song & Sun (2023): ``hac`` (HAC / HNPG, Alg. 1, and on-policy NPG), ``hpe``
+  (hybrid policy evaluation, Alg. 2), ``softmax_npg_update``; ``hy_q`` (Song et al. 2023; tabular or linear
+  class) and its ``count_fqi``.
+- :mod:`.reptile` -- Chaudhary, Mondal & Behera (2025), MOORL: ``reptile`` (the meta update over offline and online
+  buffers) on quadratic losses and its closed form ``reptile_fixed_point``.
 
 Every learner returns a :class:`theory_rl.results.Result` (policy, V, Q, method, constants) and every iterative
 one an :class:`theory_rl.results.IterativeResult` with its certificate. Submodules are imported on first use, so
@@ -47,6 +55,9 @@ MODULES = {
     "model_uncertainty": "Lu, Ball, Parker-Holder, Osborne & Roberts (2022) (heuristics vs the exact model error)",
     "guided_augmentation": "Corrado, Qu, Balis, Labiosa & Hanna (2024) (GuDA, tabular)",
     "preference": "Kang, Shi, Liu, He & Wang (2023) (OPPO's question: Bradley-Terry reward vs conditioned imitation)",
+    "sim2real": "Niu, Sharma, Qiu, Li, Zhou, Hu & Zhan (2022); Eysenbach et al. (2021)",
+    "hybrid_pg": "Zhou, Sekhari, Song & Sun (2023); Song et al. (2023)",
+    "reptile": "Chaudhary, Mondal & Behera (2025), MOORL",
 }
 
 __all__ = list(MODULES)

@@ -12,11 +12,15 @@
 - :mod:`theory_rl.generators.realism`: the NeoRL-2 / D5RL realism-knobs control task (delay, exogenous factor,
   safety cost, scripted / play data).
 - :mod:`theory_rl.generators.symmetric`: the torus gridworld and its translations (GuDA, Corrado et al. 2024).
+- :mod:`theory_rl.generators.completeness`: a linear MDP with a Bellman-completeness misspecification knob (the
+  HNPG robustness experiment, Zhou et al. 2023).
+- :mod:`theory_rl.generators.sim2real`: a real MDP and a simulator with a controlled dynamics gap (the bridge
+  gridworld and the global-gap family of the H2O experiments, Niu et al. 2022).
 """
 
 import importlib
 
-from theory_rl.generators import concentrability, coverability, linear, realism, symmetric
+from theory_rl.generators import completeness, concentrability, coverability, linear, realism, sim2real, symmetric
 from theory_rl.generators.basic import (
     GRID_MOVES,
     combination_lock,
@@ -31,6 +35,7 @@ from theory_rl.generators.basic import (
 __all__ = [
     "GRID_MOVES",
     "combination_lock",
+    "completeness",
     "concentrability",
     "coverability",
     "gamblers_problem",
@@ -41,6 +46,7 @@ __all__ = [
     "random_contextual_bandit",
     "realism",
     "river_swim",
+    "sim2real",
     "symmetric",
 ]
 

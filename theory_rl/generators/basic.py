@@ -193,7 +193,7 @@ def gridworld(
     return TabularMDP(P, R, init, reward_noise="bernoulli", **_discount_or_horizon(gamma, horizon, 0.95))
 
 
-def combination_lock(horizon: int, A: int, *, seed: SeedLike) -> TabularMDP:
+def combination_lock(horizon: int, A: int, *, seed: SeedLike, anti_reward: float = 0.0) -> TabularMDP:
     """A combination lock: one secret action per step; a single mistake is unrecoverable.
 
     Two states: 0 ("on track") and 1 ("failed", absorbing). At step ``h`` in state 0, the secret action
@@ -201,9 +201,15 @@ def combination_lock(horizon: int, A: int, *, seed: SeedLike) -> TabularMDP:
     secret action at the last step earns reward 1, so V* = 1 while the uniform policy earns ``A^-H``.
     Stage-dependent ``P`` and ``R`` of shapes ``(H, 2, A, 2)`` and ``(H, 2, A)``; the code is
     ``argmax R[H-1, 0]`` for the last step and ``argmax P[h, 0, :, 0]`` for each step.
+
+    ``anti_reward`` (default 0: the plain lock) is the mean reward of falling off the chain: every wrong action
+    in state 0 earns it. Zhou et al. (2023)'s anti-shaped distractor pays 0.1 with probability 0.5, i.e.
+    ``anti_reward = 0.05`` in mean (rewards here are deterministic means). It pulls on-policy gradients toward
+    failing early.
     """
     H = check_positive_int(horizon, "horizon")
     A = check_positive_int(A, "A", minimum=2)
+    anti_reward = _probability(anti_reward, "anti_reward")
     check_table("P", (H, 2, A, 2), ("horizon", "2", "A", "2"))
     code = as_generator(seed).integers(0, A, size=H)
     P = np.zeros((H, 2, A, 2))
@@ -212,6 +218,8 @@ def combination_lock(horizon: int, A: int, *, seed: SeedLike) -> TabularMDP:
     P[np.arange(H), 0, code, 1] = 0.0
     P[:, 1, :, 1] = 1.0
     R = np.zeros((H, 2, A))
+    R[:, 0, :] = anti_reward
+    R[np.arange(H), 0, code] = 0.0
     R[H - 1, 0, code[H - 1]] = 1.0
     return TabularMDP(P, R, np.array([1.0, 0.0]), horizon=H, reward_noise="deterministic")
 

@@ -5,8 +5,8 @@ Algorithm 2, "H2O"): it turns an offline algorithm into a hybrid one by interlea
 online trajectories of the offline algorithm's own policies, and with MABO.CR as the plug-in it is HyGLOW. It is
 NOT Niu et al. (2022)'s H2O ("When to Trust Your Simulator: Dynamics-Aware Hybrid Offline-and-Online
 Reinforcement Learning", NeurIPS 2022), a sim-to-real method that combines offline real data with an imperfect
-simulator through dynamics-gap-weighted value penalties; that method will live in its own module under its own
-name. The name ``h2o`` is kept here for the reduction.
+simulator through dynamics-gap-weighted value penalties; that method is
+:func:`theory_rl.algorithms.sim2real.dynamics_aware_h2o`. The name ``h2o`` is kept here for the reduction.
 
 Round ``t = 1..T``: add the ``t``-th offline sample ``(x, a, r, x') ~ nu_h`` at every layer (one fresh i.i.d.
 draw per round, so after ``t`` rounds ``D_off[1:t]`` holds ``t`` samples per layer; the ``T`` samples per layer
@@ -141,6 +141,9 @@ _SPECS = dict(mdp=Instance(TabularMDP, episodic=True), classes=Instance(FiniteCl
 def h2o(mdp: TabularMDP, classes: FiniteClasses, nu, T: int, *, seed: SeedLike, plugin: str = "mabo_cr",
         delta: float = 0.1, gamma: float | None = None, gamma_scale: float = 1.0) -> H2OResult:
     """Run H2O (Amortila et al. 2024, Alg. 2) with an offline plug-in for ``T`` rounds.
+
+    This is the hybrid-to-offline *reduction*; Niu et al. (2022)'s sim-to-real H2O is
+    :func:`theory_rl.algorithms.sim2real.dynamics_aware_h2o`.
 
     Parameters
     ----------
