@@ -24,7 +24,7 @@ from typing import Any
 
 from theory_rl.runner import StoreError, code_version, run_sweep
 
-__all__ = ["parse_args", "run_experiment", "mean_by", "loglog_slope", "format_table"]
+__all__ = ["parse_args", "run_experiment", "mean_by", "loglog_slope", "format_table", "bootstrap_loglog_slope"]
 
 DEFAULT_OUT = Path("results")
 #: Summary JSON entries written by the driver itself; an experiment's own entries must use other names.
@@ -267,3 +267,70 @@ def loglog_slope(x: Sequence[float], y: Sequence[float]) -> float:
     if np.any(x <= 0) or np.any(y <= 0):
         raise ValueError("log-log slope needs positive x and y")
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def bootstrap_loglog_slope(
+    x: Sequence[float],
+    samples: Sequence[Sequence[float]],
+    *,
+    average: str = "mean",
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Log-log slope of the per-x average of ``samples`` against ``x``, with a bootstrap confidence interval.
+
+    ``samples[i]`` holds the independent trials at ``x[i]``; the interval resamples the trials of every ``x``
+    independently (``scipy.stats.bootstrap``, percentile method, ``n_resamples`` draws seeded by ``seed``).
+    ``average`` is ``"mean"`` (the log of the mean), ``"median"`` or ``"geometric"`` (the mean of the logs).
+    Points whose average is not positive cannot enter a log-log fit: they are left out and named in
+    ``dropped_x``; with fewer than two points left the slope is None. A resample in which a kept point's average is
+    not positive gives no slope; the interval is then None when more than 1% of resamples failed.
+
+    Returns
+    -------
+    dict
+        ``slope``, ``ci_low``, ``ci_high``, ``x_fit`` (the x values fitted), ``dropped_x``, ``average``.
+    """
+    import warnings
+
+    import numpy as np
+    from scipy import stats
+
+    if average not in ("mean", "median", "geometric"):
+        raise ValueError(f"average is {average!r}, expected 'mean', 'median' or 'geometric'")
+    arrays = [np.asarray(s, dtype=float) for s in samples]
+    if len(arrays) != len(x) or any(a.ndim != 1 or a.size == 0 for a in arrays):
+        raise ValueError("samples must hold one non-empty 1-d sequence of trials per x")
+
+    def centre(a):
+        if average == "mean":
+            return float(np.mean(a))
+        if average == "median":
+            return float(np.median(a))
+        return float(np.exp(np.mean(np.log(a)))) if np.all(a > 0) else 0.0
+
+    keep = [i for i, a in enumerate(arrays) if centre(a) > 0]
+    out: dict[str, Any] = {"average": average, "x_fit": [x[i] for i in keep],
+                           "dropped_x": [x[i] for i in range(len(x)) if i not in keep],
+                           "slope": None, "ci_low": None, "ci_high": None}
+    if len(keep) < 2:
+        return out
+    xs = np.log(np.asarray([x[i] for i in keep], dtype=float))
+
+    def statistic(*resampled):
+        ys = np.array([centre(a) for a in resampled])
+        return float(np.polyfit(xs, np.log(ys), 1)[0]) if np.all(ys > 0) else np.nan
+
+    out["slope"] = statistic(*(arrays[i] for i in keep))
+    if all(arrays[i].size > 1 for i in keep):
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", stats.DegenerateDataWarning)  # a constant resample is not an error here
+            res = stats.bootstrap(tuple(arrays[i] for i in keep), statistic, paired=False, vectorized=False,
+                                  n_resamples=n_resamples, confidence_level=confidence, method="percentile",
+                                  rng=np.random.default_rng(seed))
+        dist = res.bootstrap_distribution
+        if np.mean(np.isnan(dist)) <= 0.01:
+            low, high = np.nanquantile(dist, [(1 - confidence) / 2, (1 + confidence) / 2])
+            out["ci_low"], out["ci_high"] = float(low), float(high)
+    return out

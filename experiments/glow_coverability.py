@@ -18,6 +18,16 @@ ratios of Assumption 2.2'. Cells:
   (online only) and MABO.CR (offline only, T samples per layer): sub-optimality of the output against C_star.
   HyGLOW and MABO.CR run with the theory gamma and with ``gamma_scale = 100`` (= GLOW's ``beta_scale = 1e-4``).
 
+- ``cov_alone`` / ``class_alone`` (issue 22): each factor of Thm 3.1's ``C_cov log(|F||W|)`` varied alone, on
+  :func:`~theory_rl.generators.coverability.coverability_family` with ``n`` decoys laid out on ``s`` states
+  (``k = 6``, ``A = 7``, ``p = 0.05``, gap 0.5, so every decoy's target is reached with probability
+  ``q = p + (1 - p)/k`` by its own policy). ``cov_alone``: ``s`` sweeps the coverability of the class's policies
+  ``C_cov(Pi) = max(s, (n + 1) q + (k - 1)(1 - p)/k)`` at fixed ``n = 6`` (so ``|F|``, ``|W|``, the decoys and
+  their reach are fixed); ``class_alone``: ``n`` sweeps ``|F| = n + 1`` at fixed ``s = 6`` (``C_cov(Pi) = 6`` and
+  the all-policy ``C_cov`` fixed). N(eps) per run (eps = 0.05, T = 4000, beta_scale = 1e-4, default gamma from
+  the exact ``C_cov(Pi)``); log-log slopes of N against ``C_cov(Pi)`` and against ``L = log(6|F||W|TH/delta)``
+  with 95% bootstrap intervals over runs. For a finite class ``C_cov(Pi) <= |Pi| <= |F|``, so with the class
+  fixed ``C_cov(Pi)`` can only move within ``[1, |F|]``.
 - ``incomplete``: :func:`~theory_rl.generators.coverability.incomplete_fqi_instance`, a realizable class that is not
   Bellman complete: Hy-Q (and offline FQI) settle on a sub-optimality-0.5 policy; HyGLOW, GLOW and (with enough
   coverage) MABO.CR do not. On the decoy classes above, which are complete, Hy-Q is sound.
@@ -31,7 +41,7 @@ import sys
 
 import numpy as np
 
-from experiments._cli import loglog_slope, parse_args, run_experiment
+from experiments._cli import bootstrap_loglog_slope, loglog_slope, parse_args, run_experiment
 from theory_rl.runner import grid
 
 NAME = "glow_coverability"
@@ -46,12 +56,17 @@ PAPER = {
     "A_sweep": [2, 3, 4, 6], "p_sweep": [0.0, 1 / 3, 2 / 3, 1.0], "n_gaps": [0.075, 0.1, 0.2, 0.4],
     "T_max": 12000, "m": [1, 2, 4, 8, 16], "block_T": 4000, "block_gaps": [0.1, 0.2, 0.4],
     "lam": [0.0, 0.5, 0.9, 1.0], "hybrid_T": 1000, "incomplete_T": 1000,
+    "alone": {"k": 6, "A": 7, "p": 0.05, "n": 6, "s": 6, "s_sweep": [2, 3, 4, 6], "n_sweep": [6, 8, 10, 12],
+              "T": 4000, "reps": [0, 1]},
 }
 QUICK = {
     "T": [250, 500, 1000], "gaps": [0.1, 0.4], "A_sweep": [2, 3], "p_sweep": [0.0, 1.0], "n_gaps": [0.1, 0.4],
     "T_max": 2500, "m": [1, 4], "block_T": 500, "block_gaps": [0.4], "lam": [0.0, 1.0], "hybrid_T": 200,
     "incomplete_T": 200,
+    "alone": {"k": 4, "A": 5, "p": 0.05, "n": 4, "s": 4, "s_sweep": [2, 4], "n_sweep": [4, 8], "T": 1500,
+              "reps": [0]},
 }
+ALONE_GAP = 0.5  # the decoys' gap (bonus 2 gap = 1): the largest the family allows, so N(eps) stays short
 
 
 def configs(quick: bool) -> list[dict]:
@@ -64,6 +79,10 @@ def configs(quick: bool) -> list[dict]:
     out += grid(kind=["block"], m=plan["m"], gap=plan["block_gaps"], T=[plan["block_T"]])
     out += grid(kind=["hybrid"], lam=plan["lam"], alg=list(HYBRID_ALGS), T=[plan["hybrid_T"]], gap=[0.2])
     out += grid(kind=["incomplete"], alg=list(INCOMPLETE_ALGS), T=[plan["incomplete_T"]])
+    a = plan["alone"]
+    fixed = {"k": [a["k"]], "A": [a["A"]], "p": [a["p"]], "T": [a["T"]], "rep": a["reps"]}
+    out += grid(kind=["cov_alone"], n=[a["n"]], s=a["s_sweep"], **fixed)
+    out += grid(kind=["class_alone"], n=a["n_sweep"], s=[a["s"]], **fixed)
     return out
 
 
@@ -118,6 +137,21 @@ def _incomplete_cell(config: dict, seed) -> dict:
     return {"risk": float(risk)}
 
 
+def _alone_cell(config: dict, seed) -> dict:
+    """N(eps) on the decoy layout (n decoys on s states): one factor of Thm 3.1 moves, the other stays."""
+    from theory_rl.algorithms.glow import decoy_classes, glow
+    from theory_rl.generators.coverability import coverability_family
+
+    inst = coverability_family(config["k"], config["A"], config["p"], gap=ALONE_GAP, n_decoys=config["n"],
+                               decoy_states=config["s"])
+    classes = decoy_classes(inst.mdp, inst.targets, 2 * ALONE_GAP)
+    res = glow(inst.mdp, classes, config["T"], seed=seed, beta_scale=SCALED, diagnostics=False)
+    hit = np.flatnonzero(res.average_suboptimality <= EPS)
+    return {"N": float(hit[0] + 1) if hit.size else float(config["T"] + 1), "censored": float(hit.size == 0),
+            "c_cov_class": float(res.constants["c_cov"]), "c_cov_closed_form": float(inst.c_cov_class),
+            "c_cov_all": float(inst.c_cov), "L": float(res.constants["L"]), "n_f": float(len(classes.F))}
+
+
 def cell(config: dict, seed: int) -> dict:
     """One run of one configuration."""
     from theory_rl.algorithms.glow import decoy_classes, glow
@@ -128,6 +162,8 @@ def cell(config: dict, seed: int) -> dict:
         return _hybrid_cell(config, seed)
     if kind == "incomplete":
         return _incomplete_cell(config, seed)
+    if kind in ("cov_alone", "class_alone"):
+        return _alone_cell(config, seed)
     if kind == "regret":
         inst = coverability_family(3, 3, 0.5, gap=config["gap"])
     elif kind == "neps":
@@ -219,6 +255,46 @@ def summarize(records: list[dict]) -> dict:
                         "worst_case_over": "gap grid, of the mean over seeds"}
     for alg, risk in c["incomplete"].items():
         out[f"incomplete class: risk {alg}"] = risk
+    out.update(alone_summary(records))
+    return out
+
+
+def _alone_runs(records, kind: str, by: str) -> dict:
+    """Per value of ``by``: the runs' metrics (every seed and rep) of the ``kind`` sweep."""
+    runs: dict = {}
+    for rec in records:
+        if rec["config"].get("kind") == kind:
+            runs.setdefault(rec["config"][by], []).append(rec["metrics"])
+    return dict(sorted(runs.items()))
+
+
+def alone_summary(records: list[dict]) -> dict:
+    """The two one-factor sweeps: slopes of N(eps) against C_cov(Pi) and against L, with bootstrap intervals."""
+    out: dict = {}
+    for kind, by, xname, label in (("cov_alone", "s", "c_cov_class", "C_cov(Pi)"),
+                                   ("class_alone", "n", "L", "L = log(6|F||W|TH/delta)")):
+        runs = _alone_runs(records, kind, by)
+        if not runs:
+            continue
+        x = [float(np.mean([m[xname] for m in ms])) for ms in runs.values()]
+        samples = [[m["N"] for m in ms] for ms in runs.values()]
+        fit = bootstrap_loglog_slope(x, samples, seed=0)
+        tag = "C_cov alone" if kind == "cov_alone" else "class size alone"
+        out[f"N(eps) slope vs {label} ({tag})"] = fit["slope"]
+        out[f"N(eps) slope CI ({tag})"] = [fit["ci_low"], fit["ci_high"]]
+        out[f"N(eps) censored runs ({tag})"] = float(sum(m["censored"] for ms in runs.values() for m in ms))
+        out[f"alone_fit_{kind}"] = {"x": label, **fit}
+        if kind == "class_alone":  # the cost per decoy: N against |F| and against |F| L
+            for name, xs in (("|F|", [ms[0]["n_f"] for ms in runs.values()]),
+                             ("|F| L", [ms[0]["n_f"] * xi for ms, xi in zip(runs.values(), x, strict=True)])):
+                extra = bootstrap_loglog_slope(xs, samples, seed=0)
+                out[f"N(eps) slope vs {name} ({tag})"] = extra["slope"]
+                out[f"N(eps) slope vs {name} CI ({tag})"] = [extra["ci_low"], extra["ci_high"]]
+        out[f"alone_curve_{kind}"] = [
+            {by: k, "c_cov_class": float(np.mean([m["c_cov_class"] for m in ms])),
+             "c_cov_all": float(np.mean([m["c_cov_all"] for m in ms])), "n_f": float(ms[0]["n_f"]),
+             "L": float(np.mean([m["L"] for m in ms])), "N_mean": float(np.mean([m["N"] for m in ms])),
+             "N_runs": [m["N"] for m in ms]} for k, ms in runs.items()]
     return out
 
 
@@ -263,7 +339,25 @@ def plot(records: list[dict], fitted: dict) -> dict:
     ax.bar(range(len(algs)), [c["incomplete"][a] for a in algs], color=[f"C{i}" for i in range(len(algs))])
     ax.set_xticks(range(len(algs)), algs, rotation=30, fontsize="small")
     ax.set(ylabel="sub-optimality of the output", title="Realizable, not complete: FQI / Hy-Q fail")
-    return {NAME: fig, f"{NAME}_incomplete": fig2}
+    figs = {NAME: fig, f"{NAME}_incomplete": fig2}
+    if "alone_curve_cov_alone" in fitted and "alone_curve_class_alone" in fitted:
+        fig3, axes = new_figure(1, 2, width=10.0, height=4.0)
+        for ax, kind, xkey, xlabel, tag in (
+                (axes[0], "cov_alone", "c_cov_class", r"$C_{cov}(\Pi)$ (|F| fixed)", "C_cov alone"),
+                (axes[1], "class_alone", "L", r"$L = \log(6|F||W|TH/\delta)$ ($C_{cov}(\Pi)$ fixed)",
+                 "class size alone")):
+            pts = fitted[f"alone_curve_{kind}"]
+            for p_ in pts:
+                ax.scatter([p_[xkey]] * len(p_["N_runs"]), p_["N_runs"], s=8, color="0.6")
+            ax.loglog([p_[xkey] for p_ in pts], [p_["N_mean"] for p_ in pts], "o-", color="C0", label="mean")
+            fit = fitted[f"alone_fit_{kind}"]
+            text = "n/a" if fit["slope"] is None else f"{fit['slope']:.2f}"
+            if fit["ci_low"] is not None:
+                text += f" [{fit['ci_low']:.2f}, {fit['ci_high']:.2f}]"
+            ax.set(xlabel=xlabel, ylabel=rf"$N(\varepsilon)$, $\varepsilon$={EPS}", title=f"{tag}: slope {text}")
+            ax.legend(fontsize="small")
+        figs[f"{NAME}_factors"] = fig3
+    return figs
 
 
 def main(argv=None) -> int:

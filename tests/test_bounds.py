@@ -303,6 +303,11 @@ def test_hp_bound_never_exceeds_one():
 def test_registry():
     assert all(name == b.name for name, b in BOUNDS.items())
     assert not any("thm9" in name for name in BOUNDS)  # Thm 9 deliberately not registered (statement not found)
+    # issue 22: every deliberately missing result says what is missing and where it was searched for
+    assert set(bounds.UNREGISTERED) == {"rashidinejad2021_thm9", "rashidinejad2021_thm7_instance"}
+    assert not set(bounds.UNREGISTERED) & set(BOUNDS)
+    for text in bounds.UNREGISTERED.values():
+        assert "missing" in text and "2103.12021v2" in text and "10.1109/TIT.2022.3185139" in text
     with pytest.raises(KeyError, match="rashidinejad2021_thm1"):
         bounds.get("rashidinejad2021_thm99")
     cb_upper = bounds.for_setting("cb", "upper")

@@ -16,7 +16,7 @@ only for forms that the digest marks as read in the paper; anything else is Fals
 (the ``assumptions`` text) says what is unverified.
 
 Rashidinejad et al.'s Theorem 9 is NOT registered: its statement could not be found (digest and searches),
-and a guessed episodic rate would be presented as the paper's.
+and a guessed episodic rate would be presented as the paper's; :data:`UNREGISTERED` says what is missing (issue 22).
 
 Conventions
 -----------
@@ -47,7 +47,7 @@ from theory_rl._validation import as_float_array, check_choice, check_real, chec
 
 __all__ = [
     "A", "BOUNDS", "Bound", "C", "C_clip", "H", "K", "L", "N", "S", "alpha", "bernoulli_kl", "delta",
-    "epsilon", "for_setting", "gamma", "get", "kappa", "kl_half_vs_inverse", "UnknownBoundError",
+    "epsilon", "for_setting", "gamma", "get", "kappa", "kl_half_vs_inverse", "UnknownBoundError", "UNREGISTERED",
 ]
 
 # --------------------------------------------------------------------------------------------------------------
@@ -445,6 +445,13 @@ _ALL = [
 
 BOUNDS: dict[str, Bound] = {b.name: b for b in _ALL}
 """All registered bounds, by name."""
+
+_SEARCHED = (" Searched (issue 22): SPIQA tex of arXiv 2103.12021v2 (intro only), v1 (abstract), IEEE T-IT doi "
+             "10.1109/TIT.2022.3185139 (closed), NeurIPS 2021, the docs/pages/code/issues corpora: citations only.")
+UNREGISTERED: dict[str, str] = {  #: results deliberately NOT registered or built: what is missing, where searched
+    "rashidinejad2021_thm9": "Rashidinejad et al. Thm 9: its statement is missing (setting, rate, regime)." + _SEARCHED,
+    "rashidinejad2021_thm7_instance": "Rashidinejad et al. Thm 7's MDPs (App. C.6): s0, s1, s+, s-, p = 1/(2-gamma), "
+    "q = 2-1/gamma known; d* and mu (so C*), replica count, rewards, perturbation missing." + _SEARCHED}
 
 
 class UnknownBoundError(KeyError, ValueError):

@@ -377,3 +377,24 @@ def test_generators_lcb_is_a_deprecated_alias_of_concentrability():
                 lambda: concentrability.rare_context_bandit(5, float("nan"))):
         with pytest.raises(ValueError, match="c_star|gap|gamma|eta|zeta"):
             bad()
+
+
+# ---------------------------------------------------------------------- issue 22: the penalty's second-order form
+def test_bernstein_vi_lcb_second_order_form_pinned_by_hand():
+    """At the last step V_{H+1} = 0, so Var = 0 and the two forms are, by hand (c_b = 0.1, H = 4, N_h = 3 per pair,
+    n = 4 * 4 * 2 * 3 = 96, delta = 1/96, l = log(n H / delta) = log(36864)): "sum" (eq. (55))
+    min(c_b l H / N, H) = 0.4 l / 3, "max" (eq. (28)'s form) min(2 c_b l H / N, H) = 0.8 l / 3 = 2 x sum (below H)."""
+    df = sample_generative(garnet(4, 2, 2, horizon=4, seed=4), 3, seed=5)
+    l_term = math.log(96 * 4 * 96)
+    sum_form = lcb.bernstein_vi_lcb(df, c_b=0.1)
+    max_form = lcb.bernstein_vi_lcb(df, c_b=0.1, second_order="max")
+    np.testing.assert_allclose(sum_form.penalty[-1], 0.4 * l_term / 3, rtol=1e-14)  # 1.4019987658740751
+    np.testing.assert_allclose(max_form.penalty[-1], 0.8 * l_term / 3, rtol=1e-14)
+    assert sum_form.constants["second_order"] == "sum" and max_form.constants["second_order"] == "max"
+    # the discounted default is "max"; asking for "sum" there changes the penalty
+    dc = sample_iid_counts(garnet(5, 3, 2, gamma=0.9, seed=1), np.full((5, 3), 1 / 15), 300, seed=3)
+    assert lcb.bernstein_vi_lcb(dc, c_b=0.05).constants["second_order"] == "max"
+    assert not np.allclose(lcb.bernstein_vi_lcb(dc, c_b=0.05, second_order="sum").penalty,
+                           lcb.bernstein_vi_lcb(dc, c_b=0.05).penalty)
+    with pytest.raises(ValueError, match="second_order"):
+        lcb.bernstein_vi_lcb(df, second_order="min")

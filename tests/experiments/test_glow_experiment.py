@@ -21,4 +21,11 @@ def test_quick_run_writes_summary_and_figures(tmp_path):
     assert summary["incomplete class: risk hyq"] == 0.5 and summary["incomplete class: risk fqi"] == 0.5
     assert summary["incomplete class: risk hyglow"] < 0.1
     assert (tmp_path / "glow_coverability_incomplete.png").exists()
+    # Issue 22: each factor of Thm 3.1 alone; the curves show the knob moved only its factor.
+    cov, cls = summary["alone_curve_cov_alone"], summary["alone_curve_class_alone"]
+    assert len({p["n_f"] for p in cov}) == 1 and len({p["c_cov_class"] for p in cov}) == len(cov)
+    assert len({p["c_cov_class"] for p in cls}) == 1 and len({p["n_f"] for p in cls}) == len(cls)
+    assert isinstance(summary["N(eps) slope vs C_cov(Pi) (C_cov alone)"], float)
+    assert isinstance(summary["N(eps) slope vs L = log(6|F||W|TH/delta) (class size alone)"], float)
+    assert (tmp_path / "glow_coverability_factors.png").exists()
     assert (tmp_path / "glow_coverability.png").exists() and (tmp_path / "glow_coverability.pdf").exists()

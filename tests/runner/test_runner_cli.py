@@ -114,3 +114,28 @@ def test_fitting_helpers():
         "slope     1.235",
         "ok        True",
     ]
+
+
+# ---------------------------------------------------------------------- issue 22: slopes with bootstrap intervals
+def test_bootstrap_loglog_slope_recovers_a_power_law_and_drops_zero_points():
+    import numpy as np
+
+    from experiments._cli import bootstrap_loglog_slope
+
+    rng = np.random.default_rng(3)
+    x = [10, 30, 100, 300, 1000]
+    samples = [x_ ** -0.5 * np.exp(rng.normal(0.0, 0.2, 20)) for x_ in x]
+    for average in ("mean", "median", "geometric"):
+        fit = bootstrap_loglog_slope(x, samples, average=average, n_resamples=500, seed=1)
+        # the slope's standard error here is about 0.02, so a 0.1 window fails by chance far below 1e-6
+        assert abs(fit["slope"] + 0.5) < 0.1 and fit["ci_low"] < fit["slope"] < fit["ci_high"]
+        assert fit["ci_high"] - fit["ci_low"] < 0.2 and fit["dropped_x"] == []
+    exact = bootstrap_loglog_slope([1, 2, 4], [[1.0, 1.0], [0.5, 0.5], [0.25, 0.25]], n_resamples=50)
+    assert exact["slope"] == pytest.approx(-1.0) and exact["ci_low"] == pytest.approx(-1.0)
+    zero = bootstrap_loglog_slope([1, 2, 4], [[0.0, 0.0], [0.5, 0.5], [0.25, 0.25]], n_resamples=50)
+    assert zero["dropped_x"] == [1] and zero["x_fit"] == [2, 4] and zero["slope"] == pytest.approx(-1.0)
+    single = bootstrap_loglog_slope([1, 2], [[1.0], [0.5]])
+    assert single["slope"] == pytest.approx(-1.0) and single["ci_low"] is None  # one trial: no interval
+    assert bootstrap_loglog_slope([1, 2], [[0.0], [0.5]])["slope"] is None
+    with pytest.raises(ValueError, match="average"):
+        bootstrap_loglog_slope(x, samples, average="mode")

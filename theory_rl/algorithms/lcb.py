@@ -346,7 +346,7 @@ def _variance(P: np.ndarray, V: np.ndarray) -> np.ndarray:
 @validate_params(
     delta=_DELTA, c_b=Real(0.0, None, closed="neither", optional=True), penalty_scale=_SCALE,
     value_bound=Real(0.0, None, closed="neither", optional=True), tol=_POSITIVE, max_iter=Integer(1),
-    on_max_iter=Options(ON_MAX_ITER),
+    on_max_iter=Options(ON_MAX_ITER), second_order=Options(("max", "sum"), optional=True),
 )
 def bernstein_vi_lcb(
     data,
@@ -359,6 +359,7 @@ def bernstein_vi_lcb(
     tol: float = 1e-10,
     max_iter: int = 100_000,
     on_max_iter: str = "raise",
+    second_order: str | None = None,
 ) -> OfflineResult:
     """VI-LCB with a Bernstein penalty and no splitting (Li, Shi, Chen, Chi & Wei 2024), discounted or episodic.
 
@@ -399,6 +400,9 @@ def bernstein_vi_lcb(
     on_max_iter : {"raise", "warn"}, default "raise"
         At ``max_iter``: raise :class:`theory_rl.results.ConvergenceError`, or warn and return the last iterate
         (``constants["converged"]`` is then False).
+    second_order : {"max", "sum"}, optional
+        How the penalty's two terms combine (:func:`theory_rl.penalties.bernstein`); by default each setting's own:
+        ``"max"`` (discounted, eq. (28)), ``"sum"`` (finite horizon, eq. (55)). The gambler experiment compares both.
     """
     _check_data(data)
     scale = penalty_scale
@@ -410,7 +414,8 @@ def bernstein_vi_lcb(
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
     R = _rewards(model, known_rewards)
     N = np.asarray(model.counts, dtype=np.float64)
-    info = {"delta": delta, "c_b": c_b, "scale": scale}
+    form = second_order or ("max" if horizon is None else "sum")
+    info = {"delta": delta, "c_b": c_b, "scale": scale, "second_order": form}
 
     if horizon is not None:
         H = int(horizon)
@@ -421,7 +426,7 @@ def bernstein_vi_lcb(
         penalty = np.empty_like(Q)
         for h in range(H - 1, -1, -1):
             var = _variance(model.P[h], V[h + 1])
-            b = bernstein(N[h], var, log_term, c_b=c_b, value_range=vmax, second_order="sum")  # eq. (55)
+            b = bernstein(N[h], var, log_term, c_b=c_b, value_range=vmax, second_order=form)  # eq. (55)
             penalty[h] = scale * b
             Q[h] = np.maximum(R[h] + model.P[h] @ V[h + 1] - penalty[h], 0.0)
             V[h] = Q[h].max(axis=1)
@@ -435,7 +440,7 @@ def bernstein_vi_lcb(
     converged = False
     for k in range(1, max_iter + 1):
         var = _variance(model.P, V)
-        b = bernstein(N, var, log_term, c_b=c_b, value_range=vmax, second_order="max")  # eq. (28)
+        b = bernstein(N, var, log_term, c_b=c_b, value_range=vmax, second_order=form)  # eq. (28)
         penalty = scale * (b + 5.0 / n)
         Q = np.maximum(R + gamma * model.P @ V - penalty, 0.0)
         V_new = Q.max(axis=1)

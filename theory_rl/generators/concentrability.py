@@ -5,6 +5,11 @@ Each function returns ``(problem, mu)``: the bandit or MDP and the data distribu
 (shape ``(S, A)``) of the i.i.d. data model (Sec. 2), so that ``coverage.concentrability(problem, pi*, mu)`` is the
 instance's C*. In every family the optimal action has the *higher* index, so the lowest-index tie-breaking rule of
 :mod:`theory_rl.algorithms.lcb` never favours it: the instances are worst cases for that rule too.
+
+Not provided: Thm 7's MDP replicas (App. C.6). The digest gives their states ``s0, s1, s+, s-`` and
+``p = 1/(2 - gamma)``, ``q = 2 - 1/gamma``, but not ``d*`` and ``mu`` on the replicas (so not C*), the number of
+replicas, the rewards, nor the two hypotheses' perturbation; building them would mean guessing the paper. What is
+missing and which sources were searched (issue 22) is in ``theory_rl.bounds.UNREGISTERED``.
 """
 
 from __future__ import annotations

@@ -9,6 +9,11 @@
 - :func:`block_mdp`: the same dynamics on ``k`` latent states, each emitting one of ``m`` observations uniformly:
   ``|X| = k m`` grows while ``C_cov`` stays ``A (1 + (k - 1) p)``.
 
+With ``n_decoys`` (and ``decoy_states``) :func:`coverability_family` lays out a given number of decoys on a given
+number of states, so that the coverability of the class's own policies (Thm 3.1's ``C_cov``, over
+``Pi = {pi_f : f in F}``) varies while ``|F|`` and every decoy's reach stay fixed, or the converse (issue 22):
+``DecoyInstance.c_cov_class`` is that coverability in closed form.
+
 Reward: only at the last layer, Bernoulli with mean ``1/2 + gap * 1{a = 0}``, so returns lie in ``[0, 1]`` (the
 paper's normalisation), action 0 is optimal everywhere and every other last-layer action loses ``gap``. Each
 instance comes with decoy targets (one per last-layer latent state and action ``a >= 1``) for
@@ -29,11 +34,15 @@ __all__ = ["DecoyInstance", "IncompleteInstance", "block_mdp", "coverability_fam
 
 @dataclass(frozen=True, eq=False)
 class DecoyInstance:
-    """An MDP, its decoy targets ``(n, H, S, A)`` (boolean) and its coverability in closed form."""
+    """An MDP, its decoy targets ``(n, H, S, A)`` (boolean) and its coverability in closed form.
+
+    ``c_cov`` is the coverability of all policies; ``c_cov_class`` (when the generator knows it) that of the greedy
+    policies of ``decoy_classes(mdp, targets, bonus)`` for any ``bonus > 0`` (ties to the lowest action)."""
 
     mdp: TabularMDP
     targets: np.ndarray
     c_cov: float
+    c_cov_class: float | None = None
 
 
 def _check(k, A, p, horizon, gap):
@@ -57,15 +66,40 @@ def _latent(k, A, p, horizon, gap):
     return P, R
 
 
-def coverability_family(k: int, A: int, p: float, *, horizon: int = 3, gap: float = 0.1) -> DecoyInstance:
-    """The controlled-coverability family: ``C_cov = A (1 + (k - 1) p)`` (digest ``papers/glow.md``)."""
+def coverability_family(k: int, A: int, p: float, *, horizon: int = 3, gap: float = 0.1,
+                        n_decoys: int | None = None, decoy_states: int | None = None) -> DecoyInstance:
+    """The controlled-coverability family: ``C_cov = A (1 + (k - 1) p)`` (digest ``papers/glow.md``).
+
+    By default one decoy per last-layer pair ``(x, a)``, ``a >= 1``. With ``n_decoys = n`` (and ``decoy_states =
+    s``, default ``min(n, k)``), decoy ``j`` targets ``(j mod s, 1 + j // s)``: ``n`` decoys on the first ``s``
+    states, each reached by its own greedy policy with probability ``q = p + (1 - p)/k``. The class's coverability
+    is then (``p > 0``; dynamics do not depend on the state, so only the step before the last steers)
+    ``C_cov(Pi) = max(|X|, (n + 1) q + (k - 1)(1 - p)/k)``, ``X = {0..s-1}`` the steered-to states (``Q*``
+    steers to 0 by the tie rule): ``s`` moves ``C_cov(Pi)`` while ``|F| = n + 1`` and ``q`` stay fixed, and ``n``
+    moves ``|F|`` while ``C_cov(Pi) = s`` stays fixed as long as ``(n + 1) q + (k - 1)(1 - p)/k <= s``.
+    """
     k, A, p, horizon, gap = _check(k, A, p, horizon, gap)
     P, R = _latent(k, A, p, horizon, gap)
     mdp = TabularMDP(P, R, np.full(k, 1.0 / k), horizon=horizon)
-    targets = np.zeros((k * (A - 1), horizon, k, A), dtype=bool)
-    for i, (x, a) in enumerate((x, a) for x in range(k) for a in range(1, A)):
-        targets[i, -1, x, a] = True
-    return DecoyInstance(mdp, targets, A * (1.0 + (k - 1) * p))
+    if n_decoys is None:
+        if decoy_states is not None:
+            raise ValueError("decoy_states needs n_decoys")
+        targets = np.zeros((k * (A - 1), horizon, k, A), dtype=bool)
+        for i, (x, a) in enumerate((x, a) for x in range(k) for a in range(1, A)):
+            targets[i, -1, x, a] = True
+        return DecoyInstance(mdp, targets, A * (1.0 + (k - 1) * p))
+    n = check_positive_int(n_decoys, "n_decoys")
+    s = min(n, k) if decoy_states is None else check_positive_int(decoy_states, "decoy_states")
+    if s > min(n, k):
+        raise ValueError(f"decoy_states is {s}, expected at most min(n_decoys, k) = {min(n, k)}")
+    if 1 + (n - 1) // s > A - 1:
+        raise ValueError(f"n_decoys is {n}: {s} state(s) hold at most {s * (A - 1)} decoys with A = {A}")
+    targets = np.zeros((n, horizon, k, A), dtype=bool)
+    for j in range(n):
+        targets[j, -1, j % s, 1 + j // s] = True
+    q = p + (1.0 - p) / k
+    c_class = max(float(s), (n + 1) * q + (k - 1) * (1.0 - p) / k) if p > 0 else None
+    return DecoyInstance(mdp, targets, A * (1.0 + (k - 1) * p), c_class)
 
 
 def block_mdp(k: int, A: int, p: float, m: int, *, horizon: int = 3, gap: float = 0.1) -> DecoyInstance:
