@@ -12,22 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docutils import nodes
 from docutils.parsers.rst import Directive, directives
-from docutils.statemachine import StringList
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class _Generated(Directive):
-    def emit(self, lines: list[str]):
-        from docutils import nodes
+class BoundDirective(Directive):
+    """Nodes built directly (not rst text), so the directive works the same in MyST and rst pages."""
 
-        container = nodes.container()
-        self.state.nested_parse(StringList(lines, source=f"<{self.name}>"), self.content_offset, container)
-        return container.children
-
-
-class BoundDirective(_Generated):
     required_arguments = 1
     option_spec = {"no-details": directives.flag}
 
@@ -35,34 +28,40 @@ class BoundDirective(_Generated):
         from theory_rl import bounds
 
         bound = bounds.get(self.arguments[0])
-        lines = [".. math::", "", f"   {bound.latex()}", ""]
+        latex = bound.latex()
+        # latex() starts with "\text{Theorem 1 (MAB, LCB, upper)}: \; "; the paragraph below says that, and the
+        # formula alone fits the page's column.
+        head, sep, formula = latex.partition(r": \; ")
+        latex = formula if sep and head.startswith(r"\text{") else latex
+        out: list[nodes.Node] = [nodes.math_block(latex, latex, nowrap=False, number=None)]
         if "no-details" not in self.options:
-            status = "checked against the paper" if bound.verified else "**form not verified against the paper**"
-            lines += [
-                f"*{bound.number}* (``{bound.name}``; {status}). Regime: {bound.regime_text}. "
-                f"Constants: {bound.constants}.",
-                "",
-                f"Assumptions: {bound.assumptions}",
-                "",
-            ]
-        return self.emit(lines)
+            status = "checked against the paper" if bound.verified else "form not verified against the paper"
+            kind = f"{bound.setting.upper()}, {bound.algorithm}, {bound.kind} bound"
+            out.append(nodes.paragraph("", "", nodes.emphasis(text=f"{bound.number} ({kind})"), nodes.Text(" ("),
+                                       nodes.literal(text=bound.name),
+                                       nodes.Text(f"; {status}). Regime: {bound.regime_text}. "
+                                                  f"Constants: {bound.constants}.")))
+            out.append(nodes.paragraph(text=f"Assumptions: {bound.assumptions}"))
+        return out
 
 
-class FigureGallery(_Generated):
+class FigureGallery(Directive):
     option_spec = {"pattern": directives.unchanged}
 
     def run(self):
         env = self.state.document.settings.env
         srcdir = Path(env.srcdir)
-        here = (srcdir / env.docname).parent
+        depth = len(Path(env.docname).parts) - 1  # folders between the page and the source root
         pattern = self.options.get("pattern", "*.png")
-        lines: list[str] = []
+        out: list[nodes.Node] = []
         for png in sorted((ROOT / "paper_figures").glob(pattern)):
-            rel = Path(*([".."] * len(here.relative_to(srcdir).parts)), "..", "paper_figures", png.name)
+            rel = Path(*([".."] * depth), Path("..") if srcdir.parent == ROOT else Path(), "paper_figures", png.name)
             env.note_dependency(str(png))
-            lines += [f".. figure:: {rel.as_posix()}", "   :width: 100%", f"   :alt: {png.stem}", "",
-                      f"   ``paper_figures/{png.name}`` (PDF beside it)", ""]
-        return self.emit(lines)
+            figure = nodes.figure("", nodes.image(uri=rel.as_posix(), alt=png.stem, width="100%"),
+                                  nodes.caption("", "", nodes.literal(text=f"paper_figures/{png.name}"),
+                                                nodes.Text(" (PDF beside it)")))
+            out.append(figure)
+        return out
 
 
 def _lookup(dotted: str):
