@@ -20,7 +20,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from experiments._cli import loglog_slope, parse_args, run_experiment
+from experiments._cli import BOOTSTRAP, bootstrap_slope, loglog_slope, parse_args, run_experiment
 
 NAME = "gambler_vi_lcb"
 C_B = 0.05
@@ -73,10 +73,18 @@ def summarize(records: list[dict], Ns: list[int]) -> dict:
     for name in ("vi_lcb", "vi"):
         y = [float(means[(N, f"gap_{name}")]) for N in rate_N]
         fitted[f"slope_{name}"] = loglog_slope(rate_N, y) if min(y) > 0 else "n/a (zero gap)"
+        per_seed = defaultdict(dict)
+        for rec in records:
+            if rec["config"]["N"] in rate_N:
+                per_seed[rec["config"]["N"]][rec["seed_index"]] = float(rec["metrics"][f"gap_{name}"])
+        seeds = sorted(set.intersection(*(set(per_seed[N]) for N in rate_N)))
+        ci = bootstrap_slope(rate_N, [[per_seed[N][s] for s in seeds] for N in rate_N]) if min(y) > 0 else None
+        fitted[f"slope_{name} 95% CI"] = f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "n/a"
     fitted["N"] = list(rate_N)
     fitted["gap_vi_lcb"] = [float(means[(N, "gap_vi_lcb")]) for N in rate_N]
     fitted["gap_vi"] = [float(means[(N, "gap_vi")]) for N in rate_N]
     fitted["paper_slope_vi_lcb"] = -0.502
+    fitted["bootstrap"] = {**BOOTSTRAP, "over": "seed indices, resampled with replacement"}
     return fitted
 
 
