@@ -91,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         print("chromium not found (Debian: apt-get install chromium)", file=sys.stderr)
         return 2
     problems: list[str] = []
+    missing = [name for name in PAGES if not (args.html / name).is_file()]
+    if missing:
+        print(f"not built: {', '.join(missing)} under {args.html}", file=sys.stderr)
+        return 1
     for name in PAGES:
         problems += check_page(chromium, args.html / name)
     if args.screenshot is not None:

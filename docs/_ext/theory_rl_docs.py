@@ -6,6 +6,10 @@
     shows the theorem exactly as the library encodes it.
 ``figure-gallery``
     Every ``paper_figures/*.png`` as a figure with its file name, so a newly committed figure appears at once.
+``lcb-slope-table``
+    The README's slope table, built from the committed ``paper_figures/lcb_rates_summary.json`` by
+    ``experiments.regenerate.readme_table`` (MyST pages only: the table is parsed as Markdown), so the site
+    quotes the same numbers as the README.
 """
 
 from __future__ import annotations
@@ -64,6 +68,24 @@ class FigureGallery(Directive):
         return out
 
 
+class SlopeTable(Directive):
+    def run(self):
+        import json
+
+        from docutils.statemachine import StringList
+
+        from experiments.regenerate import PAPER_FIGURES, readme_table
+
+        path = PAPER_FIGURES / "lcb_rates_summary.json"
+        if not path.is_file():
+            raise self.error(f"{path} is missing: run `python -m experiments.regenerate --only lcb_rates`")
+        self.state.document.settings.env.note_dependency(str(path))
+        table = readme_table(json.loads(path.read_text(encoding="utf-8")))
+        container = nodes.container()
+        self.state.nested_parse(StringList(table.splitlines(), source=str(path)), self.content_offset, container)
+        return container.children
+
+
 def _lookup(dotted: str):
     """The Python object named ``dotted`` (a module path, then attributes), or None."""
     import importlib
@@ -115,4 +137,5 @@ def setup(app):
     app.connect("missing-reference", _resolve_by_suffix)
     app.add_directive("bound", BoundDirective)
     app.add_directive("figure-gallery", FigureGallery)
+    app.add_directive("lcb-slope-table", SlopeTable)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
