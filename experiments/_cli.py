@@ -3,12 +3,16 @@
 Every experiment module is run as::
 
     python -m experiments.NAME [--quick] [--seed S] [--trials T] [--workers W] [--scheduler ADDR] [--out DIR]
+                               [--figures DIR] [--no-progress]
 
-and calls :func:`parse_args` then :func:`run_experiment`. The driver runs the sweep (resuming any earlier
-interrupted run of the same command), writes ``OUT/NAME.sqlite`` and ``OUT/NAME_summary.json``, saves the
-figures as PNG + PDF, and prints a short table of the fitted quantities last. Exit status: 0 when every cell
-finished, 1 when some cell failed, 2 when the results file or the scheduler cannot be used, 130 when
-interrupted.
+and calls :func:`parse_args` then :func:`run_experiment`. The driver prints its plan at once, runs the sweep
+(resuming any earlier interrupted run of the same command), writes ``OUT/NAME.sqlite`` and
+``OUT/NAME_summary.json``, saves the figures as PNG + PDF to ``OUT`` (``results/`` by default), and prints a short
+table of the fitted quantities last. The committed figures in ``paper_figures/`` are replaced only when asked
+(``--figures paper_figures``, as ``python -m experiments.regenerate`` does): then the summary JSON is also
+written beside them, so the committed figures and the committed numbers always come from one run. Exit status:
+0 when every cell finished, 1 when some cell failed, 2 when the results file or the scheduler cannot be used,
+130 when interrupted.
 """
 
 from __future__ import annotations
@@ -24,12 +28,19 @@ from typing import Any
 
 from theory_rl.runner import StoreError, code_version, run_sweep
 
-__all__ = ["parse_args", "run_experiment", "mean_by", "loglog_slope", "format_table", "bootstrap_loglog_slope"]
+__all__ = [
+    "parse_args", "run_experiment", "mean_by", "loglog_slope", "bootstrap_slope", "bootstrap_loglog_slope",
+    "format_table",
+]
+
+#: Bootstrap of fitted slopes over seeds (scipy.stats.bootstrap, percentile intervals), with its own fixed seed.
+BOOTSTRAP = {"confidence": 0.95, "n_resamples": 2000, "method": "percentile", "seed": 0}
 
 DEFAULT_OUT = Path("results")
 #: Summary JSON entries written by the driver itself; an experiment's own entries must use other names.
 _METADATA = frozenset({"experiment", "quick", "seed", "trials", "cells", "code_version", "database", "figures"})
-DEFAULT_FIGURES = Path("paper_figures")
+#: Where the committed paper-scale figures (and their summaries) live; written only with ``--figures``.
+PAPER_FIGURES = Path("paper_figures")
 
 
 def _non_negative_int(text: str) -> int:
@@ -81,13 +92,23 @@ def build_parser(name: str, description: str, *, trials: int, quick_trials: int)
         "--out",
         type=Path,
         default=None,
+        help=f"directory for the results database, the summary JSON and the figures (default: {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--figures",
+        type=Path,
+        default=None,
+        metavar="DIR",
         help=(
-            f"directory for the results database, the summary JSON and the figures (default: results and "
-            f"figures in {DEFAULT_OUT}/ and {DEFAULT_FIGURES}/; --quick figures go to {DEFAULT_OUT}/ so "
-            "they never replace the paper-scale ones)"
+            f"directory for the figures (default: the --out directory); --figures {PAPER_FIGURES} replaces the "
+            "committed figures and writes the summary JSON beside them"
         ),
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (for logs): only the plan line at the start and the report at the end",
+    )
     return parser
 
 
@@ -126,9 +147,9 @@ def parse_args(
 
 
 def _output_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
-    if args.out is not None:
-        return args.out, args.out
-    return DEFAULT_OUT, DEFAULT_OUT if args.quick else DEFAULT_FIGURES
+    out = args.out if args.out is not None else DEFAULT_OUT
+    figures = getattr(args, "figures", None)
+    return out, figures if figures is not None else out
 
 
 def format_table(values: dict[str, Any]) -> str:
@@ -174,6 +195,11 @@ def run_experiment(
     """
     out_dir, fig_dir = _output_dirs(args)
     db_path = out_dir / f"{args.name}.sqlite"
+    where = "in this process" if args.scheduler is None and args.workers == 1 else (
+        f"on {args.scheduler}" if args.scheduler is not None else f"on {args.workers} worker processes")
+    n_cells = sum(int(c.get("_seeds", args.trials)) for c in configs)  # "_seeds": exact cells run once
+    print(f"{args.name}: {len(configs)} configurations, {args.trials} seeds: {n_cells} cells {where}"
+          f"{' (quick)' if args.quick else ''}; results to {out_dir}/, figures to {fig_dir}/", flush=True)
     try:
         sweep = run_sweep(
             cell,
@@ -220,6 +246,7 @@ def run_experiment(
     if plot is not None:
         from theory_rl.plotting import figure_style, save_figure
 
+        print(f"saving figures to {fig_dir}/ ...", flush=True)
         with figure_style():
             for fig_name, fig in plot(sweep.records, fitted).items():
                 figures += [str(p) for p in save_figure(fig, fig_name, fig_dir)]
@@ -235,7 +262,11 @@ def run_experiment(
         **fitted,
     }
     summary_path = out_dir / f"{args.name}_summary.json"
-    summary_path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    text = json.dumps(summary, indent=2, sort_keys=False) + "\n"
+    summary_path.write_text(text, encoding="utf-8")
+    if fig_dir != out_dir:  # the committed figures' summary, beside them (see the module docstring)
+        fig_dir.mkdir(parents=True, exist_ok=True)
+        (fig_dir / f"{args.name}_summary.json").write_text(text, encoding="utf-8")
     print(f"results: {db_path}, {summary_path}; figures: {', '.join(figures) or 'none'}")
     print(format_table(scalars))
     return 0
@@ -334,3 +365,48 @@ def bootstrap_loglog_slope(
             low, high = np.nanquantile(dist, [(1 - confidence) / 2, (1 + confidence) / 2])
             out["ci_low"], out["ci_high"] = float(low), float(high)
     return out
+def bootstrap_slope(x: Sequence[float], values, *, worst_over_first_axis: bool = False) -> tuple[float, float] | None:
+    """Bootstrap confidence interval of a log-log slope, resampling SEEDS with replacement.
+
+    Parameters
+    ----------
+    x : sequence of float
+        The abscissa (N, T, ...), positive.
+    values : array_like
+        Per-seed measurements, shape ``(len(x), n_seeds)``, or ``(k, len(x), n_seeds)`` with
+        ``worst_over_first_axis`` (k instances; the curve is the worst instance at each x).
+    worst_over_first_axis : bool, default False
+        Take the maximum over the first axis after averaging over the resampled seeds (a minimax rate).
+
+    Returns
+    -------
+    (low, high) or None
+        The :data:`BOOTSTRAP` interval (``scipy.stats.bootstrap``, percentile): each resample draws seed indices
+        with replacement, averages over them, (takes the worst instance,) and refits the slope of ``log y``
+        against ``log x``. None with fewer than two seeds or when a resample's curve has a zero (no log).
+    """
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    values = np.asarray(values, dtype=float)
+    logx = np.log(np.asarray(x, dtype=float))
+    n_seeds = values.shape[-1]
+    if n_seeds < 2:
+        return None
+    centred = logx - logx.mean()
+
+    def statistic(idx, axis=-1):
+        idx = np.asarray(idx, dtype=int)  # (..., n_seeds) resampled seed indices, vectorised over resamples
+        curve = values[..., idx].mean(axis=-1)  # ([k,] len(x), ...)
+        if worst_over_first_axis:
+            curve = curve.max(axis=0)
+        curve = np.moveaxis(curve, 0, -1)  # (..., len(x))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logy = np.log(curve)
+        return ((logy - logy.mean(axis=-1, keepdims=True)) * centred).sum(axis=-1) / (centred**2).sum()
+
+    result = bootstrap((np.arange(n_seeds),), statistic, vectorized=True, n_resamples=BOOTSTRAP["n_resamples"],
+                       confidence_level=BOOTSTRAP["confidence"], method=BOOTSTRAP["method"],
+                       rng=np.random.default_rng(BOOTSTRAP["seed"]))
+    low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+    return (low, high) if np.isfinite(low) and np.isfinite(high) else None

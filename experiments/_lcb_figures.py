@@ -80,25 +80,62 @@ def figure2(worst: dict, plan: dict):
     return fig
 
 
+def _slope_text(record: dict | None) -> str:
+    if record is None or record["slope"] is None:
+        return "n/a"
+    if record.get("ci_low") is None:
+        return f"{record['slope']:+.2f}"
+    return f"{record['slope']:+.2f} [{record['ci_low']:+.2f}, {record['ci_high']:+.2f}]"
+
+
 def rate_figure(worst: dict, plan: dict, slopes: list[dict]):
-    """Log-log worst-case sub-optimality against N, one line per (C*, algorithm), fitted slopes in the legend."""
-    fig, axes = new_figure(1, 3, width=13.5, height=4.2)
-    fitted = {(r["setting"], r["c_star"], r["algorithm"]): r["slope"] for r in slopes}
+    """Log-log worst-case sub-optimality against N, one line per (C*, algorithm), fitted slopes (with their
+    bootstrap intervals) in the legend.
+
+    Rules whose curves coincide exactly (at C* = 1 every rule picks the only action the expert data show) are drawn
+    as one line with one label saying so. Values below the axis floor :data:`FLOOR` are drawn ON it with open
+    markers, and the floor is a labelled dotted line, so a clipped value is never read as a measured one.
+    """
+    fig, axes = new_figure(1, 3, width=13.5, height=4.6)
+    fitted = {(r["setting"], r["c_star"], r["algorithm"]): r for r in slopes}
     styles = ["-", "--", ":"]
     for ax, setting in zip(axes, ("mab", "cb", "mdp"), strict=True):
         Ns = np.array(plan[setting]["N"], dtype=float)
+        clipped_any = False
         for j, c in enumerate(plan[setting]["rate_c"]):
+            lines: list[tuple[list[str], np.ndarray]] = []  # rules with identical curves share one line
             for alg in ("lcb", "greedy", "most_played"):
                 y = np.array([worst[(setting, c, int(N), alg)][0] for N in Ns])
-                slope = fitted.get((setting, c, alg))
-                text = f"{slope:+.2f}" if slope is not None else "n/a"
-                ax.plot(Ns, np.maximum(y, FLOOR), styles[j % 3], marker="o", ms=3, color=COLORS[alg],
-                        label=f"{LABELS[alg].split(' ')[0]}, C*={c:g}: slope {text}")
+                for algs, y_other in lines:
+                    if np.array_equal(y, y_other):
+                        algs.append(alg)
+                        break
+                else:
+                    lines.append(([alg], y))
+            for algs, y in lines:
+                names = " = ".join(LABELS[a].split(" ")[0] for a in algs)
+                label = f"{names}, C*={c:g}: slope {_slope_text(fitted.get((setting, c, algs[0])))}"
+                if len(algs) > 1:
+                    label += " (identical)"
+                low = y < FLOOR
+                clipped_any |= bool(low.any())
+                ax.plot(Ns, np.maximum(y, FLOOR), styles[j % 3], color=COLORS[algs[0]], lw=1.2, label=label)
+                ax.plot(Ns[~low], y[~low], "o", ms=3, color=COLORS[algs[0]])
+                ax.plot(Ns[low], np.full(low.sum(), FLOOR), "o", ms=4, mfc="none", color=COLORS[algs[0]])
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_ylim(bottom=_bottom(setting, worst))
+        bottom = _bottom(setting, worst)
+        if clipped_any:  # room below the floor so its line and the open markers on it show
+            bottom = min(bottom, FLOOR / 4)
+            ax.axhline(FLOOR, color="0.4", ls=":", lw=0.8)
+            ax.annotate(f"floor {FLOOR:g}: open markers are below it", (Ns[-1], FLOOR * 1.3), ha="right",
+                        va="bottom", fontsize=6.5, color="0.3")
+        ax.set_ylim(bottom=bottom)
+        # explicit ticks at the measured N, no minor labels: the default log labels overlapped
+        ax.set_xticks(Ns, [f"{int(N)}" for N in Ns], rotation=45, fontsize=7)
+        ax.minorticks_off()
         ax.set_xlabel("N (samples)")
         ax.set_title(TITLES[setting])
-        ax.legend(fontsize=6.5, loc="lower left")
+        ax.legend(fontsize=6, loc="lower left", bbox_to_anchor=(0.0, 0.08) if clipped_any else None)
     axes[0].set_ylabel("worst-case E[J(pi*) - J(pi_hat)]")
     return fig

@@ -41,7 +41,14 @@ import sys
 
 import numpy as np
 
-from experiments._cli import bootstrap_loglog_slope, loglog_slope, parse_args, run_experiment
+from experiments._cli import (
+    BOOTSTRAP,
+    bootstrap_loglog_slope,
+    bootstrap_slope,
+    loglog_slope,
+    parse_args,
+    run_experiment,
+)
 from theory_rl.runner import grid
 
 NAME = "glow_coverability"
@@ -202,6 +209,31 @@ def _worst(records, match: dict, metric: str, by: str) -> dict:
     return dict(sorted(out.items()))
 
 
+def _seed_array(records, match: dict, metric: str, by: str) -> tuple[list, np.ndarray] | None:
+    """``(by values, array (instances, len(by values), seeds))`` of ``metric`` per seed index, for the bootstrap of
+    a worst-case slope; None when the grid is not complete (a seed missing in some cell)."""
+    cells: dict = {}
+    for rec in records:
+        cfg = rec["config"]
+        if all(cfg.get(k) == v for k, v in match.items()):
+            rest = tuple(sorted((k, v) for k, v in cfg.items() if not k.startswith("_") and k != by))
+            cells[(rest, cfg[by], rec["seed_index"])] = float(rec["metrics"][metric])
+    instances = sorted({k[0] for k in cells}, key=repr)
+    xs = sorted({k[1] for k in cells})
+    seeds = sorted({k[2] for k in cells})
+    try:
+        return xs, np.array([[[cells[(i, x, s)] for s in seeds] for x in xs] for i in instances])
+    except KeyError:
+        return None
+
+
+def _slope_ci(records, match: dict, metric: str, by: str, scale: float = 1.0) -> str:
+    """``"[low, high]"``: bootstrap interval over seeds of the worst-case log-log slope (:func:`bootstrap_slope`)."""
+    got = _seed_array(records, match, metric, by)
+    ci = bootstrap_slope([scale * x for x in got[0]], got[1], worst_over_first_axis=True) if got else None
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "n/a"
+
+
 def curves(records: list[dict]) -> dict:
     """Every curve the summary and the figures use."""
     c = {}
@@ -231,6 +263,7 @@ def summarize(records: list[dict]) -> dict:
     for s, label in ((1.0, "theory"), (SCALED, "scaled")):
         reg = c[("regret", s)]
         out[f"regret_slope ({label})"] = loglog_slope(list(reg), list(reg.values()))
+        out[f"regret_slope ({label}) 95% CI"] = _slope_ci(records, {"kind": "regret", "beta_scale": s}, "regret", "T")
         out[f"q_star_kept ({label})"] = _frac(records, {"kind": "regret", "beta_scale": s}, "q_star_kept")
         out[f"max potential/bound ({label})"] = _frac(records, {"kind": "regret", "beta_scale": s},
                                                       "potential_ratio", np.max)
@@ -245,6 +278,7 @@ def summarize(records: list[dict]) -> dict:
         out[f"neps_curve_{sweep}"] = [{"c_cov": float(a), "N": float(b), "L": float(d)} for a, b, d in pts]
     blk = c["block"]
     out["block regret slope vs |X|"] = loglog_slope([3 * m for m in blk], list(blk.values()))
+    out["block regret slope vs |X| 95% CI"] = _slope_ci(records, {"kind": "block"}, "regret", "m", scale=3.0)
     out["block regret max/min over |X|"] = max(blk.values()) / min(blk.values())
     out["block_curve"] = {str(3 * m): v for m, v in blk.items()}
     for lam, cs in c["c_star"].items():
@@ -253,6 +287,8 @@ def summarize(records: list[dict]) -> dict:
     out["constants"] = {"eps": EPS, "beta_scale_scaled": SCALED, "gamma_scale_scaled": GAMMA_SCALED,
                         "regret_instance": "coverability_family(3, 3, 0.5), C_cov = 6", "decoy_bonus": "2 gap",
                         "worst_case_over": "gap grid, of the mean over seeds"}
+    out["bootstrap"] = {**BOOTSTRAP, "over": "seed indices, resampled with replacement; the worst instance and "
+                        "the slope are recomputed per resample (regret and block slopes)"}
     for alg, risk in c["incomplete"].items():
         out[f"incomplete class: risk {alg}"] = risk
     out.update(alone_summary(records))

@@ -32,7 +32,7 @@ from functools import partial
 
 import numpy as np
 
-from experiments._cli import loglog_slope, parse_args, run_experiment
+from experiments._cli import BOOTSTRAP, bootstrap_slope, loglog_slope, parse_args, run_experiment
 
 NAME = "lcb_rates"
 ALGORITHMS = ("lcb", "greedy", "most_played")
@@ -183,8 +183,30 @@ def curves(records: list[dict]) -> dict:
     return worst
 
 
+def _seed_means(records: list[dict], setting: str, c: float, Ns: list[int], alg: str) -> np.ndarray:
+    """Mean sub-optimality of each Monte Carlo cell, shape ``(instances, len(Ns), seeds)`` (seed index last)."""
+    cells = {}
+    for rec in records:
+        cfg = rec["config"]
+        if cfg["setting"] == setting and cfg["c_star"] == c and cfg["N"] in Ns:
+            cells[(cfg["param"], cfg["N"], rec["seed_index"])] = rec["metrics"][alg]
+    params = sorted({k[0] for k in cells})
+    seeds = sorted({k[2] for k in cells})
+    return np.array([[[cells[(p, N, s)] for s in seeds] for N in Ns] for p in params])
+
+
+def format_slope(record: dict) -> str:
+    """``-0.52 [-0.58, -0.47]`` (slope and its bootstrap interval), ``-0.65 (exact)`` or ``n/a``."""
+    if record["slope"] is None:
+        return "n/a (zero sub-optimality)"
+    if record.get("ci_low") is None:
+        return f"{record['slope']:.2f}" + (" (exact)" if record["setting"] == "mab" else "")
+    return f"{record['slope']:.2f} [{record['ci_low']:.2f}, {record['ci_high']:.2f}]"
+
+
 def summarize(records: list[dict], plan: dict) -> dict:
-    """Fitted log-log slopes of the worst-case sub-optimality against N, per setting, C* and algorithm."""
+    """Fitted log-log slopes of the worst-case sub-optimality against N, per setting, C* and algorithm, with
+    bootstrap confidence intervals over seeds (``ci_low``, ``ci_high``; None for the exact MAB setting)."""
     worst = curves(records)
     slopes, exponential = [], []
     for setting in SETTINGS:
@@ -193,8 +215,11 @@ def summarize(records: list[dict], plan: dict) -> dict:
             for alg in ALGORITHMS:
                 y = [worst[(setting, c, N, alg)][0] for N in Ns]
                 slope = loglog_slope(Ns, y) if min(y) > 0 else None
+                ci = None
+                if setting != "mab" and slope is not None:
+                    ci = bootstrap_slope(Ns, _seed_means(records, setting, c, Ns, alg), worst_over_first_axis=True)
                 slopes.append({"setting": setting, "algorithm": alg, "c_star": c, "n_min": Ns[0], "n_max": Ns[-1],
-                               "slope": slope})
+                               "slope": slope, "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None})
                 if setting == "mab" and min(y) > 0:
                     rate = float(np.polyfit(Ns, np.log(y), 1)[0])  # log y ~ -rate * N: exponential decay
                     exponential.append(
@@ -202,9 +227,10 @@ def summarize(records: list[dict], plan: dict) -> dict:
                     )
     fitted: dict = {}
     for rec in slopes:
-        label = f"slope {rec['setting']} C*={rec['c_star']:g} {rec['algorithm']}"
-        fitted[label] = rec["slope"] if rec["slope"] is not None else "n/a (zero sub-optimality)"
+        fitted[f"slope {rec['setting']} C*={rec['c_star']:g} {rec['algorithm']}"] = format_slope(rec)
     fitted["slopes"] = slopes
+    fitted["bootstrap"] = {**BOOTSTRAP, "over": "seed indices, resampled with replacement; per resample the cell "
+                           "means, the worst instance at each N and the slope are recomputed"}
     fitted["exponential_fits"] = exponential
     fitted["constants"] = {"lcb_constant": CONSTANT, "mdp_penalty_scale": 1.0 - GAMMA, "gamma": GAMMA,
                            "S_cb": S_CB, "S_mdp": S_MDP, "worst_case_over": "instance grid (gaps, or zeta at C*=1)"}

@@ -56,7 +56,7 @@ __all__ = [
 N = sympy.Symbol("N", positive=True)  #: number of samples (transitions / arm pulls)
 C = sympy.Symbol("C", positive=True)  #: single-policy concentrability C*
 S = sympy.Symbol("S", positive=True)  #: number of states
-A = sympy.Symbol("A", positive=True)  #: number of actions |A|
+A = sympy.Symbol("A", positive=True)  #: number of actions ``|A|``
 gamma = sympy.Symbol("gamma", positive=True)  #: discount factor
 delta = sympy.Symbol("delta", positive=True)  #: failure probability
 H = sympy.Symbol("H", positive=True)  #: horizon (episodic)

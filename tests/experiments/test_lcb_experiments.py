@@ -16,7 +16,9 @@ def test_lcb_rates_quick_summary_and_exact_mab_rates(tmp_path):
     assert lcb_rates.main(["--quick", "--out", str(tmp_path), "--no-progress"]) == 0
     summary = json.loads((tmp_path / "lcb_rates_summary.json").read_text())
     for record in summary["slopes"]:
-        assert set(record) == {"setting", "algorithm", "c_star", "n_min", "n_max", "slope"}
+        assert set(record) == {"setting", "algorithm", "c_star", "n_min", "n_max", "slope", "ci_low", "ci_high"}
+        if record["setting"] != "mab" and record["slope"] is not None:  # Monte Carlo: a bootstrap interval
+            assert record["ci_low"] <= record["ci_high"]
     slopes = _slopes(summary)
     # The MAB panel is computed exactly, so these hold without any sampling error: at C* = 1.5 most-played decays
     # exponentially (a log-log slope far below -1) while LCB stays polynomial; at C* = 2 LCB is near -1/2.

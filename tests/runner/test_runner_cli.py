@@ -95,7 +95,10 @@ def test_default_directories_keep_quick_figures_out_of_paper_figures(tmp_path, m
     assert (tmp_path / "results" / "planning_scaling_summary.json").exists()
     assert (tmp_path / "results" / "planning_scaling.png").exists()
     assert not (tmp_path / "paper_figures").exists()
-    assert _cli._output_dirs(_cli.parse_args("n", "d", [])) == (Path("results"), Path("paper_figures"))
+    # a paper-scale run does not touch the committed figures either, unless asked (issue 20: a clean clone stays clean)
+    assert _cli._output_dirs(_cli.parse_args("n", "d", [])) == (Path("results"), Path("results"))
+    assert _cli._output_dirs(_cli.parse_args("n", "d", ["--figures", "paper_figures"])) == (
+        Path("results"), Path("paper_figures"))
 
 
 def test_fitting_helpers():

@@ -13,6 +13,7 @@ for ``h = 0..H-1`` collect fresh online data until
 ``V_hat^pi = sum_h <phi_hat_{pi,h}, theta_hat_h>``; keep pi with ``V_hat^pi >= max V_hat - 2 eps_l``.
 
 Stand-ins and choices (documented deviations):
+
 - OptCov's regret minimiser (FORCE) is replaced by exact planning on the known model (default): the Frank-Wolfe
   design of :func:`theory_rl.algorithms.design.reachable_design` returns a mixture of deterministic policies that
   is played; or by LSVI-UCB (``explorer="lsvi_ucb"``) run on the Frank-Wolfe rewards, which needs no model.

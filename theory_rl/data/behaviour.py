@@ -3,11 +3,11 @@
 - :func:`controlled_coverage`: a behaviour distribution (i.i.d. model) and an epsilon-mixture behaviour policy
   (trajectory model) whose single-policy concentrability ``C*`` (Rashidinejad et al. 2021, Def. 1) is a requested
   value, to sweep ``C*`` in the LCB experiments.
-- :func:`coverage_record`: the ``meta["coverage"]`` entry of a sampled dataset, the exact ``C*`` of an optimal
+- ``coverage_record``: the ``meta["coverage"]`` entry of a sampled dataset, the exact ``C*`` of an optimal
   policy w.r.t. the distribution of the data. It needs a planning call (cached per MDP), so the samplers register
-  it lazily (:class:`theory_rl.data.files.Manifest`): it is paid only when read or saved.
+  it lazily (``theory_rl.data.files.Manifest``): it is paid only when read or saved.
 
-Internal plumbing: :func:`coverage_record`, :func:`trajectory_distribution` and :class:`LazyCoverage` build the
+Internal plumbing: ``coverage_record``, ``trajectory_distribution`` and ``LazyCoverage`` build the
 samplers' ``meta["coverage"]`` entry from arguments the samplers have already validated; they are not in
 ``__all__``. Their names carry no underscore so that the sampler modules import them without a private import.
 """

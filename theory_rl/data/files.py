@@ -4,10 +4,10 @@ Format ``theory_rl.dataset/1``: ``path.npz`` (written and read with ``allow_pick
 (``format``, ``kind`` = ``"counts"`` or ``"samples"``, ``S``, ``A``, ``gamma``, ``horizon``, ``n``, ``meta``).
 Each file is written to a temporary name in the same folder and moved into place with :func:`os.replace`, so a
 crash never leaves a half-written dataset under the final name. This module knows nothing of the dataset classes
-(:mod:`theory_rl.data.io` builds them from what :func:`read_files` returns).
+(:mod:`theory_rl.data.io` builds them from what ``read_files`` returns).
 
-Internal plumbing: :class:`Manifest`, :func:`copy_meta`, :func:`stem`, :func:`resolve_meta`, :func:`write_files`
-and :func:`read_files` serve the dataset classes, the samplers and :func:`theory_rl.data.load`; they are not in
+Internal plumbing: ``Manifest``, ``copy_meta``, ``stem``, ``resolve_meta``, ``write_files``
+and ``read_files`` serve the dataset classes, the samplers and :func:`theory_rl.data.load`; they are not in
 ``__all__`` (users read a ``Manifest`` as a dataset's ``meta`` dict, and save / load through the datasets) and
 trust their callers, which validate at the public boundary. Their names carry no underscore so that the other
 :mod:`theory_rl.data` modules import them without a private import.

@@ -5,8 +5,8 @@ they go with the model; models are immutable, so the cache never goes stale). A 
 call: deterministic policies (actions ``(S,)`` or ``(H, S)``) need none, stochastic ones (probabilities
 ``(S, A)`` or ``(H, S, A)``) one alias row per ``(h, s)``.
 
-Internal plumbing: :class:`ModelTables`, :class:`PolicyTables`, :func:`model_tables`, :func:`policy_tables`,
-:func:`kernel_args` and :func:`mixture_weights` serve the samplers of :mod:`theory_rl.data` (and the kernel
+Internal plumbing: ``ModelTables``, ``PolicyTables``, ``model_tables``, ``policy_tables``,
+``kernel_args`` and ``mixture_weights`` serve the samplers of :mod:`theory_rl.data` (and the kernel
 benchmarks); they are not in ``__all__``, and the public samplers validate their arguments before calling them.
 Their names carry no underscore so that the other data modules import them without a private import.
 """

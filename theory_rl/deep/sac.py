@@ -6,6 +6,7 @@
 - RAVL (Sims et al. 2024, arXiv 2402.12527, Section 5): EDAC on MBPO rollouts with no dynamics penalty
   (defaults N = 10, eta = 1). Base = SAC with the usual two critics (N = 2, eta = 0).
 - Base-OraclePatch (Section 4): the bootstrap at edge-of-reach next states is replaced by the oracle ``V*(s')``.
+
 Truncation is not a terminal: every target bootstraps (there is no done flag in rollouts).
 """
 

@@ -172,7 +172,7 @@ class Cell:
 
 
 def make_cells(configs: list[dict[str, Any]], n_seeds: int, root_seed: int) -> list[Cell]:
-    """All cells of a sweep: every configuration times seed indices ``0 .. n_seeds - 1``.
+    """All cells of a sweep: every configuration times the seed indices ``0`` to ``n_seeds - 1``.
 
     Parameters
     ----------

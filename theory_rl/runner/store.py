@@ -25,6 +25,7 @@ from theory_rl._validation import check_str
 
 __all__ = ["ResultStore", "StoreError", "code_version", "SCHEMA_VERSION"]
 
+#: Version of the results-file schema; a file of another version is refused with a StoreError.
 SCHEMA_VERSION = 1
 _FORMAT = "theory_rl.runner"
 _SQLITE_MAGIC = b"SQLite format 3\x00"

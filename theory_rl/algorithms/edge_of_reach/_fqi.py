@@ -227,7 +227,7 @@ def truncated_fqi(
     """Fitted Q-iteration on k-step model rollouts from the dataset's start states (Sims et al. 2024, Sec. 3-4).
 
     Update on the buffer: ``Q(s, a) <- r(s, a) - penalty_scale * u(s, a) + gamma * E_{s' ~ model} V_tgt(s')`` with
-    ``V_tgt(s') = max_a' Q(s', a')`` (variants change ``V_tgt``, see :data:`VARIANTS`); pairs outside the buffer
+    ``V_tgt(s') = max_a' Q(s', a')`` (variants change ``V_tgt``, see ``VARIANTS``); pairs outside the buffer
     keep their initial values. Support mode iterates to the fixed point, which solves the boundary-value Bellman
     equation on ``W_k`` with ``V`` fixed on ``E_k`` (:func:`boundary_value_q`); the error at ``s`` is
     ``gamma^dist(s, E_k)`` times the void error (Proposition 1).

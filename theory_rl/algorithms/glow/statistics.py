@@ -17,8 +17,8 @@ Every criterion takes the statistics as a :class:`~theory_rl.data.CountDataset` 
 former mutable record, is a deprecated alias of :class:`~theory_rl.data.CountsBuilder`.
 
 The public criteria validate their arguments (``F``, ``W``: finite real arrays of the statistics' ``(H, S, A)``;
-``clip``, ``alpha``, ``beta``: finite reals). GLOW's and H2O's rounds call :func:`trusted_violations` and
-:func:`trusted_moments` instead (not exported): the same computations on inputs already checked at their public
+``clip``, ``alpha``, ``beta``: finite reals). GLOW's and H2O's rounds call ``trusted_violations`` and
+``trusted_moments`` instead (not exported): the same computations on inputs already checked at their public
 boundary, so a round costs no validation.
 """
 
