@@ -16,7 +16,7 @@ only for forms that the digest marks as read in the paper; anything else is Fals
 (the ``assumptions`` text) says what is unverified.
 
 Rashidinejad et al.'s Theorem 9 is NOT registered: its statement could not be found (digest and searches),
-and a guessed episodic rate would be presented as the paper's; :data:`UNREGISTERED` says what is missing (issue 22).
+and a guessed episodic rate would be presented as the paper's; ``UNREGISTERED`` says what is missing (issue 22).
 
 Conventions
 -----------

@@ -49,7 +49,7 @@ def _kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 @validate_params(smoothing=Real(0.0, 1.0, closed="neither"))
 def uncertainty_heuristics(models, *, smoothing: float = 1e-3) -> dict[str, np.ndarray]:
-    """Every heuristic of :data:`HEURISTICS` for an ensemble ``models`` of shape ``(M, S, A, S)``, ``M >= 2``.
+    """Every heuristic of ``HEURISTICS`` for an ensemble ``models`` of shape ``(M, S, A, S)``, ``M >= 2``.
 
     Returns
     -------

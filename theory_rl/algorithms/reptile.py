@@ -53,7 +53,7 @@ def _quadratic(A, theta, a_name: str, t_name: str):
 
 
 def quadratic_loss(features, weights, targets) -> tuple[np.ndarray, np.ndarray]:
-    """``(A, theta*)`` of the weighted least-squares loss ``1/2 sum_k w_k (phi_k . theta - y_k)^2`` (a buffer's
+    """``(A, theta*)`` of the weighted least-squares loss ``1/2 sum_k w_k (phi_k^T theta - y_k)^2`` (a buffer's
     linear FQE loss with a fixed target): ``A = Phi^T W Phi`` and ``theta*`` its minimum-norm minimiser."""
     X = as_float_array(features, "features", ndim=2)
     w = as_float_array(weights, "weights", shape=(X.shape[0],))

@@ -11,7 +11,7 @@ The issue-18 digest (B4) maps the taxonomy, not the tasks, to a tabular generato
   probability ``exo_switch`` per step, whatever the agent does (Pipeline's target flow switches with 0.003);
 - the **delay** ``d``: an action acts ``d`` steps later. The Markov state carries the buffer of the last ``d``
   actions (``S = L * K * 3^d``); a learner that ignores the delay sees only ``(x, z)``
-  (:attr:`RealismInstance.observation`);
+  (``RealismInstance.observation``);
 - the **safety cost** ``c(s, a) = 1`` at the top level ``x = L - 1`` (an overflow), with a budget on its discounted
   sum;
 - data sources: ``"scripted"``, a **conservative** controller (moves toward the target only when more than

@@ -143,7 +143,7 @@ def sim_gap_gridworld(
 
 @validate_params(lam=Real(0.0, 1.0))
 def global_gap(mdp: TabularMDP, lam: float, *, seed: SeedLike) -> TabularMDP:
-    """A simulator wrong everywhere: ``P_sim = (1 - lam) P + lam P_rand``, ``P_rand(. | s, a) ~ Dirichlet(1)``.
+    """A simulator wrong everywhere: ``P_sim = (1 - lam) P + lam P_rand``, ``P_rand(·|s, a) ~ Dirichlet(1)``.
 
     Rewards, initial distribution and gamma are those of ``mdp`` (discounted). ``P_rand`` depends on the seed
     only, so one seed gives a family of simulators nested in ``lam``.

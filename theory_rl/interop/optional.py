@@ -1,7 +1,7 @@
 """The optional libraries of :mod:`theory_rl.interop`, imported only when an exporter or importer runs.
 
 ``import theory_rl.interop`` needs none of them; each function imports its library on call, through
-:func:`require`, which names the extra that installs it when the import fails.
+``require``, which names the extra that installs it when the import fails.
 """
 
 from __future__ import annotations

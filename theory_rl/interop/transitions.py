@@ -3,7 +3,7 @@
 Episode-based formats (Minari's ``EpisodeData``, d3rlpy's ``Episode``) store an episode as its observations
 ``o_0 .. o_L`` (one more than its actions): transition ``t`` goes from ``o_t`` to ``o_{t+1}``. A run of an
 :class:`~theory_rl.data.OfflineDataset` can be written that way only if its transitions are linked: same episode
-id, ``state[t + 1] == next_state[t]`` and ``step[t + 1] == step[t] + 1``. :func:`run_starts` finds the runs
+id, ``state[t + 1] == next_state[t]`` and ``step[t + 1] == step[t] + 1``. ``run_starts`` finds the runs
 (trajectory data: one run per episode; i.i.d. data: one run per sample), so an exporter keeps every transition,
 whatever the dataset's order, subsets or splits did to its episodes.
 """
