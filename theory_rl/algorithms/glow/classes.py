@@ -31,6 +31,7 @@ from theory_rl._validation import (
     Integer,
     InvalidParameterError,
     Real,
+    as_bool_array,
     as_float_array,
     as_index_array,
     check_distributions,
@@ -290,7 +291,7 @@ def decoy_classes(mdp: TabularMDP, targets, bonus: float, *, mixtures: int = 1,
     :func:`ratio_class` of all the greedy policies in ``mdp`` (realizable: the dynamics are the truth's). Each
     ``f`` keeps its model ``(P, R + bonus * T, init)`` for the MLE plug-in.
     """
-    targets = np.asarray(targets, dtype=bool)
+    targets = as_bool_array(targets, "targets")
     shape = (mdp.horizon, mdp.S, mdp.A)
     if targets.ndim != 4 or targets.shape[1:] != shape:
         raise ValueError(f"targets has shape {targets.shape}, expected (n_decoys, {shape[0]}, {shape[1]}, {shape[2]})")
