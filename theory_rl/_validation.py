@@ -57,10 +57,7 @@ __all__ = [
     "Boolean",
     "Callable",
     "Mapping",
-    "String",
-    "WORK_LIMIT",
-    "check_work",
-    "as_bool_array",
+    "String", "WORK_LIMIT", "check_work",
 ]
 
 class InvalidParameterError(ValueError, TypeError):
@@ -490,34 +487,14 @@ class String:
         return check_str(value, name, path=self.path)
 
 
-#: Elementary operations (about a nanosecond each: a flop, or a share of a Python loop's per-step overhead) a single
-#: call may be asked to do before it is refused at once: about a couple of minutes of work.
+
+#: Elementary operations (~1 ns each) one call may ask for before it is refused at once (a few minutes of work).
 WORK_LIMIT = 10**11
 
 
 def check_work(n_ops, name: str, *, hint: str = "") -> None:
-    """Refuse at once a request whose running time would be absurd (a hang in all but name) instead of spinning.
-
-    ``n_ops`` estimates the elementary operations the request needs (a Python int of any size, or a float such as
-    ``inf``); above :data:`WORK_LIMIT` a ValueError names ``name`` and, when given, ``hint`` (what to do instead).
-    """
-    n = float(n_ops)
-    if not n <= WORK_LIMIT:  # NaN too
-        extra = f"; {hint}" if hint else ""
-        raise ValueError(f"{name} asks for about {n:.3g} operations, more than the {WORK_LIMIT:.0e} one call may "
-                         f"do{extra}")
-
-
-def as_bool_array(x, name: str) -> np.ndarray:
-    """``x`` as a bool array: bools, or integers / reals that are exactly 0 or 1; never NaN, 0.5 or a complex number
-    silently cast to True."""
-    arr = np.asarray(x)
-    if arr.dtype == bool:
-        return arr
-    if np.iscomplexobj(arr) or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise InvalidParameterError(f"{name} has dtype {arr.dtype}, expected bools (or 0/1)")
-    bad = ~((arr == 0) | (arr == 1))
-    if bad.any():
-        idx = tuple(np.argwhere(bad)[0])
-        raise ValueError(f"{name}{index_str(idx)} is {arr[idx]}, expected a bool (or 0/1)")
-    return arr.astype(bool)
+    """Refuse at once a request of more than :data:`WORK_LIMIT` elementary operations ``n_ops`` (any size, inf,
+    NaN): a hang in all but name. The ValueError names ``name`` and ``hint`` (what to do instead)."""
+    if not float(n_ops) <= WORK_LIMIT:
+        raise ValueError(f"{name} asks for about {float(n_ops):.3g} operations, more than the {WORK_LIMIT:.0e} one "
+                         "call may do" + (f"; {hint}" if hint else ""))
