@@ -10,6 +10,8 @@ The valid example itself must succeed, so a callable that rejects everything can
 from __future__ import annotations
 
 import inspect
+import numbers
+import os
 import re
 import signal
 import types
@@ -129,6 +131,11 @@ def _invalid_values(qual, pname, default, example=None):
         values["none"] = None
     # issue 13: an array argument with one complex entry, or one NaN entry: refused (never cast with a warning,
     # never passed through a range check).
+    # issue 13: an array where an object is expected (an MDP, a dataset, a class record): refused naming the
+    # parameter, never an AttributeError from inside the body.
+    if example is not None and not isinstance(example, (np.ndarray, np.generic, numbers.Number, str, bytes, list,
+                                                         tuple, dict, os.PathLike, types.FunctionType, type)):
+        values["array"] = np.zeros(3)
     if isinstance(example, np.ndarray) and example.size and example.dtype != object:
         values["complex array"] = example.astype(np.complex128) + 0.5j
         bad = example.astype(np.float64)
