@@ -185,3 +185,18 @@ def test_save_is_both_or_neither(tmp_path, monkeypatch):
         data.load(tmp_path / "d")
     ds.save(tmp_path / "d")
     assert _same(data.load(tmp_path / "d"), ds)
+
+
+def test_a_compressed_array_too_big_for_memory_is_refused_before_it_is_inflated(tmp_path, monkeypatch):
+    # a zip bomb: a small compressed member that inflates beyond memory (here: memory shrunk to 1000 bytes)
+    import theory_rl._validation as validation
+
+    ds = DATASETS["samples"]
+    ds.save(tmp_path / "d")
+    with np.load(tmp_path / "d.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["state"] = np.zeros(10_000, dtype=np.int64)
+    np.savez_compressed(tmp_path / "d.npz", **arrays)
+    monkeypatch.setattr(validation, "MEMORY_BYTES", 1000)
+    with pytest.raises(ValueError, match=r"d.npz: array 'state' asks for 1e\+04 entries"):
+        data.load(tmp_path / "d")

@@ -16,7 +16,6 @@ trust their callers, which validate at the public boundary. Their names carry no
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import tempfile
@@ -26,7 +25,7 @@ import zlib
 
 import numpy as np
 
-from theory_rl._validation import check_instance
+from theory_rl._validation import check_instance, check_memory
 
 __all__ = ["FORMAT", "KINDS"]
 
@@ -107,13 +106,13 @@ def resolve_meta(meta):
     return meta
 
 
-def _temporary(final: str, data: bytes) -> str:
-    """``data`` written and flushed to a fresh temporary file beside ``final``; its name."""
+def _temporary(final: str, write) -> str:
+    """A fresh temporary file beside ``final``, filled by ``write(fh)`` and flushed to disk; its name."""
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(final)), prefix=".tmp-",
                                suffix=os.path.splitext(final)[1])
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -141,12 +140,9 @@ def write_files(path, kind: str, arrays: dict, header: dict) -> None:
         text = json.dumps(manifest, indent=2, sort_keys=True)
     except (TypeError, ValueError, RecursionError) as err:
         raise ValueError(f"meta cannot be saved as JSON ({err}); nothing was written to {s}.npz / {s}.json") from None
-    buf = io.BytesIO()
-    np.savez(buf, **arrays, **{SAVE_ID: np.array(save_id)})
-    blob = buf.getvalue()
-    tmp_npz = _temporary(s + ".npz", blob)
+    tmp_npz = _temporary(s + ".npz", lambda fh: np.savez(fh, **arrays, **{SAVE_ID: np.array(save_id)}))
     try:
-        tmp_json = _temporary(s + ".json", text.encode())
+        tmp_json = _temporary(s + ".json", lambda fh: fh.write(text.encode()))
     except BaseException:
         os.remove(tmp_npz)
         raise
@@ -209,6 +205,7 @@ def _read_arrays(path: str, save_id) -> dict:
                     if n * dtype.itemsize > info.file_size:
                         raise _bad(path, f"array {info.filename[:-4]!r} declares shape {shape} of {dtype} but holds "
                                          f"{info.file_size} bytes")
+                    check_memory(n, f"{path}: array {info.filename[:-4]!r}", itemsize=dtype.itemsize)  # a zip bomb
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except ValueError as err:
