@@ -3,8 +3,9 @@
 Format ``theory_rl.dataset/1``: ``path.npz`` (written and read with ``allow_pickle=False``) and ``path.json``
 (``format``, ``kind`` = ``"counts"`` or ``"samples"``, ``S``, ``A``, ``gamma``, ``horizon``, ``n``, ``meta``).
 Both files are written to temporary names in the same folder and moved into place with :func:`os.replace` (the
-manifest last, holding the SHA-256 of the ``.npz``), so a crash never leaves a half-written dataset, or a pair from
-two different saves, that loads. This module knows nothing of the dataset classes
+manifest last; both carry the same random ``save_id``), so a crash never leaves a half-written dataset, or a pair
+from two different saves, that loads; and reading refuses a corrupt or inconsistent file with one ValueError naming
+the file and the problem. This module knows nothing of the dataset classes
 (:mod:`theory_rl.data.io` builds them from what :func:`read_files` returns).
 
 Internal plumbing: :class:`Manifest`, :func:`copy_meta`, :func:`stem`, :func:`resolve_meta`, :func:`write_files`
