@@ -10,7 +10,6 @@ byte-identical.
 from __future__ import annotations
 
 import csv
-import fcntl
 import functools
 import json
 import os
@@ -23,6 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from theory_rl._validation import check_str
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX (Windows): no run lock
+    fcntl = None
 
 __all__ = ["ResultStore", "StoreError", "StoreLockedError", "code_version", "SCHEMA_VERSION"]
 
@@ -259,9 +263,9 @@ class ResultStore:
 
     def lock(self) -> None:
         """Take the store's exclusive run lock (``flock`` on the file, released by :meth:`unlock`, :meth:`close`
-        or the process's death, kill -9 included), or raise :class:`StoreLockedError` at once when another
+        or the process's death, kill -9 included; POSIX only), or raise :class:`StoreLockedError` at once when another
         process holds it: two drivers on one store would compute the same cells twice."""
-        if self._lock_fd is not None:
+        if self._lock_fd is not None or fcntl is None:
             return
         fd = os.open(self.path, os.O_RDONLY)
         try:
