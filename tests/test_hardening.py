@@ -30,6 +30,8 @@ def test_is_deterministic_on_an_action_array():
     assert policies.is_deterministic(np.zeros(4, dtype=int))
     assert policies.is_deterministic(np.eye(2)[[0, 1, 0]])
     assert not policies.is_deterministic(np.full((3, 2), 0.5))
+    assert policies.to_actions(np.array([1, 0, 1])).tolist() == [1, 0, 1]  # not argmax over the actions
+    assert policies.to_actions(np.eye(2)[[1, 0, 1]]).tolist() == [1, 0, 1]
     with pytest.raises(ValueError, match="probs"):
         policies.is_deterministic(np.array([-1, 0]))
     with pytest.raises(ValueError, match="probs"):

@@ -182,7 +182,8 @@ def is_deterministic(probs: np.ndarray) -> bool:
 
 
 def to_actions(probs: np.ndarray) -> np.ndarray:
-    """Actions of a deterministic probability policy; raises ValueError for a stochastic one."""
+    """Actions of a deterministic probability policy (an action array as it is); ValueError for a stochastic one."""
     if not is_deterministic(probs):
         raise ValueError("the policy is stochastic: it has no single action per state")
-    return np.argmax(probs, axis=-1)
+    arr = np.asarray(probs)
+    return arr.astype(np.int64) if np.issubdtype(arr.dtype, np.integer) else np.argmax(arr, axis=-1)
