@@ -13,13 +13,20 @@ table of the fitted quantities last. The committed figures in ``paper_figures/``
 written beside them, so the committed figures and the committed numbers always come from one run. Exit status:
 0 when every cell finished, 1 when some cell failed, 2 when the results file or the scheduler cannot be used,
 130 when interrupted.
+
+Faults: a second run on the same ``--out`` while one is running exits 2 at once ("in use by another run"; it does
+not wait); a read-only ``--out`` exits 2 with a message, except that a complete run there is read and summarised
+without writing; a corrupt results file exits 2, untouched. A resumed run with nothing to compute keeps a summary and
+figures that are up to date (same summary, every figure present) and says so; otherwise it says it redraws them.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
+import sqlite3
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -212,10 +219,16 @@ def run_experiment(
             scheduler=args.scheduler,
             progress=not args.no_progress,
         )
-    except StoreError as exc:
+    except StoreError as exc:  # not a store, another experiment, corrupt, read-only with cells to compute, locked
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except sqlite3.OperationalError as exc:
+        print(f"error: cannot use the results file {db_path}: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
+        if _is_write_error(exc):
+            print(f"error: cannot write results to {out_dir}: {exc}", file=sys.stderr)
+            return 2
         if args.scheduler is None:
             raise
         print(f"error: cannot use the Dask scheduler at {args.scheduler}: {exc}", file=sys.stderr)
@@ -242,14 +255,6 @@ def run_experiment(
     if clash:
         raise ValueError(f"summarize returned reserved summary entries {clash}; rename them")
     scalars = {k: v for k, v in fitted.items() if not isinstance(v, (list, dict))}
-    figures: list[str] = []
-    if plot is not None:
-        from theory_rl.plotting import figure_style, save_figure
-
-        print(f"saving figures to {fig_dir}/ ...", flush=True)
-        with figure_style():
-            for fig_name, fig in plot(sweep.records, fitted).items():
-                figures += [str(p) for p in save_figure(fig, fig_name, fig_dir)]
     summary = {
         "experiment": args.name,
         "quick": args.quick,
@@ -258,18 +263,62 @@ def run_experiment(
         "cells": sweep.total,
         "code_version": code_version(),
         "database": str(db_path),
-        "figures": figures,
+        "figures": [],
         **fitted,
     }
     summary_path = out_dir / f"{args.name}_summary.json"
-    text = json.dumps(summary, indent=2, sort_keys=False) + "\n"
-    summary_path.write_text(text, encoding="utf-8")
-    if fig_dir != out_dir:  # the committed figures' summary, beside them (see the module docstring)
-        fig_dir.mkdir(parents=True, exist_ok=True)
-        (fig_dir / f"{args.name}_summary.json").write_text(text, encoding="utf-8")
+    if sweep.succeeded == 0:
+        if _up_to_date(summary_path, summary):
+            print(f"nothing to compute; {summary_path} and its figures are up to date, not redrawn "
+                  "(delete them to redraw)")
+            print(format_table(scalars))
+            return 0
+        print("nothing to compute; writing the summary and drawing the figures from the stored results")
+    try:
+        figures: list[str] = []
+        if plot is not None:
+            from theory_rl.plotting import figure_style, save_figure
+
+            print(f"saving figures to {fig_dir}/ ...", flush=True)
+            with figure_style():
+                for fig_name, fig in plot(sweep.records, fitted).items():
+                    figures += [str(p) for p in save_figure(fig, fig_name, fig_dir)]
+        summary["figures"] = figures
+        text = json.dumps(summary, indent=2, sort_keys=False) + "\n"
+        summary_path.write_text(text, encoding="utf-8")
+        if fig_dir != out_dir:  # the committed figures' summary, beside them (see the module docstring)
+            fig_dir.mkdir(parents=True, exist_ok=True)
+            (fig_dir / f"{args.name}_summary.json").write_text(text, encoding="utf-8")
+    except OSError as exc:
+        if not _is_write_error(exc):
+            raise
+        print(format_table(scalars))
+        print(f"error: cannot write the summary and figures to {out_dir} or {fig_dir}: {exc}", file=sys.stderr)
+        return 2
     print(f"results: {db_path}, {summary_path}; figures: {', '.join(figures) or 'none'}")
     print(format_table(scalars))
     return 0
+
+
+def _is_write_error(exc: OSError) -> bool:
+    """A folder or file that cannot be written (permissions, a read-only mount, an immutable folder)."""
+    return isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def _up_to_date(summary_path: Path, summary: dict) -> bool:
+    """Whether ``summary_path`` holds this summary (all but the code version and the figure list, which the
+    stored results do not determine) and every figure it lists exists: then nothing needs redrawing."""
+    try:
+        old = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(old, dict) or not isinstance(old.get("figures"), list):
+        return False
+    ignore = ("code_version", "figures")
+    new = json.loads(json.dumps({k: v for k, v in summary.items() if k not in ignore}))
+    if {k: v for k, v in old.items() if k not in ignore} != new:
+        return False
+    return all(isinstance(f, str) and Path(f).is_file() for f in old["figures"])
 
 
 def mean_by(records: list[dict], by: Sequence[str], metric: str) -> dict[tuple, float]:

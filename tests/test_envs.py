@@ -75,3 +75,19 @@ def test_theory_rl_imports_without_gymnasium():
     subprocess.run(
         [sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[1])
     )
+
+
+def test_discounted_env_with_a_limit_stops_after_truncation_and_refuses_bool_actions():
+    # issue 13. before: a discounted env kept stepping after truncation, and step(True) was action 1
+    env = TabularEnv(build_mdp(6, S=3, A=2, gamma=0.9), max_episode_steps=4)
+    env.reset(seed=0)
+    flags = [env.step(0)[3] for _ in range(4)]
+    assert flags == [False, False, False, True]
+    with pytest.raises(RuntimeError, match="max_episode_steps = 4 steps; call reset"):
+        env.step(0)
+    env.reset(seed=1)
+    assert not env.step(1)[3]  # reset starts a new episode
+    for action in (True, np.bool_(False), 1.0, -1, 2, "1"):
+        with pytest.raises(ValueError, match="action"):
+            env.step(action)
+    assert env.step(np.int64(1))[4]["step"] == 2  # numpy integers are actions

@@ -10,6 +10,8 @@ The valid example itself must succeed, so a callable that rejects everything can
 from __future__ import annotations
 
 import inspect
+import numbers
+import os
 import re
 import signal
 import types
@@ -75,6 +77,13 @@ INVALID = {
 }
 INVALID_SIZES = {"negative": -1, "absurd": 10**12}
 
+#: issue 13: parameters for which None is a documented value although their default is not None ("no limit",
+#: "no regularisation", ...). By name everywhere, or as "callable:parameter" for one callable.
+NONE_ACCEPTED = {
+    "reachable_design:eta",  # eta=None: the exact G-optimal design instead of the soft-max one (documented)
+    "n_trials",  # the batch samplers: n_trials=None returns one dataset without the trial axis (documented)
+}
+
 
 class _Timeout(Exception):
     pass
@@ -115,10 +124,26 @@ def _substitute(obj, call, pname, value):
     return bound.args, bound.kwargs
 
 
-def _invalid_values(qual, pname, default):
+def _invalid_values(qual, pname, default, example=None):
     values = dict(INVALID)
     if pname in STRINGS:
         del values["string"]
+    # issue 13: None where a value is expected (an MDP, an array, a number): refused naming the parameter, never an
+    # AttributeError from inside the body. Only where None is not the parameter's own default (or documented).
+    if default is not None and f"{qual.rpartition('.')[2]}:{pname}" not in NONE_ACCEPTED and pname not in NONE_ACCEPTED:
+        values["none"] = None
+    # issue 13: an array argument with one complex entry, or one NaN entry: refused (never cast with a warning,
+    # never passed through a range check).
+    # issue 13: an array where an object is expected (an MDP, a dataset, a class record): refused naming the
+    # parameter, never an AttributeError from inside the body.
+    if example is not None and not isinstance(example, (np.ndarray, np.generic, numbers.Number, str, bytes, list,
+                                                         tuple, dict, os.PathLike, types.FunctionType, type)):
+        values["array"] = np.zeros(3)
+    if isinstance(example, np.ndarray) and example.size and example.dtype != object:
+        values["complex array"] = example.astype(np.complex128) + 0.5j
+        bad = example.astype(np.float64)
+        bad.flat[0] = np.nan
+        values["nan array"] = bad
     if pname in SIZES or (isinstance(default, int) and not isinstance(default, bool)):
         values.update(INVALID_SIZES)
     return values
@@ -142,7 +167,8 @@ def test_invalid_value_is_refused_naming_the_parameter(qual, pname):
     call = example_call(qual, obj)
     default = inspect.signature(obj).parameters[pname].default
     failures = []
-    for label, value in _invalid_values(qual, pname, default).items():
+    example = inspect.signature(obj).bind_partial(*call[0], **call[1]).arguments.get(pname)
+    for label, value in _invalid_values(qual, pname, default, example).items():
         args, kwargs = _substitute(obj, call, pname, value)
         try:
             with warnings.catch_warnings(), _time_limit(TIME_LIMIT):

@@ -57,7 +57,7 @@ __all__ = [
     "Boolean",
     "Callable",
     "Mapping",
-    "String",
+    "String", "WORK_LIMIT", "check_work",
 ]
 
 class InvalidParameterError(ValueError, TypeError):
@@ -485,3 +485,16 @@ class String:
         if value is None and self.optional:
             return None
         return check_str(value, name, path=self.path)
+
+
+
+#: Elementary operations (~1 ns each) one call may ask for before it is refused at once (a few minutes of work).
+WORK_LIMIT = 10**11
+
+
+def check_work(n_ops, name: str, *, hint: str = "") -> None:
+    """Refuse at once a request of more than :data:`WORK_LIMIT` elementary operations ``n_ops`` (any size, inf,
+    NaN): a hang in all but name. The ValueError names ``name`` and ``hint`` (what to do instead)."""
+    if not float(n_ops) <= WORK_LIMIT:
+        raise ValueError(f"{name} asks for about {float(n_ops):.3g} operations, more than the {WORK_LIMIT:.0e} one "
+                         "call may do" + (f"; {hint}" if hint else ""))

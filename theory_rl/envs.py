@@ -21,8 +21,10 @@ class TabularEnv(gym.Env):
     ``reset(seed=...)`` seeds the environment's own Generator (``self.np_random``; no global RNG) and draws
     ``s_0 ~ rho``. ``step(a)`` draws ``r`` from the MDP's reward noise and ``s' ~ P_h(. | s, a)``. Episodes of a
     finite-horizon MDP are truncated after ``H`` steps (``truncated=True``); a discounted MDP runs until
-    ``max_episode_steps`` if given, forever otherwise. ``terminated`` is always False: tabular MDPs have no
-    terminal states (absorbing states are ordinary states). ``info`` holds the step ``h`` of the next decision.
+    ``max_episode_steps`` if given, forever otherwise. A step after truncation raises RuntimeError (call reset()),
+    and an action that is not an integer in ``0..A-1`` (a bool included) a ValueError. ``terminated`` is always
+    False: tabular MDPs have no terminal states (absorbing states are ordinary states). ``info`` holds the step
+    ``h`` of the next decision.
 
     Parameters
     ----------
@@ -71,11 +73,13 @@ class TabularEnv(gym.Env):
         """Take ``action``; returns ``(observation, reward, terminated, truncated, info)``."""
         if self._state is None:
             raise RuntimeError("call reset() before step()")
-        if not self.action_space.contains(action):
+        # A bool is an int to Python and to Discrete.contains: step(True) would silently be action 1.
+        if isinstance(action, (bool, np.bool_)) or not self.action_space.contains(action):
             raise ValueError(f"action {action!r} is not in Discrete({self.mdp.A})")
         s, a, h = self._state, int(action), self._h
-        if self.mdp.is_episodic and h >= self.mdp.horizon:
-            raise RuntimeError(f"the episode ended after H = {self.mdp.horizon} steps; call reset()")
+        if self.max_episode_steps is not None and h >= self.max_episode_steps:  # both kinds, once truncated
+            what = "H" if self.mdp.is_episodic else "max_episode_steps"
+            raise RuntimeError(f"the episode ended after {what} = {self.max_episode_steps} steps; call reset()")
         mean = float(self.mdp.R_at(h)[s, a])
         noise = self.mdp.reward_noise
         if noise == "bernoulli":

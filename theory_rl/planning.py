@@ -26,6 +26,7 @@ from theory_rl._validation import (
     check_instance,
     check_shape,
     check_step,
+    check_work,
     validate_params,
 )
 from theory_rl.mdp import TabularMDP
@@ -217,8 +218,8 @@ def value_iteration(
         residual = float(np.abs(V_new - V).max())
         return _result(mdp, V_new, Q, 1, residual, _roundoff(S, V_new), True, "value_iteration")
     if max_iter is None:
-        max_iter = _default_max_iter(gamma, tol, mdp.vmax + float(np.abs(V).max()))
-    max_iter = int(max_iter)
+        max_iter = _default_max_iter(gamma, tol, mdp.vmax + float(np.abs(V).max()))  # 1.8e17 at 1 - 1e-15: refused
+        check_work(max_iter * (S * A * S + 10**4), f"value_iteration at gamma={gamma!r} (max_iter {max_iter:.3g})")
 
     threshold = tol * (1.0 - gamma) / (2.0 * gamma)
     P2, R2 = _flat(mdp.P), mdp.R.reshape(-1)

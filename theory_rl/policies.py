@@ -164,13 +164,26 @@ def epsilon_mixture(policy, epsilon: float, S: int, A: int, horizon: int | None 
 
 
 def is_deterministic(probs: np.ndarray) -> bool:
-    """True when every row of a probability policy puts all its mass on one action."""
+    """True when every row of a probability policy puts all its mass on one action.
+
+    An integer array of actions (shape (S,) or (H, S)) is a deterministic policy: True (after checking that its
+    entries are actions, i.e. integers >= 0). A float array must be probabilities over its last axis.
+    """
+    arr = np.asarray(probs)
+    if np.issubdtype(arr.dtype, np.integer) and arr.dtype != bool:
+        check_range(arr, "probs", 0, np.inf)  # actions; their upper bound A is not known here
+        return True
     probs = as_float_array(probs, "probs")
+    if probs.ndim < 2:
+        raise ValueError(f"probs has shape {probs.shape}: expected probabilities (S, A) or (H, S), or an integer "
+                         "array of actions")
+    check_distributions(probs, "probs")
     return bool(np.all(np.isclose(probs.max(axis=-1), 1.0, rtol=0, atol=PROB_TOL)))
 
 
 def to_actions(probs: np.ndarray) -> np.ndarray:
-    """Actions of a deterministic probability policy; raises ValueError for a stochastic one."""
+    """Actions of a deterministic probability policy (an action array as it is); ValueError for a stochastic one."""
     if not is_deterministic(probs):
         raise ValueError("the policy is stochastic: it has no single action per state")
-    return np.argmax(probs, axis=-1)
+    arr = np.asarray(probs)
+    return arr.astype(np.int64) if np.issubdtype(arr.dtype, np.integer) else np.argmax(arr, axis=-1)

@@ -157,6 +157,7 @@ def test_save_load_roundtrip(tmp_path, finite):
             "step",
             "episode",
             "behaviour_prob",
+            "save_id",  # ties the .npz to its manifest (issue 13)
         }
     counts = data.sample_generative(finite, 3, seed=0)
     counts.save(tmp_path / "gen")

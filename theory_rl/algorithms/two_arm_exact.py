@@ -24,6 +24,7 @@ from theory_rl._validation import (
     check_distributions,
     check_range,
     check_table,
+    check_work,
     validate_params,
 )
 from theory_rl.algorithms.lcb import bandit_scores
@@ -105,6 +106,8 @@ def exact_suboptimality(
         raise ValueError(f"mu has shape {mu.shape}, expected (2,) or (k, 2)")
     check_distributions(mu, "mu")
     check_table("the binomial weights", (mu.shape[0], N + 1), ("rows of mu", "N + 1"))
+    if algorithm != "most_played":  # N + 1 conditional probabilities, each O(N) plus ~1e5 ops of call overhead
+        check_work((N + 1) * (20 * N + 10**5), "N", hint="the exact sum is O(N^2); use Monte Carlo for large N")
     gap = abs(r[0] - r[1])
     n0 = np.arange(N + 1)
     weights = stats.binom.pmf(n0[None, :], N, mu[:, :1])  # (k, N + 1)

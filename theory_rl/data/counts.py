@@ -49,8 +49,8 @@ class EmpiricalModel:
 
 
 def check_sizes(obj) -> None:
-    """``S``, ``A`` positive integers, ``horizon`` a positive integer or None, ``gamma`` finite or None, ``meta`` a
-    dict (the dataset's provenance, saved as JSON)."""
+    """``S``, ``A`` positive integers, ``horizon`` a positive integer or None, ``gamma`` in [0, 1) or None (not
+    both set), ``meta`` a dict (the dataset's provenance, saved as JSON)."""
     check_int(obj.S, "S", low=1)
     check_int(obj.A, "A", low=1)
     if obj.horizon is not None:
@@ -60,6 +60,13 @@ def check_sizes(obj) -> None:
         isinstance(g, (int, float, np.integer, np.floating)) and not isinstance(g, bool) and np.isfinite(g)
     ):
         raise ValueError(f"gamma is {g!r}, expected a finite number or None")
+    # A discount factor is in [0, 1) (1.5 made VI-LCB optimistic, 1 divides by zero), and a dataset is discounted
+    # or finite-horizon, never both (issue 13).
+    if g is not None and not 0.0 <= g < 1.0:
+        raise ValueError(f"gamma is {g!r}, expected a discount factor in [0, 1) or None")
+    if g is not None and obj.horizon is not None:
+        raise ValueError(f"gamma is {g!r} and horizon is {obj.horizon!r}: a dataset is discounted (gamma) or "
+                         "finite-horizon (horizon), not both")
     check_mapping(obj.meta, "meta")
 
 

@@ -12,7 +12,7 @@ the same call without losing or recomputing a finished cell.
 
 from .cells import Cell, cell_seed, config_key, grid, make_cells
 from .executors import execute_cell
-from .store import SCHEMA_VERSION, ResultStore, StoreError, code_version
+from .store import SCHEMA_VERSION, ResultStore, StoreError, StoreLockedError, code_version
 from .sweep import SweepSummary, run_sweep
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "ResultStore",
     "SCHEMA_VERSION",
     "StoreError",
+    "StoreLockedError",
     "SweepSummary",
     "cell_seed",
     "code_version",

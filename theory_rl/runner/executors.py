@@ -123,10 +123,27 @@ def _pin_threads() -> None:
             sys.modules["numba"].set_num_threads(1)
 
 
-def _init_process_worker() -> None:
-    """Pool initializer: pin threads, and leave Ctrl-C to the driver, which stops the pool."""
+#: Seconds between a worker's checks that its driver is still alive.
+PARENT_CHECK_INTERVAL = 0.5
+
+
+def _exit_with_driver(driver_pid: int) -> None:
+    """Worker thread: end this process at once when the driver is gone (kill -9 leaves no one to stop the pool;
+    the worker is then re-parented, so its parent pid changes). Idle workers would otherwise wait forever, and
+    with them multiprocessing's resource tracker, whose pipe they hold open."""
+    while True:
+        time.sleep(PARENT_CHECK_INTERVAL)
+        if os.getppid() != driver_pid:
+            os._exit(1)
+
+
+def _init_process_worker(driver_pid: int | None = None) -> None:
+    """Pool initializer: pin threads, leave Ctrl-C to the driver, which stops the pool, and die with the driver."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _pin_threads()
+    if driver_pid is not None:
+        threading.Thread(target=_exit_with_driver, args=(driver_pid,), name="parent-death-check",
+                         daemon=True).start()
 
 
 @contextlib.contextmanager
@@ -189,7 +206,8 @@ def _sigterm_as_exit() -> Iterator[None]:
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_process_worker)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_process_worker,
+                               initargs=(os.getpid(),))
 
 
 def _stop_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
@@ -205,7 +223,8 @@ def run_processes(fn: Callable, tasks: Sequence[Task], workers: int) -> Iterator
     Workers are started with the 'spawn' method, with the thread variables set in their environment before
     they import numpy. At most ``4 * workers`` tasks are in flight, so an interrupted sweep cancels quickly.
     If a worker process dies, the cells then in flight are reported as failed and a fresh pool runs the rest.
-    SIGTERM to the driver stops the workers too (it raises ``SystemExit(143)`` in the driver).
+    SIGTERM to the driver stops the workers too (it raises ``SystemExit(143)`` in the driver); after a kill -9 of
+    the driver, each worker notices within :data:`PARENT_CHECK_INTERVAL` seconds and exits.
     ``fn`` must be a picklable top-level function.
     """
     check_callable(fn, "fn")

@@ -23,7 +23,12 @@ from typing import Any
 
 from theory_rl._validation import check_str
 
-__all__ = ["ResultStore", "StoreError", "code_version", "SCHEMA_VERSION"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX (Windows): no run lock
+    fcntl = None
+
+__all__ = ["ResultStore", "StoreError", "StoreLockedError", "code_version", "SCHEMA_VERSION"]
 
 #: Version of the results-file schema; a file of another version is refused with a StoreError.
 SCHEMA_VERSION = 1
@@ -70,6 +75,25 @@ _UPSERT = (
 
 class StoreError(ValueError):
     """A results file cannot be used: not a store, another experiment, another schema, or corrupt."""
+
+
+class StoreLockedError(StoreError):
+    """Another process is running a sweep on this store (it holds the store's lock)."""
+
+
+def _writable(path: Path) -> bool:
+    """Whether new results can be written: the file and its folder (SQLite's WAL and lock files live there).
+
+    ``os.access`` says yes to root even on a read-only mount or an immutable folder, so a probe file is created."""
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        return False
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
 
 
 @functools.lru_cache(maxsize=1)
@@ -173,9 +197,16 @@ def _create(path: Path, experiment: str) -> None:
             con.commit()
         finally:
             con.close()  # the last connection checkpoints the WAL into the main file
-        if path.exists():  # someone created it meanwhile: never overwrite
-            raise StoreError(f"{path} appeared while a new store was being created; not overwriting it")
-        os.replace(tmp, path)
+        # os.link fails if path exists: no window between a check and the rename in which another driver's new
+        # store could be overwritten. Where hard links are unsupported, fall back to check-then-rename.
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise StoreError(f"{path} appeared while a new store was being created; not overwriting it") from None
+        except OSError:
+            if path.exists():
+                raise StoreError(f"{path} appeared while a new store was being created; not overwriting it") from None
+            os.replace(tmp, path)
     finally:
         for leftover in (tmp, tmp + "-wal", tmp + "-shm"):
             if os.path.exists(leftover):
@@ -211,17 +242,51 @@ class ResultStore:
         else:
             _create(self.path, experiment)
             self.experiment = experiment
-        self._con = sqlite3.connect(self.path, timeout=30)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode, NORMAL survives a killed process (kill -9); only an OS crash may lose the last commits.
-        self._con.execute("PRAGMA synchronous=NORMAL")
+        self._lock_fd = None
+        #: False when the store's folder or file cannot be written (a finished run copied to read-only storage):
+        #: it is then read through an immutable connection, and :meth:`record` refuses.
+        self.writable = _writable(self.path)
+        if self.writable:
+            self._con = sqlite3.connect(self.path, timeout=30)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode, NORMAL survives a killed process (kill -9); only an OS crash may lose the last commits.
+            self._con.execute("PRAGMA synchronous=NORMAL")
+        else:
+            self._con = sqlite3.connect(_readonly_uri(self.path), uri=True)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection and release the run lock (idempotent)."""
+        self.unlock()
         if self._con is not None:
             self._con.close()
             self._con = None
+
+    def lock(self) -> None:
+        """Take the store's exclusive run lock (``flock`` on the file, released by :meth:`unlock`, :meth:`close`
+        or the process's death, kill -9 included; POSIX only), or raise :class:`StoreLockedError` at once when another
+        process holds it: two drivers on one store would compute the same cells twice."""
+        if self._lock_fd is not None or fcntl is None:
+            return
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StoreLockedError(
+                f"{self.path} is in use by another run of this experiment (it holds the store's lock); wait for it "
+                "to finish, or use another output directory"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        """Release the run lock taken by :meth:`lock` (idempotent)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = None
 
     def __enter__(self) -> ResultStore:
         return self
@@ -269,6 +334,9 @@ class ResultStore:
         """
         if status not in _STATUSES:
             raise ValueError(f"status must be one of {_STATUSES}, got {status!r}")
+        if not self.writable:
+            raise StoreError(f"{self.path} is read-only (its folder or the file cannot be written); cannot store "
+                             "new results there")
         row = (
             self.experiment,
             config_key,
@@ -315,8 +383,17 @@ class ResultStore:
         out = []
         for row in self._con.execute(query + " ORDER BY config_key, seed_index, seed", args):
             rec = dict(zip(_COLUMNS, row, strict=True))
-            rec["config"] = json.loads(rec["config_key"])
-            rec["metrics"] = None if rec["metrics"] is None else json.loads(rec["metrics"])
+            try:
+                rec["config"] = json.loads(rec["config_key"])
+                rec["metrics"] = None if rec["metrics"] is None else json.loads(rec["metrics"])
+            except (ValueError, TypeError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+                raise StoreError(
+                    f"{self.path} holds a corrupt cell (config_key {str(rec['config_key'])[:80]!r}, seed "
+                    f"{rec['seed']}): its JSON cannot be read ({exc}); the file was left untouched"
+                ) from None
+            if not isinstance(rec["config"], dict) or not (rec["metrics"] is None or isinstance(rec["metrics"], dict)):
+                raise StoreError(f"{self.path} holds a corrupt cell (config_key {str(rec['config_key'])[:80]!r}, "
+                                 f"seed {rec['seed']}): config and metrics must be JSON objects")
             out.append(rec)
         return out
 

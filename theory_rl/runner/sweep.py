@@ -13,7 +13,7 @@ from theory_rl._validation import Callable as CallableSpec
 
 from .cells import Cell, make_cells
 from .executors import MAX_WORKERS, run_dask, run_inline, run_processes
-from .store import ResultStore, code_version
+from .store import ResultStore, StoreError, code_version
 
 __all__ = ["SweepSummary", "run_sweep"]
 
@@ -120,14 +120,21 @@ def run_sweep(
     Notes
     -----
     Finished cells are never recomputed; failed cells are retried by the next call. A KeyboardInterrupt stops
-    the sweep after the results received so far are stored, and is re-raised.
+    the sweep after the results received so far are stored, and is re-raised. The call holds the store's
+    exclusive lock: a second call on the same store, from any process, raises
+    :class:`~theory_rl.runner.StoreLockedError` at once instead of computing the same cells again. A complete
+    store in a read-only folder is read (nothing to compute); one with missing cells is a StoreError.
     """
     start = time.perf_counter()
     cells = make_cells(configs, n_seeds, root_seed)
     wanted = {(c.key, c.seed) for c in cells}
     with ResultStore(db_path, experiment) as store:
+        store.lock()  # one driver per store: a second one raises StoreLockedError here, before reading anything
         done = store.finished()
         todo: list[Cell] = [c for c in cells if (c.key, c.seed) not in done]
+        if todo and not store.writable:
+            raise StoreError(f"{store.path} is read-only and {len(todo)} of the sweep's {len(cells)} cells are not "
+                             "in it; copy it to a writable folder to compute them")
         summary = SweepSummary(experiment, total=len(cells), skipped=len(cells) - len(todo), succeeded=0)
         tasks = [(c.config, c.seed) for c in todo]
         if not tasks:

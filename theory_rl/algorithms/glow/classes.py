@@ -290,7 +290,8 @@ def decoy_classes(mdp: TabularMDP, targets, bonus: float, *, mixtures: int = 1,
     :func:`ratio_class` of all the greedy policies in ``mdp`` (realizable: the dynamics are the truth's). Each
     ``f`` keeps its model ``(P, R + bonus * T, init)`` for the MLE plug-in.
     """
-    targets = np.asarray(targets, dtype=bool)
+    targets = np.asarray(targets)  # bools, or 0/1 integers; never 0.5, NaN or a complex number cast to True
+    targets = targets if targets.dtype == bool else as_index_array(targets, "targets", 2, ndim=None).astype(bool)
     shape = (mdp.horizon, mdp.S, mdp.A)
     if targets.ndim != 4 or targets.shape[1:] != shape:
         raise ValueError(f"targets has shape {targets.shape}, expected (n_decoys, {shape[0]}, {shape[1]}, {shape[2]})")
