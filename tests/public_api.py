@@ -254,6 +254,7 @@ RECORDS = {
     "SweepSummary": "returned by runner.run_sweep",
     "Cell": "returned by runner.make_cells",
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
+    "FinetuneResult": "returned by algorithms.o2o.finetune",  # issue 19
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -425,6 +426,12 @@ EXAMPLES: dict[str, object] = {
     "SweepSummary": _record(lambda: _resolve("runner.sweep.run_sweep")(
         cell, [{"x": 1}], experiment="public_api", db_path=_tmpdir() / "s.sqlite", progress=False)),
     "save_figure": _ex(lambda: _resolve("plotting.new_figure")()[0], "public_api", lambda: _tmpdir()),
+    # offline-to-online fine-tuning (issue 19)
+    "finetune": _ex(D("disc"), D("counts"), seed=0, online_steps=40, n_steps=10, warmup_steps=20),
+    "FinetuneResult": _record(_call("algorithms.o2o.finetune", D("disc"), D("counts"), seed=0, online_steps=20,
+                                    n_steps=10)),
+    "initial_dip": _ex(1.0, [0.9, 0.4, 1.2], window=2),
+    "steps_to_threshold": _ex([0, 10, 20], [0.1, 0.5, 0.9], 0.5),
 }
 
 

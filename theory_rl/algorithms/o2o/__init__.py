@@ -1,0 +1,24 @@
+"""Offline-to-online fine-tuning on tabular MDPs: one harness, FamO2O's balance family (digest WP-C).
+
+- :mod:`.harness` -- :func:`finetune`: offline phase (any offline algorithm of the toolkit), optional warm-up of
+  the frozen offline policy (Zhou et al. 2025, WSRL), online tabular Q-learning (greedy, optimistic or pessimistic
+  target) with the buffer's offline fraction, the update-to-data ratio and the target-update rate as knobs;
+  exact per-round metrics.
+- :mod:`.metrics` -- :func:`td_error`, :func:`initial_dip`, :func:`steps_to_threshold`.
+- :mod:`.famo2o` -- Wang et al. (NeurIPS 2023), FamO2O: the advantage-weighted policy family in closed form,
+  the state-adaptive balance by exact value iteration over the balance choice, and FamO2O's greedy balance rule.
+"""
+
+from theory_rl.algorithms.o2o.harness import OFFLINE, ONLINE, FinetuneResult, finetune, offline_phase
+from theory_rl.algorithms.o2o.metrics import initial_dip, steps_to_threshold, td_error
+
+__all__ = [
+    "OFFLINE",
+    "ONLINE",
+    "FinetuneResult",
+    "finetune",
+    "offline_phase",
+    "initial_dip",
+    "steps_to_threshold",
+    "td_error",
+]
