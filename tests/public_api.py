@@ -255,6 +255,7 @@ RECORDS = {
     "Cell": "returned by runner.make_cells",
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
     "FinetuneResult": "returned by algorithms.o2o.finetune",  # issue 19
+    "BalanceResult": "returned by algorithms.o2o.state_adaptive_balance",  # issue 19
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -432,7 +433,20 @@ EXAMPLES: dict[str, object] = {
                                     n_steps=10)),
     "initial_dip": _ex(1.0, [0.9, 0.4, 1.2], window=2),
     "steps_to_threshold": _ex([0, 10, 20], [0.1, 0.5, 0.9], 0.5),
+    "awr_family": _ex(np.full((4, 2), 0.5), np.array([[0.0, 1.0]] * 4), [1.0, 3.0]),
+    "balance_mdp": _ex(D("disc"), lambda: _famo2o_family()),
+    "balance_policy": _ex(D("disc"), lambda: _famo2o_family(), np.array([0, 1, 0, 1])),
+    "state_adaptive_balance": _ex(D("disc"), lambda: _famo2o_family()),
+    "fixed_balance_returns": _ex(D("disc"), lambda: _famo2o_family()),
+    "greedy_balance": _ex(lambda: _famo2o_family(), lambda: np.ones((4, 2))),
+    "BalanceResult": _record(lambda: _resolve("algorithms.o2o.state_adaptive_balance")(_fixtures()["disc"],
+                                                                                        _famo2o_family())),
 }
+
+
+def _famo2o_family():
+    """Two AWR policies on the discounted garnet's 4 states and 2 actions (issue 19)."""
+    return _resolve("algorithms.o2o.awr_family")(np.full((4, 2), 0.5), np.array([[0.0, 1.0]] * 4), [0.0, 2.0])
 
 
 def _first_setting() -> str:

@@ -9,6 +9,17 @@
   the state-adaptive balance by exact value iteration over the balance choice, and FamO2O's greedy balance rule.
 """
 
+from theory_rl.algorithms.o2o.famo2o import (
+    PAPER_BETAS,
+    BalanceResult,
+    awr_family,
+    balance_mdp,
+    balance_policy,
+    behaviour_policy,
+    fixed_balance_returns,
+    greedy_balance,
+    state_adaptive_balance,
+)
 from theory_rl.algorithms.o2o.harness import OFFLINE, ONLINE, FinetuneResult, finetune, offline_phase
 from theory_rl.algorithms.o2o.metrics import initial_dip, steps_to_threshold, td_error
 
@@ -21,4 +32,13 @@ __all__ = [
     "initial_dip",
     "steps_to_threshold",
     "td_error",
+    "PAPER_BETAS",
+    "BalanceResult",
+    "awr_family",
+    "balance_mdp",
+    "balance_policy",
+    "behaviour_policy",
+    "fixed_balance_returns",
+    "greedy_balance",
+    "state_adaptive_balance",
 ]
