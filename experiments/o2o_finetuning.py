@@ -16,8 +16,9 @@ returns exact (:func:`theory_rl.algorithms.o2o.finetune`):
   every update an exact fitted-Q step);
 - sweeps (from ``no_retain``): offline fraction, warm-up length, Polyak rate ``tau``.
 
-Metrics: the dip ``max(0, J(pi_off) - min_t J(pi_t))`` over all rounds and over the first 10 rounds (200 steps),
-cumulative regret of the behaviour, steps until ``J(pi_t) >= 0.9 J*`` (``inf`` when never), the final ``J``, and
+Each knob set is one cell configuration (a method that is also a sweep point is run once). Metrics: the dip
+``max(0, J(pi_off) - min_t J(pi_t))`` over all rounds and over the first 10 rounds (200 steps), cumulative regret
+of the behaviour, steps until ``J(pi_t) >= 0.9 J*`` first and for good (``inf`` when never), the final ``J``, and
 the peak TD error on the offline distribution relative to its value after the offline phase.
 
     python -m experiments.o2o_finetuning [--quick] [--seed S] [--trials T] [--workers W] [--out DIR]
@@ -49,15 +50,28 @@ QUICK = {"online_steps": 400, "fractions": [0.0, 0.5], "warmups": [0, 200], "tau
 EARLY_ROUNDS = 10
 
 
+KNOBS = ("offline", "online", "offline_fraction", "warmup_steps", "tau", "lr", "bonus_scale")
+BASE = {"offline": "vi_lcb", "online": "q_learning", "offline_fraction": 0.0, "warmup_steps": 0, "tau": 5e-3,
+        "lr": 0.5, "bonus_scale": 1.0}
+SWEEPS = {"fraction": "offline_fraction", "warmup": "warmup_steps", "tau": "tau"}
+
+
+def _knobs(**changes) -> dict:
+    return {**BASE, **changes}
+
+
 def configs(quick: bool) -> list[dict]:
-    """Methods, then the three one-knob sweeps from ``no_retain``."""
+    """Every knob set once: the methods and the three one-knob sweeps from ``no_retain`` (shared cells)."""
     plan = QUICK if quick else PAPER
-    T = plan["online_steps"]
-    out = [{"sweep": "method", "method": m, "T": T} for m in METHODS]
-    out += [{"sweep": "fraction", "offline_fraction": f, "T": T} for f in plan["fractions"]]
-    out += [{"sweep": "warmup", "warmup_steps": w, "T": T} for w in plan["warmups"]]
-    out += [{"sweep": "tau", "tau": t, "T": T} for t in plan["taus"]]
-    return out
+    sets = [_knobs(**kw) for kw in METHODS.values()]
+    sets += [_knobs(offline_fraction=f) for f in plan["fractions"]]
+    sets += [_knobs(warmup_steps=w) for w in plan["warmups"]]
+    sets += [_knobs(tau=t) for t in plan["taus"]]
+    out: list[dict] = []
+    for k in sets:
+        if k not in out:
+            out.append(k)
+    return [{**k, "T": plan["online_steps"]} for k in out]
 
 
 def _instance():
@@ -74,56 +88,62 @@ def cell(config: dict, seed: int) -> dict:
     from theory_rl.algorithms.o2o import finetune, initial_dip
 
     mdp, behaviour = _instance()
-    ss = np.random.SeedSequence(seed)
-    data_seed, run_seed = ss.spawn(2)
+    data_seed, run_seed = np.random.SeedSequence(seed).spawn(2)
     builder = data.CountsBuilder(mdp.S, mdp.A, gamma=mdp.gamma)
     builder.add_rollouts(data.sample_rollouts(mdp, behaviour, 10, data_seed, n_steps=20))
-    kwargs = dict(METHODS[config["method"]]) if config["sweep"] == "method" else {
-        k: v for k, v in config.items() if k in ("offline_fraction", "warmup_steps", "tau")}
+    kwargs = {k: config[k] for k in KNOBS}
     res = finetune(mdp, builder.to_counts(), seed=run_seed, online_steps=config["T"], n_steps=20, **kwargs)
     td0 = max(float(res.td_offline[0]), 1e-12)
+    below = np.flatnonzero(res.J_eval < 0.9 * res.J_star)
+    settle = 0.0 if below.size == 0 else (float(res.steps[below[-1] + 1]) if below[-1] + 1 < res.steps.size
+                                          else float("inf"))
     return {
         "J_offline": res.J_offline, "J_star": res.J_star, "dip": res.dip,
         "dip_early": initial_dip(res.J_offline, res.J_eval[1:], window=EARLY_ROUNDS),
-        "regret": float(res.regret[-1]), "threshold_step": res.threshold_step, "J_final": float(res.J_eval[-1]),
-        "td_peak_ratio": float(res.td_offline.max() / td0), "J_eval": [float(x) for x in res.J_eval],
-        "steps": [float(x) for x in res.steps],
+        "regret": float(res.regret[-1]), "threshold_step": res.threshold_step, "settle_step": settle,
+        "J_final": float(res.J_eval[-1]), "td_peak_ratio": float(res.td_offline.max() / td0),
+        "J_eval": [float(x) for x in res.J_eval], "steps": [float(x) for x in res.steps],
     }
 
 
-def _key(config: dict) -> str:
-    if config["sweep"] == "method":
-        return config["method"]
-    name = {"fraction": "offline_fraction", "warmup": "warmup_steps", "tau": "tau"}[config["sweep"]]
-    return f"{name}={config[name]:g}"
+def _labels(config: dict) -> list[str]:
+    """Every label a knob set carries: the methods it is, and the sweep points it is."""
+    knobs = {k: config[k] for k in KNOBS}
+    out = [m for m, kw in METHODS.items() if _knobs(**kw) == knobs]
+    for name in SWEEPS.values():
+        if all(knobs[k] == BASE[k] for k in KNOBS if k != name):
+            out.append(f"{name}={knobs[name]:g}")
+    return out
 
 
-def _by_key(records: list[dict], metric: str) -> dict[str, list[float]]:
+def _by_label(records: list[dict], metric: str) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for rec in records:
-        out.setdefault(_key(rec["config"]), []).append(float(rec["metrics"][metric]))
+        for label in _labels(rec["config"]):
+            out.setdefault(label, []).append(float(rec["metrics"][metric]))
     return out
 
 
 def summarize(records: list[dict]) -> dict:
-    """Per method and sweep point: dip, early dip, regret, final J (mean +- 95% CI) and steps to threshold
-    (median, and the number of runs that never reached it)."""
+    """Per method and sweep point: dip, early dip, regret, final J (mean +- 95% CI), steps to 0.9 J* (first time,
+    and for good: medians, and the number of runs that never got there)."""
     out: dict = {}
     rows = []
-    metrics = {m: _by_key(records, m) for m in ("dip", "dip_early", "regret", "J_final", "threshold_step",
-                                                "td_peak_ratio")}
+    metrics = {m: _by_label(records, m) for m in ("dip", "dip_early", "regret", "J_final", "threshold_step",
+                                                  "settle_step", "td_peak_ratio")}
     for key in metrics["dip"]:
         row = {"key": key, "n": len(metrics["dip"][key])}
         for m in ("dip", "dip_early", "regret", "J_final", "td_peak_ratio"):
             row[m], row[f"{m}_ci95"] = mean_ci(metrics[m][key])
-        thr = np.array(metrics["threshold_step"][key])
-        row["threshold_median"] = float(np.median(thr))
-        row["threshold_never"] = int(np.isinf(thr).sum())
+        for m in ("threshold_step", "settle_step"):
+            x = np.array(metrics[m][key])
+            row[f"{m}_median"], row[f"{m}_never"] = float(np.median(x)), int(np.isinf(x).sum())
         rows.append(row)
         out[f"{key}: dip / early dip / regret"] = (f"{row['dip']:.2f}+-{row['dip_ci95']:.2f} / "
                                                    f"{row['dip_early']:.2f}+-{row['dip_early_ci95']:.2f} / "
                                                    f"{row['regret']:.0f}+-{row['regret_ci95']:.0f}")
-        out[f"{key}: steps to 0.9 J* (median, never)"] = f"{row['threshold_median']:g}, {row['threshold_never']}"
+        out[f"{key}: steps to 0.9 J* first / for good (median; never)"] = (
+            f"{row['threshold_step_median']:g} / {row['settle_step_median']:g}; {row['settle_step_never']}")
     out["table"] = rows
     J_off = [r["metrics"]["J_offline"] for r in records]
     out["J_offline mean"] = float(np.mean(J_off))
@@ -138,7 +158,7 @@ def plot(records: list[dict], fitted: dict) -> dict:
     fig, axes = new_figure(2, 2, width=11.0, height=8.0)
     ax = axes[0][0]
     for i, m in enumerate(METHODS):
-        runs = [r["metrics"] for r in records if r["config"]["sweep"] == "method" and r["config"]["method"] == m]
+        runs = [r["metrics"] for r in records if m in _labels(r["config"])]
         if not runs:
             continue
         J = np.array([r["J_eval"] for r in runs])
@@ -148,10 +168,8 @@ def plot(records: list[dict], fitted: dict) -> dict:
     ax.set(xlabel="environment steps (warm-up included)", ylabel="J(greedy policy), mean over seeds",
            title="Fine-tuning curves")
     ax.legend(fontsize="x-small")
-    for ax, (sweep, name) in zip((axes[0][1], axes[1][0], axes[1][1]),
-                                 (("fraction", "offline_fraction"), ("warmup", "warmup_steps"), ("tau", "tau")),
-                                 strict=True):  # fmt: skip
-        sub = [r for r in records if r["config"]["sweep"] == sweep]
+    for ax, (sweep, name) in zip((axes[0][1], axes[1][0], axes[1][1]), SWEEPS.items(), strict=True):
+        sub = [r for r in records if any(lab.startswith(f"{name}=") for lab in _labels(r["config"]))]
         for metric, color in (("dip", "C0"), ("dip_early", "C1")):
             g = {k[0]: mean_ci(v) for k, v in group(sub, (name,), metric).items()}
             x = sorted(g)
@@ -171,7 +189,7 @@ def plot(records: list[dict], fitted: dict) -> dict:
 
 def main(argv=None) -> int:
     """Command line entry point; returns the exit status."""
-    args = parse_args(NAME, __doc__.splitlines()[0], argv, trials=12, quick_trials=2)
+    args = parse_args(NAME, __doc__.splitlines()[0], argv, trials=16, quick_trials=2)
     return run_experiment(args, cell, configs(args.quick), summarize=summarize, plot=plot)
 
 
