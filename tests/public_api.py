@@ -441,6 +441,9 @@ EXAMPLES: dict[str, object] = {
     "greedy_balance": _ex(lambda: _famo2o_family(), lambda: np.ones((4, 2))),
     "BalanceResult": _record(lambda: _resolve("algorithms.o2o.state_adaptive_balance")(_fixtures()["disc"],
                                                                                         _famo2o_family())),
+    "expected_td": _ex(D("disc"), np.arange(24.0).reshape(4, 2, 3) % 5, np.zeros(4, int), D("mu")),
+    "td_stability": _ex(np.array([[1.0, 0.5], [0.0, 2.0]]), np.eye(2)),
+    "td_fixed_point": _ex(np.array([[1.0, 0.5], [0.0, 2.0]]), np.ones(2)),
 }
 
 

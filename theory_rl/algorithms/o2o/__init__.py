@@ -5,6 +5,9 @@
   target) with the buffer's offline fraction, the update-to-data ratio and the target-update rate as knobs;
   exact per-round metrics.
 - :mod:`.metrics` -- :func:`td_error`, :func:`initial_dip`, :func:`steps_to_threshold`.
+- :mod:`.linear_td` -- WSRL's stability oracle: the expected linear TD matrix on a buffer distribution, its
+  spectrum and the on-policy margin ``1 - sqrt(gamma)`` (:func:`expected_td`, :func:`td_stability`,
+  :func:`td_fixed_point`).
 - :mod:`.famo2o` -- Wang et al. (NeurIPS 2023), FamO2O: the advantage-weighted policy family in closed form,
   the state-adaptive balance by exact value iteration over the balance choice, and FamO2O's greedy balance rule.
 """
@@ -21,6 +24,7 @@ from theory_rl.algorithms.o2o.famo2o import (
     state_adaptive_balance,
 )
 from theory_rl.algorithms.o2o.harness import OFFLINE, ONLINE, FinetuneResult, finetune, offline_phase
+from theory_rl.algorithms.o2o.linear_td import expected_td, td_fixed_point, td_stability
 from theory_rl.algorithms.o2o.metrics import initial_dip, steps_to_threshold, td_error
 
 __all__ = [
@@ -41,4 +45,7 @@ __all__ = [
     "fixed_balance_returns",
     "greedy_balance",
     "state_adaptive_balance",
+    "expected_td",
+    "td_fixed_point",
+    "td_stability",
 ]
