@@ -256,6 +256,7 @@ RECORDS = {
     "Bound": "an entry of the bounds registry (bounds.get / bounds.for_setting), built only by the registry",
     "FinetuneResult": "returned by algorithms.o2o.finetune",  # issue 19
     "BalanceResult": "returned by algorithms.o2o.state_adaptive_balance",  # issue 19
+    "ImprovementResult": "returned by algorithms.o2o.multi_step_improvement",  # issue 19
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -444,6 +445,13 @@ EXAMPLES: dict[str, object] = {
     "expected_td": _ex(D("disc"), np.arange(24.0).reshape(4, 2, 3) % 5, np.zeros(4, int), D("mu")),
     "td_stability": _ex(np.array([[1.0, 0.5], [0.0, 2.0]]), np.eye(2)),
     "td_fixed_point": _ex(np.array([[1.0, 0.5], [0.0, 2.0]]), np.ones(2)),
+    "clipped_surrogate": _ex(np.array([[0.6, 0.4]]), np.array([[0.5, 0.5]]), np.array([[1.0, -1.0]]), eps=0.25),
+    "ppo_clip_step": _ex(np.array([[0.5, 0.5]]), np.array([[1.0, -1.0]]), eps=0.25),
+    "multi_step_improvement": _ex(D("disc"), np.full((4, 2), 0.5), n_steps=3),
+    "performance_difference": _ex(D("disc"), np.full((4, 2), 0.5), np.zeros(4, int)),
+    "cpi_lower_bound": _ex(D("disc"), np.full((4, 2), 0.5), np.zeros(4, int), state_dist=np.full(4, 0.25)),
+    "ImprovementResult": _record(_call("algorithms.o2o.multi_step_improvement", D("disc"), np.full((4, 2), 0.5),
+                                       n_steps=2)),
 }
 
 

@@ -8,6 +8,8 @@
 - :mod:`.linear_td` -- WSRL's stability oracle: the expected linear TD matrix on a buffer distribution, its
   spectrum and the on-policy margin ``1 - sqrt(gamma)`` (:func:`expected_td`, :func:`td_stability`,
   :func:`td_fixed_point`).
+- :mod:`.uni_o4` -- Lei et al. (ICLR 2024), Uni-O4: the clipped on-policy step as an LP per state, one-step
+  (BPPO) / multi-step / OPE-gated multi-step improvement, the performance-difference lemma and TRPO's bound.
 - :mod:`.famo2o` -- Wang et al. (NeurIPS 2023), FamO2O: the advantage-weighted policy family in closed form,
   the state-adaptive balance by exact value iteration over the balance choice, and FamO2O's greedy balance rule.
 """
@@ -26,6 +28,17 @@ from theory_rl.algorithms.o2o.famo2o import (
 from theory_rl.algorithms.o2o.harness import OFFLINE, ONLINE, FinetuneResult, finetune, offline_phase
 from theory_rl.algorithms.o2o.linear_td import expected_td, td_fixed_point, td_stability
 from theory_rl.algorithms.o2o.metrics import initial_dip, steps_to_threshold, td_error
+from theory_rl.algorithms.o2o.uni_o4 import (
+    OFFLINE_CLIP,
+    ONLINE_CLIP,
+    VARIANTS,
+    ImprovementResult,
+    clipped_surrogate,
+    cpi_lower_bound,
+    multi_step_improvement,
+    performance_difference,
+    ppo_clip_step,
+)
 
 __all__ = [
     "OFFLINE",
@@ -48,4 +61,13 @@ __all__ = [
     "expected_td",
     "td_fixed_point",
     "td_stability",
+    "OFFLINE_CLIP",
+    "ONLINE_CLIP",
+    "VARIANTS",
+    "ImprovementResult",
+    "clipped_surrogate",
+    "cpi_lower_bound",
+    "multi_step_improvement",
+    "performance_difference",
+    "ppo_clip_step",
 ]
