@@ -134,7 +134,7 @@ def plot(records: list[dict], fitted: dict) -> dict:
 
 def main(argv=None) -> int:
     """Command line entry point; returns the exit status."""
-    args = parse_args(NAME, __doc__.splitlines()[0], argv, trials=100, quick_trials=30)
+    args = parse_args(NAME, __doc__.splitlines()[0], argv, trials=60, quick_trials=30)
     return run_experiment(args, cell, configs(args.quick), summarize=summarize, plot=plot)
 
 
