@@ -13,7 +13,9 @@ returns exact (:func:`theory_rl.algorithms.o2o.finetune`):
   ``wsrl`` (fraction 0, warm-up 200 steps of the frozen offline policy), ``pessimistic`` (the conservative
   learner kept online, fraction 0.5), ``optimistic`` (VI-LCB then optimistic Q-learning: the pessimism-to-optimism
   switch), ``scratch`` (no offline phase, optimistic Q-learning), ``exact_fqi`` (fraction 0, ``tau = lr = 1``:
-  every update an exact fitted-Q step);
+  every update an exact fitted-Q step), ``ro2o`` (RO2O's uncertainty half: the bootstrap-ensemble LCB, 10 members,
+  mean - 4 std, offline and re-planned online on all the data) and ``ro2o_switch`` (the same offline, then greedy
+  Q-learning);
 - sweeps (from ``no_retain``): offline fraction, warm-up length, Polyak rate ``tau``.
 
 Each knob set is one cell configuration (a method that is also a sweep point is run once). Metrics: the dip
@@ -43,6 +45,8 @@ METHODS = {
     "optimistic": {"online": "optimistic", "bonus_scale": 0.1},
     "scratch": {"offline": "none", "online": "optimistic", "bonus_scale": 0.1},
     "exact_fqi": {"tau": 1.0, "lr": 1.0},
+    "ro2o": {"offline": "ensemble_lcb", "online": "ensemble_lcb"},
+    "ro2o_switch": {"offline": "ensemble_lcb"},
 }
 PAPER = {"online_steps": 2000, "fractions": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0], "warmups": [0, 100, 200, 500, 1000],
          "taus": [0.005, 0.05, 0.5, 1.0]}

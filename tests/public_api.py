@@ -452,6 +452,9 @@ EXAMPLES: dict[str, object] = {
     "cpi_lower_bound": _ex(D("disc"), np.full((4, 2), 0.5), np.zeros(4, int), state_dist=np.full(4, 0.25)),
     "ImprovementResult": _record(_call("algorithms.o2o.multi_step_improvement", D("disc"), np.full((4, 2), 0.5),
                                        n_steps=2)),
+    "bootstrap_models": _ex(D("counts"), 3, seed=0),
+    "ensemble_lcb": _ex(D("counts"), seed=0, n_members=3),
+    "expected_min_coefficient": _ex(10),
 }
 
 

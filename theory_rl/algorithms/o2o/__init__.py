@@ -10,6 +10,9 @@
   :func:`td_fixed_point`).
 - :mod:`.uni_o4` -- Lei et al. (ICLR 2024), Uni-O4: the clipped on-policy step as an LP per state, one-step
   (BPPO) / multi-step / OPE-gated multi-step improvement, the performance-difference lemma and TRPO's bound.
+- :mod:`.ro2o` -- Wen et al. (2023), RO2O's uncertainty half: a bootstrap ensemble LCB (mean - 4 std), used
+  offline and online by the harness (``offline="ensemble_lcb"``, ``online="ensemble_lcb"``); the smoothness half
+  has no tabular analogue.
 - :mod:`.famo2o` -- Wang et al. (NeurIPS 2023), FamO2O: the advantage-weighted policy family in closed form,
   the state-adaptive balance by exact value iteration over the balance choice, and FamO2O's greedy balance rule.
 """
@@ -28,6 +31,13 @@ from theory_rl.algorithms.o2o.famo2o import (
 from theory_rl.algorithms.o2o.harness import OFFLINE, ONLINE, FinetuneResult, finetune, offline_phase
 from theory_rl.algorithms.o2o.linear_td import expected_td, td_fixed_point, td_stability
 from theory_rl.algorithms.o2o.metrics import initial_dip, steps_to_threshold, td_error
+from theory_rl.algorithms.o2o.ro2o import (
+    RO2O_K,
+    RO2O_MEMBERS,
+    bootstrap_models,
+    ensemble_lcb,
+    expected_min_coefficient,
+)
 from theory_rl.algorithms.o2o.uni_o4 import (
     OFFLINE_CLIP,
     ONLINE_CLIP,
@@ -70,4 +80,9 @@ __all__ = [
     "multi_step_improvement",
     "performance_difference",
     "ppo_clip_step",
+    "RO2O_K",
+    "RO2O_MEMBERS",
+    "bootstrap_models",
+    "ensemble_lcb",
+    "expected_min_coefficient",
 ]

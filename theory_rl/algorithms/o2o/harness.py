@@ -49,6 +49,7 @@ from theory_rl._validation import (
 )
 from theory_rl.algorithms import lcb
 from theory_rl.algorithms.o2o.metrics import initial_dip, steps_to_threshold, td_error
+from theory_rl.algorithms.o2o.ro2o import ensemble_lcb
 from theory_rl.data import CountDataset, CountsBuilder, RolloutSampler
 from theory_rl.mdp import TabularMDP
 from theory_rl.penalties import hoeffding
@@ -57,10 +58,10 @@ from theory_rl.results import Result
 __all__ = ["OFFLINE", "ONLINE", "FinetuneResult", "offline_phase", "finetune"]
 
 #: The offline algorithms of the offline phase.
-OFFLINE = ("vi_lcb", "empirical_vi", "none")
-#: The online learners: bonus sign 0, +1, -1 in the target.
-ONLINE = ("q_learning", "optimistic", "pessimistic")
-_KAPPA = {"q_learning": 0.0, "optimistic": 1.0, "pessimistic": -1.0}
+OFFLINE = ("vi_lcb", "empirical_vi", "ensemble_lcb", "none")
+#: The online learners: bonus sign 0, +1, -1 in the target; ``ensemble_lcb`` re-plans RO2O's ensemble LCB.
+ONLINE = ("q_learning", "optimistic", "pessimistic", "ensemble_lcb")
+_KAPPA = {"q_learning": 0.0, "optimistic": 1.0, "pessimistic": -1.0, "ensemble_lcb": 0.0}
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -101,18 +102,22 @@ class FinetuneResult(Result):
 
 
 @validate_params(offline=Options(OFFLINE))
-def offline_phase(data: CountDataset, offline: str = "vi_lcb", offline_kwargs: dict | None = None):
+def offline_phase(data: CountDataset, offline: str = "vi_lcb", offline_kwargs: dict | None = None, *,
+                  seed: SeedLike | None = None):
     """The offline phase: ``(policy, Q)`` of an offline algorithm on counts ``data``.
 
     Parameters
     ----------
     data : CountDataset
         Discounted counts.
-    offline : {"vi_lcb", "empirical_vi", "none"}
+    offline : {"vi_lcb", "empirical_vi", "ensemble_lcb", "none"}
         :func:`~theory_rl.algorithms.lcb.vi_lcb` with ``split=False`` (paper constants by default),
-        :func:`~theory_rl.algorithms.lcb.empirical_vi`, or ``none`` (``Q = 0``, policy all action 0).
+        :func:`~theory_rl.algorithms.lcb.empirical_vi`, RO2O's :func:`~.ro2o.ensemble_lcb` (its ``Q`` is the
+        score ``mean - k std``), or ``none`` (``Q = 0``, policy all action 0).
     offline_kwargs : dict, optional
         Keywords of the offline algorithm (e.g. ``{"penalty_scale": 0.01}`` for ``vi_lcb``).
+    seed : int, SeedSequence or Generator, optional
+        Needed by ``ensemble_lcb`` (its bootstrap).
 
     Returns
     -------
@@ -122,11 +127,16 @@ def offline_phase(data: CountDataset, offline: str = "vi_lcb", offline_kwargs: d
     if not isinstance(data, CountDataset):
         raise ValueError(f"data is a {type(data).__name__}, expected a CountDataset")
     kwargs = {} if offline_kwargs is None else check_mapping(offline_kwargs, "offline_kwargs")
+    seed = None if seed is None else as_generator(seed)  # checked even where unused
     if offline == "none":
         if kwargs:
             raise ValueError(f"offline_kwargs {sorted(kwargs)} given, but offline='none' takes none")
         return np.zeros(data.S, np.int64), np.zeros((data.S, data.A))
-    if offline == "vi_lcb":
+    if offline == "ensemble_lcb":
+        if seed is None:
+            raise ValueError("offline='ensemble_lcb' needs a seed (its bootstrap ensemble)")
+        res = ensemble_lcb(data, seed=seed, **kwargs)
+    elif offline == "vi_lcb":
         res = lcb.vi_lcb(data, split=False, **kwargs)
     else:
         res = lcb.empirical_vi(data, **kwargs)
@@ -221,8 +231,10 @@ def finetune(
         The online episodes' randomness.
     offline, offline_kwargs
         See :func:`offline_phase`.
-    online : {"q_learning", "optimistic", "pessimistic"}
-        The bonus sign in the target (and ``optimistic`` acts greedily in ``Q + b``).
+    online : {"q_learning", "optimistic", "pessimistic", "ensemble_lcb"}
+        The bonus sign in the target (and ``optimistic`` acts greedily in ``Q + b``); ``ensemble_lcb`` (RO2O's
+        consistent pessimism) re-plans :func:`~.ro2o.ensemble_lcb` (10 members, ``k = 4``) on the offline plus
+        online counts after every episode, and ignores ``offline_fraction``, ``utd``, ``tau`` and ``lr``.
     warmup_steps : int, default 0
         Steps of the frozen offline policy before any update (WSRL: 5000 [V: code, digest]).
     online_steps : int, default 1000
@@ -255,7 +267,7 @@ def finetune(
         raise ValueError(f"data has (S, A, horizon) = {(data.S, data.A, data.horizon)}, expected "
                          f"{(mdp.S, mdp.A, None)} as mdp")  # fmt: skip
     rng = as_generator(seed)
-    pi_off, Q = offline_phase(data, offline, kwargs)
+    pi_off, Q = offline_phase(data, offline, kwargs, seed=rng)
     S, A, gamma = mdp.S, mdp.A, mdp.gamma
     vmax = 1.0 / (1.0 - gamma)
     kappa = _KAPPA[online] * bonus_scale
@@ -298,7 +310,14 @@ def finetune(
         regret += J_star - planning.expected_return(mdp, pi_b)
         steps += n_steps
         stats = buffer.model(online_counts)
-        if stats is not None:
+        if online == "ensemble_lcb":  # RO2O: the same ensemble LCB re-planned on all the data so far
+            on = online_counts
+            pooled = CountDataset(counts=np.asarray(data.counts) + on.counts,
+                                  transition_counts=np.asarray(data.transition_counts) + on.transition_counts,
+                                  reward_sums=np.asarray(data.reward_sums) + on.reward_sums,
+                                  S=S, A=A, gamma=gamma)  # fmt: skip
+            Q = ensemble_lcb(pooled, seed=rng).Q
+        elif stats is not None:
             mu, r_buf, P_buf, N = stats
             step = np.minimum(1.0, lr * S * A * mu)
             bonus = kappa * hoeffding(N, 1.0, value_range=vmax, unseen=vmax) if kappa != 0 else 0.0
