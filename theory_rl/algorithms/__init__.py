@@ -15,9 +15,10 @@
   hybrid-to-offline reduction: HyGLOW, Hy-Q), the offline plug-ins ``mabo_cr``, ``fqi`` and ``model_mle``.
 - :mod:`.edge_of_reach` -- Sims, Lu, Foerster & Teh (2024): ``reach_sets`` (Definition 1), ``truncated_fqi``
   (Base, OraclePatch, the RAVL analogue), ``boundary_value_q`` (Proposition 1), ``linear_fqi``.
-- :mod:`.o2o` -- offline-to-online fine-tuning (issue 19): ``finetune`` (the harness: offline phase, WSRL's
-  warm-up, online Q-learning with offline fraction / UTD / target rate; Zhou et al. 2025) and FamO2O's
-  state-adaptive balance (Wang et al. 2023).
+- :mod:`.o2o` -- offline-to-online fine-tuning: ``finetune`` (the harness: offline phase, WSRL's warm-up, online
+  Q-learning with offline fraction / UTD / target rate; Zhou et al. 2025), WSRL's linear-TD stability oracle,
+  FamO2O's state-adaptive balance (Wang et al. 2023), Uni-O4's clipped LP step and bounds (Lei et al. 2024), RO2O's
+  ensemble LCB (Wen et al. 2023).
 
 Every learner returns a :class:`theory_rl.results.Result` (policy, V, Q, method, constants) and every iterative
 one an :class:`theory_rl.results.IterativeResult` with its certificate. Submodules are imported on first use, so
@@ -37,7 +38,7 @@ MODULES = {
     "ftpedel": "Wagenmaker & Jamieson (2022); Wagenmaker & Pacchiano (2023)",
     "glow": "Amortila, Foster, Jiang, Sekhari & Xie (2024)",
     "edge_of_reach": "Sims, Lu, Foerster & Teh (2024)",
-    "o2o": "Zhou et al. (2025, WSRL); Wang et al. (2023, FamO2O)",  # issue 19
+    "o2o": "Zhou et al. (2025, WSRL); Wang et al. (2023, FamO2O); Lei et al. (2024, Uni-O4); Wen et al. (RO2O)",
 }
 
 __all__ = list(MODULES)
