@@ -280,6 +280,9 @@ RECORDS = {
     "HACResult": "returned by algorithms.hybrid_pg.hac / hy_q (issue 17)",
     "MisspecInstance": "returned by generators.completeness.misspecified_linear_mdp (issue 17)",
     "ReptileResult": "returned by algorithms.reptile.reptile (issue 17)",
+    "FinetuneResult": "returned by algorithms.o2o.finetune",  # issue 19
+    "BalanceResult": "returned by algorithms.o2o.state_adaptive_balance",  # issue 19
+    "ImprovementResult": "returned by algorithms.o2o.multi_step_improvement",  # issue 19
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -510,6 +513,33 @@ EXAMPLES: dict[str, object] = {
                    alpha=0.3, beta=0.1, n_meta=5, seed=0),
     "ReptileResult": _record(lambda: _resolve("algorithms.reptile.reptile")(
         np.eye(2), np.ones(2), np.eye(2), np.zeros(2), K=2, alpha=0.3, beta=0.1, n_meta=3, seed=0)),
+    # offline-to-online fine-tuning (issue 19)
+    "finetune": _ex(D("disc"), D("counts"), seed=0, online_steps=40, n_steps=10, warmup_steps=20),
+    "FinetuneResult": _record(_call("algorithms.o2o.finetune", D("disc"), D("counts"), seed=0, online_steps=20,
+                                    n_steps=10)),
+    "initial_dip": _ex(1.0, [0.9, 0.4, 1.2], window=2),
+    "steps_to_threshold": _ex([0, 10, 20], [0.1, 0.5, 0.9], 0.5),
+    "awr_family": _ex(np.full((4, 2), 0.5), np.array([[0.0, 1.0]] * 4), [1.0, 3.0]),
+    "balance_mdp": _ex(D("disc"), lambda: _famo2o_family()),
+    "balance_policy": _ex(D("disc"), lambda: _famo2o_family(), np.array([0, 1, 0, 1])),
+    "state_adaptive_balance": _ex(D("disc"), lambda: _famo2o_family()),
+    "fixed_balance_returns": _ex(D("disc"), lambda: _famo2o_family()),
+    "greedy_balance": _ex(lambda: _famo2o_family(), lambda: np.ones((4, 2))),
+    "BalanceResult": _record(lambda: _resolve("algorithms.o2o.state_adaptive_balance")(_fixtures()["disc"],
+                                                                                        _famo2o_family())),
+    "expected_td": _ex(D("disc"), np.arange(24.0).reshape(4, 2, 3) % 5, np.zeros(4, int), D("mu")),
+    "td_stability": _ex(np.array([[1.0, 0.5], [0.0, 2.0]]), np.eye(2)),
+    "td_fixed_point": _ex(np.array([[1.0, 0.5], [0.0, 2.0]]), np.ones(2)),
+    "clipped_surrogate": _ex(np.array([[0.6, 0.4]]), np.array([[0.5, 0.5]]), np.array([[1.0, -1.0]]), eps=0.25),
+    "ppo_clip_step": _ex(np.array([[0.5, 0.5]]), np.array([[1.0, -1.0]]), eps=0.25),
+    "multi_step_improvement": _ex(D("disc"), np.full((4, 2), 0.5), n_steps=3),
+    "performance_difference": _ex(D("disc"), np.full((4, 2), 0.5), np.zeros(4, int)),
+    "cpi_lower_bound": _ex(D("disc"), np.full((4, 2), 0.5), np.zeros(4, int), state_dist=np.full(4, 0.25)),
+    "ImprovementResult": _record(_call("algorithms.o2o.multi_step_improvement", D("disc"), np.full((4, 2), 0.5),
+                                       n_steps=2)),
+    "bootstrap_models": _ex(D("counts"), 3, seed=0),
+    "ensemble_lcb": _ex(D("counts"), seed=0, n_members=3),
+    "expected_min_coefficient": _ex(10),
 }
 
 
@@ -563,6 +593,11 @@ if _has("d3rlpy"):
     EXAMPLES["from_d3rlpy"] = _ex(lambda: _resolve("interop.to_d3rlpy")(_fixtures()["iid"]), S=4, gamma=0.9)
 else:
     NO_EXAMPLE["to_d3rlpy"] = NO_EXAMPLE["from_d3rlpy"] = "needs the optional extra 'd3rlpy' (not installed here)"
+
+
+def _famo2o_family():
+    """Two AWR policies on the discounted garnet's 4 states and 2 actions (issue 19)."""
+    return _resolve("algorithms.o2o.awr_family")(np.full((4, 2), 0.5), np.array([[0.0, 1.0]] * 4), [0.0, 2.0])
 
 
 def _first_setting() -> str:

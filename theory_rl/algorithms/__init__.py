@@ -32,6 +32,10 @@
   class) and its ``count_fqi``.
 - :mod:`.reptile` -- Chaudhary, Mondal & Behera (2025), MOORL: ``reptile`` (the meta update over offline and online
   buffers) on quadratic losses and its closed form ``reptile_fixed_point``.
+- :mod:`.o2o` -- offline-to-online fine-tuning: ``finetune`` (the harness: offline phase, WSRL's warm-up, online
+  Q-learning with offline fraction / UTD / target rate; Zhou et al. 2025), WSRL's linear-TD stability oracle,
+  FamO2O's state-adaptive balance (Wang et al. 2023), Uni-O4's clipped LP step and bounds (Lei et al. 2024), RO2O's
+  ensemble LCB (Wen et al. 2023).
 
 Every learner returns a :class:`theory_rl.results.Result` (policy, V, Q, method, constants) and every iterative
 one an :class:`theory_rl.results.IterativeResult` with its certificate. Submodules are imported on first use, so
@@ -58,6 +62,7 @@ MODULES = {
     "sim2real": "Niu, Sharma, Qiu, Li, Zhou, Hu & Zhan (2022); Eysenbach et al. (2021)",
     "hybrid_pg": "Zhou, Sekhari, Song & Sun (2023); Song et al. (2023)",
     "reptile": "Chaudhary, Mondal & Behera (2025), MOORL",
+    "o2o": "Zhou et al. (2025, WSRL); Wang et al. (2023, FamO2O); Lei et al. (2024, Uni-O4); Wen et al. (RO2O)",
 }
 
 __all__ = list(MODULES)

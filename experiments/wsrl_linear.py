@@ -1,0 +1,142 @@
+"""WSRL's stability oracle: is expected linear TD on the switch-time buffer stable? Offline data, warm-up data,
+a narrow first online buffer and their mixtures, with random features and with one-hot (tabular) features.
+
+Zhou et al. (ICLR 2025, arXiv 2412.07762) attribute the collapse of fine-tuning without retained offline data to
+the mismatch between the buffer and the target, and fix it with a warm-up of the frozen offline policy. Exact
+analogue (digest WP-C, C1; :mod:`theory_rl.algorithms.o2o.linear_td`): at the switch the target policy is the
+offline policy ``pi_off`` (VI-LCB, paper constants, on 10 episodes of ``0.4 pi* + 0.6 uniform`` on a 5x5
+gridworld); the expected TD matrix ``A = Phi^T D (Phi - gamma P_pi Phi)`` is computed for the buffers
+
+- ``offline``: the offline counts (off-policy for ``pi_off``);
+- ``warmup_exact``: the discounted occupancy of ``pi_off`` (the on-policy theorem's distribution);
+- ``warmup_sampled``: the counts of 250 warm-up steps of ``pi_off`` (episodes of 25 steps: the undiscounted
+  per-step average, not the discounted occupancy);
+- ``online_narrow``: one episode (25 steps) of the epsilon-greedy (0.3) behaviour around ``pi_off``;
+- ``mix_0.5``: half offline, half ``warmup_exact``;
+
+with ``d = 6`` features uniform on [0, 1] (non-negative like tile or RBF activations; a new draw per seed;
+centred Gaussian features are almost never unstable here) and with one-hot features (the negative control). Reported:
+the fraction of runs with an unstable ``A`` (an eigenvalue with a negative real part), and the smallest relative
+margin ``min eig(sym A, G)`` against the on-policy bound ``1 - sqrt(gamma)``.
+
+    python -m experiments.wsrl_linear [--quick] [--seed S] [--trials T] [--workers W] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from experiments._cli import parse_args, run_experiment
+from experiments._o2o_common import group, mean_ci
+
+NAME = "wsrl_linear"
+BUFFERS = ("offline", "warmup_exact", "warmup_sampled", "online_narrow", "mix_0.5")
+D_FEATURES, N_STEPS, WARMUP_EPISODES, EPSILON = 6, 25, 10, 0.3
+
+
+def configs(quick: bool) -> list[dict]:
+    """gamma x feature kind."""
+    return [{"gamma": g, "features": f} for g in ((0.99,) if quick else (0.9, 0.99)) for f in ("random", "tabular")]
+
+
+def cell(config: dict, seed: int) -> dict:
+    """One dataset, one feature draw; the stability of every buffer."""
+    from theory_rl import data, generators, planning
+    from theory_rl.algorithms import lcb
+    from theory_rl.algorithms.o2o import expected_td, td_stability
+
+    gamma = config["gamma"]
+    mdp = generators.gridworld(5, 5, slip=0.1, gamma=gamma)
+    S, A = mdp.S, mdp.A
+    rng = np.random.default_rng(seed)
+    behaviour = 0.4 * np.eye(A)[planning.solve(mdp).policy] + 0.6 / A
+
+    def counts(policy, n_episodes):
+        b = data.CountsBuilder(S, A, gamma=gamma)
+        b.add_rollouts(data.sample_rollouts(mdp, policy, n_episodes, int(rng.integers(2**62)), n_steps=N_STEPS))
+        N = np.asarray(b.counts, float)
+        return N / N.sum(), b.to_counts()
+
+    mu_off, D = counts(behaviour, 10)
+    pi_off = lcb.vi_lcb(D, split=False).policy
+    occ = planning.occupancy(mdp, pi_off)
+    explore = (1 - EPSILON) * np.eye(A)[pi_off] + EPSILON / A
+    buffers = {"offline": mu_off, "warmup_exact": occ, "warmup_sampled": counts(pi_off, WARMUP_EPISODES)[0],
+               "online_narrow": counts(explore, 1)[0], "mix_0.5": 0.5 * mu_off + 0.5 * occ}
+    if config["features"] == "random":
+        phi = rng.random((S, A, D_FEATURES))  # non-negative, like tile or RBF activations
+    else:
+        phi = np.eye(S * A).reshape(S, A, S * A)
+    flat = phi.reshape(S * A, -1)
+    out = {"bound": 1 - np.sqrt(gamma)}
+    for name, mu in buffers.items():
+        Amat, _ = expected_td(mdp, phi, pi_off, mu)
+        stab = td_stability(Amat)
+        out[f"{name}_unstable"] = float(stab["min_real_eig"] < 0)
+        out[f"{name}_min_real_eig"] = stab["min_real_eig"]
+        # the relative margin on the span of the features over the buffer's support (range of G): off it Phi w = 0
+        G = flat.T @ (mu.reshape(-1, 1) * flat)
+        vals, vecs = np.linalg.eigh(G)
+        U = vecs[:, vals > 1e-12 * vals.max()]
+        out[f"{name}_relative_margin"] = td_stability(U.T @ Amat @ U, U.T @ G @ U)["relative_margin"]
+    return out
+
+
+def summarize(records: list[dict]) -> dict:
+    """Unstable fractions (mean, 95% CI) and worst relative margins per buffer, gamma and feature kind."""
+    out: dict = {}
+    table = []
+    for name in BUFFERS:
+        for (gamma, feats), vals in group(records, ("gamma", "features"), f"{name}_unstable").items():
+            m, h = mean_ci(vals)
+            margins = group([r for r in records if r["config"]["gamma"] == gamma and
+                             r["config"]["features"] == feats], ("gamma",), f"{name}_relative_margin")
+            worst = min(margins[(gamma,)]) if margins else float("nan")
+            out[f"{name} gamma={gamma} {feats}: unstable fraction"] = f"{m:.2f} +- {h:.2f} (n={len(vals)})"
+            out[f"{name} gamma={gamma} {feats}: worst relative margin"] = worst
+            table.append({"buffer": name, "gamma": gamma, "features": feats, "unstable": m, "ci95": h,
+                          "worst_margin": worst, "bound": 1 - gamma**0.5})
+    out["table"] = table
+    return out
+
+
+def plot(records: list[dict], fitted: dict) -> dict:
+    """Unstable fraction per buffer (bars), and the relative margins against the on-policy bound."""
+    from theory_rl.plotting import new_figure
+
+    rows = [r for r in fitted["table"] if r["features"] == "random"]
+    gammas = sorted({r["gamma"] for r in rows})
+    fig, (ax, ax2) = new_figure(1, 2, width=11.0, height=4.0)
+    width = 0.8 / len(gammas)
+    for j, g in enumerate(gammas):
+        sub = [r for r in rows if r["gamma"] == g]
+        ax.bar(np.arange(len(sub)) + j * width, [r["unstable"] for r in sub], width, yerr=[r["ci95"] for r in sub],
+               label=f"gamma={g}", capsize=3)
+        ax.set_xticks(np.arange(len(sub)) + width / 2, [r["buffer"] for r in sub], rotation=20, fontsize="small")
+    ax.set(ylabel="fraction of runs with unstable A", title="Random features (d=6)")
+    ax.legend(fontsize="small")
+    for j, g in enumerate(gammas):
+        for i, name in enumerate(BUFFERS):
+            vals = [r["metrics"].get(f"{name}_relative_margin") for r in records
+                    if r["config"]["gamma"] == g and r["config"]["features"] == "random"]
+            vals = [v for v in vals if v is not None]
+            ax2.scatter(np.full(len(vals), i + j * 0.3), vals, s=8, color=f"C{j}", alpha=0.6,
+                        label=f"gamma={g}" if i == 0 else None)
+        ax2.axhline(1 - g**0.5, color=f"C{j}", ls=":", lw=1)
+    ax2.set_xticks(range(len(BUFFERS)), BUFFERS, rotation=20, fontsize="small")
+    ax2.set(ylabel="min eig(sym A, G)", title="Relative margin vs the on-policy bound 1 - sqrt(gamma) (dotted)",
+            yscale="symlog")
+    ax2.legend(fontsize="small")
+    return {NAME: fig}
+
+
+def main(argv=None) -> int:
+    """Command line entry point; returns the exit status."""
+    args = parse_args(NAME, __doc__.splitlines()[0], argv, trials=60, quick_trials=30)
+    return run_experiment(args, cell, configs(args.quick), summarize=summarize, plot=plot)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
