@@ -6,7 +6,7 @@ Both files are written to temporary names in the same folder and moved into plac
 manifest last; both carry the same random ``save_id``), so a crash never leaves a half-written dataset, or a pair
 from two different saves, that loads; and reading refuses a corrupt or inconsistent file with one ValueError naming
 the file and the problem. This module knows nothing of the dataset classes
-(:mod:`theory_rl.data.io` builds them from what :func:`read_files` returns).
+(:mod:`theory_rl.data.io` builds them from what ``read_files`` returns).
 
 Internal plumbing: ``Manifest``, ``copy_meta``, ``stem``, ``resolve_meta``, ``write_files``
 and ``read_files`` serve the dataset classes, the samplers and :func:`theory_rl.data.load`; they are not in
@@ -128,7 +128,7 @@ def write_files(path, kind: str, arrays: dict, header: dict) -> None:
     The manifest is made JSON first (a value JSON cannot hold is a ValueError before anything is written); both
     files are written to temporaries, then renamed into place, the manifest last. Both files carry the same random
     ``save_id`` (an entry of the manifest, a 0-d string array of the ``.npz``), so a crash between the two renames
-    leaves a pair that :func:`read_files` refuses (naming the mismatch), never one that loads the wrong arrays.
+    leaves a pair that ``read_files`` refuses (naming the mismatch), never one that loads the wrong arrays.
     """
     if kind not in KINDS:
         raise ValueError(f"kind is {kind!r}, expected one of {KINDS}")

@@ -224,7 +224,7 @@ def run_processes(fn: Callable, tasks: Sequence[Task], workers: int) -> Iterator
     they import numpy. At most ``4 * workers`` tasks are in flight, so an interrupted sweep cancels quickly.
     If a worker process dies, the cells then in flight are reported as failed and a fresh pool runs the rest.
     SIGTERM to the driver stops the workers too (it raises ``SystemExit(143)`` in the driver); after a kill -9 of
-    the driver, each worker notices within :data:`PARENT_CHECK_INTERVAL` seconds and exits.
+    the driver, each worker notices within ``PARENT_CHECK_INTERVAL`` seconds and exits.
     ``fn`` must be a picklable top-level function.
     """
     check_callable(fn, "fn")

@@ -141,7 +141,7 @@ def _family(mdp: TabularMDP, family) -> np.ndarray:
 
 @validate_params(mdp=Instance(TabularMDP, episodic=False))
 def balance_mdp(mdp: TabularMDP, family) -> TabularMDP:
-    """The MDP whose actions are the family's members: ``P_k(. | s) = sum_a pi_k(a | s) P(. | s, a)``.
+    """The MDP whose actions are the family's members: ``P_k(·|s) = sum_a pi_k(a|s) P(·|s, a)``.
 
     Parameters
     ----------
@@ -164,7 +164,7 @@ def balance_mdp(mdp: TabularMDP, family) -> TabularMDP:
 
 @validate_params(mdp=Instance(TabularMDP, episodic=False))
 def balance_policy(mdp: TabularMDP, family, balance) -> np.ndarray:
-    """The policy ``pi(. | s) = family[balance[s], s, .]`` of a state-wise assignment, shape ``(S, A)``."""
+    """The policy ``pi(·|s) = family[balance[s], s, :]`` of a state-wise assignment, shape ``(S, A)``."""
     fam = _family(mdp, family)
     k = as_index_array(balance, "balance", fam.shape[0])
     check_shape(k, "balance", (mdp.S,))

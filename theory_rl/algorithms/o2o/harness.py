@@ -256,7 +256,7 @@ def finetune(
     bonus_scale : float, default 1
         ``|kappa|`` of the ``optimistic`` / ``pessimistic`` learners.
     threshold : float, optional
-        Threshold on ``J`` for :attr:`FinetuneResult.threshold_step`; ``0.9 J*`` by default.
+        Threshold on ``J`` for ``FinetuneResult.threshold_step``; ``0.9 J*`` by default.
 
     Returns
     -------
