@@ -82,6 +82,8 @@ INVALID_SIZES = {"negative": -1, "absurd": 10**12}
 NONE_ACCEPTED = {
     "reachable_design:eta",  # eta=None: the exact G-optimal design instead of the soft-max one (documented)
     "n_trials",  # the batch samplers: n_trials=None returns one dataset without the trial axis (documented)
+    "hac:offline",  # offline=None is on-policy NPG with Monte-Carlo Q (documented; issue 17)
+    "hpe:offline",  # offline=None gives the on-policy critic only (documented; issue 17)
 }
 
 
