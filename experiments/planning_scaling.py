@@ -3,7 +3,8 @@
 Each cell draws a Garnet MDP (S states, A actions, ``branching`` successors per pair, discount gamma) from the
 cell's seed, solves it with one solver, and records the wall time, the iterations and the certificate
 (residual, error bound, converged). The summary fits the log-log slope of the mean solve time against S per
-solver, and reports the worst error bound.
+solver, with a 95% bootstrap interval over the seeds (:func:`experiments._cli.bootstrap_slope`), and reports the
+worst error bound.
 
 Run ``python -m experiments.planning_scaling --quick`` for a few-second version.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import sys
 import time
 
-from experiments._cli import loglog_slope, mean_by, parse_args, run_experiment
+from experiments._cli import bootstrap_slope, loglog_slope, mean_by, parse_args, run_experiment
 from theory_rl.runner import grid
 
 NAME = "planning_scaling"
@@ -64,10 +65,23 @@ def summarize(records: list[dict]) -> dict:
     for solver in SOLVERS:
         S = sorted(s for (name, s) in seconds if name == solver)
         fitted[f"{solver}.time_slope"] = loglog_slope(S, [seconds[solver, s] for s in S])
+        ci = bootstrap_slope(S, _per_seed(records, solver, S))
+        fitted[f"{solver}.time_slope_ci95"] = list(ci) if ci else None
         fitted[f"{solver}.max_error_bound"] = max(bounds[solver, s] for s in S)
         fitted[f"{solver}.iterations_at_S={S[-1]}"] = iterations[solver, S[-1]]
     fitted["all_converged"] = all(r["metrics"]["converged"] for r in records)
     return fitted
+
+
+def _per_seed(records: list[dict], solver: str, S: list[int]) -> list[list[float]]:
+    """Solve times of ``solver``, shape ``(len(S), seeds)``, over the seed indices every S has (a resumed or
+    partial sweep may lack some)."""
+    times: dict = {}
+    for rec in records:
+        if rec["config"]["solver"] == solver:
+            times.setdefault(rec["config"]["S"], {})[rec["seed_index"]] = float(rec["metrics"]["seconds"])
+    seeds = sorted(set.intersection(*(set(times[s]) for s in S)))
+    return [[times[s][i] for i in seeds] for s in S]
 
 
 def plot(records: list[dict], fitted: dict) -> dict:

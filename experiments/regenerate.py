@@ -25,8 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PAPER_FIGURES = ROOT / "paper_figures"
 README = ROOT / "README.md"
 #: The experiments whose figures are committed, in the order they run.
-EXPERIMENTS = ("lcb_rates", "gambler_vi_lcb", "ftpedel_hybrid", "glow_coverability", "edge_of_reach",
-               "planning_scaling")
+EXPERIMENTS = (
+    "lcb_rates", "gambler_vi_lcb", "ftpedel_hybrid", "glow_coverability", "edge_of_reach", "planning_scaling",
+    "h2o_sim_gap", "hnpg_comblock", "hnpg_misspec",  # issue 17 [hybrid]
+    "riql_corruption", "model_penalties", "guda_augmentation", "realism_benchmark", "oppo_preferences",  # issue 18
+)
 BEGIN, END = "<!-- lcb-slopes:begin -->", "<!-- lcb-slopes:end -->"
 
 _SETTING_NAMES = {"mab": "multi-armed (exact)", "cb": "contextual bandit", "mdp": "MDP (VI-LCB)"}

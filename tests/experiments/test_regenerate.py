@@ -54,3 +54,11 @@ def test_main_command_reproduces_committed_summary(tmp_path):
             else:
                 assert new[key] == pytest.approx(old[key], abs=1e-6), (key, old, new)
     assert regenerate.readme_table(fresh) == regenerate.readme_section(regenerate.README.read_text())
+
+
+def test_every_committed_figure_has_an_experiment_that_regenerates_it():
+    # A figure in paper_figures/ that no experiment of regenerate.EXPERIMENTS draws would go stale silently.
+    prefixes = {name: name for name in regenerate.EXPERIMENTS} | {"eor_": "edge_of_reach"}
+    orphans = [p.name for p in sorted(regenerate.PAPER_FIGURES.glob("*.png"))
+               if not any(p.stem.startswith(prefix) for prefix in prefixes)]
+    assert not orphans, f"committed figures no experiment in experiments.regenerate.EXPERIMENTS redraws: {orphans}"
