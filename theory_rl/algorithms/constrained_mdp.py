@@ -1,8 +1,9 @@
 """The exact optimum of a discounted constrained MDP, by the linear program over occupancy measures.
 
-Altman (1999), "Constrained Markov Decision Processes", Ch. 3 (Thm 3.3: the occupancy-measure LP; an optimal
-stationary policy randomises in at most one state per constraint). The realism benchmark (issue 18, NeoRL-2's
-"global safety constraint", Gao et al. 2025) scores methods against this optimum on its constrained tasks.
+Altman (1999), "Constrained Markov Decision Processes" (the occupancy-measure LP of the discounted criterion; an
+optimal stationary policy randomises in at most as many states as there are constraints). The realism benchmark
+(issue 18, NeoRL-2's "global safety constraint", Gao et al. 2025) scores methods against this optimum on its
+constrained tasks.
 
 With the normalised discounted occupancy ``d(s, a) = (1 - gamma) sum_t gamma^t Pr(s_t = s, a_t = a)``:
 
