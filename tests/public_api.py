@@ -473,6 +473,8 @@ EXAMPLES: dict[str, object] = {
     "preference_conditioned_imitation": _ex(np.array([[0, 1], [1, 0]]), np.array([[1, 0], [0, 0]]), 2, 2,
                                             np.array([[0, 1]]), np.array([1.0])),
     "RealismInstance": _record(_call("generators.realism.realism_instance", 4, targets=(1,))),
+    # issue 18 (second pass): the constrained-MDP LP
+    "constrained_optimum": _ex(lambda: _fixtures()["disc"], np.zeros((4, 2)), 0.5),
     "torus_translate": _ex(np.array([0, 4]), np.array([1, 2]), 3),
     "torus_distance": _ex(np.array([0, 4]), (1, 1), 3),
     "augment": _ex(lambda: _torus_data(), 3, (1, 1), seed=0, copies=2),

@@ -47,8 +47,42 @@ def test_heuristics_vanish_when_members_agree_and_are_positive_otherwise(seed):
     assert at_truth["max_aleatoric"] == pytest.approx(np.sqrt(s2 - 2 * (mdp.P ** 3).sum(-1) + s2 ** 2))
     h = mu.uncertainty_heuristics(models)
     differ = np.abs(models - models.mean(0)).sum(-1).max(0) > 1e-12
-    for name in ("pairwise", "ensemble_std", "mopo", "loo_kl"):
+    for name in ("pairwise", "ensemble_std", "mopo", "loo_kl", "ll_var"):
         assert (h[name][differ] > 0).all(), name
+
+
+def test_ll_var_by_hand_and_against_a_loop_and_sampling():
+    """LL-var (Lu et al.'s variance of the members' log-likelihoods): a hand value on two members, an independent
+    per-pair loop with ``statistics.pvariance``, and the mean of the per-sample penalty of the paper's protocol
+    (``s'`` drawn from a uniformly chosen member) by Monte Carlo."""
+    import statistics
+
+    p, q = np.array([0.5, 0.5, 0.0]), np.array([1.0, 0.0, 0.0])
+    h = mu.uncertainty_heuristics(np.stack([p, q])[:, None, None, :], smoothing=0.1)
+    ps, qs = 0.9 * p + 0.1 / 3, 0.9 * q + 0.1 / 3
+    # two members: Var = (difference / 2)^2 per next state, weighted by the mixture (0.75, 0.25, 0)
+    want = sum(m * (np.log(ps[k]) - np.log(qs[k])) ** 2 / 4 for k, m in enumerate([0.75, 0.25, 0.0]))
+    assert h["ll_var"][0, 0] == pytest.approx(want)
+    mdp, models = _ensemble(7, M=5)
+    got = mu.uncertainty_heuristics(models, smoothing=0.01)["ll_var"]
+    M, S, A = models.shape[0], models.shape[1], models.shape[2]
+    for s in range(S):
+        for a in range(A):
+            total = 0.0
+            for t in range(S):
+                mix = sum(models[i, s, a, t] for i in range(M)) / M
+                logs = [float(np.log(0.99 * models[i, s, a, t] + 0.01 / S)) for i in range(M)]
+                total += mix * statistics.pvariance(logs)
+            assert got[s, a] == pytest.approx(total, rel=1e-10, abs=1e-14)
+    # Monte Carlo of the paper's protocol at one pair; 200k draws: the 6-sigma band fails w.p. < 1e-8
+    rng = np.random.default_rng(0)
+    s, a = 0, 1
+    members = rng.integers(M, size=200_000)
+    u = rng.random(200_000)  # inverse-CDF draw of s' from the chosen member
+    cdf = np.cumsum(models[:, s, a], axis=1)[members]
+    nxt = (u[:, None] > cdf).sum(1).clip(max=S - 1)
+    lv = np.log(0.99 * models[:, s, a] + 0.01 / S).var(axis=0)[nxt]
+    assert abs(lv.mean() - got[s, a]) < 6 * lv.std() / np.sqrt(lv.size)
 
 
 def test_ensemble_variance_matches_the_multinomial_closed_form():

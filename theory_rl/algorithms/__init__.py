@@ -22,6 +22,8 @@
   ``rollout_distribution``.
 - :mod:`.guided_augmentation` -- Corrado et al. (2024): ``augment`` (random or progress-guided translations on
   the torus gridworld), ``expert_fraction``, ``data_concentrability``.
+- :mod:`.constrained_mdp` -- ``constrained_optimum``: the exact optimum of a discounted constrained MDP by the
+  occupancy-measure LP (Altman 1999), the realism benchmark's reference on its safety-constrained tasks.
 - :mod:`.preference` -- Kang et al. (2023, OPPO), tabular: ``trajectory_features``, ``bradley_terry_reward``,
   ``preference_conditioned_imitation`` (OPPO-lite).
 - :mod:`.sim2real` -- Niu, Sharma, Qiu, Li, Zhou, Hu & Zhan (2022): ``dynamics_aware_h2o`` (H2O, "When to
@@ -58,6 +60,7 @@ MODULES = {
     "robust_offline": "Kostrikov, Nair & Levine (2022); Yang et al. (2023) (IQL / RIQL, tabular)",
     "model_uncertainty": "Lu, Ball, Parker-Holder, Osborne & Roberts (2022) (heuristics vs the exact model error)",
     "guided_augmentation": "Corrado, Qu, Balis, Labiosa & Hanna (2024) (GuDA, tabular)",
+    "constrained_mdp": "Altman (1999) (the occupancy LP of a constrained MDP: issue 18's safety reference)",
     "preference": "Kang, Shi, Liu, He & Wang (2023) (OPPO's question: Bradley-Terry reward vs conditioned imitation)",
     "sim2real": "Niu, Sharma, Qiu, Li, Zhou, Hu & Zhan (2022); Eysenbach et al. (2021)",
     "hybrid_pg": "Zhou, Sekhari, Song & Sun (2023); Song et al. (2023)",

@@ -14,7 +14,12 @@ Heuristics (issue-18 digest B2, tabular forms; ``p_i = P_i(.|s, a)`` of ensemble
 - ``mopo``: ``max_i ||p_i - mean_j p_j||_1``
   (:func:`theory_rl.algorithms.edge_of_reach.disagreement_penalty`);
 - ``loo_kl``: ``mean_i KL(p_i || mean_{j != i} p_j)``, both sides smoothed by ``smoothing`` toward uniform (a
-  parameter: a count model puts zero mass where another member does not).
+  parameter: a count model puts zero mass where another member does not);
+- ``ll_var``: Lu et al.'s "LL Var", the variance over members of the log-likelihood each member gives the next
+  state, ``Var_i log p~_i(s')`` (population variance; ``p~_i`` smoothed as for ``loo_kl``). Lu et al. evaluate it
+  at the next state the rollout draws from a randomly chosen member, i.e. ``s' ~ P_bar``; the tabular form is its
+  exact expectation ``sum_s' P_bar(s') Var_i log p~_i(s')``. (Issue-18 digest B2; the paper's text was not
+  reachable here, so the sampling of ``s'`` follows the digest [U] and the exact expectation is our choice.)
 
 The exact errors of the model ``P_bar`` (the ensemble mean): ``tv = 1/2 ||P_bar - P||_1``, ``kl = KL(P_bar || P)``
 (finite for count models, whose support lies in the true one) and the value-aware ``|(P_bar - P) V|``.
@@ -29,7 +34,7 @@ from theory_rl.algorithms.edge_of_reach import disagreement_penalty
 
 __all__ = ["HEURISTICS", "uncertainty_heuristics", "model_errors", "weighted_spearman", "rollout_distribution"]
 
-HEURISTICS = ("max_aleatoric", "pairwise", "ensemble_std", "ensemble_var", "mopo", "loo_kl")
+HEURISTICS = ("max_aleatoric", "pairwise", "ensemble_std", "ensemble_var", "mopo", "loo_kl", "ll_var")
 
 
 def _models(models) -> np.ndarray:
@@ -69,8 +74,9 @@ def uncertainty_heuristics(models, *, smoothing: float = 1e-3) -> dict[str, np.n
     smooth = (1.0 - smoothing) * P + smoothing / S
     loo = (smooth.sum(axis=0)[None] - smooth) / (M - 1)
     loo_kl = _kl(smooth, loo).mean(axis=0)
+    ll_var = (P.mean(axis=0) * np.log(smooth).var(axis=0)).sum(-1)  # E_{s' ~ P_bar} Var_i log p~_i(s')
     return {"max_aleatoric": aleatoric, "pairwise": pairwise, "ensemble_std": np.sqrt(var), "ensemble_var": var,
-            "mopo": disagreement_penalty(P), "loo_kl": loo_kl}
+            "mopo": disagreement_penalty(P), "loo_kl": loo_kl, "ll_var": ll_var}
 
 
 def model_errors(P_true, P_model, V=None, *, gamma: float = 1.0) -> dict[str, np.ndarray]:
