@@ -5,7 +5,7 @@ optimal stationary policy randomises in at most as many states as there are cons
 (issue 18, NeoRL-2's "global safety constraint", Gao et al. 2025) scores methods against this optimum on its
 constrained tasks.
 
-With the normalised discounted occupancy ``d(s, a) = (1 - gamma) sum_t gamma^t Pr(s_t = s, a_t = a)``:
+With the normalised discounted occupancy ``d(s, a) = (1 - gamma) sum_t gamma^t Pr(s_t = s, a_t = a)``::
 
     maximise    <d, R> / (1 - gamma)
     subject to  sum_a d(s', a) - gamma sum_{s, a} P(s' | s, a) d(s, a) = (1 - gamma) rho(s')   for every s',
