@@ -230,9 +230,9 @@ def hac(mdp: TabularMDP, offline: CountDataset | None, T: int, *, seed: SeedLike
 
     ``offline=None`` is on-policy NPG with Monte-Carlo Q. ``eta`` defaults to :func:`hac_step_size`;
     ``features`` ``(S, A, d)`` gives the critic a linear class (the softmax policy stays tabular: the HAC actor of
-    Alg. 1, not HNPG's parameterised Alg. 3). ``values[t]`` is the exact return of ``pi_t`` (the iterate that
-    collected round ``t``'s episodes); the paper outputs ``Unif(pi_1..pi_T)``, here the last iterate is returned
-    and every iterate's value recorded.
+    Alg. 1; HNPG's parameterised Alg. 3 is :func:`hnpg`). ``values[t]`` is the exact return of ``pi_t`` (the
+    iterate that collected round ``t``'s episodes); the paper outputs ``Unif(pi_1..pi_T)``, here the last iterate
+    is returned and every iterate's value recorded.
     """
     _check_lock(mdp, offline, T, m)
     H, S, A = mdp.horizon, mdp.S, mdp.A
