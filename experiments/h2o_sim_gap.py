@@ -9,7 +9,10 @@ first two on the one Bellman core of :mod:`theory_rl.algorithms.sim2real`): the 
 (Rashidinejad et al. 2021, paper constants, no splitting), sim-only, naive mixing, DARC (count ratio), H2O with the
 paper's defaults and the count ratio (``h2o``), the same trusting the simulator where there are no real data
 (``h2o_trust``), with the exact ratio (``h2o_exact``), and the ablations without importance weights
-(``h2o_no_is``) and without the penalty (``h2o_no_pen``); a last sweep raises the penalty weight beta above the
+(``h2o_no_is``) and without the penalty (``h2o_no_pen``), and H2O with the sim buffer filled by on-policy
+simulator rollouts instead of the uniform distribution (``h2o_onpolicy``: 10 rounds of 20 episodes of 30 steps of
+the 0.1-greedy policy, FIFO buffer of ten times the real data, :func:`theory_rl.algorithms.sim2real.
+h2o_onpolicy_sim`); a last sweep raises the penalty weight beta above the
 paper's 0.01 where the bridge is hidden and uncovered. Metric: the exact real return ``J_M(pi)`` of each
 greedy policy and its discounted occupancy of the trap. The claim under test: H2O stays at or above
 ``max(offline-only, sim-only)`` across gaps and degrades toward offline-only, not below, as the gap grows.
@@ -30,7 +33,7 @@ from experiments._cli import parse_args, run_experiment
 NAME = "h2o_sim_gap"
 C_STAR = 5.0
 VARIANTS = ("optimum", "offline", "sim_only", "naive", "darc", "h2o", "h2o_trust", "h2o_exact", "h2o_no_is",
-            "h2o_no_pen")  # fmt: skip
+            "h2o_no_pen", "h2o_onpolicy")  # fmt: skip
 GAPS = [0.0, 0.04, 0.08, 0.12, 0.16, 0.2]
 LAMS = [0.0, 0.1, 0.2, 0.4, 0.7, 1.0]
 N_REAL = [100, 1000]
@@ -59,7 +62,8 @@ def cell(config: dict, seed: int) -> dict:
     from theory_rl.algorithms import sim2real as s2r
     from theory_rl.generators.sim2real import bridge_pairs, global_gap, sim_gap_gridworld
 
-    data_seed, sim_seed = np.random.SeedSequence(seed).spawn(2)  # the data and the simulator's P_rand
+    # the data, the simulator's P_rand and the on-policy sim rollouts (spawn(3)'s first two = spawn(2)'s)
+    data_seed, sim_seed, roll_seed = np.random.SeedSequence(seed).spawn(3)
     beta = config.get("beta", 0.01)
     if config["family"] != "global":
         inst = sim_gap_gridworld(config["gap"], region=config["region"])
@@ -84,6 +88,8 @@ def cell(config: dict, seed: int) -> dict:
         "h2o_exact": s2r.dynamics_aware_h2o(d, sim, ratio="exact", real_mdp=real, beta=beta).policy,
         "h2o_no_is": s2r.dynamics_aware_h2o(d, sim, use_is=False, beta=beta).policy,
         "h2o_no_pen": s2r.dynamics_aware_h2o(d, sim, use_penalty=False).policy,
+        "h2o_onpolicy": s2r.h2o_onpolicy_sim(d, sim, seed=roll_seed, rounds=10, episodes=20, n_steps=30,
+                                             epsilon=0.1, beta=beta).policy,
     }
     metrics = {}
     for name, pi in policies.items():
@@ -142,7 +148,7 @@ def summarize(records: list[dict]) -> dict:
             curve[f"trap_{v}"] = [by_gap[g][f"trap_{v}"][0] for g in gaps]
         fitted["curves"].append(curve)
         best_base = [max(a, b) for a, b in zip(curve["J_offline"], curve["J_sim_only"], strict=True)]
-        for v in ("h2o", "h2o_trust", "h2o_exact"):
+        for v in ("h2o", "h2o_trust", "h2o_exact", "h2o_onpolicy"):
             # A gap counts as held when the variant's mean is within 1e-9 of max(offline, sim-only) or above it.
             held = sum(j >= b - 1e-9 for j, b in zip(curve[f"J_{v}"], best_base, strict=True))
             fitted[f"{label}: {v} >= max(off, sim) at"] = f"{held}/{len(gaps)} gaps"
@@ -162,7 +168,7 @@ def plot(records: list[dict], fitted: dict) -> dict:
     styles = {"optimum": ("black", "--"), "offline": ("tab:blue", "-"), "sim_only": ("tab:orange", "-"),
               "naive": ("tab:green", ":"), "darc": ("tab:purple", ":"), "h2o": ("tab:red", "-"),
               "h2o_trust": ("tab:pink", "-."), "h2o_exact": ("tab:brown", "-"), "h2o_no_is": ("tab:gray", ":"),
-              "h2o_no_pen": ("tab:olive", ":")}  # fmt: skip
+              "h2o_no_pen": ("tab:olive", ":"), "h2o_onpolicy": ("tab:cyan", "-")}  # fmt: skip
     banded = ("offline", "sim_only", "h2o", "h2o_exact")  # 95% CI bands on the claim's curves only
     for ax, curve in zip(axes, curves, strict=False):  # axes may outnumber the curves
         x = np.asarray(curve["gaps"], dtype=float)

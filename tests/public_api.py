@@ -504,6 +504,12 @@ EXAMPLES: dict[str, object] = {
     "hy_q": _ex(lambda: _lock()[0], lambda: _lock()[1], 2, seed=0),
     "HACResult": _record(lambda: _resolve("algorithms.hybrid_pg.hac")(_lock()[0], _lock()[1], 2, seed=0)),
     "count_fqi": _ex(lambda: _lock()[1], lambda: np.ones((2, 3, 1))),
+    # issue 17 [hybrid2]: HNPG's log-linear actor (Zhou et al. 2023, Alg. 3)
+    "h2o_onpolicy_sim": _ex(D("counts"), lambda: _sim()[1], seed=0, rounds=2, episodes=2, n_steps=3),
+    "loglinear_policy": _ex(lambda: np.zeros((3, 2)), lambda: np.ones((2, 3, 2))),
+    "hnpg_direction": _ex(lambda: np.full((3, 2, 3), 1 / 3), lambda: np.ones((3, 2, 3)),
+                          lambda: np.ones((2, 3, 2)), lambda: np.ones((3, 2, 3)), lambda: np.ones((3, 2, 3))),
+    "hnpg": _ex(lambda: _lock()[0], lambda: _lock()[1], 2, features=lambda: np.ones((2, 3, 2)), seed=0),
     "misspecified_linear_mdp": _ex(0.5, seed=0),
     "MisspecInstance": _record(lambda: _resolve("generators.completeness.misspecified_linear_mdp")(0.5, seed=0)),
     # issue 17 [hybrid]: MOORL's Reptile update (algorithms.reptile)

@@ -266,3 +266,68 @@ def test_invalid_arguments_are_named():
     other = CountDataset(np.zeros((2, 2)), np.zeros((2, 2, 2)), np.zeros((2, 2)), 2, 2, gamma=0.9)
     with pytest.raises(ValueError, match="real has S=2"):
         s2r.naive_mixing(other, inst.sim)
+
+
+# ---------------------------------------------------------------------- issue 17 [hybrid2]: on-policy sim buffer
+def test_onpolicy_sim_buffer_is_the_rollout_distribution():
+    # epsilon = 1: every round rolls out the uniform policy, so the buffer's distribution is the empirical pair
+    # distribution of rounds * episodes * n_steps uniform steps; oracle: the exact average state distribution over
+    # the n_steps steps (propagated here with the kernel) times 1/A. 6000 pairs: each cell's standard error is at
+    # most 0.0065; the 0.03 tolerance is > 4.5 standard errors (fixed seed: deterministic, false-failure
+    # probability < 1e-4 over the cells had the seed been random).
+    from theory_rl.generators.sim2real import sim_gap_gridworld
+
+    inst = sim_gap_gridworld(0.1)
+    real, sim = inst.real, inst.sim
+    S, A = sim.S, sim.A
+    data = population_data(real, np.full((S, A), 1 / (S * A)), n=2000)
+    res = s2r.h2o_onpolicy_sim(data, sim, seed=3, rounds=6, episodes=50, n_steps=20, epsilon=1.0, capacity=None)
+    mu = np.asarray(res.constants["sim_mu"])
+    assert res.constants["sim_pairs"] == 6 * 50 * 20
+    d, occ = np.asarray(sim.init, dtype=float), np.zeros(S)
+    for _ in range(20):
+        occ += d / 20
+        d = d @ (np.full((S, A), 1 / A)[..., None] * np.asarray(sim.P)).sum(axis=1)
+    np.testing.assert_allclose(mu, occ[:, None] / A * np.ones((1, A)), atol=0.03)
+    # the last round's fixed point is H2O's with that buffer distribution
+    np.testing.assert_allclose(res.Q, s2r.dynamics_aware_h2o(data, sim, sim_mu=mu).Q, atol=1e-12)
+    assert res.method == "h2o_sim2real_onpolicy"
+
+
+def test_onpolicy_sim_buffer_is_fifo():
+    from theory_rl._random import as_generator
+    from theory_rl.data import RolloutSampler
+    from theory_rl.generators.sim2real import sim_gap_gridworld
+
+    inst = sim_gap_gridworld(0.1)
+    sim = inst.sim
+    S, A = sim.S, sim.A
+    data = population_data(inst.real, np.full((S, A), 1 / (S * A)), n=50)
+    cap = 10 * data.n  # the default capacity, below the 600 pairs collected
+    assert cap < 600
+    res = s2r.h2o_onpolicy_sim(data, sim, seed=7, rounds=4, episodes=10, n_steps=15, epsilon=1.0)
+    assert res.constants["capacity"] == cap and res.constants["sim_pairs"] == cap
+    # Independent replay of the uniform rollouts: the buffer holds exactly the last cap of the 600 pairs.
+    rng, sampler, chunks = as_generator(7), RolloutSampler(sim, n_steps=15), []
+    for _ in range(4):
+        roll = sampler.sample(np.full((S, A), 1 / A), 10, rng)
+        chunks.append([int(s) * A + int(a) for s, a in zip(roll.states[:, :15].ravel(), roll.actions.ravel(),
+                                                            strict=True)])  # fmt: skip
+    last = np.concatenate(chunks)[-cap:]
+    np.testing.assert_allclose(np.asarray(res.constants["sim_mu"]).ravel(), np.bincount(last, minlength=S * A) / cap)
+    with pytest.raises(ValueError, match="sim_mu"):
+        s2r.h2o_onpolicy_sim(data, sim, seed=0, sim_mu=np.full((S, A), 1 / (S * A)))
+
+
+def test_onpolicy_sim_h2o_avoids_the_trap_and_concentrates_the_buffer():
+    # Fixed seeds (deterministic). The on-policy buffer follows the greedy route (most mass on few pairs, unlike
+    # the uniform buffer), and H2O still picks the real optimum where sim-only takes the bridge.
+    from theory_rl.generators.sim2real import sim_gap_gridworld
+
+    inst = sim_gap_gridworld(0.2)
+    real = inst.real
+    data = population_data(real, np.full((real.S, 4), 1 / (4 * real.S)), n=10_000)
+    res = s2r.h2o_onpolicy_sim(data, inst.sim, seed=0, rounds=5, episodes=20, n_steps=30, epsilon=0.1)
+    mu = np.asarray(res.constants["sim_mu"])
+    assert np.sort(mu.ravel())[::-1][: real.S].sum() > 0.6  # uniform: S of the 4S pairs hold 0.25
+    assert planning.expected_return(real, res.policy) == pytest.approx(planning.optimal_return(real))

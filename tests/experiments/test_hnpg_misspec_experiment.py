@@ -12,4 +12,8 @@ def test_quick_run_writes_summary_and_figures(tmp_path):
     rows = {r["kappa"]: r for r in summary["table"]}
     assert rows[0.0]["completeness_error"] < 1e-9 < 0.05 < rows[1.0]["completeness_error"]
     assert abs(rows[0.0]["hy_q"]) < 1e-9 and rows[1.0]["hy_q"] > 0.01
+    # The log-linear actor (HNPG, Alg. 3) is run and compared pairwise; sub-optimalities are >= 0 (exact returns).
+    for r in rows.values():
+        assert all(r[m] >= -1e-9 for m in hnpg_misspec.METHODS)
+        assert "hnpg_ll - hy_q" in r and "ci_hnpg_ll_tab - ll_exact" in r
     assert (tmp_path / "hnpg_misspec.png").exists() and (tmp_path / "hnpg_misspec.pdf").exists()

@@ -28,10 +28,11 @@
   ``preference_conditioned_imitation`` (OPPO-lite).
 - :mod:`.sim2real` -- Niu, Sharma, Qiu, Li, Zhou, Hu & Zhan (2022): ``dynamics_aware_h2o`` (H2O, "When to
   Trust Your Simulator"; not the ``glow.h2o`` reduction of Amortila et al.), the baselines ``sim_only``,
-  ``naive_mixing`` and ``darc`` (Eysenbach et al. 2021) on one Bellman core, and the exact gap measures.
+  ``naive_mixing`` and ``darc`` (Eysenbach et al. 2021) on one Bellman core, the exact gap measures, and
+  ``h2o_onpolicy_sim`` (the sim buffer filled on-policy).
 - :mod:`.hybrid_pg` -- Zhou, Sekhari, Song & Sun (2023): ``hac`` (HAC / HNPG, Alg. 1, and on-policy NPG), ``hpe``
-  (hybrid policy evaluation, Alg. 2), ``softmax_npg_update``; ``hy_q`` (Song et al. 2023; tabular or linear
-  class) and its ``count_fqi``.
+  (hybrid policy evaluation, Alg. 2), ``softmax_npg_update``, ``hnpg`` (Alg. 3, log-linear actor); ``hy_q``
+  (Song et al. 2023; tabular or linear class) and its ``count_fqi``.
 - :mod:`.reptile` -- Chaudhary, Mondal & Behera (2025), MOORL: ``reptile`` (the meta update over offline and online
   buffers) on quadratic losses and its closed form ``reptile_fixed_point``.
 - :mod:`.o2o` -- offline-to-online fine-tuning: ``finetune`` (the harness: offline phase, WSRL's warm-up, online

@@ -21,6 +21,11 @@ is exactly ``Q^pi`` whatever ``nu``: the on-policy term anchors it (the paper's 
 Step size: the paper's ``eta = (1 - gamma) sqrt(log A / T)`` (Thm 1) with the effective horizon ``1/(1 - gamma)``
 replaced by ``H`` (ours, for the finite-horizon lock): ``eta = sqrt(log A / T) / H``.
 
+HNPG (Alg. 3), :func:`hnpg`: the actor is the log-linear class ``pi_theta(a|s) ∝ exp(theta_h . phi(s, a))``
+(:func:`loglinear_policy`) and the NPG step goes through the compatible-feature least-squares fit of the hybrid
+critic on both data sources, ``w = argmin Ehat_off (w . grad log pi - fbar)^2 + lambda Ehat_on (...)^2``,
+``theta <- theta + eta w`` (:func:`hnpg_direction`). With one-hot features it is HAC's tabular step exactly.
+
 Also :func:`hy_q`: Hy-Q (Song et al. 2023) with the tabular class, i.e. FQI on the pooled offline and online counts
 (:func:`theory_rl.algorithms.lcb.empirical_vi`), or a linear class (:func:`count_fqi`), greedy, ``m`` fresh episodes
 per round. (The finite-class Hy-Q of :mod:`theory_rl.algorithms.glow` needs an enumerated class.) Critics with a
@@ -39,6 +44,7 @@ from theory_rl._random import SeedLike, as_generator
 from theory_rl._validation import (
     Instance,
     Integer,
+    Options,
     Real,
     as_float_array,
     check_instance,
@@ -51,7 +57,8 @@ from theory_rl.mdp import TabularMDP
 from theory_rl.policies import as_probabilities, uniform_policy
 from theory_rl.results import Result
 
-__all__ = ["HACResult", "hac_step_size", "softmax_npg_update", "mc_statistics", "hpe", "hac", "count_fqi", "hy_q"]
+__all__ = ["HACResult", "hac_step_size", "softmax_npg_update", "mc_statistics", "hpe", "hac", "count_fqi", "hy_q",
+           "loglinear_policy", "hnpg_direction", "hnpg"]
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -116,13 +123,13 @@ def mc_statistics(rollouts: Rollouts, S: int, A: int) -> tuple[np.ndarray, np.nd
     return N, Y
 
 
-def _features(features, S: int, A: int):
+def _features(features, S: int, A: int, name: str = "features"):
     """None (the tabular class) or a float array ``(S, A, d)``."""
     if features is None:
         return None
-    phi = as_float_array(features, "features", ndim=3)
+    phi = as_float_array(features, name, ndim=3)
     if phi.shape[:2] != (S, A):
-        raise ValueError(f"features has shape {phi.shape}, expected (S, A, d) = ({S}, {A}, d)")
+        raise ValueError(f"{name} has shape {phi.shape}, expected (S, A, d) = ({S}, {A}, d)")
     return phi
 
 
@@ -223,9 +230,9 @@ def hac(mdp: TabularMDP, offline: CountDataset | None, T: int, *, seed: SeedLike
 
     ``offline=None`` is on-policy NPG with Monte-Carlo Q. ``eta`` defaults to :func:`hac_step_size`;
     ``features`` ``(S, A, d)`` gives the critic a linear class (the softmax policy stays tabular: the HAC actor of
-    Alg. 1, not HNPG's parameterised Alg. 3). ``values[t]`` is the exact return of ``pi_t`` (the iterate that
-    collected round ``t``'s episodes); the paper outputs ``Unif(pi_1..pi_T)``, here the last iterate is returned
-    and every iterate's value recorded.
+    Alg. 1; HNPG's parameterised Alg. 3 is :func:`hnpg`). ``values[t]`` is the exact return of ``pi_t`` (the
+    iterate that collected round ``t``'s episodes); the paper outputs ``Unif(pi_1..pi_T)``, here the last iterate
+    is returned and every iterate's value recorded.
     """
     _check_lock(mdp, offline, T, m)
     H, S, A = mdp.horizon, mdp.S, mdp.A
@@ -276,3 +283,129 @@ def hy_q(mdp: TabularMDP, offline: CountDataset, T: int, *, seed: SeedLike, m: i
     return HACResult(policy=res.policy, V=planning.evaluate(mdp, res.policy), Q=res.Q, method="hy_q",
                      constants={"m": m, "T": T, "target": target}, values=values,
                      episodes=m * np.arange(1, T + 1), episodes_to_success=success)  # fmt: skip
+
+
+def _actor_features(features) -> np.ndarray:
+    phi = as_float_array(features, "features", ndim=3)
+    if 0 in phi.shape:
+        raise ValueError(f"features has shape {phi.shape}, expected (S, A, d) with S, A, d >= 1")
+    return phi
+
+
+def loglinear_policy(theta, features) -> np.ndarray:
+    """The log-linear policy ``pi_h(a|s) ∝ exp(theta_h . phi(s, a))`` (Zhou et al. 2023, Sec. 5; Agarwal et al.
+    2021, Sec. 6). ``theta`` ``(H, d)``, ``features`` ``(S, A, d)``; returns ``(H, S, A)`` probabilities."""
+    phi = _actor_features(features)
+    th = as_float_array(theta, "theta", ndim=2)
+    if th.shape[1] != phi.shape[2]:
+        raise ValueError(f"theta has shape {th.shape}, expected (H, d) with d = {phi.shape[2]} (the features)")
+    check_table("the policy", (th.shape[0],) + phi.shape[:2], ("H", "S", "A"))
+    logits = np.einsum("sad,hd->hsa", phi, th)
+    logits -= logits.max(axis=-1, keepdims=True)
+    e = np.exp(logits)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@validate_params(lam=Real(0.0, None), actions=Options(("data", "policy")))
+def hnpg_direction(policy, f, features, off_counts, on_counts, *, lam: float = 1.0,
+                   actions: str = "data") -> np.ndarray:  # fmt: skip
+    """HNPG's natural-gradient direction (Zhou et al. 2023, Alg. 3): the compatible-feature least-squares fit
+
+        w_h = argmin_w  Ehat_off (w . phibar_h - fbar_h)^2  +  lambda Ehat_on (w . phibar_h - fbar_h)^2,
+
+    with ``phibar_h(s, a) = grad_theta_h log pi_h(a|s) = phi(s, a) - E_{b~pi_h} phi(s, b)`` (the log-linear
+    score) and ``fbar_h = f_h - E_{pi_h} f_h`` (the critic's advantage). Solved in closed form: with pair weights
+    ``rho_h = N_off,h / n_off,h + lambda N_on,h / n_on,h`` (each loss a mean over its own samples, as in
+    :func:`hpe`), ``w_h = F_h^+ g_h``, ``F_h = sum rho phibar phibar^T`` (the hybrid Fisher matrix, offline and
+    online states) and ``g_h = sum rho phibar fbar`` (the plain policy-gradient direction); ``^+`` is the
+    pseudo-inverse (the minimum-norm minimiser).
+
+    Parameters
+    ----------
+    policy : (H, S, A) probabilities, the current ``pi_theta``
+    f : (H, S, A), the critic (:func:`hpe`)
+    features : (S, A, d), the actor's features
+    off_counts : (H, S, A) or None
+        Offline visit counts (``nu`` up to scale); None is on-policy NPG (``lambda`` then ignored).
+    on_counts : (H, S, A), on-policy visit counts (``d^pi`` up to scale)
+    lam : float >= 0, the on-policy weight (1 in the paper's code)
+    actions : {"data", "policy"}
+        "data": the pairs as sampled (the paper's ``Ehat``); "policy": the state weights of the data with the
+        action drawn from ``pi_h`` in expectation (``rho_h(s) pi_h(a|s)``, the Fisher matrix of Kakade 2001 at the
+        data's states; ours, a variance reduction the paper leaves open). With one-hot features, "policy" (or
+        "data" when every action of each weighted state has weight) gives ``w_h(s, .) = f_h(s, .) + c_s``: the
+        tabular softmax NPG step of :func:`softmax_npg_update`.
+    """
+    phi = _actor_features(features)
+    S, A, d = phi.shape
+    pi = as_probabilities(policy, S, A, np.shape(policy)[0] if np.ndim(policy) == 3 else None, name="policy")
+    if pi.ndim != 3:
+        raise ValueError("policy must be (H, S, A) probabilities")
+    H = pi.shape[0]
+    f = as_float_array(f, "f", shape=(H, S, A))
+    N_on = as_float_array(on_counts, "on_counts", shape=(H, S, A))
+    N_off = None if off_counts is None else as_float_array(off_counts, "off_counts", shape=(H, S, A))
+    if np.any(N_on < 0) or (N_off is not None and np.any(N_off < 0)):
+        raise ValueError("on_counts and off_counts must be >= 0")
+
+    def per_step_mean(N):
+        n = N.sum(axis=(1, 2), keepdims=True)
+        return np.where(n > 0, N / np.where(n > 0, n, 1.0), 0.0)
+
+    use_off = N_off is not None and N_off.sum() > 0
+    rho = (lam if use_off else 1.0) * per_step_mean(N_on)
+    if use_off:
+        rho = rho + per_step_mean(N_off)
+    if actions == "policy":
+        rho = rho.sum(axis=2, keepdims=True) * pi
+    w = np.zeros((H, d))
+    for h in range(H):
+        phibar = phi - np.einsum("sa,sad->sd", pi[h], phi)[:, None, :]
+        fbar = f[h] - (pi[h] * f[h]).sum(axis=1, keepdims=True)
+        X, r = phibar.reshape(S * A, d), rho[h].reshape(-1)
+        F = X.T @ (r[:, None] * X)
+        g = X.T @ (r * fbar.reshape(-1))
+        w[h] = np.linalg.pinv(F, rcond=1e-12, hermitian=True) @ g
+    return w
+
+
+@validate_params(mdp=Instance(TabularMDP), offline=Instance(CountDataset, optional=True), lam=Real(0.0, None),
+                 T=Integer(1), m=Integer(1), eta=Real(0.0, None, closed="neither", optional=True),
+                 target=Real(0.0, None), actions=Options(("data", "policy")))  # fmt: skip
+def hnpg(mdp: TabularMDP, offline: CountDataset | None, T: int, *, features, seed: SeedLike, lam: float = 1.0,
+         m: int = 10, eta: float | None = None, target: float = 0.9, critic_features=None,
+         actions: str = "data") -> HACResult:  # fmt: skip
+    """HNPG (Zhou et al. 2023, Alg. 3) with the log-linear actor ``pi_theta`` of :func:`loglinear_policy`.
+
+    ``theta_1 = 0`` (uniform); each iteration: ``m`` on-policy episodes of ``pi_theta``, the hybrid critic
+    :func:`hpe` (class ``critic_features``, None = tabular), the direction :func:`hnpg_direction`, and
+    ``theta <- theta + eta w``. ``offline=None`` is on-policy NPG with the same actor. ``eta`` defaults to
+    :func:`hac_step_size`. The iterates' exact returns are recorded in ``values``; ``constants["theta"]`` holds
+    the last parameters (a tuple of rows).
+    """
+    phi = _actor_features(features)
+    if phi.shape[:2] != (mdp.S, mdp.A):
+        raise ValueError(f"features has shape {phi.shape}, expected (S, A, d) = ({mdp.S}, {mdp.A}, d)")
+    critic_features = _features(critic_features, mdp.S, mdp.A, "critic_features")
+    _check_lock(mdp, offline, T, m)
+    H, S, A = mdp.horizon, mdp.S, mdp.A
+    eta = hac_step_size(T, A, H) if eta is None else eta
+    rng = as_generator(seed)
+    sampler = RolloutSampler(mdp)
+    theta = np.zeros((H, phi.shape[2]))
+    off_counts = None if offline is None else np.asarray(offline.counts, dtype=np.float64)
+    values, f, pi = np.empty(T), np.zeros((H, S, A)), loglinear_policy(theta, phi)
+    success = -1
+    for t in range(T):
+        values[t] = planning.expected_return(mdp, pi)
+        if success < 0 and values[t] >= target:
+            success = t * m
+        N_on, Y = mc_statistics(sampler.sample(pi, m, rng), S, A)
+        f = hpe(pi, offline, N_on, Y, lam=lam, features=critic_features)
+        theta = theta + eta * hnpg_direction(pi, f, phi, off_counts, N_on, lam=lam, actions=actions)
+        pi = loglinear_policy(theta, phi)
+    method = "npg_loglinear" if offline is None else "hnpg"
+    return HACResult(policy=pi, V=planning.evaluate(mdp, pi), Q=f, method=method,
+                     constants={"lam": lam, "eta": eta, "m": m, "T": T, "target": target, "actions": actions,
+                                "theta": tuple(map(tuple, theta.tolist()))},
+                     values=values, episodes=m * np.arange(1, T + 1), episodes_to_success=success)  # fmt: skip

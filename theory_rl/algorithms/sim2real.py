@@ -37,8 +37,9 @@ ratio *is* the tabular discriminator; the real kernel is smoothed, ``(C + alpha)
 ``alpha = smoothing`` (our choice: the code's classifiers are trained with input noise, std 0.1, which plays
 this role), and the simulator, queried without limit, is known exactly. ``u`` is computed exactly instead of the
 code's 10 noisy next-state samples. Not modelled: twin critics, target networks, the actor (here greedy), the
-penalty difference clip ``[-1000, 1000]`` (inactive at these value scales) and the sim buffer filled by the
-current policy (``rho_s`` is a fixed exploration distribution, uniform by default).
+penalty difference clip ``[-1000, 1000]`` (inactive at these value scales). The sim buffer's distribution
+``rho_s`` is a fixed exploration distribution (uniform by default) in :func:`dynamics_aware_h2o`, or, in
+:func:`h2o_onpolicy_sim`, the code's FIFO buffer filled by rollouts of the current policy in the simulator.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from theory_rl._random import SeedLike, as_generator
 from theory_rl._validation import (
     ON_MAX_ITER,
     Boolean,
@@ -57,16 +59,17 @@ from theory_rl._validation import (
     as_float_array,
     check_distributions,
     check_instance,
+    check_table,
     validate_params,
 )
-from theory_rl.data import CountDataset
+from theory_rl.data import CountDataset, RolloutSampler
 from theory_rl.mdp import TabularMDP
-from theory_rl.policies import as_probabilities
+from theory_rl.policies import as_probabilities, epsilon_mixture
 from theory_rl.results import IterativeResult, stop_at_max_iter
 
 __all__ = [
     "H2O_DEFAULTS", "Sim2RealResult", "kl_gap", "tv_gap", "overlap_kernel", "count_kernel", "darc_correction",
-    "dynamics_aware_h2o", "sim_only", "naive_mixing", "darc",
+    "dynamics_aware_h2o", "sim_only", "naive_mixing", "darc", "h2o_onpolicy_sim",
 ]
 
 #: The official code's defaults (SimpleSAC/sim2real_sac.py, get_default_config, checked at commit 7c87f5a):
@@ -416,3 +419,51 @@ def darc(real: CountDataset, sim: TabularMDP, *, sim_mu=None, ratio: str = "coun
     constants = {"ratio": ratio, "smoothing": smoothing, "unseen": unseen, "clip": clip, "n_real": real.n}
     return _bellman_core(sim, z, np.zeros((S, A, S)), z, rho_s, P_s, shift, None, 0.0, 1.0, pi, tol, max_iter,
                          on_max_iter, "darc", constants)  # fmt: skip
+
+
+@validate_params(real=Instance(CountDataset), sim=Instance(TabularMDP), rounds=Integer(1), episodes=Integer(1),
+                 n_steps=Integer(1), epsilon=Real(0.0, 1.0), capacity=Integer(1, optional=True))  # fmt: skip
+def h2o_onpolicy_sim(real: CountDataset, sim: TabularMDP, *, seed: SeedLike, rounds: int = 10, episodes: int = 20,
+                     n_steps: int = 20, epsilon: float = 0.1, capacity: int | None = None,
+                     **h2o_kwargs) -> Sim2RealResult:  # fmt: skip
+    """H2O with the sim buffer filled on-policy, as in the official code's loop (each epoch: sim steps with the
+    current policy, then critic updates on the FIFO buffer).
+
+    Round 1 rolls out the uniform policy in ``sim`` (the code starts from a random policy); every round then
+    solves :func:`dynamics_aware_h2o` with ``sim_mu`` the buffer's state-action distribution and rolls out the
+    ``epsilon``-greedy policy of its fixed point (``epsilon``: the exploration of SAC's stochastic actor, ours)
+    for the next round's ``episodes`` episodes of ``n_steps`` steps (from ``sim``'s start distribution,
+    :class:`~theory_rl.data.RolloutSampler`). The buffer keeps the last ``capacity`` pairs: default ten times the
+    real data (the code's ``replaybuffer_ratio = 10``), or everything when there are no real data.
+    ``h2o_kwargs`` go to :func:`dynamics_aware_h2o` (not ``sim_mu``, ``policy``). Returns the last round's fixed
+    point; ``constants["sim_mu"]`` is the buffer distribution it used and ``constants["sim_pairs"]`` its size.
+    """
+    if "sim_mu" in h2o_kwargs or "policy" in h2o_kwargs:
+        raise ValueError("h2o_onpolicy_sim fills sim_mu itself and solves for the greedy policy; drop sim_mu/policy")
+    _check_sources(real, sim, None, None)
+    check_table("the sim rollouts per round", (episodes, n_steps + 1), ("episodes", "n_steps + 1"), itemsize=24)
+    check_table("the sim pairs of all rounds", (rounds, episodes, n_steps), ("rounds", "episodes", "n_steps"))
+    S, A = sim.S, sim.A
+    if capacity is None:
+        capacity = 10 * real.n if real.n > 0 else None
+    rng = as_generator(seed)
+    sampler = RolloutSampler(sim, n_steps=n_steps)
+    pairs = np.empty(0, dtype=np.int64)
+    policy = np.full((S, A), 1.0 / A)
+    res = None
+    for _ in range(rounds):
+        roll = sampler.sample(policy, episodes, rng)
+        new = (np.asarray(roll.states)[:, :n_steps] * A + np.asarray(roll.actions)).reshape(-1)
+        pairs = np.concatenate([pairs, new])
+        if capacity is not None:
+            pairs = pairs[-capacity:]  # FIFO: the oldest pairs leave first
+        sim_mu = np.bincount(pairs, minlength=S * A).reshape(S, A) / pairs.size
+        res = dynamics_aware_h2o(real, sim, sim_mu=sim_mu, **h2o_kwargs)
+        policy = epsilon_mixture(res.policy, epsilon, S, A)
+    constants = {**res.constants, "sim_data": "on-policy", "rounds": rounds, "episodes": episodes,
+                 "n_steps": n_steps, "epsilon": epsilon, "capacity": capacity, "sim_pairs": int(pairs.size),
+                 "sim_mu": tuple(map(tuple, sim_mu.tolist()))}  # fmt: skip
+    return Sim2RealResult(policy=res.policy, V=res.V, Q=res.Q, method="h2o_sim2real_onpolicy", constants=constants,
+                          iterations=res.iterations, residual=res.residual, error_bound=res.error_bound,
+                          converged=res.converged, gap_measure=res.gap_measure, overlap_mass=res.overlap_mass,
+                          penalty_dist=res.penalty_dist)  # fmt: skip
