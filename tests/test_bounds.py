@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import subprocess
 import sys
 
@@ -383,3 +384,103 @@ def test_kl_helpers_refuse_non_real_numbers_but_keep_symbols():
     with pytest.raises(TypeError, match="c is a complex number"):
         bounds.kl_half_vs_inverse(1 + 1j)
     assert bounds.bernoulli_kl(bounds.C, 0.5).has(bounds.C)  # symbolic arguments pass unchecked
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Issue 14: every registered bound pinned to an independent formula (plain math, typed here, not the sympy
+# expression) at two points or more, so a wrong exponent of (1 - gamma), a dropped factor or a swapped symbol
+# fails. Where a closed form is simple the literal value is given too.
+# --------------------------------------------------------------------------------------------------------------
+def _kl_half(c):  # KL(Bern(1/2) || Bern(1/c)), textbook form
+    return 0.5 * math.log(0.5 * c) + 0.5 * math.log(0.5 / (1 - 1 / c))
+
+
+HAND = {
+    "rashidinejad2021_thm1": lambda N, C: math.sqrt(C / N),
+    "rashidinejad2021_thm1_hp": lambda N, C, A, delta: min(1.0, 2 * math.sqrt(C * math.log(2 * A / delta) / N)),
+    "rashidinejad2021_thm2_large": lambda N, C: math.sqrt(C / N),
+    "rashidinejad2021_thm2_small": lambda N, C: ((C - 1) / 2) ** ((2 - C) * N),
+    "rashidinejad2021_thm3": lambda N, C, alpha: N ** -alpha,
+    "rashidinejad2021_prop1": lambda N, kappa: kappa,
+    "rashidinejad2021_prop2": lambda N, C: math.exp(-N * _kl_half(C)),
+    "rashidinejad2021_thm4": lambda N, C, S: math.sqrt(S * (C - 1) / N) + S / N,
+    "rashidinejad2021_thm5": lambda N, C, S: math.sqrt(S * (C - 1) / N) + S / N,
+    "rashidinejad2021_prop3": lambda C: C - 1,
+    "rashidinejad2021_thm6_expert": lambda N, C, S, gamma, L: S / ((1 - gamma) ** 4 * N),
+    "rashidinejad2021_thm6_general": lambda N, C, S, gamma, L: math.sqrt(S * C / ((1 - gamma) ** 5 * N)),
+    "rashidinejad2021_thm7": lambda N, C, S, gamma: (math.sqrt(S * (C - 1) / ((1 - gamma) ** 3 * N))
+                                                     + S / ((1 - gamma) ** 2 * N)),
+    "rashidinejad2021_thm8": lambda N, C, S, gamma: S / ((1 - math.exp(-_kl_half(C))) * N * (1 - gamma) ** 2),
+    "li2024_thm1": lambda N, C_clip, S, gamma, delta: math.sqrt(
+        S * C_clip * math.log(N * S / ((1 - gamma) * delta)) / ((1 - gamma) ** 3 * N)),
+    "li2024_thm3": lambda K, C_clip, S, H, delta: math.sqrt(H ** 3 * S * C_clip * math.log(K * H / delta) / K),
+}
+
+# (point, literal value or None): the literal values are by hand, e.g. thm2_small at C = 1.5, N = 3 is
+# (1/4)^(3/2) = 1/8; thm6_expert at S = 2, gamma = 1/2, N = 100 is 2 * 16 / 100; thm8 at C = 1.5 has
+# 1 - exp(-KL) = 1 - 2 sqrt(2)/3.
+PINNED = [
+    ("rashidinejad2021_thm1", dict(N=400, C=4), 0.1), ("rashidinejad2021_thm1", dict(N=50, C=2), 0.2),
+    ("rashidinejad2021_thm1_hp", dict(N=1000, C=2, A=4, delta=0.1), None),
+    ("rashidinejad2021_thm1_hp", dict(N=300, C=50, A=2, delta=0.5), 1.0),
+    ("rashidinejad2021_thm2_large", dict(N=400, C=4), 0.1), ("rashidinejad2021_thm2_large", dict(N=8, C=2), 0.5),
+    ("rashidinejad2021_thm2_small", dict(N=3, C=1.5), 0.125), ("rashidinejad2021_thm2_small", dict(N=10, C=1.2), 1e-8),
+    ("rashidinejad2021_thm3", dict(N=100, C=1.5, alpha=0.5), 0.1),
+    ("rashidinejad2021_thm3", dict(N=8, C=1.5, alpha=2 / 3), 0.25),
+    ("rashidinejad2021_prop1", dict(N=2, kappa=0.3), 0.3), ("rashidinejad2021_prop1", dict(N=1000, kappa=0.7), 0.7),
+    ("rashidinejad2021_prop2", dict(N=7, C=1.5), (2 * math.sqrt(2) / 3) ** 7),
+    ("rashidinejad2021_prop2", dict(N=20, C=1.2), None),
+    ("rashidinejad2021_thm4", dict(N=1000, C=1.0, S=10), 0.01), ("rashidinejad2021_thm4", dict(N=100, C=5, S=4), 0.44),
+    ("rashidinejad2021_thm5", dict(N=1000, C=1.0, S=10), 0.01), ("rashidinejad2021_thm5", dict(N=100, C=5, S=4), 0.44),
+    ("rashidinejad2021_prop3", dict(C=1.5), 0.5), ("rashidinejad2021_prop3", dict(C=1.25), 0.25),
+    ("rashidinejad2021_thm6_expert", dict(N=1000, C=1.0, S=10, gamma=0.9, L=1), 100.0),
+    ("rashidinejad2021_thm6_expert", dict(N=100, C=1.0, S=2, gamma=0.5, L=1), 0.32),
+    ("rashidinejad2021_thm6_general", dict(N=1000, C=4, S=10, gamma=0.9, L=1), math.sqrt(4000.0)),
+    ("rashidinejad2021_thm6_general", dict(N=100, C=2, S=2, gamma=0.5, L=1), math.sqrt(1.28)),
+    ("rashidinejad2021_thm7", dict(N=1000, C=4, S=10, gamma=0.9), math.sqrt(30.0) + 1.0),
+    ("rashidinejad2021_thm7", dict(N=100, C=2, S=2, gamma=0.5), 0.4 + 0.08),
+    ("rashidinejad2021_thm8", dict(N=1000, C=1.5, S=10, gamma=0.9), 1 / (1 - 2 * math.sqrt(2) / 3)),
+    ("rashidinejad2021_thm8", dict(N=100, C=1.2, S=2, gamma=0.5), None),
+    ("li2024_thm1", dict(N=1e6, C_clip=1, S=2, gamma=0.9, delta=0.1), math.sqrt(2 * math.log(2e8) / 1e3)),
+    ("li2024_thm1", dict(N=1e4, C_clip=0.5, S=3, gamma=0.5, delta=0.01), None),
+    ("li2024_thm3", dict(K=100, C_clip=1, S=2, H=5, delta=0.1), math.sqrt(250 * math.log(5000) / 100)),
+    ("li2024_thm3", dict(K=1e4, C_clip=0.5, S=3, H=2, delta=0.01), None),
+]
+
+
+def test_every_bound_is_pinned_at_two_points():
+    assert set(HAND) == set(BOUNDS)
+    for name in BOUNDS:
+        assert sum(p[0] == name for p in PINNED) >= 2, name
+
+
+@pytest.mark.parametrize(("name", "point", "value"), PINNED, ids=[f"{p[0]}-{i}" for i, p in enumerate(PINNED)])
+def test_bound_pinned_to_an_independent_formula(name, point, value):
+    got = bounds.get(name).evaluate(**point)
+    want = HAND[name](**point)
+    assert got == pytest.approx(want, rel=1e-13)
+    if value is not None:
+        assert got == pytest.approx(value, rel=1e-13) and want == pytest.approx(value, rel=1e-13)
+
+
+def test_regime_boundaries_pinned_by_hand():
+    # Thm 6: the expert regime ends at C* = 1 + L log N / (200 (1 - gamma) N); at N = 1000, gamma = 0.9, L = 1000
+    # that is 1 + 1000 log(1000) / 20000 = 1.3453877639...
+    edge = 1 + 1000 * math.log(1000) / (200 * 0.1 * 1000)
+    expert, general = bounds.get("rashidinejad2021_thm6_expert"), bounds.get("rashidinejad2021_thm6_general")
+    for c, inside in ((edge * (1 - 1e-9), True), (edge * (1 + 1e-9), False)):
+        assert expert.in_regime(N=1000, C=c, S=2, gamma=0.9, L=1000) is inside
+        assert general.in_regime(N=1000, C=c, S=2, gamma=0.9, L=1000) is not inside
+    # Thm 1 (9): N >= 8 C* log(1/delta): at C* = 2, delta = 0.01 the threshold is 16 log(100) = 73.68...
+    hp = bounds.get("rashidinejad2021_thm1_hp")
+    assert hp.in_regime(N=74, C=2, A=2, delta=0.01) and not hp.in_regime(N=73, C=2, A=2, delta=0.01)
+    # Li et al. Thm 1: S C log(N S / ((1-gamma) delta)) <= (1 - gamma) N, and gamma >= 1/2
+    li = bounds.get("li2024_thm1")
+    n_edge = 2 * math.log(1e4 * 2 / (0.5 * 0.1)) / 0.5  # S = 2, C = 1, gamma = 0.5, delta = 0.1: lhs at N = 1e4
+    assert li.in_regime(N=1e4, C_clip=1, S=2, gamma=0.5, delta=0.1) is (n_edge <= 1e4)
+    assert li.in_regime(N=30, C_clip=1, S=2, gamma=0.5, delta=0.1) is (2 * math.log(30 * 4 / 0.1) <= 15)
+    assert not li.in_regime(N=1e6, C_clip=1, S=2, gamma=0.49, delta=0.1)
+    assert li.in_regime(N=1e6, C_clip=1, S=2, gamma=0.5, delta=0.1)
+    small, large = bounds.get("rashidinejad2021_thm2_small"), bounds.get("rashidinejad2021_thm2_large")
+    assert small.in_regime(N=5, C=1.999) and not small.in_regime(N=5, C=2.0) and large.in_regime(N=5, C=2.0)
+    assert not small.in_regime(N=5, C=1.0) and not large.in_regime(N=5, C=1.999)
