@@ -484,3 +484,140 @@ def test_regime_boundaries_pinned_by_hand():
     small, large = bounds.get("rashidinejad2021_thm2_small"), bounds.get("rashidinejad2021_thm2_large")
     assert small.in_regime(N=5, C=1.999) and not small.in_regime(N=5, C=2.0) and large.in_regime(N=5, C=2.0)
     assert not small.in_regime(N=5, C=1.0) and not large.in_regime(N=5, C=1.999)
+
+
+# The registry's provenance, typed here: (paper, number, setting, algorithm, kind, verified, relation, symbols).
+REGISTRY = {
+    "rashidinejad2021_thm1": ("R", "Theorem 1", "mab", "LCB", "upper", True, r"\lesssim", "C N"),
+    "rashidinejad2021_thm1_hp": ("R", "Theorem 1, eq. (9)", "mab", "LCB", "upper", True, r"\le", "A C N delta"),
+    "rashidinejad2021_thm2_large": ("R", "Theorem 2", "mab", "minimax", "lower", True, r"\gtrsim", "C N"),
+    "rashidinejad2021_thm2_small": ("R", "Theorem 2", "mab", "minimax", "lower", True, r"\gtrsim", "C N"),
+    "rashidinejad2021_thm3": ("R", "Theorem 3", "mab", "LCB", "failure", False, r"\gtrsim", "C N alpha"),
+    "rashidinejad2021_prop1": ("R", "Proposition 1", "mab", "empirical best arm", "failure", False, r"\ge", "N kappa"),
+    "rashidinejad2021_prop2": ("R", "Proposition 2", "mab", "most-played", "upper", True, r"\lesssim", "C N"),
+    "rashidinejad2021_thm4": ("R", "Theorem 4", "cb", "LCB", "upper", True, r"\lesssim", "C N S"),
+    "rashidinejad2021_thm5": ("R", "Theorem 5", "cb", "minimax", "lower", True, r"\gtrsim", "C N S"),
+    "rashidinejad2021_prop3": ("R", "Proposition 3", "cb", "most-played", "failure", True, r"\ge", "C"),
+    "rashidinejad2021_thm6_expert": ("R", "Theorem 6", "mdp", "VI-LCB", "upper", True, r"\lesssim", "C L N S gamma"),
+    "rashidinejad2021_thm6_general": ("R", "Theorem 6", "mdp", "VI-LCB", "upper", True, r"\lesssim", "C L N S gamma"),
+    "rashidinejad2021_thm7": ("R", "Theorem 7", "mdp", "minimax", "lower", True, r"\gtrsim", "C N S gamma"),
+    "rashidinejad2021_thm8": ("R", "Theorem 8", "mdp", "behaviour cloning", "upper", True, r"\lesssim", "C N S gamma"),
+    "li2024_thm1": ("L", "Theorem 1", "mdp", "VI-LCB (Bernstein)", "upper", True, r"\lesssim",
+                    "C_clip N S delta gamma"),
+    "li2024_thm3": ("L", "Theorem 3", "episodic", "VI-LCB (Bernstein)", "upper", False, r"\lesssim",
+                    "C_clip H K S delta"),
+}
+
+_DUMP = """
+import json, sys
+from theory_rl import bounds
+points = json.loads(sys.argv[1])
+out = {}
+for name, b in bounds.BOUNDS.items():
+    out[name] = dict(paper=b.paper, number=b.number, setting=b.setting, algorithm=b.algorithm, kind=b.kind,
+                     verified=b.verified, relation=b.relation, lhs=b.lhs, symbols=[s.name for s in b.symbols],
+                     regime_text=b.regime_text, assumptions=b.assumptions, constants=b.constants,
+                     values=[b.evaluate(**p) for p in points.get(name, [])])
+print(json.dumps(out))
+"""
+
+
+def test_registry_built_in_a_fresh_interpreter_is_pinned():
+    """The registry as a new interpreter builds it (its construction runs at import): provenance against the table
+    above, texts against this process's registry, values against the independent formulas. (Under mutation testing
+    this is what sees a mutant of the import-time constructor, which this process built before the mutant was on.)"""
+    import json
+
+    points = {}
+    for name, point, _ in PINNED:
+        points.setdefault(name, []).append(point)
+    out = subprocess.run([sys.executable, "-c", _DUMP, json.dumps(points)], capture_output=True, text=True,
+                         check=True).stdout
+    fresh = json.loads(out)
+    assert set(fresh) == set(REGISTRY) == set(BOUNDS)
+    for name, (paper, number, setting, algorithm, kind, verified, relation, symbols) in REGISTRY.items():
+        got, here = fresh[name], BOUNDS[name]
+        assert got["paper"] == (bounds.RASHIDINEJAD2021 if paper == "R" else bounds.LI2024)
+        assert (got["number"], got["setting"], got["algorithm"], got["kind"], got["verified"], got["relation"]) == (
+            number, setting, algorithm, kind, verified, relation), name
+        assert got["symbols"] == symbols.split(), name
+        assert (got["lhs"], got["regime_text"], got["assumptions"], got["constants"]) == (
+            here.lhs, here.regime_text, here.assumptions, here.constants), name
+        want = [HAND[name](**p) for p in points[name]]
+        np.testing.assert_allclose(got["values"], want, rtol=1e-13, err_msg=name)
+    assert fresh["rashidinejad2021_thm1_hp"]["constants"] == "exact (no constants omitted)"
+    assert fresh["rashidinejad2021_thm1"]["constants"].startswith("up to universal constants")
+    assert fresh["rashidinejad2021_thm1"]["lhs"] == r"\mathbb{E}\left[J(\pi^{\star}) - J(\hat{\pi})\right]"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Issue 14: tests that kill the survivors of `python -m benchmarks.mutation --module bounds`
+# --------------------------------------------------------------------------------------------------------------
+def test_bound_built_without_symbols_sorts_them_by_name():
+    b = Bound("x", "p", "Theorem 0", "mab", "LCB", "upper", N / C + gamma, sympy.Eq(delta, delta), "", "", "", False)
+    assert b.symbols == (C, N, gamma)  # sorted by name (C < N < gamma in code-point order), the regime's too
+    assert b.evaluate(N=4.0, C=2.0, gamma=0.5) == 2.5
+    exact = Bound("x", "p", "Theorem 0", "mab", "LCB", "upper", N / C, sympy.true, "", "", "", False, symbols=(N, C))
+    assert exact.symbols == (N, C)  # given symbols that are exactly the free ones are accepted as given
+
+
+def test_field_errors_name_the_field_exactly():
+    with pytest.raises(ValueError, match=r"^setting is 'pomdp', expected one of"):
+        Bound("x", "p", "Theorem 0", "pomdp", "LCB", "upper", N, sympy.true, "", "", "", False)
+    with pytest.raises(ValueError, match=r"^kind is 'sideways', expected one of"):
+        Bound("x", "p", "Theorem 0", "mab", "LCB", "sideways", N, sympy.true, "", "", "", False)
+    with pytest.raises(ValueError, match=r"^setting is 'bandit', expected one of"):
+        bounds.for_setting("bandit")
+    with pytest.raises(ValueError, match=r"^kind is 'tight', expected one of"):
+        bounds.for_setting("mab", "tight")
+    with pytest.raises(ValueError, match=r"^N is complex"):
+        bounds.get("rashidinejad2021_thm1").evaluate(check_regime=False, N=1 + 1j, C=2.0)
+    assert str(bounds.UnknownBoundError()) == ""
+    assert str(bounds.UnknownBoundError("no bound")) == "no bound"
+
+
+def test_scalar_evaluation_is_a_python_float_and_arrays_stay_arrays():
+    b = bounds.get("rashidinejad2021_thm1")
+    assert type(b.evaluate(N=400, C=4)) is float
+    assert isinstance(b.evaluate(N=[400.0], C=4), np.ndarray)
+    assert type(b.in_regime(N=400, C=4)) is bool
+
+
+def test_evaluation_outside_the_regime_is_silent_when_unchecked():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's divide / invalid warnings would be errors
+        # C* = 1: log(2 / (C* - 1)) divides by zero; the bound's value there is its limit, 0
+        assert bounds.get("rashidinejad2021_thm2_small").evaluate(check_regime=False, N=3, C=1.0) == 0.0
+        # gamma > 1: sqrt of a negative number is invalid: NaN, and no warning (the regime check is off)
+        assert np.isnan(bounds.get("rashidinejad2021_thm6_general").evaluate(
+            check_regime=False, N=10, C=2, S=1, gamma=1.5, L=1))
+
+
+def test_kl_helpers_check_their_ranges():
+    for p in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=rf"^p is {p}"):
+            bounds.bernoulli_kl(p, 0.5)
+    for q in (-0.1, 0.0, 1.0):
+        with pytest.raises(ValueError, match=rf"^q is {q}"):
+            bounds.bernoulli_kl(0.5, q)
+    for c in (0.5, 1.0):
+        with pytest.raises(ValueError, match=rf"^c is {c}"):
+            bounds.kl_half_vs_inverse(c)
+    # 0 log 0 = 0 for p = 0 or 1 given as floats too (sympy >= 1.13: Float(0.0) != 0, once a nan here)
+    for p in (0, 0.0, 1, 1.0):
+        assert float(bounds.bernoulli_kl(p, 0.5)) == pytest.approx(math.log(2), rel=1e-15)
+    assert float(bounds.bernoulli_kl(0.25, 0.5)) == pytest.approx(0.25 * math.log(0.5) + 0.75 * math.log(1.5))
+
+
+def test_latex_pinned_where_the_display_rewrites_the_stable_helpers():
+    # Thm 8's C0 = -expm1(-KL) is displayed with exp; Prop 2's exponent names the KL divergence
+    kl = r"\mathrm{KL}\left(\mathrm{Bern}(1/2)\,\|\,\mathrm{Bern}(1/C^{\star})\right)"
+    lhs = r"\mathbb{E}\left[J(\pi^{\star}) - J(\hat{\pi})\right]"
+    assert bounds.get("rashidinejad2021_thm8").latex() == (
+        r"\text{Theorem 8 (MDP, behaviour cloning, upper)}: \; " + lhs + r" \lesssim - \frac{S}{N \left(-1 + e^{- "
+        + kl + r"}\right) \left(1 - \gamma\right)^{2}}")
+    assert bounds.get("rashidinejad2021_prop2").latex() == (
+        r"\text{Proposition 2 (MAB, most-played, upper)}: \; " + lhs + r" \lesssim e^{- N " + kl + "}")
+    assert bounds.get("rashidinejad2021_thm1").latex().endswith(r"\lesssim \frac{\sqrt{C^{\star}}}{\sqrt{N}}")
