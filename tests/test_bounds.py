@@ -621,3 +621,11 @@ def test_latex_pinned_where_the_display_rewrites_the_stable_helpers():
     assert bounds.get("rashidinejad2021_prop2").latex() == (
         r"\text{Proposition 2 (MAB, most-played, upper)}: \; " + lhs + r" \lesssim e^{- N " + kl + "}")
     assert bounds.get("rashidinejad2021_thm1").latex().endswith(r"\lesssim \frac{\sqrt{C^{\star}}}{\sqrt{N}}")
+
+
+def test_latex_displays_log1p_and_expm1_outside_the_kl_as_log_and_exp():
+    from sympy.codegen.cfunctions import expm1, log1p
+
+    b = Bound("x", "p", "Theorem 0", "mab", "LCB", "upper", log1p(N) + expm1(C), sympy.true, "", "", "", False)
+    body = b.latex().split(r"\lesssim ")[1]
+    assert body == r"e^{C^{\star}} + \log{\left(N + 1 \right)} - 1", body
