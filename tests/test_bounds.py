@@ -513,13 +513,15 @@ def _fresh_registry() -> dict:
     construction runs at import; sys.modules' theory_rl.bounds is left alone)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("_fresh_copy_of_theory_rl_bounds", bounds.__file__)
+    # Under its own name (functions keep __module__ "theory_rl.bounds", which mutmut's trampolines key on); the
+    # imported module is put back at once (dataclasses looks the defining module up in sys.modules).
+    spec = importlib.util.spec_from_file_location("theory_rl.bounds", bounds.__file__)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses looks the defining module up while building Bound
+    sys.modules["theory_rl.bounds"] = module
     try:
         spec.loader.exec_module(module)
     finally:
-        sys.modules.pop(spec.name, None)
+        sys.modules["theory_rl.bounds"] = bounds
     return module.BOUNDS
 
 
