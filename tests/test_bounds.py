@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import subprocess
 import sys
 
@@ -383,3 +384,245 @@ def test_kl_helpers_refuse_non_real_numbers_but_keep_symbols():
     with pytest.raises(TypeError, match="c is a complex number"):
         bounds.kl_half_vs_inverse(1 + 1j)
     assert bounds.bernoulli_kl(bounds.C, 0.5).has(bounds.C)  # symbolic arguments pass unchecked
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Issue 14: every registered bound pinned to an independent formula (plain math, typed here, not the sympy
+# expression) at two points or more, so a wrong exponent of (1 - gamma), a dropped factor or a swapped symbol
+# fails. Where a closed form is simple the literal value is given too.
+# --------------------------------------------------------------------------------------------------------------
+def _kl_half(c):  # KL(Bern(1/2) || Bern(1/c)), textbook form
+    return 0.5 * math.log(0.5 * c) + 0.5 * math.log(0.5 / (1 - 1 / c))
+
+
+HAND = {
+    "rashidinejad2021_thm1": lambda N, C: math.sqrt(C / N),
+    "rashidinejad2021_thm1_hp": lambda N, C, A, delta: min(1.0, 2 * math.sqrt(C * math.log(2 * A / delta) / N)),
+    "rashidinejad2021_thm2_large": lambda N, C: math.sqrt(C / N),
+    "rashidinejad2021_thm2_small": lambda N, C: ((C - 1) / 2) ** ((2 - C) * N),
+    "rashidinejad2021_thm3": lambda N, C, alpha: N ** -alpha,
+    "rashidinejad2021_prop1": lambda N, kappa: kappa,
+    "rashidinejad2021_prop2": lambda N, C: math.exp(-N * _kl_half(C)),
+    "rashidinejad2021_thm4": lambda N, C, S: math.sqrt(S * (C - 1) / N) + S / N,
+    "rashidinejad2021_thm5": lambda N, C, S: math.sqrt(S * (C - 1) / N) + S / N,
+    "rashidinejad2021_prop3": lambda C: C - 1,
+    "rashidinejad2021_thm6_expert": lambda N, C, S, gamma, L: S / ((1 - gamma) ** 4 * N),
+    "rashidinejad2021_thm6_general": lambda N, C, S, gamma, L: math.sqrt(S * C / ((1 - gamma) ** 5 * N)),
+    "rashidinejad2021_thm7": lambda N, C, S, gamma: (math.sqrt(S * (C - 1) / ((1 - gamma) ** 3 * N))
+                                                     + S / ((1 - gamma) ** 2 * N)),
+    "rashidinejad2021_thm8": lambda N, C, S, gamma: S / ((1 - math.exp(-_kl_half(C))) * N * (1 - gamma) ** 2),
+    "li2024_thm1": lambda N, C_clip, S, gamma, delta: math.sqrt(
+        S * C_clip * math.log(N * S / ((1 - gamma) * delta)) / ((1 - gamma) ** 3 * N)),
+    "li2024_thm3": lambda K, C_clip, S, H, delta: math.sqrt(H ** 3 * S * C_clip * math.log(K * H / delta) / K),
+}
+
+# (point, literal value or None): the literal values are by hand, e.g. thm2_small at C = 1.5, N = 3 is
+# (1/4)^(3/2) = 1/8; thm6_expert at S = 2, gamma = 1/2, N = 100 is 2 * 16 / 100; thm8 at C = 1.5 has
+# 1 - exp(-KL) = 1 - 2 sqrt(2)/3.
+PINNED = [
+    ("rashidinejad2021_thm1", dict(N=400, C=4), 0.1), ("rashidinejad2021_thm1", dict(N=50, C=2), 0.2),
+    ("rashidinejad2021_thm1_hp", dict(N=1000, C=2, A=4, delta=0.1), None),
+    ("rashidinejad2021_thm1_hp", dict(N=300, C=50, A=2, delta=0.5), 1.0),
+    ("rashidinejad2021_thm2_large", dict(N=400, C=4), 0.1), ("rashidinejad2021_thm2_large", dict(N=8, C=2), 0.5),
+    ("rashidinejad2021_thm2_small", dict(N=3, C=1.5), 0.125), ("rashidinejad2021_thm2_small", dict(N=10, C=1.2), 1e-8),
+    ("rashidinejad2021_thm3", dict(N=100, C=1.5, alpha=0.5), 0.1),
+    ("rashidinejad2021_thm3", dict(N=8, C=1.5, alpha=2 / 3), 0.25),
+    ("rashidinejad2021_prop1", dict(N=2, kappa=0.3), 0.3), ("rashidinejad2021_prop1", dict(N=1000, kappa=0.7), 0.7),
+    ("rashidinejad2021_prop2", dict(N=7, C=1.5), (2 * math.sqrt(2) / 3) ** 7),
+    ("rashidinejad2021_prop2", dict(N=20, C=1.2), None),
+    ("rashidinejad2021_thm4", dict(N=1000, C=1.0, S=10), 0.01), ("rashidinejad2021_thm4", dict(N=100, C=5, S=4), 0.44),
+    ("rashidinejad2021_thm5", dict(N=1000, C=1.0, S=10), 0.01), ("rashidinejad2021_thm5", dict(N=100, C=5, S=4), 0.44),
+    ("rashidinejad2021_prop3", dict(C=1.5), 0.5), ("rashidinejad2021_prop3", dict(C=1.25), 0.25),
+    ("rashidinejad2021_thm6_expert", dict(N=1000, C=1.0, S=10, gamma=0.9, L=1), 100.0),
+    ("rashidinejad2021_thm6_expert", dict(N=100, C=1.0, S=2, gamma=0.5, L=1), 0.32),
+    ("rashidinejad2021_thm6_general", dict(N=1000, C=4, S=10, gamma=0.9, L=1), math.sqrt(4000.0)),
+    ("rashidinejad2021_thm6_general", dict(N=100, C=2, S=2, gamma=0.5, L=1), math.sqrt(1.28)),
+    ("rashidinejad2021_thm7", dict(N=1000, C=4, S=10, gamma=0.9), math.sqrt(30.0) + 1.0),
+    ("rashidinejad2021_thm7", dict(N=100, C=2, S=2, gamma=0.5), 0.4 + 0.08),
+    ("rashidinejad2021_thm8", dict(N=1000, C=1.5, S=10, gamma=0.9), 1 / (1 - 2 * math.sqrt(2) / 3)),
+    ("rashidinejad2021_thm8", dict(N=100, C=1.2, S=2, gamma=0.5), None),
+    ("li2024_thm1", dict(N=1e6, C_clip=1, S=2, gamma=0.9, delta=0.1), math.sqrt(2 * math.log(2e8) / 1e3)),
+    ("li2024_thm1", dict(N=1e4, C_clip=0.5, S=3, gamma=0.5, delta=0.01), None),
+    ("li2024_thm3", dict(K=100, C_clip=1, S=2, H=5, delta=0.1), math.sqrt(250 * math.log(5000) / 100)),
+    ("li2024_thm3", dict(K=1e4, C_clip=0.5, S=3, H=2, delta=0.01), None),
+]
+
+
+def test_every_bound_is_pinned_at_two_points():
+    assert set(HAND) == set(BOUNDS)
+    for name in BOUNDS:
+        assert sum(p[0] == name for p in PINNED) >= 2, name
+
+
+@pytest.mark.parametrize(("name", "point", "value"), PINNED, ids=[f"{p[0]}-{i}" for i, p in enumerate(PINNED)])
+def test_bound_pinned_to_an_independent_formula(name, point, value):
+    got = bounds.get(name).evaluate(**point)
+    want = HAND[name](**point)
+    assert got == pytest.approx(want, rel=1e-13)
+    if value is not None:
+        assert got == pytest.approx(value, rel=1e-13) and want == pytest.approx(value, rel=1e-13)
+
+
+def test_regime_boundaries_pinned_by_hand():
+    # Thm 6: the expert regime ends at C* = 1 + L log N / (200 (1 - gamma) N); at N = 1000, gamma = 0.9, L = 1000
+    # that is 1 + 1000 log(1000) / 20000 = 1.3453877639...
+    edge = 1 + 1000 * math.log(1000) / (200 * 0.1 * 1000)
+    expert, general = bounds.get("rashidinejad2021_thm6_expert"), bounds.get("rashidinejad2021_thm6_general")
+    for c, inside in ((edge * (1 - 1e-9), True), (edge * (1 + 1e-9), False)):
+        assert expert.in_regime(N=1000, C=c, S=2, gamma=0.9, L=1000) is inside
+        assert general.in_regime(N=1000, C=c, S=2, gamma=0.9, L=1000) is not inside
+    # Thm 1 (9): N >= 8 C* log(1/delta): at C* = 2, delta = 0.01 the threshold is 16 log(100) = 73.68...
+    hp = bounds.get("rashidinejad2021_thm1_hp")
+    assert hp.in_regime(N=74, C=2, A=2, delta=0.01) and not hp.in_regime(N=73, C=2, A=2, delta=0.01)
+    # Li et al. Thm 1: S C log(N S / ((1-gamma) delta)) <= (1 - gamma) N, and gamma >= 1/2
+    li = bounds.get("li2024_thm1")
+    n_edge = 2 * math.log(1e4 * 2 / (0.5 * 0.1)) / 0.5  # S = 2, C = 1, gamma = 0.5, delta = 0.1: lhs at N = 1e4
+    assert li.in_regime(N=1e4, C_clip=1, S=2, gamma=0.5, delta=0.1) is (n_edge <= 1e4)
+    assert li.in_regime(N=30, C_clip=1, S=2, gamma=0.5, delta=0.1) is (2 * math.log(30 * 4 / 0.1) <= 15)
+    assert not li.in_regime(N=1e6, C_clip=1, S=2, gamma=0.49, delta=0.1)
+    assert li.in_regime(N=1e6, C_clip=1, S=2, gamma=0.5, delta=0.1)
+    small, large = bounds.get("rashidinejad2021_thm2_small"), bounds.get("rashidinejad2021_thm2_large")
+    assert small.in_regime(N=5, C=1.999) and not small.in_regime(N=5, C=2.0) and large.in_regime(N=5, C=2.0)
+    assert not small.in_regime(N=5, C=1.0) and not large.in_regime(N=5, C=1.999)
+
+
+# The registry's provenance, typed here: (paper, number, setting, algorithm, kind, verified, relation, symbols).
+REGISTRY = {
+    "rashidinejad2021_thm1": ("R", "Theorem 1", "mab", "LCB", "upper", True, r"\lesssim", "C N"),
+    "rashidinejad2021_thm1_hp": ("R", "Theorem 1, eq. (9)", "mab", "LCB", "upper", True, r"\le", "A C N delta"),
+    "rashidinejad2021_thm2_large": ("R", "Theorem 2", "mab", "minimax", "lower", True, r"\gtrsim", "C N"),
+    "rashidinejad2021_thm2_small": ("R", "Theorem 2", "mab", "minimax", "lower", True, r"\gtrsim", "C N"),
+    "rashidinejad2021_thm3": ("R", "Theorem 3", "mab", "LCB", "failure", False, r"\gtrsim", "C N alpha"),
+    "rashidinejad2021_prop1": ("R", "Proposition 1", "mab", "empirical best arm", "failure", False, r"\ge", "N kappa"),
+    "rashidinejad2021_prop2": ("R", "Proposition 2", "mab", "most-played", "upper", True, r"\lesssim", "C N"),
+    "rashidinejad2021_thm4": ("R", "Theorem 4", "cb", "LCB", "upper", True, r"\lesssim", "C N S"),
+    "rashidinejad2021_thm5": ("R", "Theorem 5", "cb", "minimax", "lower", True, r"\gtrsim", "C N S"),
+    "rashidinejad2021_prop3": ("R", "Proposition 3", "cb", "most-played", "failure", True, r"\ge", "C"),
+    "rashidinejad2021_thm6_expert": ("R", "Theorem 6", "mdp", "VI-LCB", "upper", True, r"\lesssim", "C L N S gamma"),
+    "rashidinejad2021_thm6_general": ("R", "Theorem 6", "mdp", "VI-LCB", "upper", True, r"\lesssim", "C L N S gamma"),
+    "rashidinejad2021_thm7": ("R", "Theorem 7", "mdp", "minimax", "lower", True, r"\gtrsim", "C N S gamma"),
+    "rashidinejad2021_thm8": ("R", "Theorem 8", "mdp", "behaviour cloning", "upper", True, r"\lesssim", "C N S gamma"),
+    "li2024_thm1": ("L", "Theorem 1", "mdp", "VI-LCB (Bernstein)", "upper", True, r"\lesssim",
+                    "C_clip N S delta gamma"),
+    "li2024_thm3": ("L", "Theorem 3", "episodic", "VI-LCB (Bernstein)", "upper", False, r"\lesssim",
+                    "C_clip H K S delta"),
+}
+
+def _fresh_registry() -> dict:
+    """The registry built again, in this process, by executing bounds.py as a separate module object (its
+    construction runs at import; sys.modules' theory_rl.bounds is left alone)."""
+    import importlib.util
+
+    # Under its own name (functions keep __module__ "theory_rl.bounds", which mutmut's trampolines key on); the
+    # imported module is put back at once (dataclasses looks the defining module up in sys.modules).
+    spec = importlib.util.spec_from_file_location("theory_rl.bounds", bounds.__file__)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["theory_rl.bounds"] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules["theory_rl.bounds"] = bounds
+    return module.BOUNDS
+
+
+def test_registry_built_afresh_is_pinned():
+    """The registry as an import builds it: provenance against the table above, texts against the registry this
+    process imported, values against the independent formulas. (Under mutation testing this is what sees a mutant
+    of the import-time constructor: the imported registry was built before the mutant was switched on.)"""
+    fresh = _fresh_registry()
+    assert set(fresh) == set(REGISTRY) == set(BOUNDS)
+    for name, (paper, number, setting, algorithm, kind, verified, relation, symbols) in REGISTRY.items():
+        got, here = fresh[name], BOUNDS[name]
+        assert got.paper == (bounds.RASHIDINEJAD2021 if paper == "R" else bounds.LI2024)
+        assert (got.number, got.setting, got.algorithm, got.kind, got.verified, got.relation) == (
+            number, setting, algorithm, kind, verified, relation), name
+        assert [s.name for s in got.symbols] == symbols.split(), name
+        assert (got.lhs, got.regime_text, got.assumptions, got.constants) == (
+            here.lhs, here.regime_text, here.assumptions, here.constants), name
+        assert got.expr == here.expr and got.regime == here.regime, name
+        for point, _ in ((p, v) for n, p, v in PINNED if n == name):
+            assert got.evaluate(**point) == pytest.approx(HAND[name](**point), rel=1e-13), name
+    assert fresh["rashidinejad2021_thm1_hp"].constants == "exact (no constants omitted)"
+    assert fresh["rashidinejad2021_thm1"].constants.startswith("up to universal constants")
+    assert fresh["rashidinejad2021_thm1"].lhs == r"\mathbb{E}\left[J(\pi^{\star}) - J(\hat{\pi})\right]"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Issue 14: tests that kill the survivors of `python -m benchmarks.mutation --module bounds`
+# --------------------------------------------------------------------------------------------------------------
+def test_bound_built_without_symbols_sorts_them_by_name():
+    b = Bound("x", "p", "Theorem 0", "mab", "LCB", "upper", N / C + gamma, sympy.Eq(delta, delta), "", "", "", False)
+    assert b.symbols == (C, N, gamma)  # sorted by name (C < N < gamma in code-point order), the regime's too
+    assert b.evaluate(N=4.0, C=2.0, gamma=0.5) == 2.5
+    exact = Bound("x", "p", "Theorem 0", "mab", "LCB", "upper", N / C, sympy.true, "", "", "", False, symbols=(N, C))
+    assert exact.symbols == (N, C)  # given symbols that are exactly the free ones are accepted as given
+
+
+def test_field_errors_name_the_field_exactly():
+    with pytest.raises(ValueError, match=r"^setting is 'pomdp', expected one of"):
+        Bound("x", "p", "Theorem 0", "pomdp", "LCB", "upper", N, sympy.true, "", "", "", False)
+    with pytest.raises(ValueError, match=r"^kind is 'sideways', expected one of"):
+        Bound("x", "p", "Theorem 0", "mab", "LCB", "sideways", N, sympy.true, "", "", "", False)
+    with pytest.raises(ValueError, match=r"^setting is 'bandit', expected one of"):
+        bounds.for_setting("bandit")
+    with pytest.raises(ValueError, match=r"^kind is 'tight', expected one of"):
+        bounds.for_setting("mab", "tight")
+    with pytest.raises(ValueError, match=r"^N is complex"):
+        bounds.get("rashidinejad2021_thm1").evaluate(check_regime=False, N=1 + 1j, C=2.0)
+    assert str(bounds.UnknownBoundError()) == ""
+    assert str(bounds.UnknownBoundError("no bound")) == "no bound"
+
+
+def test_scalar_evaluation_is_a_python_float_and_arrays_stay_arrays():
+    b = bounds.get("rashidinejad2021_thm1")
+    assert type(b.evaluate(N=400, C=4)) is float
+    assert isinstance(b.evaluate(N=[400.0], C=4), np.ndarray)
+    assert type(b.in_regime(N=400, C=4)) is bool
+
+
+def test_evaluation_outside_the_regime_is_silent_when_unchecked():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's divide / invalid warnings would be errors
+        # C* = 1: log(2 / (C* - 1)) divides by zero; the bound's value there is its limit, 0
+        assert bounds.get("rashidinejad2021_thm2_small").evaluate(check_regime=False, N=3, C=1.0) == 0.0
+        # gamma > 1: sqrt of a negative number is invalid: NaN, and no warning (the regime check is off)
+        assert np.isnan(bounds.get("rashidinejad2021_thm6_general").evaluate(
+            check_regime=False, N=10, C=2, S=1, gamma=1.5, L=1))
+
+
+def test_kl_helpers_check_their_ranges():
+    for p in (-0.1, 1.5):
+        with pytest.raises(ValueError, match=rf"^p is {p}"):
+            bounds.bernoulli_kl(p, 0.5)
+    for q in (-0.1, 0.0, 1.0):
+        with pytest.raises(ValueError, match=rf"^q is {q}"):
+            bounds.bernoulli_kl(0.5, q)
+    for c in (0.5, 1.0):
+        with pytest.raises(ValueError, match=rf"^c is {c}"):
+            bounds.kl_half_vs_inverse(c)
+    # 0 log 0 = 0 for p = 0 or 1 given as floats too (sympy >= 1.13: Float(0.0) != 0, once a nan here)
+    for p in (0, 0.0, 1, 1.0):
+        assert float(bounds.bernoulli_kl(p, 0.5)) == pytest.approx(math.log(2), rel=1e-15)
+    assert float(bounds.bernoulli_kl(0.25, 0.5)) == pytest.approx(0.25 * math.log(0.5) + 0.75 * math.log(1.5))
+
+
+def test_latex_pinned_where_the_display_rewrites_the_stable_helpers():
+    # Thm 8's C0 = -expm1(-KL) is displayed with exp; Prop 2's exponent names the KL divergence
+    kl = r"\mathrm{KL}\left(\mathrm{Bern}(1/2)\,\|\,\mathrm{Bern}(1/C^{\star})\right)"
+    lhs = r"\mathbb{E}\left[J(\pi^{\star}) - J(\hat{\pi})\right]"
+    assert bounds.get("rashidinejad2021_thm8").latex() == (
+        r"\text{Theorem 8 (MDP, behaviour cloning, upper)}: \; " + lhs + r" \lesssim - \frac{S}{N \left(-1 + e^{- "
+        + kl + r"}\right) \left(1 - \gamma\right)^{2}}")
+    assert bounds.get("rashidinejad2021_prop2").latex() == (
+        r"\text{Proposition 2 (MAB, most-played, upper)}: \; " + lhs + r" \lesssim e^{- N " + kl + "}")
+    assert bounds.get("rashidinejad2021_thm1").latex().endswith(r"\lesssim \frac{\sqrt{C^{\star}}}{\sqrt{N}}")
+
+
+def test_latex_displays_log1p_and_expm1_outside_the_kl_as_log_and_exp():
+    from sympy.codegen.cfunctions import expm1, log1p
+
+    b = Bound("x", "p", "Theorem 0", "mab", "LCB", "upper", log1p(N) + expm1(C), sympy.true, "", "", "", False)
+    body = b.latex().split(r"\lesssim ")[1]
+    assert body == r"e^{C^{\star}} + \log{\left(N + 1 \right)} - 1", body

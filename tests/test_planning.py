@@ -285,3 +285,67 @@ def test_optimal_return_is_exact_and_cached(monkeypatch):
     assert calls == [fresh]  # planned exactly once
     assert pl.suboptimality(fresh, pl.policy_iteration(fresh).policy) == J - pl.expected_return(
         fresh, pl.policy_iteration(fresh).policy)
+
+
+# ---------------------------------------------------------------------- issue 14: certificate values, not only validity
+EPS = np.finfo(np.float64).eps
+
+
+def _one_state(rewards, gamma):
+    A = len(rewards)
+    return TabularMDP(np.ones((1, A, 1)), np.array([rewards], dtype=float), np.ones(1), gamma=gamma)
+
+
+@pytest.mark.parametrize(("gamma", "tol", "k"), [(0.5, 1e-3, 12), (0.9, 1e-2, 73)])
+def test_value_iteration_certificate_value_by_hand(gamma, tol, k):
+    """One state, reward 1: V_k = (1 - gamma^k)/(1 - gamma), residual gamma^(k-1). The rule stops at the first k
+    with gamma^(k-1) < tol (1 - gamma)/(2 gamma) (k = 12 at gamma = 1/2, tol = 1e-3: 2^-11 < 5e-4 <= 2^-10), and the
+    bound gamma^k/(1 - gamma) (+ round-off) equals the true error |V_k - V*| = gamma^k/(1 - gamma): it is tight, so a
+    halved certificate would be false."""
+    assert gamma ** (k - 1) < tol * (1 - gamma) / (2 * gamma) <= gamma ** (k - 2)
+    res = pl.value_iteration(_one_state([1.0], gamma), tol=tol)
+    assert res.iterations == k
+    assert res.residual == pytest.approx(gamma ** (k - 1), rel=1e-12)
+    V = (1 - gamma**k) / (1 - gamma)
+    roundoff = 3 * EPS * (1 + V)  # (S + 2) eps (1 + |V|) with S = 1
+    assert res.error_bound == pytest.approx((gamma**k + roundoff) / (1 - gamma), rel=1e-12)
+    true_error = 1 / (1 - gamma) - float(res.V[0])
+    assert true_error <= res.error_bound and true_error > res.error_bound / 2
+
+
+@pytest.mark.parametrize("gamma", [0.5, 0.9])
+def test_policy_iteration_certificate_value_by_hand(gamma):
+    """One state, rewards (0, 1), started at the bad action and stopped after one step (on_max_iter="warn"):
+    V = 0, T V = 1, so the certificate is (1 + 3 eps)/(1 - gamma), and the true error 1/(1 - gamma) attains it."""
+    with pytest.warns(ConvergenceWarning):
+        res = pl.policy_iteration(_one_state([0.0, 1.0], gamma), max_iter=1, policy0=[0], on_max_iter="warn")
+    assert res.V[0] == 0.0 and res.residual == 1.0 and not res.converged
+    assert res.error_bound == pytest.approx((1 + 3 * EPS) / (1 - gamma), rel=1e-15)
+    true_error = 1 / (1 - gamma) - float(res.V[0])
+    assert true_error <= res.error_bound and true_error > res.error_bound / 2
+    done = pl.policy_iteration(_one_state([0.0, 1.0], gamma))
+    assert done.converged and done.residual == 0.0 and done.V[0] == pytest.approx(1 / (1 - gamma), rel=1e-15)
+    assert done.error_bound == pytest.approx(3 * EPS * (1 + 1 / (1 - gamma)) / (1 - gamma), rel=1e-12)
+
+
+@FAST
+@given(tabular_mdps(episodic=False), st.sampled_from([1e-2, 1e-4]))
+def test_certificate_values_recomputed_from_their_definition(mdp, tol):
+    """error_bound is (gamma residual + round-off)/(1 - gamma) for value iteration, with residual |V_k - V_(k-1)|
+    recomputed from a run stopped one step earlier, and (|T V - V| + round-off)/(1 - gamma) for policy iteration."""
+    gamma, S = mdp.gamma, mdp.S
+    vi = pl.value_iteration(mdp, tol=tol)
+    if vi.iterations > 1 and gamma > 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            prev = pl.value_iteration(mdp, tol=tol, max_iter=vi.iterations - 1, on_max_iter="warn")
+        assert vi.residual == pytest.approx(np.abs(vi.V - prev.V).max(), rel=1e-9, abs=1e-15)
+        roundoff = (S + 2) * EPS * (1 + np.abs(vi.V).max())
+        assert vi.error_bound == pytest.approx((gamma * vi.residual + roundoff) / (1 - gamma), rel=1e-12)
+    pi = pl.policy_iteration(mdp)
+    TV = (mdp.R + gamma * mdp.P @ pi.V).max(axis=1)
+    roundoff = (S + 2) * EPS * (1 + np.abs(pi.V).max())
+    # T V recomputed here may differ from the solver's in the last bits (amplified by 1/(1 - gamma)): the
+    # round-off floor is asserted exactly, the residual to within one more round-off (the one-state tests above pin
+    # the value exactly)
+    assert roundoff / (1 - gamma) <= pi.error_bound <= (np.abs(TV - pi.V).max() + 2 * roundoff) / (1 - gamma)

@@ -103,14 +103,15 @@ def bernoulli_kl(p, q):
     -------
     sympy.Expr
         :math:`p \log(p/q) + (1-p) \log((1-p)/(1-q))`, with the convention :math:`0 \log 0 = 0` applied when
-        ``p`` is literally 0 or 1.
+        ``p`` is 0 or 1 (an integer or a float).
     """
     p = _symbolic(p, "p", low=0.0, high=1.0)
     q = _symbolic(q, "q", low=0.0, high=1.0, closed="neither")
     terms = []
-    if p != 0:
+    # is_zero, not != 0: sympy >= 1.13 has Float(0.0) != 0, which would give 0 * log(0) = nan for p = 0.0
+    if p.is_zero is not True:
         terms.append(p * sympy.log(p / q))
-    if p != 1:
+    if (1 - p).is_zero is not True:
         terms.append((1 - p) * sympy.log((1 - p) / (1 - q)))
     return sympy.Add(*terms)
 

@@ -796,3 +796,34 @@ def test_glow_refuses_absurd_sizes_and_non_bool_flags_at_once():
     for flag in ("mixture_ratios", "diagnostics"):
         with pytest.raises(ValueError, match=f"{flag} is"):
             glow(inst.mdp, classes, 2, seed=0, **{flag: 1})
+
+
+# ---------------------------------------------------------------------- issue 14: the clip where it binds
+@FIXED
+@given(tabular_mdps(episodic=True, max_S=3, max_A=3, max_H=3), st.integers(0, 2**32 - 1), st.integers(3, 6))
+def test_criteria_where_the_clip_binds(mdp, seed, n_episodes):
+    """Weights well above the clip (uniform on [3, 6], clip 1) and a small alpha (0.05), with Bellman errors of
+    either sign, so the supremum is attained at a clipped weight, not at w = 0: the clipped criteria must match the
+    enumeration and differ from the unclipped ones (the clip changes the answer)."""
+    rng = np.random.default_rng(seed)
+    shape = (mdp.horizon, mdp.S, mdp.A)
+    F = rng.uniform(-1.0, 2.0, size=(4,) + shape)  # Delta f = f - r - max f' of either sign, typically |.| ~ 1
+    W = rng.uniform(3.0, 6.0, size=(3,) + shape)
+    raw, stats = _samples(mdp, n_episodes, seed)
+    classes = finite_classes(F, W)
+    clip, alpha = 1.0, 0.05
+    sup, _ = _enumerate(F, W, raw, clip, alpha)
+    got = glow_violations(F, W, stats, clip, alpha)
+    np.testing.assert_allclose(got, sup, atol=1e-10)
+    # MABO.CR uses alpha = 8 / clip (as in test_vectorised_criteria_match_enumeration)
+    _, mabo = _enumerate(F, W, raw, clip, 8.0 / clip)
+    np.testing.assert_allclose(mabo_cr_objective(classes, stats, clip), mabo, atol=1e-10)
+    unclipped, _ = _enumerate(F, W, raw, np.inf, alpha)
+    assert np.abs(got - unclipped).max() > 1e-3  # the clip binds on these instances
+    # at least one class member's supremum sits at a clipped weight (every weight exceeds the clip here, so the
+    # clipped criterion is E_hat[Delta f] - alpha at every layer with data)
+    with_data = sorted({s[0] for s in raw})
+    for h in with_data:
+        delta = np.array([[F[i, s[0], s[1], s[2]] - s[3] - (F[i, h + 1, s[4]].max() if h + 1 < mdp.horizon else 0.0)
+                           for s in raw if s[0] == h] for i in range(F.shape[0])])
+        np.testing.assert_allclose(got[:, h], delta.mean(axis=1) - alpha, atol=1e-10)

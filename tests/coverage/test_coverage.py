@@ -144,3 +144,36 @@ def test_max_ratio_is_public():
     assert not hasattr(coverage, "_max_ratio")  # the old private name is gone
     with pytest.raises(ValueError, match="d has shape"):
         coverage.occupancy_ratio(np.ones(3), np.ones(2))
+
+
+# ---------------------------------------------------------------------- issue 14: the maximum at an interior step
+def _peaked_mdp(S, A, H, k, seed):
+    """Every step sends every pair to state 0, except step k - 1, where state 0's actions spread over the states
+    with random distributions: only step k reaches more than one state, so C_cov peaks at the interior step k."""
+    rng = np.random.default_rng(seed)
+    P = np.zeros((H, S, A, S))
+    P[..., 0] = 1.0
+    P[k - 1, 0] = rng.dirichlet(np.full(S, 0.5), size=A)
+    R = rng.random((H, S, A))
+    init = np.eye(S)[0]
+    return TabularMDP(P, R, init, horizon=H), P[k - 1, 0]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(2, 4), st.integers(2, 3), st.integers(3, 5), st.data(), st.integers(0, 2**31 - 1))
+def test_coverability_maximum_at_an_interior_step(S, A, H, data, seed):
+    k = data.draw(st.integers(1, H - 2), label="k")  # interior: neither the first nor the last step
+    mdp, spread = _peaked_mdp(S, A, H, k, seed)
+    cov = coverage.coverability(mdp)
+    # by hand: one reachable state (state 0) at every other step, so A there; at step k, A sum_s max_a P(s | 0, a)
+    peak = A * spread.max(axis=0).sum()
+    expected = np.full(H, float(A))
+    expected[k] = peak
+    np.testing.assert_allclose(cov.per_step, expected, rtol=1e-12)
+    assert peak > A + 1e-9 or np.allclose(spread, spread[0])  # distinct random rows: strictly above the others
+    assert cov.value == pytest.approx(peak, rel=1e-12)
+    assert int(np.argmax(cov.per_step)) == k
+    np.testing.assert_allclose(coverage.max_reachability(mdp), _lp_reachability(mdp), atol=1e-6)
+    # the optimal mu at step k is proportional to the reachabilities there
+    np.testing.assert_allclose(cov.mu[k], np.broadcast_to(spread.max(axis=0)[:, None], (S, A)) / peak,
+                               rtol=1e-12)
