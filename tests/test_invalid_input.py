@@ -84,6 +84,8 @@ NONE_ACCEPTED = {
     "n_trials",  # the batch samplers: n_trials=None returns one dataset without the trial axis (documented)
     "hac:offline",  # offline=None is on-policy NPG with Monte-Carlo Q (documented; issue 17)
     "hpe:offline",  # offline=None gives the on-policy critic only (documented; issue 17)
+    "hnpg:offline",  # offline=None is on-policy NPG with the same log-linear actor (documented; issue 17)
+    "hnpg_direction:off_counts",  # None: the on-policy Fisher and gradient only (documented; issue 17)
 }
 
 

@@ -293,7 +293,7 @@ def _actor_features(features) -> np.ndarray:
 
 
 def loglinear_policy(theta, features) -> np.ndarray:
-    """The log-linear policy ``pi_h(a|s) ∝ exp(theta_h . phi(s, a))`` (Zhou et al. 2023, Sec. 5; Agarwal et al.
+    """The log-linear policy ``pi_h(a|s) ∝ exp(theta_h^T phi(s, a))`` (Zhou et al. 2023, Sec. 5; Agarwal et al.
     2021, Sec. 6). ``theta`` ``(H, d)``, ``features`` ``(S, A, d)``; returns ``(H, S, A)`` probabilities."""
     phi = _actor_features(features)
     th = as_float_array(theta, "theta", ndim=2)
