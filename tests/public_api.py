@@ -454,6 +454,7 @@ EXAMPLES: dict[str, object] = {
     "SweepSummary": _record(lambda: _resolve("runner.sweep.run_sweep")(
         cell, [{"x": 1}], experiment="public_api", db_path=_tmpdir() / "s.sqlite", progress=False)),
     "save_figure": _ex(lambda: _resolve("plotting.new_figure")()[0], "public_api", lambda: _tmpdir()),
+    "slip_kernel": _ex(np.array([[0, 1], [1, 0]]), 0.1, absorbing=1),
     # issue 18 [robust]: corruption (RIQL), tabular IQL / RIQL
     "corrupt": _ex(D("iid"), "reward", seed=0),
     "Corrupted": _record(_call("data.corruption.corrupt", D("iid"), "reward", seed=0)),

@@ -11,8 +11,10 @@ import numpy as np
 from theory_rl._random import SeedLike, as_generator
 from theory_rl._validation import (
     InvalidParameterError,
+    as_index_array,
     check_cell,
     check_choice,
+    check_int,
     check_positive_int,
     check_real,
     check_table,
@@ -20,6 +22,7 @@ from theory_rl._validation import (
 from theory_rl.mdp import ContextualBandit, MultiArmedBandit, TabularMDP
 
 __all__ = [
+    "slip_kernel",
     "garnet",
     "river_swim",
     "gridworld",
@@ -286,3 +289,43 @@ def random_contextual_bandit(
     check_table("the mean rewards", (S, A), ("S", "A"))
     rho = np.full(S, 1.0 / S) if context_dist is None else context_dist
     return ContextualBandit(as_generator(seed).random((S, A)), rho, reward_noise=reward_noise)
+
+
+def slip_kernel(targets, slip: float, absorbing: int | None = None) -> np.ndarray:
+    """The transition kernel of a slippery move model with an optional absorbing state.
+
+    ``targets[s, a]`` is the state that move ``a`` leads to from ``s``; with probability ``1 - slip`` the chosen
+    move happens, otherwise a uniformly random one of the ``A`` moves (the chosen one included), so
+    ``P[s, a] = (1 - slip) e_{targets[s, a]} + slip / A sum_b e_{targets[s, b]}``. Row ``absorbing``, if given, is
+    replaced by a self-loop. Shared by the torus gridworld (GuDA) and the edge-of-reach gridworld.
+
+    Parameters
+    ----------
+    targets : array_like of int, shape (S, A)
+        Successor state of every move, each in ``0..S-1``.
+    slip : float
+        Probability in [0, 1] of a uniformly random move.
+    absorbing : int, optional
+        A state that stays put under every action.
+
+    Returns
+    -------
+    numpy.ndarray, shape (S, A, S)
+    """
+    S = np.shape(targets)[0] if np.ndim(targets) == 2 else 0
+    targets = as_index_array(targets, "targets", S, ndim=2)
+    S, A = targets.shape
+    if S == 0 or A == 0:
+        raise ValueError(f"targets has shape {targets.shape}, expected (S, A) with S, A >= 1")
+    check_table("the kernel", (S, A, S), ("S", "A", "S"))
+    slip = check_real(slip, "slip", low=0.0, high=1.0)
+    P = np.zeros((S, A, S))
+    for a in range(A):
+        P[np.arange(S), a, targets[:, a]] += 1.0 - slip
+        for b in range(A):
+            P[np.arange(S), a, targets[:, b]] += slip / A
+    if absorbing is not None:
+        absorbing = check_int(absorbing, "absorbing", low=0, high=S - 1)
+        P[absorbing] = 0.0
+        P[absorbing, :, absorbing] = 1.0
+    return P

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory_rl._validation import Real, as_index_array, check_cell, check_int, validate_params
+from theory_rl.generators.basic import slip_kernel
 from theory_rl.mdp import TabularMDP
 
 __all__ = ["TORUS_MOVES", "torus_gridworld", "torus_translate", "torus_distance"]
@@ -32,14 +33,8 @@ def torus_gridworld(n: int, *, goal=(0, 0), slip: float = 0.1, gamma: float = 0.
     S, A = n * n, len(TORUS_MOVES)
     rows, cols = np.divmod(np.arange(S), n)
     targets = np.stack([((rows + dr) % n) * n + (cols + dc) % n for dr, dc in TORUS_MOVES], axis=1)
-    P = np.zeros((S, A, S))
-    for a in range(A):
-        P[np.arange(S), a, targets[:, a]] += 1.0 - slip
-        for b in range(A):
-            P[np.arange(S), a, targets[:, b]] += slip / A
     g = gr * n + gc
-    P[g] = 0.0
-    P[g, :, g] = 1.0
+    P = slip_kernel(targets, slip, absorbing=g)
     R = np.zeros((S, A))
     R[g] = 1.0
     return TabularMDP(P, R, np.full(S, 1.0 / S), gamma=gamma, reward_noise="deterministic")

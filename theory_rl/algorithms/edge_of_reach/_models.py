@@ -22,6 +22,7 @@ from theory_rl._validation import (
     check_real,
     check_table,
 )
+from theory_rl.generators.basic import slip_kernel
 from theory_rl.mdp import TabularMDP
 
 __all__ = [
@@ -82,14 +83,8 @@ def stay_gridworld(
         nr, nc = rows + dr, cols + dc
         inside = (nr >= 0) & (nr < height) & (nc >= 0) & (nc < width)
         targets[:, a] = np.where(inside, nr * width + nc, np.arange(S))
-    P = np.zeros((S, A, S))
-    for a in range(A):
-        P[np.arange(S), a, targets[:, a]] += 1.0 - slip
-        for b in range(A):
-            P[np.arange(S), a, targets[:, b]] += slip / A
     goal_state = gr * width + gc
-    P[goal_state] = 0.0
-    P[goal_state, :, goal_state] = 1.0
+    P = slip_kernel(targets, slip, absorbing=goal_state)
     R = np.zeros((S, A))
     R[goal_state] = 1.0
     init = np.zeros(S)
