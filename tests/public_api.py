@@ -283,6 +283,7 @@ RECORDS = {
     "FinetuneResult": "returned by algorithms.o2o.finetune",  # issue 19
     "BalanceResult": "returned by algorithms.o2o.state_adaptive_balance",  # issue 19
     "ImprovementResult": "returned by algorithms.o2o.multi_step_improvement",  # issue 19
+    "RecallExtendResult": "returned by algorithms.o2o.recall_extend",  # issue 19
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -549,6 +550,18 @@ EXAMPLES: dict[str, object] = {
     "bootstrap_models": _ex(D("counts"), 3, seed=0),
     "ensemble_lcb": _ex(D("counts"), seed=0, n_members=3),
     "expected_min_coefficient": _ex(10),
+    # issue 19, second pass: the UI-S1 and RED analogues
+    "expert_path": _ex(np.array([[1, 0], [2, 1], [2, 2]]), np.zeros(3, int), 0, 2),
+    "semi_online_performance": _ex(np.array([[1, 0], [2, 1], [2, 2]]), np.full((3, 2), 0.5), np.array([0, 1, 2]),
+                                   np.zeros(2, int), budget=1),
+    "online_success": _ex(np.array([[1, 0], [2, 1], [2, 2]]), np.full((3, 2), 0.5), 0, 2, 3),
+    "softmax": _ex(np.zeros((2, 3))),
+    "bandit_metrics": _ex(np.zeros((2, 3)), np.eye(2, 3), np.full(2, 0.5), k=4),
+    "rl_gradient": _ex(np.zeros((2, 3)), np.eye(2, 3), np.full(2, 0.5)),
+    "sft_gradient": _ex(np.zeros((2, 3)), np.eye(2, 3), np.full(2, 0.5)),
+    "recall_extend": _ex(np.zeros((2, 3)), np.eye(2, 3), np.eye(2, 3), np.full(2, 0.5), mode="switch", n_steps=3),
+    "RecallExtendResult": _record(_call("algorithms.o2o.recall_extend", np.zeros((2, 3)), np.eye(2, 3),
+                                        np.eye(2, 3), np.full(2, 0.5), n_steps=2)),
 }
 
 

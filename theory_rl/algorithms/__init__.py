@@ -66,7 +66,8 @@ MODULES = {
     "sim2real": "Niu, Sharma, Qiu, Li, Zhou, Hu & Zhan (2022); Eysenbach et al. (2021)",
     "hybrid_pg": "Zhou, Sekhari, Song & Sun (2023); Song et al. (2023)",
     "reptile": "Chaudhary, Mondal & Behera (2025), MOORL",
-    "o2o": "Zhou et al. (2025, WSRL); Wang et al. (2023, FamO2O); Lei et al. (2024, Uni-O4); Wen et al. (RO2O)",
+    "o2o": "Zhou et al. (2025, WSRL); Wang et al. (2023, FamO2O); Lei et al. (2024, Uni-O4); Wen et al. (RO2O); "
+           "analogues of Lu et al. (2025, UI-S1) and Guan et al. (2025, RED)",
 }
 
 __all__ = list(MODULES)

@@ -15,6 +15,10 @@
   has no tabular analogue.
 - :mod:`.famo2o` -- Wang et al. (NeurIPS 2023), FamO2O: the advantage-weighted policy family in closed form,
   the state-adaptive balance by exact value iteration over the balance choice, and FamO2O's greedy balance rule.
+- :mod:`.ui_s1` -- ANALOGUE of Lu et al. (2025), UI-S1: expert-patched (semi-online) rollouts in a deterministic
+  MDP; the SOP proxy and the true online success, exactly.
+- :mod:`.red` -- ANALOGUE of Guan et al. (2025), RED: a softmax contextual bandit; exact RL (recall) and SFT
+  (extend) gradient steps, their mixture and an accuracy-based switch.
 """
 
 from theory_rl.algorithms.o2o.famo2o import (
@@ -31,6 +35,15 @@ from theory_rl.algorithms.o2o.famo2o import (
 from theory_rl.algorithms.o2o.harness import OFFLINE, ONLINE, FinetuneResult, finetune, offline_phase
 from theory_rl.algorithms.o2o.linear_td import expected_td, td_fixed_point, td_stability
 from theory_rl.algorithms.o2o.metrics import initial_dip, steps_to_threshold, td_error
+from theory_rl.algorithms.o2o.red import (
+    MODES,
+    RecallExtendResult,
+    bandit_metrics,
+    recall_extend,
+    rl_gradient,
+    sft_gradient,
+    softmax,
+)
 from theory_rl.algorithms.o2o.ro2o import (
     RO2O_K,
     RO2O_MEMBERS,
@@ -38,6 +51,7 @@ from theory_rl.algorithms.o2o.ro2o import (
     ensemble_lcb,
     expected_min_coefficient,
 )
+from theory_rl.algorithms.o2o.ui_s1 import expert_path, online_success, semi_online_performance
 from theory_rl.algorithms.o2o.uni_o4 import (
     OFFLINE_CLIP,
     ONLINE_CLIP,
@@ -85,4 +99,14 @@ __all__ = [
     "bootstrap_models",
     "ensemble_lcb",
     "expected_min_coefficient",
+    "expert_path",
+    "semi_online_performance",
+    "online_success",
+    "MODES",
+    "RecallExtendResult",
+    "softmax",
+    "bandit_metrics",
+    "rl_gradient",
+    "sft_gradient",
+    "recall_extend",
 ]
