@@ -28,6 +28,16 @@ Per round (after the offline phase and after each online episode), computed exac
 ``J`` of the evaluation policy (greedy in ``Q``) and of the behaviour policy, the cumulative regret
 ``sum_k (J* - J(behaviour_k))`` over the episodes played (warm-up included), ``Q`` at the start distribution
 against the true ``Q^{pi_t}``, and the TD error on the offline distribution (:func:`~.metrics.td_error`).
+
+**Linear features** (``features=phi``, shape ``(S, A, d)``; WSRL's claim needs shared parameters, digest WP-C C1):
+``Q = Phi w``. The offline ``Q`` is projected on the features (least squares weighted by the offline data with a
+floor ``projection_floor``); the warm-up still rolls out the offline algorithm's policy (WSRL's frozen offline
+*actor*, separate from its critic), so ``J_offline`` is that policy's, and the projection's loss shows in
+``J_eval[0]``; each update is
+the expected semi-gradient step ``w <- w + Phi^T C (y - Phi w)`` with ``C = diag(min(1, lr S A mu))`` (the tabular
+step's weights) and a Polyak target on ``w``. ``Phi`` is rescaled to ``||Phi^T Phi||_2 = 1`` (the same function
+class; the step is then non-expansive for a fixed target, so any divergence is the bootstrapping's, not the step
+size's). With one-hot features this is the tabular update exactly (tested to 1e-9).
 """
 
 from __future__ import annotations
@@ -43,7 +53,9 @@ from theory_rl._validation import (
     Integer,
     Options,
     Real,
+    as_float_array,
     check_mapping,
+    check_shape,
     check_table,
     validate_params,
 )
@@ -199,6 +211,7 @@ class _Buffer:
     epsilon=Real(0.0, 1.0),
     bonus_scale=Real(0.0, None),
     threshold=Real(optional=True),
+    projection_floor=Real(0.0, 1.0, closed="right"),
 )
 def finetune(
     mdp: TabularMDP,
@@ -218,6 +231,8 @@ def finetune(
     epsilon: float = 0.1,
     bonus_scale: float = 1.0,
     threshold: float | None = None,
+    features=None,
+    projection_floor: float = 0.01,
 ) -> FinetuneResult:
     """One offline-to-online run (see the module docstring for the update and the metrics).
 
@@ -257,6 +272,13 @@ def finetune(
         ``|kappa|`` of the ``optimistic`` / ``pessimistic`` learners.
     threshold : float, optional
         Threshold on ``J`` for ``FinetuneResult.threshold_step``; ``0.9 J*`` by default.
+    features : array_like, shape (S, A, d), optional
+        Linear features ``phi(s, a)``: the online learner is linear semi-gradient Q-learning on ``Q = Phi w``
+        (module docstring); tabular when None. Not with ``online="ensemble_lcb"``.
+    projection_floor : float, default 0.01
+        With ``features``: the offline ``Q`` is projected by least squares weighted by
+        ``(1 - floor) mu_D + floor / (S A)`` (``mu_D`` the offline pair distribution; the floor keeps unseen
+        pairs determined). Not a paper constant; any positive floor gives the tabular ``Q`` with one-hot features.
 
     Returns
     -------
@@ -266,9 +288,26 @@ def finetune(
     if (data.S, data.A) != (mdp.S, mdp.A) or data.horizon is not None:
         raise ValueError(f"data has (S, A, horizon) = {(data.S, data.A, data.horizon)}, expected "
                          f"{(mdp.S, mdp.A, None)} as mdp")  # fmt: skip
+    S, A, gamma = mdp.S, mdp.A, mdp.gamma
+    Phi = None
+    if features is not None:
+        if online == "ensemble_lcb":
+            raise ValueError("features given with online='ensemble_lcb', which re-plans a table; expected None")
+        phi = as_float_array(features, "features", ndim=3)
+        check_shape(phi, "features", (S, A, phi.shape[2]))
+        Phi = phi.reshape(S * A, -1)
+        scale = np.linalg.norm(Phi, 2)
+        if phi.shape[2] == 0 or scale == 0:
+            raise ValueError("features are all zero, expected at least one non-zero feature")
+        Phi = Phi / scale  # ||Phi^T Phi||_2 = 1: the same function class, a non-expansive step
     rng = as_generator(seed)
     pi_off, Q = offline_phase(data, offline, kwargs, seed=rng)
-    S, A, gamma = mdp.S, mdp.A, mdp.gamma
+    if Phi is not None:  # the linear function closest to the offline Q, weighted by the data (plus a floor)
+        mu0 = np.asarray(data.counts, float).reshape(-1)
+        c = np.sqrt((1.0 - projection_floor) * mu0 / max(mu0.sum(), 1.0) + projection_floor / (S * A))
+        c = np.exp2(np.round(np.log2(c)))  # powers of two: exact scaling, so one-hot ties survive the projection
+        w = np.linalg.lstsq(c[:, None] * Phi, c * Q.reshape(-1), rcond=None)[0]
+        Q, w_target = (Phi @ w).reshape(S, A), w.copy()
     vmax = 1.0 / (1.0 - gamma)
     kappa = _KAPPA[online] * bonus_scale
     J_star = planning.optimal_return(mdp)
@@ -322,21 +361,29 @@ def finetune(
             step = np.minimum(1.0, lr * S * A * mu)
             bonus = kappa * hoeffding(N, 1.0, value_range=vmax, unseen=vmax) if kappa != 0 else 0.0
             for _ in range(utd * n_steps):
+                if Phi is not None:
+                    Q_target = (Phi @ w_target).reshape(S, A)
                 y = r_buf + bonus + gamma * (P_buf @ optimistic(Q_target, N).max(axis=1))
                 if kappa > 0:  # optimistic targets clipped at vmax (Jin et al. 2018 clip at H)
                     y = np.minimum(y, vmax)
-                Q = Q + step * (y - Q)
-                Q_target = (1.0 - tau) * Q_target + tau * Q
+                if Phi is None:
+                    Q = Q + step * (y - Q)
+                    Q_target = (1.0 - tau) * Q_target + tau * Q
+                else:  # expected semi-gradient step; shared parameters move every pair
+                    w = w + Phi.T @ (step * (y - Q)).reshape(-1)
+                    Q = (Phi @ w).reshape(S, A)
+                    w_target = (1.0 - tau) * w_target + tau * w
         record(behaviour(N0 + np.asarray(online_counts.counts, float)))
     cols = [np.array(c, dtype=float) for c in zip(*rows, strict=True)]
     pi = _greedy(Q)
     dip = initial_dip(J_off, cols[1][1:]) if len(rows) > 1 else 0.0
     return FinetuneResult(
-        policy=pi, V=Q.max(axis=1), Q=Q, method=f"{offline}+{online}",
+        policy=pi, V=Q.max(axis=1), Q=Q, method=f"{offline}+{online}" + ("" if Phi is None else "+linear"),
         constants={"offline": offline, "offline_kwargs": kwargs, "online": online, "warmup_steps": warmup_steps,
                    "online_steps": online_steps, "n_steps": n_steps, "offline_fraction": offline_fraction,
                    "utd": utd, "tau": tau, "lr": lr, "epsilon": epsilon, "bonus_scale": bonus_scale,
-                   "threshold": threshold},
+                   "threshold": threshold, "features": None if Phi is None else Phi.shape[1],
+                   "projection_floor": projection_floor},
         steps=cols[0], J_eval=cols[1], J_behaviour=cols[2], regret=cols[3], q_start=cols[4],
         q_start_true=cols[5], td_offline=cols[6], J_offline=J_off, J_star=J_star, dip=dip,
         threshold_step=steps_to_threshold(cols[0], cols[1], threshold),
