@@ -3,7 +3,7 @@
 - :mod:`.harness` -- :func:`finetune`: offline phase (any offline algorithm of the toolkit), optional warm-up of
   the frozen offline policy (Zhou et al. 2025, WSRL), online tabular Q-learning (greedy, optimistic or pessimistic
   target) with the buffer's offline fraction, the update-to-data ratio and the target-update rate as knobs;
-  exact per-round metrics.
+  exact per-round metrics; with ``features=phi`` a linear critic (expected semi-gradient TD, one-hot = tabular).
 - :mod:`.metrics` -- :func:`td_error`, :func:`initial_dip`, :func:`steps_to_threshold`.
 - :mod:`.linear_td` -- WSRL's stability oracle: the expected linear TD matrix on a buffer distribution, its
   spectrum and the on-policy margin ``1 - sqrt(gamma)`` (:func:`expected_td`, :func:`td_stability`,
