@@ -4,6 +4,12 @@ A linear MDP has known features ``phi_h(s, a) in R^d`` and unknown measures and 
 ``P_h(s' | s, a) = <phi_h(s, a), mu_h(s')>`` and ``r_h(s, a) = <phi_h(s, a), theta_h>``.
 
 - :mod:`theory_rl.linear.model`: :class:`LinearMDP` (exact tabular form, one-hot round trip);
+- :mod:`theory_rl.linear.factored`: :class:`FactoredLinearMDP`, the same model stored by its factors
+  ``(phi, mu, theta)`` only (memory independent of ``S^2``; issue 15), and ``LINEAR_MODELS``, the two forms;
+- :mod:`theory_rl.linear.backup`: exact backward induction and policy evaluation through the factorisation
+  (:func:`linear_backward_induction`, :func:`linear_evaluate`, :func:`linear_weights`), O(H S A d);
+- :mod:`theory_rl.linear.latent`: :class:`LatentSampler`, episodes of a factored model with non-negative factors
+  (latent index from ``phi``, next state from an alias table of ``mu``), numba;
 - :mod:`theory_rl.linear.counts`: :func:`feature_covariance` of count data (the data themselves are the ONE
   counts record :class:`theory_rl.data.CountDataset`, drawn by the samplers of :mod:`theory_rl.data`, which accept
   a LinearMDP: ``sample_rollouts``, ``sample_policy_counts``, ``sample_generative``, ``sample_rewards``);
@@ -22,7 +28,10 @@ from __future__ import annotations
 
 import warnings
 
+from theory_rl.linear.backup import linear_backward_induction, linear_evaluate, linear_weights
 from theory_rl.linear.counts import feature_covariance
+from theory_rl.linear.factored import LINEAR_MODELS, FactoredLinearMDP
+from theory_rl.linear.latent import LatentSampler
 from theory_rl.linear.model import LinearMDP
 from theory_rl.linear.policies import (
     all_deterministic_policies,
@@ -34,6 +43,12 @@ from theory_rl.linear.policies import (
 
 __all__ = [
     "LinearMDP",
+    "FactoredLinearMDP",
+    "LINEAR_MODELS",
+    "LatentSampler",
+    "linear_backward_induction",
+    "linear_evaluate",
+    "linear_weights",
     "feature_covariance",
     "all_deterministic_policies",
     "policy_features",

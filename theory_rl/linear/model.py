@@ -142,6 +142,27 @@ class LinearMDP:
         """``max_{h,s,a} ||phi_h(s, a)||_2`` (the papers assume <= 1)."""
         return float(np.linalg.norm(self._phi, axis=-1).max())
 
+    # -- the model operators (shared with FactoredLinearMDP: one code path for both forms) -------------------
+    def features(self, h: int) -> np.ndarray:
+        """``phi_h``, (S, A, d) (a view)."""
+        return self._phi if self._phi.ndim == 3 else self._phi[h]
+
+    def measure(self, h: int) -> np.ndarray:
+        """``mu_h``, (d, S) (a view)."""
+        return self._mu[h]
+
+    def stage_reward(self, h: int) -> np.ndarray:
+        """Mean rewards ``R_h``, (S, A) (the validated table)."""
+        return self._R[h]
+
+    def expected_next(self, h: int, V) -> np.ndarray:
+        """``(P_h V)(s, a)``, (S, A), from the materialised (validated, renormalised) kernel."""
+        return self._P[h] @ V
+
+    def push_forward(self, h: int, occ) -> np.ndarray:
+        """``sum_{s,a} occ(s, a) P_h(. | s, a)``, (S,)."""
+        return np.einsum("sa,sat->t", occ, self._P[h])
+
     def __setattr__(self, name, value):
         if hasattr(self, name) or not name.startswith("_"):
             raise AttributeError(f"LinearMDP is immutable; use a new instance instead of setting {name!r}")
