@@ -4,6 +4,8 @@
 - :func:`coverage_family`: two steps, tunable online reachability of each feature direction (offline data can be
   placed anywhere), for the offline-to-online coefficient of Wagenmaker & Pacchiano (2023).
 - :func:`hybrid_family`: its d = 2 member of papers/ftpedel.md.
+- :func:`random_factored_linear_mdp`: a random :class:`theory_rl.linear.FactoredLinearMDP` with simplex features,
+  built in O(S A d + H' d S) time and memory (no (H, S, A, S) table), up to millions of states (issue 15).
 
 (Formerly in ``theory_rl.linear``, where the old names remain as deprecated aliases.)
 """
@@ -13,11 +15,20 @@ from __future__ import annotations
 import numpy as np
 
 from theory_rl._random import as_generator
-from theory_rl._validation import Integer, Options, Real, as_float_array, check_shape, check_table, validate_params
-from theory_rl.linear import LinearMDP
+from theory_rl._validation import (
+    Boolean,
+    Integer,
+    Options,
+    Real,
+    as_float_array,
+    check_shape,
+    check_table,
+    validate_params,
+)
+from theory_rl.linear import FactoredLinearMDP, LinearMDP
 from theory_rl.mdp import REWARD_NOISES
 
-__all__ = ["random_linear_mdp", "coverage_family", "hybrid_family"]
+__all__ = ["random_linear_mdp", "coverage_family", "hybrid_family", "random_factored_linear_mdp"]
 
 
 @validate_params(S=Integer(1), A=Integer(1), d=Integer(1), horizon=Integer(1),
@@ -106,3 +117,39 @@ def hybrid_family(p: float = 0.1, *, r_explore: float = 0.0, r_safe: float = 0.0
     instance: the hybrid gain in the leading term of C_o2o is at most a factor d = 2 here, not ``1/p``.
     """
     return coverage_family([p], theta0=[r_explore, r_safe], theta1=[r_rare, r_common], reward_noise=reward_noise)
+
+
+@validate_params(S=Integer(1), A=Integer(1), d=Integer(1), horizon=Integer(1),
+                 concentration=Real(0.0, closed="neither"), stationary=Boolean(),
+                 reward_noise=Options(REWARD_NOISES))
+def random_factored_linear_mdp(S: int, A: int, d: int, horizon: int, *, seed, concentration: float = 1.0,
+                               stationary: bool = True, reward_noise: str = "bernoulli") -> FactoredLinearMDP:
+    """A random factored linear MDP with simplex features (Jin et al. 2020, Example 2.2), never materialised.
+
+    ``phi(s, a) ~ Dirichlet(concentration 1_d)`` (rows on the simplex, ``||phi||_2 <= 1``), each ``mu_h[i]`` a
+    Dirichlet(1_S) distribution over states (normalised exponentials), ``theta_h ~ U[0, 1]^d`` (so rewards lie in
+    [0, 1]) and ``init ~ Dirichlet(1_S)``. ``stationary=True`` (default) shares ``phi`` (S, A, d) and ``mu``
+    (d, S) over the H steps (memory ``8 (S A d + d S)`` bytes); ``False`` draws one per step (``H`` times more).
+
+    Draw order (seeds explicit, one Generator from ``seed``): phi, mu, theta, init (a feature row whose d gammas
+    all underflow to 0, possible only for tiny concentrations, becomes a uniformly drawn vertex, drawn last).
+    """
+    H = horizon
+    n = 1 if stationary else H
+    check_table("phi", (n, S, A, d), ("stages", "S", "A", "d"))
+    check_table("mu", (n, d, S), ("stages", "d", "S"))
+    rng = as_generator(seed)
+    g = rng.standard_gamma(float(concentration), size=(n, S, A, d))
+    tot = g.sum(axis=-1, keepdims=True)
+    zero = tot[..., 0] == 0.0  # all d gammas underflowed (tiny concentration): the Dirichlet's limit, a vertex
+    if zero.any():
+        g[zero] = np.eye(d)[rng.integers(d, size=int(zero.sum()))]
+        tot[zero] = 1.0
+    g /= tot
+    e = rng.standard_exponential(size=(n, d, S))
+    e /= e.sum(axis=-1, keepdims=True)
+    theta = rng.random((H, d))
+    init = rng.standard_exponential(S)
+    init /= init.sum()
+    phi, mu = (g[0], e[0]) if stationary else (g, e)
+    return FactoredLinearMDP(phi, mu, theta, init, reward_noise=reward_noise)
