@@ -25,6 +25,7 @@ import numpy as np
 from theory_rl._random import as_generator
 from theory_rl._validation import (
     Boolean,
+    Callable,
     Instance,
     Integer,
     Real,
@@ -75,16 +76,20 @@ class LinearGreedyPolicy:
         Upper clip per step (LSVI-UCB: H; PEVI: H - h).
     """
 
+    @validate_params(features=Callable(), beta=Real(0.0), sign=Integer(-1, 1), floor=Real(optional=True))
     def __init__(self, features, w, Lambda_inv, beta: float, sign: int, floor, cap) -> None:
-        self.features = features
-        self.w = np.array(w, dtype=float)
-        self.Lambda_inv = np.array(Lambda_inv, dtype=float)
-        self.beta = float(beta)
-        self.sign = int(sign)
-        self.floor = floor
-        self.cap = np.array(cap, dtype=float)
+        if sign == 0:
+            raise ValueError("sign is 0, expected +1 (bonus) or -1 (penalty)")
+        self.w = np.array(as_float_array(w, "w", ndim=2))  # a fresh, writable copy (the learners fill it)
         self.H, self.d = self.w.shape
-        self.S, self.A = features(0).shape[:2]
+        self.Lambda_inv = as_float_array(Lambda_inv, "Lambda_inv", shape=(self.H, self.d, self.d)).copy()
+        self.cap = as_float_array(cap, "cap", shape=(self.H,)).copy()
+        phi0 = features(0)
+        if np.ndim(phi0) != 3 or np.shape(phi0)[2] != self.d:
+            raise ValueError(f"features(0) has shape {np.shape(phi0)}, expected (S, A, d) with d = {self.d}")
+        self.features = features
+        self.beta, self.sign, self.floor = float(beta), int(sign), floor
+        self.S, self.A = phi0.shape[:2]
 
     def q_rows(self, h: int, F) -> np.ndarray:
         """``Q_h`` at feature rows ``F`` (..., A, d)."""

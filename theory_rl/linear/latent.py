@@ -20,7 +20,15 @@ import numpy as np
 from numba import njit
 
 from theory_rl._random import as_generator
-from theory_rl._validation import Instance, as_float_array, as_index_array, check_int, validate_params
+from theory_rl._validation import (
+    Instance,
+    as_float_array,
+    as_index_array,
+    check_instance,
+    check_int,
+    check_table,
+    validate_params,
+)
 from theory_rl.linear.factored import FactoredLinearMDP
 from theory_rl.policies import as_probabilities
 
@@ -216,6 +224,7 @@ class LatentSampler:
         ``(H, S, A)``): ``states`` (n, H+1), ``actions`` (n, H), ``rewards`` (n, H). ``seed``: int, SeedSequence or
         Generator (a Generator advances)."""
         n = check_int(n_episodes, "n_episodes", low=0)
+        check_table("the rollouts", (n, self.model.H + 1), ("n_episodes", "H + 1"), itemsize=24)
         rng = as_generator(seed)
         acts, probs, det = self._policy(policy)
         out = [self._run(acts, probs, det, min(_BLOCK, n - lo), rng) for lo in range(0, n, _BLOCK)] or [
@@ -226,6 +235,9 @@ class LatentSampler:
         """One episode whose action at ``(h, s)`` is ``act(h, s)`` (a callable: the lazy greedy policies of the
         learners, which never tabulate a policy over S). Consumes the stream exactly as ``rollouts(., 1, rng)``."""
         m = self.model
+        check_instance(rng, "rng", np.random.Generator)
+        if not callable(act):
+            raise ValueError(f"act is a {type(act).__name__}, expected a callable (h, s) -> action")
         U = rng.random((1, m.H + 1, 4))
         G = rng.standard_normal((1, m.H)) if self._noise == 1 else np.zeros((1, 1))
         states = np.empty(m.H + 1, np.int64)
