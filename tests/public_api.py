@@ -284,6 +284,8 @@ RECORDS = {
     "BalanceResult": "returned by algorithms.o2o.state_adaptive_balance",  # issue 19
     "ImprovementResult": "returned by algorithms.o2o.multi_step_improvement",  # issue 19
     "RecallExtendResult": "returned by algorithms.o2o.recall_extend",  # issue 19
+    "PEVISamplesResult": "returned by algorithms.linear_samples.pevi_samples",  # issue 15 (factored linear)
+    "LSVIUCBSamplesResult": "returned by algorithms.linear_samples.lsvi_ucb_samples",  # issue 15 (factored linear)
 }
 
 #: Public callables with no example call at all, with the reason. Keep this short.
@@ -563,6 +565,37 @@ EXAMPLES: dict[str, object] = {
     "RecallExtendResult": _record(_call("algorithms.o2o.recall_extend", np.zeros((2, 3)), np.eye(2, 3),
                                         np.eye(2, 3), np.full(2, 0.5), n_steps=2)),
 }
+
+# issue 15 [scale], item 4: factored linear MDPs (scale-linear)
+@functools.cache
+def _factored():
+    """A small factored linear MDP (S = 4, A = 2, d = 3, H = 2) and latent-sampler data of it."""
+    from theory_rl.algorithms.linear_samples import latent_dataset
+    from theory_rl.generators.linear import random_factored_linear_mdp
+
+    F = random_factored_linear_mdp(4, 2, 3, 2, seed=0)
+    return F, latent_dataset(F, np.full((4, 2), 0.5), 5, 0)
+
+
+def _fm():
+    return _factored()[0]
+
+
+EXAMPLES.update({
+    "FactoredLinearMDP": _ex(lambda: _fm().phi, lambda: _fm().mu, lambda: _fm().theta, lambda: _fm().init),
+    "LatentSampler": _ex(lambda: _fm()),
+    "linear_backward_induction": _ex(lambda: _fm()),
+    "linear_evaluate": _ex(lambda: _fm(), np.zeros((2, 4), int)),
+    "linear_weights": _ex(lambda: _fm(), np.zeros((2, 4))),
+    "LinearGreedyPolicy": _ex(lambda: _fm().features, np.zeros((2, 3)), np.stack([np.eye(3)] * 2), 1.0, 1,
+                              np.full(2, 2.0)),
+    "pevi_samples": _ex(lambda: _fm(), lambda: _factored()[1]),
+    "lsvi_ucb_samples": _ex(lambda: _fm(), 3, seed=0),
+    "latent_dataset": _ex(lambda: _fm(), np.zeros(4, int), 3, 0),
+    "PEVISamplesResult": _record(_call("algorithms.linear_samples.pevi_samples", lambda: _fm(),
+                                       lambda: _factored()[1])),
+    "LSVIUCBSamplesResult": _record(_call("algorithms.linear_samples.lsvi_ucb_samples", lambda: _fm(), 2, seed=0)),
+})
 
 
 @functools.cache

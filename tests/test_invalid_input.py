@@ -66,6 +66,8 @@ NOT_ALLOCATING = {
     "count_model:n_samples",  # samples per pair, drawn as one multinomial per pair in O(S): nothing of that size
     "hac_step_size:T", "hac_step_size:A", "hac_step_size:horizon",  # issue 17: a closed-form step size only
     "reptile_fixed_point:K",  # issue 17: (I - alpha A)^K by repeated squaring, O(log K) products
+    "pevi_samples:n_episodes",  # issue 15: K inside pevi_beta's log term, as pevi:n_episodes
+    "FactoredLinearMDP:max_check",  # issue 15: a cap on the signed-factor check's work, never allocated
 }
 
 INVALID = {

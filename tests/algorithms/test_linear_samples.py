@@ -113,7 +113,7 @@ def test_latent_dataset_and_refusals():
     with pytest.raises(ValueError, match="phi"):
         pevi_samples(np.ones((4, 2, 3)), data)
     with pytest.raises(ValueError, match="sign"):
-        LinearGreedyPolicy(F.features, np.zeros((3, 3)), np.stack([np.eye(3)] * 3), 1.0, 0, None, np.ones(3))
+        LinearGreedyPolicy(F.features, np.zeros((3, 3)), np.stack([np.eye(3)] * 3), 1.0, 0, np.ones(3))
     with pytest.raises(ValueError, match="Lambda_inv"):
-        LinearGreedyPolicy(F.features, np.zeros((3, 3)), np.eye(3), 1.0, 1, None, np.ones(3))
+        LinearGreedyPolicy(F.features, np.zeros((3, 3)), np.eye(3), 1.0, 1, np.ones(3))
     assert isinstance(F, FactoredLinearMDP)

@@ -70,14 +70,14 @@ class LinearGreedyPolicy:
     beta : float
     sign : {+1, -1}
         +1: optimistic bonus (LSVI-UCB); -1: pessimistic penalty (PEVI).
-    floor : float or None
-        Lower clip (PEVI: 0) or None.
     cap : array_like, shape (H,)
         Upper clip per step (LSVI-UCB: H; PEVI: H - h).
+    floor : float, optional
+        Lower clip (PEVI: 0); None for none.
     """
 
     @validate_params(features=Callable(), beta=Real(0.0), sign=Integer(-1, 1), floor=Real(optional=True))
-    def __init__(self, features, w, Lambda_inv, beta: float, sign: int, floor, cap) -> None:
+    def __init__(self, features, w, Lambda_inv, beta: float, sign: int, cap, floor=None) -> None:
         if sign == 0:
             raise ValueError("sign is 0, expected +1 (bonus) or -1 (penalty)")
         self.w = np.array(as_float_array(w, "w", ndim=2))  # a fresh, writable copy (the learners fill it)
@@ -164,7 +164,7 @@ def pevi_samples(phi, data: OfflineDataset, *, xi: float = 0.1, c: float = 1.0, 
     F = [features(h)[data.state[ix], data.action[ix]] for h, ix in enumerate(steps)]
     Lam = np.stack([f.T @ f + lam * np.eye(d) for f in F])
     Lam_inv = np.stack([np.linalg.inv(L) for L in Lam])
-    policy = LinearGreedyPolicy(features, np.zeros((H, d)), Lam_inv, beta, -1, 0.0, H - np.arange(H))
+    policy = LinearGreedyPolicy(features, np.zeros((H, d)), Lam_inv, beta, -1, H - np.arange(H), 0.0)
     w = policy.w  # filled backward: step h + 1 is final when step h reads it
     for h in range(H - 1, -1, -1):
         y = data.reward[steps[h]].astype(float)
@@ -251,7 +251,7 @@ def lsvi_ucb_samples(model, n_episodes: int, *, seed, p: float = 0.05, c: float 
     cap = np.full(H, float(H))
     policy = None
     for k in range(K):
-        policy = LinearGreedyPolicy(features, np.zeros((H, d)), Lam_inv, beta, 1, None, cap)  # snapshot of Lam_inv
+        policy = LinearGreedyPolicy(features, np.zeros((H, d)), Lam_inv, beta, 1, cap)  # snapshot of Lam_inv
         w = policy.w
         for h in range(H - 1, -1, -1):
             y = rewards[:k, h].copy()

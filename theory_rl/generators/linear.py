@@ -138,6 +138,7 @@ def random_factored_linear_mdp(S: int, A: int, d: int, horizon: int, *, seed, co
     n = 1 if stationary else H
     check_table("phi", (n, S, A, d), ("stages", "S", "A", "d"))
     check_table("mu", (n, d, S), ("stages", "d", "S"))
+    check_table("theta", (H, d), ("horizon", "d"))
     rng = as_generator(seed)
     g = rng.standard_gamma(float(concentration), size=(n, S, A, d))
     tot = g.sum(axis=-1, keepdims=True)
