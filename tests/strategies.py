@@ -67,3 +67,26 @@ def mdps_with_policy(draw, *, deterministic: bool | None = None, **kwargs):
     else:
         policy = _simplex_rows(rng, lead + (mdp.S, mdp.A), 0.3)
     return mdp, policy
+
+
+# -- issue 15 [scale], item 4 (scale-linear): factored linear MDPs with simplex features ---------------------------
+def _sparse_simplex(rng: np.random.Generator, shape: tuple[int, ...], zero_frac: float) -> np.ndarray:
+    """Rows on the simplex with some exact zeros (each row keeps at least one positive entry)."""
+    x = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])
+    x[rng.random(x.shape) < zero_frac] = 0.0
+    x[x.sum(axis=-1) == 0, 0] = 1.0
+    return x / x.sum(axis=-1, keepdims=True)
+
+
+@st.composite
+def factored_linear_models(draw, *, max_S: int = 6, max_A: int = 3, max_d: int = 4, max_H: int = 4):
+    """A FactoredLinearMDP with simplex features: stationary or per-step phi and mu, some exact zeros."""
+    from theory_rl.linear import FactoredLinearMDP
+
+    S, A = draw(st.integers(1, max_S)), draw(st.integers(1, max_A))
+    d, H = draw(st.integers(1, max_d)), draw(st.integers(1, max_H))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    zero = draw(st.sampled_from([0.0, 0.3, 0.6]))
+    phi = _sparse_simplex(rng, (S, A, d) if draw(st.booleans()) else (H, S, A, d), zero)
+    mu = _sparse_simplex(rng, (d, S) if draw(st.booleans()) else (H, d, S), zero)
+    return FactoredLinearMDP(phi, mu, rng.random((H, d)), _sparse_simplex(rng, (S,), zero))

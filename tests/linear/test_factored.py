@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from tests.strategies import factored_linear_models
 from theory_rl import planning
 from theory_rl.generators.linear import random_factored_linear_mdp, random_linear_mdp
 from theory_rl.linear import (
@@ -20,27 +21,7 @@ from theory_rl.linear import (
 )
 from theory_rl.linear.latent import alias_law
 
-
-def _sparse_simplex(rng, shape, zero_frac):
-    """Rows on the simplex with some exact zeros (each row keeps at least one positive entry)."""
-    x = rng.dirichlet(np.ones(shape[-1]), size=shape[:-1])
-    x[rng.random(x.shape) < zero_frac] = 0.0
-    empty = x.sum(axis=-1) == 0
-    x[empty, 0] = 1.0
-    return x / x.sum(axis=-1, keepdims=True)
-
-
-@st.composite
-def factored_models(draw, max_S=6, max_A=3, max_d=4, max_H=4):
-    S, A = draw(st.integers(1, max_S)), draw(st.integers(1, max_A))
-    d, H = draw(st.integers(1, max_d)), draw(st.integers(1, max_H))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    zero = draw(st.sampled_from([0.0, 0.3, 0.6]))
-    phi_shape = (S, A, d) if draw(st.booleans()) else (H, S, A, d)
-    mu_shape = (d, S) if draw(st.booleans()) else (H, d, S)
-    phi = _sparse_simplex(rng, phi_shape, zero)
-    mu = _sparse_simplex(rng, mu_shape, zero)
-    return FactoredLinearMDP(phi, mu, rng.random((H, d)), _sparse_simplex(rng, (S,), zero))
+factored_models = factored_linear_models
 
 
 def _dense(F):

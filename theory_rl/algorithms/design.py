@@ -30,7 +30,7 @@ from theory_rl._validation import (
     check_step,
     validate_params,
 )
-from theory_rl.linear import LinearMDP
+from theory_rl.linear import LINEAR_MODELS, LinearMDP
 from theory_rl.linear import policies as linear_policies
 from theory_rl.results import IterativeResult, renamed_field, stop_at_max_iter
 
@@ -227,7 +227,7 @@ def _check_design_args(lmdp, h, X, A0):
     return h, X, A0
 
 
-@validate_params(lmdp=Instance(LinearMDP), scale=Real(0.0, closed="neither"),
+@validate_params(lmdp=Instance(LINEAR_MODELS), scale=Real(0.0, closed="neither"),
                  eta=Real(0.0, closed="neither", optional=True), tol=Real(0.0, closed="neither"),
                  max_iter=Integer(1, 10**7))
 def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None, eta: float | None = 50.0,
@@ -331,7 +331,7 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
                         iterations=it, residual=bound, error_bound=bound, converged=bool(converged))
 
 
-@validate_params(lmdp=Instance(LinearMDP), scale=Real(0.0, closed="neither"),
+@validate_params(lmdp=Instance(LINEAR_MODELS), scale=Real(0.0, closed="neither"),
                  eta=Real(0.0, closed="neither", optional=True), solver=Options(SOLVERS, optional=True))
 def reachable_design_cvxpy(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None, eta: float | None = None,
                            solver: str | None = None):

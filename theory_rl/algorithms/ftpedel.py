@@ -48,8 +48,11 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.algorithms.design import reachable_design
-from theory_rl.data import CountDataset, sample_policy_counts
+from theory_rl.data import CountDataset, CountsBuilder, sample_policy_counts
 from theory_rl.linear import (
+    LINEAR_MODELS,
+    FactoredLinearMDP,
+    LatentSampler,
     LinearMDP,
     all_deterministic_policies,
     best_response,
@@ -111,7 +114,7 @@ def _policy_class(lmdp: LinearMDP, policies) -> np.ndarray:
     return as_index_array(pols, "policies", lmdp.A, ndim=3)
 
 
-@validate_params(lmdp=Instance(LinearMDP))
+@validate_params(lmdp=Instance(LINEAR_MODELS))
 def distinct_policies(lmdp: LinearMDP, policies=None) -> np.ndarray:
     """Deterministic policies with pairwise distinct ``(phi_{pi,h})_h`` (one representative per class, the first)."""
     pols = all_deterministic_policies(lmdp) if policies is None else _policy_class(lmdp, policies)
@@ -141,6 +144,23 @@ def _episodes_needed(X, Lam, A0) -> float:
         else:
             lo = mid
     return hi
+
+
+def _policy_counts(lmdp, support, weights, K: int, rng) -> CountDataset:
+    """Counts of ``K`` episodes of the mixture ``(support, weights)`` (one policy drawn per episode).
+
+    Dense model: the data layer's :func:`theory_rl.data.sample_policy_counts`. Factored model (issue 15): the
+    latent sampler of :class:`theory_rl.linear.LatentSampler` (no (S A, S) alias tables), episodes per policy
+    from one multinomial draw, counted by :class:`theory_rl.data.CountsBuilder`. Same law, different streams.
+    """
+    if not isinstance(lmdp, FactoredLinearMDP):
+        return sample_policy_counts(lmdp, support, K, rng, weights=weights)
+    builder = CountsBuilder(lmdp.S, lmdp.A, horizon=lmdp.H)
+    sampler = LatentSampler(lmdp)
+    for pol, n in zip(support, rng.multinomial(K, np.asarray(weights) / np.sum(weights)), strict=True):
+        if n:
+            builder.add_episode(*sampler.rollouts(pol, int(n), rng))
+    return builder.to_counts()
 
 
 class _StepData:
@@ -193,7 +213,7 @@ def _collect(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_iter, on_max_iter):
                 raise ValueError(f"the targets at step {h} are not in the span of the reachable covariances")
             budget = max(budget, need)
         K = max(math.ceil(need), 1)
-        n_sa = data.add(sample_policy_counts(lmdp, support, K, rng, weights=weights))
+        n_sa = data.add(_policy_counts(lmdp, support, weights, K, rng))
         A_cur = A_cur + feature_covariance(n_sa, phi)
         episodes += K
         budget = max(2.0 * budget, 2.0 * K)
@@ -241,7 +261,7 @@ def _collect_lsvi_ucb(lmdp, h, X, A0, rng, *, k0, max_rounds, fw_steps, bonus_sc
     return data, episodes
 
 
-@validate_params(lmdp=Instance(LinearMDP), eps=Real(0.0, 1.0, closed="neither"),
+@validate_params(lmdp=Instance(LINEAR_MODELS), eps=Real(0.0, 1.0, closed="neither"),
                  delta=Real(0.0, 1.0, closed="neither"), offline=Instance(CountDataset, optional=True),
                  beta_scale=Real(0.0, closed="neither"), lam=Real(0.0, closed="neither"),
                  l0=Integer(1, 62, optional=True), k0=Integer(1, 10**9), max_rounds=Integer(1, 10**4),
@@ -255,9 +275,10 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: CountDa
 
     Parameters
     ----------
-    lmdp : LinearMDP
+    lmdp : LinearMDP or FactoredLinearMDP
         The environment; the learner uses its features, initial distribution and (planning stand-in) dynamics for
-        the design, and only sampled data for the estimates.
+        the design, and only sampled data for the estimates. A factored model (issue 15) is planned through its
+        factors and sampled by its latent sampler (``explorer="plan"`` only).
     eps, delta : float
         Accuracy and confidence: the returned policy is eps-optimal in the class with probability >= 1 - delta.
     seed : int, SeedSequence or Generator
@@ -290,6 +311,9 @@ def ftpedel(lmdp: LinearMDP, eps: float, delta: float, *, seed, offline: CountDa
     FTPedelResult
     """
     check_on_max_iter(on_max_iter)
+    if explorer == "lsvi_ucb" and isinstance(lmdp, FactoredLinearMDP):
+        raise ValueError("explorer='lsvi_ucb' runs the count-based LSVI-UCB of a dense LinearMDP; pass "
+                         "lmdp.to_linear() or explorer='plan' for a FactoredLinearMDP")
     rng = as_generator(seed)
     H, S, A, d = lmdp.H, lmdp.S, lmdp.A, lmdp.d
     pols = distinct_policies(lmdp) if policies is None else _policy_class(lmdp, policies)

@@ -28,9 +28,8 @@ from theory_rl._validation import (
     check_step,
     validate_params,
 )
-from theory_rl.linear import LinearMDP, feature_covariance
+from theory_rl.linear import LINEAR_MODELS, LinearMDP, feature_covariance, linear_evaluate
 from theory_rl.linear.policies import all_deterministic_policies, occupancy_polytope, policy_features
-from theory_rl.planning import evaluate
 
 __all__ = ["policy_class_summary", "offline_covariance", "o2o_coefficient", "minimal_online_episodes"]
 
@@ -49,17 +48,16 @@ def _policy_class(lmdp: LinearMDP, policies) -> np.ndarray:
     return as_index_array(pols, "policies", lmdp.A, ndim=3)
 
 
-@validate_params(lmdp=Instance(LinearMDP))
+@validate_params(lmdp=Instance(LINEAR_MODELS))
 def policy_class_summary(lmdp: LinearMDP, policies=None):
     """``(policies, phi_pi (n, H, d), values V^pi_0 (n,), gaps V*(Pi) - V^pi_0 (n,))`` for a finite class."""
     pols = _policy_class(lmdp, policies)
-    tab = lmdp.to_tabular()
     feats = np.stack([policy_features(lmdp, p) for p in pols])
-    values = np.array([float(lmdp.init @ evaluate(tab, p)[0]) for p in pols])
+    values = np.array([float(lmdp.init @ linear_evaluate(lmdp, p)[0]) for p in pols])  # dense or factored
     return pols, feats, values, values.max() - values
 
 
-@validate_params(lmdp=Instance(LinearMDP))
+@validate_params(lmdp=Instance(LINEAR_MODELS))
 def offline_covariance(lmdp: LinearMDP, data) -> np.ndarray:
     """``Lambda_off,h = sum_tau phi phi^T`` (H, d, d) from a counts record, or an array (H, d, d) checked and
     returned.
@@ -123,7 +121,8 @@ def _inf_max(lmdp, h, targets, T, Loff, solver):
     return float(prob.value) / T
 
 
-@validate_params(lmdp=Instance(LinearMDP), eps=Real(0.0, closed="neither"), T=Real(0.0), h=Integer(0, optional=True),
+@validate_params(lmdp=Instance(LINEAR_MODELS), eps=Real(0.0, closed="neither"), T=Real(0.0),
+                 h=Integer(0, optional=True),
                  delta=Real(0.0, 1.0, closed="neither"), prefactor=Real(0.0, closed="neither", optional=True),
                  reg=Real(0.0), solver=Options(SOLVERS))
 def o2o_coefficient(lmdp: LinearMDP, offline, eps: float, T: float, *, h: int | None = None, policies=None,
@@ -164,7 +163,7 @@ def o2o_coefficient(lmdp: LinearMDP, offline, eps: float, T: float, *, h: int | 
     return out[0] if h is not None else np.array(out)
 
 
-@validate_params(lmdp=Instance(LinearMDP), eps=Real(0.0, closed="neither"), h=Integer(0),
+@validate_params(lmdp=Instance(LINEAR_MODELS), eps=Real(0.0, closed="neither"), h=Integer(0),
                  T_max=Real(1.0, closed="neither"), rtol=Real(0.0, closed="neither"))
 def minimal_online_episodes(lmdp: LinearMDP, offline, eps: float, *, h: int, T_max: float = 1e12,
                             rtol: float = 0.01, **kwargs) -> float:
