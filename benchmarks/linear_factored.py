@@ -8,7 +8,7 @@ Instance: ``generators.linear.random_factored_linear_mdp(S, A, d=10, H=20, seed=
 Algorithm 1 on samples, lazy Q; episodes from the latent sampler), seed 1, paper constants (c = 1, p = 0.05).
 
 Printed, all measured in this run, one thread:
-1. per-episode time of LSVI-UCB at S = 10^4 .. S_max for the first ``--scaling-episodes`` episodes (the cost
+1. per-episode CPU time of LSVI-UCB at S = 10^4 .. S_max for the first ``--scaling-episodes`` episodes (the cost
    should not grow with S), and the same for the count-based ``algorithms.linear.lsvi_ucb`` on the dense form at
    small S (its cost grows like S^2: the baseline), with the ratio at the largest S both can run;
 2. the full run at S = 10^4 and at ``--S`` for ``--episodes`` episodes: wall and CPU time (the machine may be
@@ -56,15 +56,15 @@ def scaling(sizes, dense_sizes, A, d, H, K):
     for S in dense_sizes:  # the count-based learner on the dense form (materialised (H, S, A, S))
         L = random_factored_linear_mdp(S, A, d, H, seed=0).to_linear()
         lsvi_ucb(L, 2, seed=1, track_values=False)  # warm-up
-        _, t_dense = _timed(lambda L=L: lsvi_ucb(L, K, seed=1, track_values=False))
-        _, t_samp = _timed(lambda L=L: lsvi_ucb_samples(L, K, seed=1))
+        t_dense = _cpu_timed(lambda L=L: lsvi_ucb(L, K, seed=1, track_values=False))[2]
+        t_samp = _cpu_timed(lambda L=L: lsvi_ucb_samples(L, K, seed=1))[2]
         rows.append({"S": S, "form": "dense", "count_based_s_per_episode": t_dense / K,
                      "sample_level_s_per_episode": t_samp / K})
     for S in sizes:
         F = random_factored_linear_mdp(S, A, d, H, seed=0)
         LatentSampler(F)  # tables built once per model (not part of the per-episode cost)
         lsvi_ucb_samples(F, 2, seed=1)  # warm-up (JIT)
-        _, t = _timed(lambda F=F: lsvi_ucb_samples(F, K, seed=1))
+        t = _cpu_timed(lambda F=F: lsvi_ucb_samples(F, K, seed=1))[2]
         rows.append({"S": S, "form": "factored", "sample_level_s_per_episode": t / K})
     return rows
 
@@ -107,7 +107,7 @@ def main(argv=None) -> dict:
         sizes = [s for s in (10_000, 100_000, 1_000_000) if s <= a.S]
         dense = [100, 200, 400]
     rows = scaling(sizes, dense, a.A, a.d, a.H, a.scaling_episodes)
-    print(f"per-episode time, first {a.scaling_episodes} episodes, A = {a.A}, d = {a.d}, H = {a.H}, one thread")
+    print(f"per-episode CPU time, first {a.scaling_episodes} episodes, A = {a.A}, d = {a.d}, H = {a.H}, one thread")
     print(f"{'S':>10} {'form':>9} {'count-based (ms)':>17} {'sample-level (ms)':>18} {'ratio':>7}")
     for r in rows:
         cb = r.get("count_based_s_per_episode")

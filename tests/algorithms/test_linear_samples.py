@@ -117,3 +117,15 @@ def test_latent_dataset_and_refusals():
     with pytest.raises(ValueError, match="Lambda_inv"):
         LinearGreedyPolicy(F.features, np.zeros((3, 3)), np.eye(3), 1.0, 1, np.ones(3))
     assert isinstance(F, FactoredLinearMDP)
+
+
+def test_pevi_good_event_on_the_factored_form_matches_the_dense_form():
+    from theory_rl.algorithms.linear import pevi_good_event
+
+    F = random_factored_linear_mdp(5, 2, 3, 3, seed=6)
+    data = latent_dataset(F, np.full((5, 2), 0.5), 50, 1)
+    for scale in (0.0, 1.0):
+        res = pevi(F.phi, data.to_counts(), penalty_scale=scale)
+        assert pevi_good_event(F, res) == pevi_good_event(F.to_linear(), res)
+    assert pevi_good_event(F, pevi(F.phi, data.to_counts()))  # the theorem's penalty covers the error here
+    assert not pevi_good_event(F, pevi(F.phi, data.to_counts(), penalty_scale=0.0))

@@ -8,6 +8,8 @@
   arms (Rashidinejad et al. 2021, Prop. 2 and Thm 1).
 - :mod:`.linear` -- ``pevi`` (Jin, Yang & Wang 2021, Alg. 2) and ``lsvi_ucb`` (Jin, Yang, Wang & Jordan 2020,
   Alg. 1) on linear MDPs.
+- :mod:`.linear_samples` -- the same two on samples with lazy Q (``pevi_samples``, ``lsvi_ucb_samples``): cost and
+  memory independent of S, for factored linear MDPs of millions of states (issue 15).
 - :mod:`.design` -- ``g_optimal_design`` (Kiefer & Wolfowitz 1960; Fedorov-Wynn Frank-Wolfe) and
   ``reachable_design`` (OptCov of Wagenmaker & Jamieson 2022 / Wagenmaker & Pacchiano 2023).
 - :mod:`.ftpedel` -- ``pedel`` (Wagenmaker & Jamieson 2022, Alg. 1) and ``ftpedel`` (Wagenmaker & Pacchiano 2023).
@@ -54,6 +56,7 @@ MODULES = {
     "lcb": "Rashidinejad et al. (2021); Li et al. (2024)",
     "two_arm_exact": "Rashidinejad et al. (2021), Prop. 2 and Thm 1 (exact two-arm computation)",
     "linear": "Jin, Yang & Wang (2021); Jin, Yang, Wang & Jordan (2020)",
+    "linear_samples": "Jin, Yang & Wang (2021); Jin, Yang, Wang & Jordan (2020) (sample level, S-free; issue 15)",
     "design": "Kiefer & Wolfowitz (1960); Wagenmaker & Jamieson (2022); Wagenmaker & Pacchiano (2023)",
     "ftpedel": "Wagenmaker & Jamieson (2022); Wagenmaker & Pacchiano (2023)",
     "glow": "Amortila, Foster, Jiang, Sekhari & Xie (2024)",

@@ -31,7 +31,7 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.data import CountDataset, RolloutSampler
-from theory_rl.linear import LinearMDP, feature_covariance
+from theory_rl.linear import LINEAR_MODELS, LinearMDP, feature_covariance
 from theory_rl.penalties import elliptical
 from theory_rl.results import Result, renamed_field
 
@@ -180,12 +180,13 @@ def pevi(phi, data: CountDataset, *, xi: float = 0.1, c: float = 1.0, penalty_sc
                       penalty=Gamma, Lambda=Lam)
 
 
-@validate_params(lmdp=Instance(LinearMDP), result=Instance(PEVIResult))
+@validate_params(lmdp=Instance(LINEAR_MODELS), result=Instance(PEVIResult))
 def pevi_good_event(lmdp: LinearMDP, result: PEVIResult) -> bool:
     """Whether the concentration event of Jin, Yang & Wang (2021, Lemma 5.2 / eq. 5.4) holds exactly:
     ``|phi_h^T w_h - (r_h + P_h V_hat_{h+1})| <= Gamma_h`` at every ``(h, s, a)`` (checked against the true model).
 
-    On this event ``V_hat_h <= V^{pi_hat}_h`` pointwise (pessimism).
+    On this event ``V_hat_h <= V^{pi_hat}_h`` pointwise (pessimism). ``lmdp`` dense or factored (its Bellman
+    backup through ``stage_reward`` / ``expected_next``).
     """
     H = lmdp.H
     if result.Q.shape != (H, lmdp.S, lmdp.A) or result.w.shape != (H, lmdp.d):
@@ -194,7 +195,7 @@ def pevi_good_event(lmdp: LinearMDP, result: PEVIResult) -> bool:
     V = np.vstack([result.V, np.zeros((1, lmdp.S))])
     phi = lmdp.stage_phi
     for h in range(H):
-        bellman = lmdp.R[h] + lmdp.P[h] @ V[h + 1]
+        bellman = lmdp.stage_reward(h) + lmdp.expected_next(h, V[h + 1])
         if (np.abs(phi[h] @ result.w[h] - bellman) > result.penalty[h] + 1e-12).any():
             return False
     return True

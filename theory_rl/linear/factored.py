@@ -11,7 +11,7 @@ path for both forms): ``features(h)`` (S, A, d), ``stage_reward(h)`` (S, A), ``e
 ``P_h V`` and ``push_forward(h, occ)`` (S,) = ``sum_{s,a} occ(s, a) P_h(. | s, a)``.
 
 Sibling, not subclass: a LinearMDP promises ``P`` and ``R`` arrays (its users index them), which a model of a
-million states cannot keep; the factored model offers :meth:`FactoredLinearMDP.to_linear` for small instances.
+million states cannot keep; the factored model offers ``FactoredLinearMDP.to_linear`` for small instances.
 """
 
 from __future__ import annotations
@@ -55,8 +55,7 @@ class FactoredLinearMDP:
     init : array_like, shape (S,)
         Initial-state distribution.
     horizon : int, optional
-        H; needed only when ``phi`` and ``mu`` are both stationary and ``theta`` does not say it (it always
-        does: ``theta.shape[0]``), kept for symmetry with TabularMDP. Must equal ``theta.shape[0]`` if given.
+        H, a consistency check only: H is ``theta.shape[0]``, and ``horizon`` must equal it if given.
     reward_noise, reward_std
         Distribution of sampled rewards, as in :class:`theory_rl.mdp.TabularMDP`.
     tol : float, default 1e-10

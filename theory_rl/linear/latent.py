@@ -8,8 +8,8 @@ over ``S`` (not ``S A`` as a dense kernel needs), built once per model (Vose 199
 
 Randomness: numpy Generator streams drawn in blocks (``U (n, H + 1, 4)``: the initial state, then per step the
 action of a stochastic policy, the latent index, the alias column and a Bernoulli reward; ``G (n, H)`` standard
-normals for Gaussian rewards), consumed by a numba kernel (:func:`latent_rollouts`), so one episode drawn by
-:meth:`LatentSampler.episode` equals the first of :meth:`LatentSampler.rollouts` from the same stream.
+normals for Gaussian rewards), consumed by a numba kernel (``latent_rollouts``), so one episode drawn by
+``LatentSampler.episode`` equals the first of ``LatentSampler.rollouts`` from the same stream.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ class LatentSampler:
 
     Notes
     -----
-    Same law as the dense kernel ``phi mu``: :meth:`transition_law` enumerates the tables the kernel draws from
+    Same law as the dense kernel ``phi mu``: ``transition_law`` enumerates the tables the kernel draws from
     (latent weights times each alias table's law), which the tests compare with ``P`` of small instances.
     """
 
@@ -286,7 +286,7 @@ def _first_state(U, init_prob, init_alias):  # pragma: no cover - numba
 
 @njit(cache=True)
 def latent_step(u, g, s, a, h, phi, mass, mprob, malias, theta, noise, std, out_s, out_a, out_r):  # pragma: no cover
-    """One step of :func:`latent_rollouts` from ``(h, s, a)`` with uniforms ``u`` (4,) and normal ``g``."""
+    """One step of ``latent_rollouts`` from ``(h, s, a)`` with uniforms ``u`` (4,) and normal ``g``."""
     d = theta.shape[1]
     kp = min(h, phi.shape[0] - 1)
     km = min(h, mass.shape[0] - 1)
