@@ -221,3 +221,16 @@ def test_generator_is_seeded_and_simplex():
     tiny = random_factored_linear_mdp(20, 2, 3, 2, seed=0, concentration=1e-4)
     assert np.abs(tiny.phi.sum(-1) - 1).max() < 1e-12
     assert isinstance(F.to_linear(), LinearMDP)
+
+
+def test_nonnegative_non_simplex_factors_sample_by_reweighted_latents():
+    """phi rows summing to 1/2 and mu rows to 2: the latent weights are phi_i * mass_i, still the law of phi mu."""
+    rng = np.random.default_rng(5)
+    phi = 0.5 * rng.dirichlet(np.ones(3), size=(4, 2))
+    mu = 2.0 * rng.dirichlet(np.ones(4), size=3)
+    F = FactoredLinearMDP(phi, mu, np.full((2, 3), 0.5), np.full(4, 0.25))
+    P = _dense(F).stage_P
+    smp = LatentSampler(F)
+    for s in range(4):
+        for a in range(2):
+            assert np.abs(smp.transition_law(1, s, a) - P[1, s, a]).max() < 1e-12
