@@ -624,6 +624,7 @@ _DP = (np.array([[-1.0, 2.0], [0.5, 0.0], [1.0, -0.5]]),  # R (S, A) = (3, 2) on
 EXAMPLES["from_discrete_dp"] = _ex(_DP[0], _DP[1], 0.9)
 EXAMPLES["from_mdptoolbox"] = _ex(_DP[1].transpose(1, 0, 2), _DP[0], 0.9)
 EXAMPLES["RewardMap"] = _ex(-1.0, 2.0)
+EXAMPLES["use_sparse"] = _ex(4 * 10**6, 10**4)
 EXAMPLES["ImportedMDP"] = _record(_call("interop.from_discrete_dp", _DP[0], _DP[1], 0.9))
 if _has("gymnasium"):
     EXAMPLES["from_toy_text"] = _ex("FrozenLake-v1", gamma=0.9)
