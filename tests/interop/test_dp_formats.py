@@ -57,15 +57,16 @@ def test_product_form_round_trip(problem):
 
 
 @settings(max_examples=40, deadline=None)
-@given(problems(), st.integers(0, 2**32 - 1), st.booleans())
-def test_state_action_pair_form_round_trip(problem, seed, sparse):
+@given(problems(), st.integers(0, 2**32 - 1), st.booleans(), st.sampled_from([None, True, False]))
+def test_state_action_pair_form_round_trip(problem, seed, sparse_input, storage):
     R, Q, beta = problem
     S, A = R.shape
     s, a = (x.ravel() for x in np.indices((S, A)))
     perm = np.random.default_rng(seed).permutation(S * A)  # pairs in any order
     Q2 = Q.reshape(S * A, S)[perm]
-    Q2 = scipy.sparse.csr_matrix(Q2) if sparse else Q2
-    imp = from_discrete_dp(R.ravel()[perm], Q2, beta, s[perm], a[perm])
+    Q2 = scipy.sparse.csr_matrix(Q2) if sparse_input else Q2
+    imp = from_discrete_dp(R.ravel()[perm], Q2, beta, s[perm], a[perm], sparse=storage)
+    assert imp.mdp.is_sparse == bool(storage)  # None: small problems are stored dense
     check_round_trip(imp, quantecon_values(R.ravel()[perm], Q2, beta, s[perm], a[perm]), beta)
     np.testing.assert_allclose(imp.mdp.P, Q, atol=0)  # rows back in (s, a) order, exactly
 
@@ -93,6 +94,10 @@ def test_mdptoolbox_forms_round_trip(problem, r_form):
     P_arg = [scipy.sparse.csr_matrix(P[k]) for k in range(A)] if r_form == "list-sparse" else P
     imp = from_mdptoolbox(P_arg, R_arg, beta)
     check_round_trip(imp, quantecon_values(R, Q, beta), beta)
+    sparse = from_mdptoolbox(P_arg, R_arg, beta, sparse=True)
+    assert sparse.mdp.is_sparse and sparse.reward_map == imp.reward_map
+    np.testing.assert_array_equal(sparse.mdp.P, imp.mdp.P)
+    np.testing.assert_array_equal(sparse.mdp.R, imp.mdp.R)
 
 
 def test_mdptoolbox_finite_horizon_matches_a_backward_loop():
@@ -166,6 +171,20 @@ def test_infeasible_actions_are_refused_with_the_reason():
         from_mdptoolbox(Q.transpose(1, 0, 2), R, 0.9)
     with pytest.raises(ValueError, match="together"):
         from_discrete_dp(R, Q, 0.9, s_indices=s)
+
+
+def test_large_sparse_problems_stay_sparse():
+    # S = 3,000, A = 3, 4 successors a pair: the dense form (2.7e7 entries) passes the automatic threshold
+    rng = np.random.default_rng(5)
+    S, A, k = 3000, 3, 4
+    L = S * A
+    cols = rng.integers(0, S, size=(L, k))
+    Q = scipy.sparse.csr_matrix((np.full(L * k, 1 / k), (np.repeat(np.arange(L), k), cols.ravel())), shape=(L, S))
+    s, a = (x.ravel() for x in np.indices((S, A)))
+    R = rng.normal(size=L)
+    imp = from_discrete_dp(R, Q, 0.9, s, a)
+    assert imp.mdp.is_sparse and imp.mdp.transitions.nnz == Q.nnz
+    np.testing.assert_allclose(imp.mdp.transitions.toarray(), Q.toarray(), atol=1e-15)
 
 
 def test_bad_kernels_and_ranges_are_refused():

@@ -174,3 +174,16 @@ def test_bad_arguments_are_refused():
 def test_importing_the_package_does_not_import_gymnasium():
     code = "import sys, theory_rl.interop; assert 'gymnasium' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("key", list(ENVS))
+def test_sparse_and_dense_imports_are_the_same_mdp(key):
+    env = make(key)
+    dense, sparse = (from_toy_text(env, gamma=0.9, sparse=flag) for flag in (False, True))
+    assert sparse.mdp.is_sparse and not dense.mdp.is_sparse
+    np.testing.assert_array_equal(sparse.mdp.P, dense.mdp.P)
+    np.testing.assert_array_equal(sparse.mdp.R, dense.mdp.R)
+    assert sparse.reward_map == dense.reward_map and sparse.absorbing == dense.absorbing
+    # the automatic choice: Taxi (501 x 6 x 501 entries, 0.2% non-zero) is stored sparse, the lakes dense
+    auto = from_toy_text(env, gamma=0.9)
+    assert auto.mdp.is_sparse == key.startswith("taxi")

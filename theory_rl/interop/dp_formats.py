@@ -33,6 +33,7 @@ from theory_rl._validation import (
     index_str,
     validate_params,
 )
+from theory_rl.generators.csr import use_sparse
 from theory_rl.interop.rewards import ImportedMDP, fit_reward_map
 from theory_rl.mdp import REWARD_NOISES, TabularMDP
 
@@ -97,12 +98,17 @@ def check_rows(kernel: scipy.sparse.csr_array, name: str, label) -> None:
         raise ValueError(f"{name}{label(row)} sums to {sums[row]:.12g}, expected 1 (tolerance {PROB_TOL:g})")
 
 
-def build(kernel, R_flat: np.ndarray, S: int, A: int, init, gamma, horizon, reward_range, reward_noise,
+def build(kernel, R_flat: np.ndarray, S: int, A: int, init, gamma, horizon, reward_range, reward_noise, sparse,
           source: str, meta: dict) -> ImportedMDP:  # fmt: skip
-    """The :class:`ImportedMDP` of a CSR kernel ``(S*A, S)`` (rows ``s*A + a``) and mean rewards ``(S*A,)``."""
+    """The :class:`ImportedMDP` of a CSR kernel ``(S*A, S)`` (rows ``s*A + a``) and mean rewards ``(S*A,)``:
+    stored sparse or dense as :func:`~theory_rl.generators.csr.use_sparse` says."""
     reward_map = fit_reward_map(float(R_flat.min()), float(R_flat.max()), reward_range)
-    check_table("P", (S, A, S), ("S", "A", "S"))
-    P = kernel.toarray().reshape(S, A, S)
+    kernel.sum_duplicates()
+    if use_sparse(S * A * S, kernel.nnz, sparse):
+        P = kernel
+    else:
+        check_table("P", (S, A, S), ("S", "A", "S"))
+        P = kernel.toarray().reshape(S, A, S)
     init = np.full(S, 1.0 / S) if init is None else init
     R_unit = np.clip(reward_map.to_unit(R_flat.reshape(S, A)), 0.0, 1.0)  # clips rounding only: R in range
     mdp = TabularMDP(P, R_unit, init, gamma=gamma, horizon=horizon, reward_noise=reward_noise)
@@ -126,6 +132,7 @@ def from_discrete_dp(
     init=None,
     reward_range=None,
     reward_noise: str = "deterministic",
+    sparse: bool | None = None,
 ) -> ImportedMDP:
     """A discounted MDP from QuantEcon's ``DiscreteDP(R, Q, beta[, s_indices, a_indices])`` arrays.
 
@@ -148,6 +155,9 @@ def from_discrete_dp(
         The range mapped to [0, 1]; by default the rewards' own (identity if they lie in [0, 1]).
     reward_noise : str, default "deterministic"
         Reward sampling of the MDP (see :class:`~theory_rl.mdp.TabularMDP`).
+    sparse : bool, optional
+        Store the transitions sparse (CSR) or dense; by default sparse when large
+        (:func:`theory_rl.generators.csr.use_sparse`).
 
     Returns
     -------
@@ -167,7 +177,7 @@ def from_discrete_dp(
             raise ValueError(f"R has shape {R.shape}, expected (S, A) = ({S}, {A})")
         kernel = scipy.sparse.csr_array(Q.reshape(S * A, S))
         check_rows(kernel, "Q", _sa_label(A))
-        return build(kernel, R.reshape(-1), S, A, init, beta, None, reward_range, reward_noise,
+        return build(kernel, R.reshape(-1), S, A, init, beta, None, reward_range, reward_noise, sparse,
                      "QuantEcon DiscreteDP (product form)", {"layout": layout})  # fmt: skip
     if layout is not None:
         raise ValueError(f"layout is {layout!r}, but it applies to the product form only (s_indices given)")
@@ -199,7 +209,7 @@ def from_discrete_dp(
     order = np.argsort(pair)
     kernel = Q[order]
     check_rows(Q, "Q", lambda row: f"[{row}]")
-    return build(kernel, R[order], S, A, init, beta, None, reward_range, reward_noise,
+    return build(kernel, R[order], S, A, init, beta, None, reward_range, reward_noise, sparse,
                  "QuantEcon DiscreteDP (state-action pair form)", {"L": L})  # fmt: skip
 
 
@@ -243,6 +253,7 @@ def from_mdptoolbox(
     init=None,
     reward_range=None,
     reward_noise: str = "deterministic",
+    sparse: bool | None = None,
 ) -> ImportedMDP:
     """An MDP from pymdptoolbox's ``(P, R, discount)`` arrays.
 
@@ -259,7 +270,7 @@ def from_mdptoolbox(
         within a finite horizon is not supported (issue 15, item 5): give ``discount=None``.
     layout : {"ASS", "SAS"}, optional
         Axis order of ``P``: needed when ``S == A`` (see the module doc).
-    init, reward_range, reward_noise
+    init, reward_range, reward_noise, sparse
         As in :func:`from_discrete_dp`.
 
     Returns
@@ -302,5 +313,5 @@ def from_mdptoolbox(
         R_flat = R_dense.reshape(-1)
     else:
         raise ValueError(f"R has shape {R_shape}, expected (S,) = ({S},), (S, A) = ({S}, {A}) or {shape} like P")
-    return build(kernel, R_flat, S, A, init, discount, horizon, reward_range, reward_noise,
+    return build(kernel, R_flat, S, A, init, discount, horizon, reward_range, reward_noise, sparse,
                  "pymdptoolbox (P, R)", {"layout": layout})  # fmt: skip

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse
 
 from theory_rl._validation import Integer, Options, Real, check_table, validate_params
+from theory_rl.generators.csr import use_sparse
 from theory_rl.interop.optional import require
 from theory_rl.interop.rewards import ImportedMDP, fit_reward_map
 from theory_rl.mdp import REWARD_NOISES, TabularMDP
@@ -106,6 +107,7 @@ def from_toy_text(
     init=None,
     reward_range=None,
     reward_noise: str = "deterministic",
+    sparse: bool | None = None,
 ) -> ImportedMDP:
     """A Gymnasium toy-text environment (``env.unwrapped.P``) as a tabular MDP with its absorbing state.
 
@@ -125,6 +127,9 @@ def from_toy_text(
     reward_noise : str, default "deterministic"
         How the MDP samples rewards around their mean (see :class:`~theory_rl.mdp.TabularMDP`). Gymnasium's
         rewards depend on the next state; the MDP keeps only their mean ``R(s, a)``, which is what its values use.
+    sparse : bool, optional
+        Store the transitions sparse (CSR, as listed) or dense; by default sparse when large
+        (:func:`theory_rl.generators.csr.use_sparse`: Taxi is, FrozenLake and CliffWalking are not).
 
     Returns
     -------
@@ -152,10 +157,14 @@ def from_toy_text(
         R = np.append(R, np.zeros(A))
         r_low, r_high = min(r_low, 0.0), max(r_high, 0.0)
     reward_map = fit_reward_map(r_low, r_high, reward_range)
-    check_table("P", (n_states, A, n_states), ("S", "A", "S"))
     # Duplicates summed by the COO -> CSR conversion (its documented behaviour).
     kernel = scipy.sparse.coo_array((probs, (rows, cols)), shape=(n_states * A, n_states)).tocsr()
-    P = kernel.toarray().reshape(n_states, A, n_states)
+    kernel.sum_duplicates()
+    if use_sparse(n_states * A * n_states, kernel.nnz, sparse):
+        P = kernel
+    else:
+        check_table("P", (n_states, A, n_states), ("S", "A", "S"))
+        P = kernel.toarray().reshape(n_states, A, n_states)
     if init is None:
         init = getattr(unwrapped, "initial_state_distrib", None)
         if init is None:
