@@ -8,7 +8,7 @@ wall time of each solver and the ratio QuantEcon / theory_rl (above 1 means theo
 theory_rl at least as fast as QuantEcon's sparse solver.
 
 ``theory_rl solve`` is whatever :func:`theory_rl.planning.solve` does on this branch (the method it reports is
-printed), on the storage the importer returns.
+printed), on both storages of the import (``sparse=False`` and ``sparse=True``, the automatic choice for Taxi).
 
     python -m benchmarks.taxi [--repeats 5] [--gamma 0.99]
 """
@@ -51,42 +51,39 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         env = gym.make("Taxi-v4")
-    imp = from_toy_text(env, gamma=args.gamma)
-    mdp = imp.mdp
+    imports = {flag: from_toy_text(env, gamma=args.gamma, sparse=flag) for flag in (False, True)}
+    imp = imports[False]
     ddp = quantecon_problem(imp, args.gamma)
-
-    ours = planning.solve(mdp)
     v_pi = ddp.solve(method="policy_iteration").v
     v_mpi = ddp.solve(method="modified_policy_iteration", epsilon=args.tol).v
-    V = imp.values(ours.V)
     scale = np.abs(v_pi).max()
-    assert np.abs(V - v_pi).max() < 1e-8 * scale, np.abs(V - v_pi).max()
-    V_vi = imp.values(planning.value_iteration(mdp, tol=args.tol).V)
-    assert np.abs(V_vi - v_pi).max() < args.tol * imp.reward_map.scale  # VI's bound, in Taxi's units
     assert np.abs(v_mpi - v_pi).max() < args.tol * scale
+    for other in imports.values():  # both storages agree with QuantEcon before anything is timed
+        V = other.values(planning.solve(other.mdp).V)
+        assert np.abs(V - v_pi).max() < 1e-8 * scale, np.abs(V - v_pi).max()
+        V_vi = other.values(planning.value_iteration(other.mdp, tol=args.tol).V)
+        assert np.abs(V_vi - v_pi).max() < args.tol * other.reward_map.scale  # VI's bound, in Taxi's units
 
-    storage = "sparse" if getattr(mdp, "is_sparse", False) else "dense"
-    print(f"Taxi-v4 via from_toy_text: S={mdp.S} A={mdp.A} gamma={args.gamma} ({storage} storage, "
-          f"{imp.meta['nonzeros']} non-zeros); reward map {imp.reward_map}; median of {args.repeats} runs")  # fmt: skip
-    print(f"theory_rl planning.solve uses {ours.method!r} here")
-    rows = [
-        (f"solve ({ours.method})", lambda: planning.solve(mdp)),
-        (f"value_iteration tol={args.tol:g}", lambda: planning.value_iteration(mdp, tol=args.tol)),
-    ]
-    base = [
-        ("QuantEcon sparse PI", lambda: ddp.solve(method="policy_iteration")),
-        (f"QuantEcon sparse MPI eps={args.tol:g}",
-         lambda: ddp.solve(method="modified_policy_iteration", epsilon=args.tol)),
-    ]  # fmt: skip
-    t_base = {name: median_time(fn, args.repeats) for name, fn in base}
-    print(f"{'solver':<34} {'time':>12}   ratio QuantEcon / theory_rl (above 1: theory_rl faster)")
+    print(f"Taxi-v4 via from_toy_text: S={imp.mdp.S} A={imp.mdp.A} gamma={args.gamma}, {imp.meta['nonzeros']} "
+          f"non-zeros; reward map {imp.reward_map}; median of {args.repeats} runs")  # fmt: skip
+    base = {
+        "QuantEcon sparse PI": lambda: ddp.solve(method="policy_iteration"),
+        "QuantEcon sparse MPI": lambda: ddp.solve(method="modified_policy_iteration", epsilon=args.tol),
+    }
+    t_base = {name: median_time(fn, args.repeats) for name, fn in base.items()}
+    print(f"{'solver':<44} {'time':>10}   ratio QuantEcon / theory_rl (above 1: theory_rl faster)")
     for name, t in t_base.items():
-        print(f"{name:<34} {t * 1e3:>10.2f}ms")
-    for name, fn in rows:
-        t = median_time(fn, args.repeats)
-        ratios = ", ".join(f"{t_base[b] / t:.3f}x vs {b.split(' eps')[0].removeprefix('QuantEcon sparse ')}"
-                           for b in t_base)  # fmt: skip
-        print(f"theory_rl {name:<24} {t * 1e3:>10.2f}ms   {ratios}")
+        print(f"{name + (f' eps={args.tol:g}' if 'MPI' in name else ''):<44} {t * 1e3:>8.2f}ms")
+    for flag, other in imports.items():
+        mdp = other.mdp
+        storage = "sparse" if mdp.is_sparse else "dense"
+        method = planning.solve(mdp).method
+        rows = {f"solve [{method}]": lambda m=mdp: planning.solve(m),
+                f"value_iteration tol={args.tol:g}": lambda m=mdp: planning.value_iteration(m, tol=args.tol)}
+        for name, fn in rows.items():
+            t = median_time(fn, args.repeats)
+            ratios = ", ".join(f"{t_base[b] / t:.3f}x vs {b.removeprefix('QuantEcon sparse ')}" for b in t_base)
+            print(f"{f'theory_rl {storage} {name}':<44} {t * 1e3:>8.2f}ms   {ratios}")
 
 
 if __name__ == "__main__":
