@@ -105,15 +105,38 @@ def test_mdptoolbox_finite_horizon_matches_a_backward_loop():
     A, S, H = 2, 4, 6
     P = rng.dirichlet(np.ones(S), size=(A, S))
     R = rng.normal(size=(S, A)) * 4
-    imp = from_mdptoolbox(P, R, horizon=H)
-    V = np.zeros(S)
-    for _ in range(H):  # the oracle: V_h(s) = max_a R(s, a) + sum_s' P[a, s, s'] V_{h+1}(s')
-        V = np.max(R + np.einsum("ast,t->sa", P, V), axis=1)
-    np.testing.assert_allclose(imp.values(planning.solve(imp.mdp).V)[0], V, atol=1e-10)
-    with pytest.raises(ValueError, match="discount"):  # discounting within a finite horizon is not supported
-        from_mdptoolbox(P, R, 0.9, horizon=H)
-    with pytest.raises(ValueError, match="discount"):
+    for discount in (None, 1.0, 0.8):
+        imp = from_mdptoolbox(P, R, discount, horizon=H)
+        g = 1.0 if discount is None else discount
+        V = np.zeros(S)
+        for _ in range(H):  # the oracle: V_h(s) = max_a R(s, a) + g sum_s' P[a, s, s'] V_{h+1}(s')
+            V = np.max(R + g * np.einsum("ast,t->sa", P, V), axis=1)
+        np.testing.assert_allclose(imp.values(planning.solve(imp.mdp).V)[0], V, atol=1e-10)
+        assert imp.stage_discount == (0.8 if discount == 0.8 else None)
+    with pytest.raises(ValueError, match="discount"):  # no horizon: a discount in (0, 1) is needed
         from_mdptoolbox(P, R)
+    with pytest.raises(ValueError, match="discount"):
+        from_mdptoolbox(P, R, 1.0)
+    with pytest.raises(ValueError, match="underflows"):
+        from_mdptoolbox(P, R, 0.01, horizon=200)
+
+
+@pytest.mark.filterwarnings("ignore:infinite horizon solution methods are disabled")  # QuantEcon at beta = 1
+@settings(max_examples=30, deadline=None)
+@given(problems(), st.integers(1, 12), st.sampled_from([1.0, 0.95, 0.5, 0.1]), st.sampled_from([None, True]))
+def test_finite_horizon_round_trip_against_quantecon_backward_induction(problem, T, beta, sparse):
+    R, Q, _ = problem
+    vs, sigmas = ddp.backward_induction(ddp.DiscreteDP(R, Q, beta), T)  # vs[T] = 0, the terminal values
+    imp = from_discrete_dp(R, Q, beta, horizon=T, sparse=sparse)
+    assert imp.mdp.is_episodic and imp.mdp.horizon == T
+    res = planning.solve(imp.mdp)
+    scale = max(1.0, np.abs(vs).max())
+    np.testing.assert_allclose(imp.values(res.V), vs[:T], atol=1e-9 * scale)
+    # our greedy policy is optimal for QuantEcon's problem at every step (ties may pick another optimal action)
+    np.testing.assert_allclose(imp.values(planning.evaluate(imp.mdp, res.policy)), vs[:T], atol=1e-9 * scale)
+    # Q-values map back too: QuantEcon's Q_h = R + beta Q_mat v_{h+1}
+    Q_ref = R[None] + beta * np.einsum("sat,ht->hsa", Q, vs[1:])
+    np.testing.assert_allclose(imp.values(res.Q), Q_ref, atol=1e-9 * scale)
 
 
 @settings(max_examples=20, deadline=None)

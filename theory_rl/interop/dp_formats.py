@@ -15,7 +15,9 @@ Rewards outside [0, 1] go through the explicit affine :class:`~theory_rl.interop
 range (returned; ``ImportedMDP.values`` maps values back). Infeasible actions are refused, with a message saying
 so: theory_rl's planning and samplers do not yet restrict the action set (issue 15, item 5), and replacing an
 infeasible action by a very low reward would silently change the problem. Neither library has an initial
-distribution: ``init`` is uniform unless given.
+distribution: ``init`` is uniform unless given. A finite horizon (QuantEcon's ``backward_induction``,
+pymdptoolbox's ``FiniteHorizon``) with a discount below 1 is imported exactly as the undiscounted MDP with stage
+rewards ``discount^h R`` (same optimal policies; values mapped back by ``ImportedMDP.values``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.generators.csr import use_sparse
-from theory_rl.interop.rewards import ImportedMDP, fit_reward_map
+from theory_rl.interop.rewards import ImportedMDP, discounted_stages, fit_reward_map
 from theory_rl.mdp import REWARD_NOISES, TabularMDP
 
 __all__ = ["LAYOUTS", "from_discrete_dp", "from_mdptoolbox"]
@@ -101,7 +103,9 @@ def check_rows(kernel: scipy.sparse.csr_array, name: str, label) -> None:
 def build(kernel, R_flat: np.ndarray, S: int, A: int, init, gamma, horizon, reward_range, reward_noise, sparse,
           source: str, meta: dict) -> ImportedMDP:  # fmt: skip
     """The :class:`ImportedMDP` of a CSR kernel ``(S*A, S)`` (rows ``s*A + a``) and mean rewards ``(S*A,)``:
-    stored sparse or dense as :func:`~theory_rl.generators.csr.use_sparse` says."""
+    stored sparse or dense as :func:`~theory_rl.generators.csr.use_sparse` says. With both ``gamma`` and
+    ``horizon`` (a discounted finite horizon, ``gamma < 1``), the undiscounted stage-reward form
+    (:func:`~theory_rl.interop.rewards.discounted_stages`)."""
     reward_map = fit_reward_map(float(R_flat.min()), float(R_flat.max()), reward_range)
     kernel.sum_duplicates()
     if use_sparse(S * A * S, kernel.nnz, sparse):
@@ -111,15 +115,21 @@ def build(kernel, R_flat: np.ndarray, S: int, A: int, init, gamma, horizon, rewa
         P = kernel.toarray().reshape(S, A, S)
     init = np.full(S, 1.0 / S) if init is None else init
     R_unit = np.clip(reward_map.to_unit(R_flat.reshape(S, A)), 0.0, 1.0)  # clips rounding only: R in range
+    stage_discount = None
+    if horizon is not None and gamma is not None:
+        if gamma < 1.0:
+            R_unit, stage_discount = discounted_stages(R_unit, gamma, horizon), gamma
+        gamma = None
     mdp = TabularMDP(P, R_unit, init, gamma=gamma, horizon=horizon, reward_noise=reward_noise)
-    return ImportedMDP(mdp, reward_map, None, source, {"S": S, "A": A, "nonzeros": int(kernel.nnz), **meta})
+    return ImportedMDP(mdp, reward_map, None, source, {"S": S, "A": A, "nonzeros": int(kernel.nnz), **meta},
+                       stage_discount)  # fmt: skip
 
 
 def _sa_label(A: int):
     return lambda row: f"[{row // A}, {row % A}]"
 
 
-@validate_params(beta=Real(0, 1, closed="left"), layout=Options(LAYOUTS, optional=True),
+@validate_params(beta=Real(0, 1), horizon=Integer(1, optional=True), layout=Options(LAYOUTS, optional=True),
                  reward_noise=Options(REWARD_NOISES))  # fmt: skip
 def from_discrete_dp(
     R,
@@ -128,13 +138,14 @@ def from_discrete_dp(
     s_indices=None,
     a_indices=None,
     *,
+    horizon: int | None = None,
     layout: str | None = None,
     init=None,
     reward_range=None,
     reward_noise: str = "deterministic",
     sparse: bool | None = None,
 ) -> ImportedMDP:
-    """A discounted MDP from QuantEcon's ``DiscreteDP(R, Q, beta[, s_indices, a_indices])`` arrays.
+    """An MDP from QuantEcon's ``DiscreteDP(R, Q, beta[, s_indices, a_indices])`` arrays.
 
     Parameters
     ----------
@@ -143,10 +154,14 @@ def from_discrete_dp(
     Q : array_like, shape (S, A, S) or (L, S), or scipy.sparse (L, S)
         Transition probabilities (product form, or one row per state-action pair).
     beta : float
-        Discount factor in [0, 1).
+        Discount factor in [0, 1) (in [0, 1] with ``horizon``).
     s_indices, a_indices : array_like of int, shape (L,), optional
         The state-action pair form: pair ``l`` is ``(s_indices[l], a_indices[l])``; every pair of
         ``0..S-1 x 0..max(a_indices)`` must appear once (a missing pair is an infeasible action: refused).
+    horizon : int, optional
+        A finite horizon ``T``, as QuantEcon's ``backward_induction(ddp, T)`` (terminal values 0). With
+        ``beta < 1`` the MDP is the undiscounted stage-reward form (rewards ``beta^h R`` at step ``h``: the same
+        optimal policies; ``ImportedMDP.values`` divides ``beta^h`` back out).
     layout : {"SAS", "ASS"}, optional
         Axis order of a product-form ``Q``: needed when ``S == A`` (see the module doc).
     init : array_like, shape (S,), optional
@@ -166,6 +181,8 @@ def from_discrete_dp(
     """
     if (s_indices is None) != (a_indices is None):
         raise ValueError("s_indices and a_indices must be given together (the state-action pair form) or not at all")
+    if horizon is None and beta == 1.0:
+        raise ValueError("beta is 1.0: an infinite-horizon problem needs beta < 1 (give horizon for a finite one)")
     if s_indices is None:
         R = finite_rewards(R, "R", 2)
         Q = as_float_array(Q, "Q", ndim=3)
@@ -177,7 +194,7 @@ def from_discrete_dp(
             raise ValueError(f"R has shape {R.shape}, expected (S, A) = ({S}, {A})")
         kernel = scipy.sparse.csr_array(Q.reshape(S * A, S))
         check_rows(kernel, "Q", _sa_label(A))
-        return build(kernel, R.reshape(-1), S, A, init, beta, None, reward_range, reward_noise, sparse,
+        return build(kernel, R.reshape(-1), S, A, init, beta, horizon, reward_range, reward_noise, sparse,
                      "QuantEcon DiscreteDP (product form)", {"layout": layout})  # fmt: skip
     if layout is not None:
         raise ValueError(f"layout is {layout!r}, but it applies to the product form only (s_indices given)")
@@ -209,7 +226,7 @@ def from_discrete_dp(
     order = np.argsort(pair)
     kernel = Q[order]
     check_rows(Q, "Q", lambda row: f"[{row}]")
-    return build(kernel, R[order], S, A, init, beta, None, reward_range, reward_noise, sparse,
+    return build(kernel, R[order], S, A, init, beta, horizon, reward_range, reward_noise, sparse,
                  "QuantEcon DiscreteDP (state-action pair form)", {"L": L})  # fmt: skip
 
 
@@ -241,7 +258,7 @@ def _as_kernel_stack(P, name: str = "P"):
     return P, None, P.shape
 
 
-@validate_params(discount=Real(0, 1, closed="neither", optional=True), horizon=Integer(1, optional=True),
+@validate_params(discount=Real(0, 1, closed="right", optional=True), horizon=Integer(1, optional=True),
                  layout=Options(LAYOUTS, optional=True), reward_noise=Options(REWARD_NOISES))  # fmt: skip
 def from_mdptoolbox(
     P,
@@ -264,10 +281,11 @@ def from_mdptoolbox(
     R : array_like, shape (S,), (S, A) or like P ((A, S, S) or a list of A (S, S) matrices)
         Rewards of a state, a state-action pair or a transition (then averaged: ``R(s, a) = sum P R``).
     discount : float, optional
-        Discount factor in (0, 1) of an infinite-horizon problem; ``None`` with ``horizon``.
+        Discount factor in (0, 1) of an infinite-horizon problem; in (0, 1] with ``horizon`` (None: 1).
     horizon : int, optional
-        A finite-horizon (undiscounted) problem, pymdptoolbox's ``FiniteHorizon(P, R, 1, N)``. Discounting
-        within a finite horizon is not supported (issue 15, item 5): give ``discount=None``.
+        A finite horizon ``N``, pymdptoolbox's ``FiniteHorizon(P, R, discount, N)`` (terminal values 0). With
+        ``discount < 1`` the MDP is the undiscounted stage-reward form (rewards ``discount^h R`` at step ``h``:
+        the same optimal policies; ``ImportedMDP.values`` divides ``discount^h`` back out).
     layout : {"ASS", "SAS"}, optional
         Axis order of ``P``: needed when ``S == A`` (see the module doc).
     init, reward_range, reward_noise, sparse
@@ -277,9 +295,9 @@ def from_mdptoolbox(
     -------
     ImportedMDP
     """
-    if (discount is None) == (horizon is None):
-        raise ValueError("give exactly one of discount (an infinite-horizon problem) and horizon (finite, "
-                         "undiscounted; discounting within a finite horizon is not supported)")  # fmt: skip
+    if horizon is None and (discount is None or discount == 1.0):
+        raise ValueError(f"discount is {discount!r} without a horizon: an infinite-horizon problem needs a discount "
+                         "in (0, 1); give horizon for a finite one")  # fmt: skip
     dense, stacked, shape = _as_kernel_stack(P)
     layout = kernel_layout(shape, "P", "ASS", "pymdptoolbox", layout)
     if layout == "ASS":
@@ -313,5 +331,6 @@ def from_mdptoolbox(
         R_flat = R_dense.reshape(-1)
     else:
         raise ValueError(f"R has shape {R_shape}, expected (S,) = ({S},), (S, A) = ({S}, {A}) or {shape} like P")
-    return build(kernel, R_flat, S, A, init, discount, horizon, reward_range, reward_noise, sparse,
-                 "pymdptoolbox (P, R)", {"layout": layout})  # fmt: skip
+    gamma = 1.0 if discount is None else discount
+    return build(kernel, R_flat, S, A, init, gamma, horizon, reward_range, reward_noise, sparse, "pymdptoolbox (P, R)",
+                 {"layout": layout})  # fmt: skip

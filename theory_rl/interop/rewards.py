@@ -71,20 +71,42 @@ class RewardMap:
         """Rewards in [0, 1] mapped back to model units."""
         return self.low + self.scale * np.asarray(r_unit, dtype=np.float64)
 
-    def values(self, V, mdp: TabularMDP) -> np.ndarray:
+    def values(self, V, mdp: TabularMDP, stage_discount: float | None = None) -> np.ndarray:
         """Values (or Q-values) of the mapped ``mdp`` in the model's units.
 
         ``V`` has shape ``(S,)`` / ``(S, A)`` for a discounted MDP and ``(H, S)`` / ``(H, S, A)`` for a
         finite-horizon one (the first axis is the step ``h``), as :mod:`theory_rl.planning` returns them.
+        ``stage_discount = g`` says that ``mdp`` is the undiscounted stage-reward form of a finite-horizon problem
+        discounted by ``g`` (its rewards at step ``h`` are ``g^h`` times the unit rewards, see
+        :func:`discounted_stages`): the values are then ``(high - low) V_h / g^h + low (1 - g^(H-h)) / (1 - g)``.
         """
         mdp = check_instance(mdp, "mdp", TabularMDP)
         V = np.asarray(V, dtype=np.float64)
         if mdp.is_discounted:
+            if stage_discount is not None:
+                raise ValueError("stage_discount applies to finite-horizon MDPs only; this one is discounted")
             return self.scale * V + self.low / (1.0 - mdp.gamma)
         if V.ndim < 1 or V.shape[0] != mdp.horizon:
             raise ValueError(f"V has shape {V.shape}, expected the step axis first (horizon {mdp.horizon})")
-        to_go = (mdp.horizon - np.arange(mdp.horizon)).reshape((-1,) + (1,) * (V.ndim - 1))
-        return self.scale * V + self.low * to_go
+        shape = (-1,) + (1,) * (V.ndim - 1)
+        remaining = (mdp.horizon - np.arange(mdp.horizon)).reshape(shape)  # rewards still to come at step h
+        if stage_discount is None or stage_discount == 1.0:
+            return self.scale * V + self.low * remaining
+        g = check_real(stage_discount, "stage_discount", low=0.0, high=1.0, closed="right")
+        weight = g ** np.arange(mdp.horizon).reshape(shape)
+        return self.scale * V / weight + self.low * (1.0 - g**remaining) / (1.0 - g)
+
+
+def discounted_stages(R_unit: np.ndarray, discount: float, horizon: int) -> np.ndarray:
+    """Stage rewards ``g^h R(s, a)``, shape ``(H, S, A)``: the undiscounted finite-horizon MDP with these rewards has
+    values ``g^h`` times those of the ``g``-discounted one (``sum_{t >= h} g^t r_t = g^h sum_{t >= h} g^(t-h) r_t``),
+    hence the same optimal policies; :meth:`RewardMap.values` divides ``g^h`` back out. Refused where ``g^(H-1)``
+    would underflow (below 1e-200), which would lose the late steps' values."""
+    if horizon > 1 and discount ** (horizon - 1) < 1e-200:
+        raise ValueError(f"discount is {discount!r} with horizon {horizon}: discount^(H-1) = "
+                         f"{discount ** (horizon - 1):.3g} underflows the stage rewards g^h R; use a shorter horizon "
+                         "or a larger discount")  # fmt: skip
+    return (discount ** np.arange(horizon))[:, None, None] * R_unit[None]
 
 
 def fit_reward_map(low: float, high: float, reward_range) -> RewardMap:
@@ -119,6 +141,10 @@ class ImportedMDP:
         How rewards were mapped; ``reward_map.values(V, mdp)`` gives values in the source's units.
     absorbing : int or None
         The absorbing state added for termination (Gymnasium), or None.
+    stage_discount : float or None
+        For a discounted finite-horizon source, its discount ``g``: :attr:`mdp` is then the undiscounted
+        stage-reward form (rewards ``g^h R`` at step ``h``, same optimal policies), and :meth:`values` divides
+        ``g^h`` back out.
     source : str
         A one-line description of the source.
     meta : dict
@@ -130,6 +156,7 @@ class ImportedMDP:
     absorbing: int | None = None
     source: str = ""
     meta: dict = field(default_factory=dict)
+    stage_discount: float | None = None
 
     def __post_init__(self) -> None:
         check_instance(self.mdp, "mdp", TabularMDP)
@@ -138,7 +165,11 @@ class ImportedMDP:
             check_int(self.absorbing, "absorbing", low=0, high=self.mdp.S - 1)
         check_str(self.source, "source")
         check_mapping(self.meta, "meta")
+        if self.stage_discount is not None:
+            check_real(self.stage_discount, "stage_discount", low=0.0, high=1.0, closed="right")
+            if not self.mdp.is_episodic:
+                raise ValueError("stage_discount is given, but mdp is discounted: it applies to a finite horizon")
 
     def values(self, V) -> np.ndarray:
-        """``V`` (or Q) of :attr:`mdp` in the source's reward units: ``reward_map.values(V, mdp)``."""
-        return self.reward_map.values(V, self.mdp)
+        """``V`` (or Q) of :attr:`mdp` in the source's reward units (and discounting)."""
+        return self.reward_map.values(V, self.mdp, self.stage_discount)
