@@ -53,12 +53,12 @@ def loop_value_iteration(table, gamma, sweeps=3000):
     return V
 
 
-def loop_backward_induction(table, H):
-    """The oracle of the finite horizon: ``V_h`` over ``env.P`` for ``h = 0..H-1``."""
+def loop_backward_induction(table, H, gamma=1.0):
+    """The oracle of the finite horizon: ``V_h`` over ``env.P`` for ``h = 0..H-1`` (discounted by ``gamma``)."""
     S = len(table)
     V = np.zeros((H + 1, S))
     for h in range(H - 1, -1, -1):
-        V[h] = [max(sum(p * (r + (0.0 if term else V[h + 1, n])) for p, n, r, term in table[s][a])
+        V[h] = [max(sum(p * (r + (0.0 if term else gamma * V[h + 1, n])) for p, n, r, term in table[s][a])
                     for a in table[s]) for s in range(S)]  # fmt: skip
     return V[:H]
 
@@ -93,11 +93,13 @@ def test_values_match_value_iteration_over_env_P(key, gamma):
 
 
 @pytest.mark.parametrize("key", ["lake4", "taxi-rainy", "cliff-slippery"])
-def test_finite_horizon_matches_backward_induction_over_env_P(key):
+@pytest.mark.parametrize("gamma", [None, 0.9])
+def test_finite_horizon_matches_backward_induction_over_env_P(key, gamma):
     env = make(key)
-    imp = from_toy_text(env, horizon=7)
+    imp = from_toy_text(env, horizon=7, gamma=gamma)  # both: the discounted problem truncated at 7 steps
+    assert imp.stage_discount == gamma and imp.mdp.is_episodic
     res = planning.solve(imp.mdp)
-    oracle = loop_backward_induction(env.unwrapped.P, 7)
+    oracle = loop_backward_induction(env.unwrapped.P, 7, 1.0 if gamma is None else gamma)
     S_env = len(env.unwrapped.P)
     np.testing.assert_allclose(imp.values(res.V)[:, :S_env], oracle, atol=1e-9)
 
