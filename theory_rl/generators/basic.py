@@ -166,7 +166,7 @@ def gridworld(
     rewards are 0. Wall cells are unreachable (they keep self-loops so P stays valid).
 
     ``sparse``: store ``P`` as CSR (at most 5 entries a row, built in O(S) by
-    :func:`theory_rl.generators.csr.gridworld_csr`), dense, or (None) sparse when large
+    ``theory_rl.generators.csr.gridworld_csr``), dense, or (None) sparse when large
     (:func:`theory_rl.generators.csr.use_sparse`); both forms are the same MDP, entry for entry.
     """
     height = check_positive_int(height, "height")

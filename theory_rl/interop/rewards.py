@@ -78,7 +78,7 @@ class RewardMap:
         finite-horizon one (the first axis is the step ``h``), as :mod:`theory_rl.planning` returns them.
         ``stage_discount = g`` says that ``mdp`` is the undiscounted stage-reward form of a finite-horizon problem
         discounted by ``g`` (its rewards at step ``h`` are ``g^h`` times the unit rewards, see
-        :func:`discounted_stages`): the values are then ``(high - low) V_h / g^h + low (1 - g^(H-h)) / (1 - g)``.
+        ``discounted_stages``): the values are then ``(high - low) V_h / g^h + low (1 - g^(H-h)) / (1 - g)``.
         """
         mdp = check_instance(mdp, "mdp", TabularMDP)
         V = np.asarray(V, dtype=np.float64)
@@ -142,8 +142,8 @@ class ImportedMDP:
     absorbing : int or None
         The absorbing state added for termination (Gymnasium), or None.
     stage_discount : float or None
-        For a discounted finite-horizon source, its discount ``g``: :attr:`mdp` is then the undiscounted
-        stage-reward form (rewards ``g^h R`` at step ``h``, same optimal policies), and :meth:`values` divides
+        For a discounted finite-horizon source, its discount ``g``: ``mdp`` is then the undiscounted
+        stage-reward form (rewards ``g^h R`` at step ``h``, same optimal policies), and ``values`` divides
         ``g^h`` back out.
     source : str
         A one-line description of the source.
@@ -171,5 +171,5 @@ class ImportedMDP:
                 raise ValueError("stage_discount is given, but mdp is discounted: it applies to a finite horizon")
 
     def values(self, V) -> np.ndarray:
-        """``V`` (or Q) of :attr:`mdp` in the source's reward units (and discounting)."""
+        """``V`` (or Q) of ``mdp`` in the source's reward units (and discounting)."""
         return self.reward_map.values(V, self.mdp, self.stage_discount)
