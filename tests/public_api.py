@@ -650,6 +650,21 @@ else:
     NO_EXAMPLE["to_d3rlpy"] = NO_EXAMPLE["from_d3rlpy"] = "needs the optional extra 'd3rlpy' (not installed here)"
 
 
+# ---------------------------------------------------------------------- issue 15 [scale-edges]: imported models
+RECORDS["ImportedMDP"] = "returned by interop.from_toy_text / from_discrete_dp / from_mdptoolbox (issue 15)"
+_DP = (np.array([[-1.0, 2.0], [0.5, 0.0], [1.0, -0.5]]),  # R (S, A) = (3, 2) on [-1, 2]: a non-trivial map
+       np.full((3, 2, 3), 1 / 3))  # Q (S, A, S)
+EXAMPLES["from_discrete_dp"] = _ex(_DP[0], _DP[1], 0.9)
+EXAMPLES["from_mdptoolbox"] = _ex(_DP[1].transpose(1, 0, 2), _DP[0], 0.9)
+EXAMPLES["RewardMap"] = _ex(-1.0, 2.0)
+EXAMPLES["use_sparse"] = _ex(4 * 10**6, 10**4)
+EXAMPLES["ImportedMDP"] = _record(_call("interop.from_discrete_dp", _DP[0], _DP[1], 0.9))
+if _has("gymnasium"):
+    EXAMPLES["from_toy_text"] = _ex("FrozenLake-v1", gamma=0.9)
+else:
+    NO_EXAMPLE["from_toy_text"] = "needs the optional extra 'gym' (not installed here)"
+
+
 def _famo2o_family():
     """Two AWR policies on the discounted garnet's 4 states and 2 actions (issue 19)."""
     return _resolve("algorithms.o2o.awr_family")(np.full((4, 2), 0.5), np.array([[0.0, 1.0]] * 4), [0.0, 2.0])

@@ -4,6 +4,10 @@ Conventions (see DESIGN.md): states ``0..S-1``, actions ``0..A-1``; ``P`` has sh
 ``(H, S, A, S)``; mean rewards ``R`` have shape ``(S, A)`` or ``(H, S, A)`` and lie in [0, 1]; ``init`` has shape
 ``(S,)``. Everything is float64. Arrays are copied on construction and marked read-only, so an MDP never changes and
 never aliases the caller's arrays.
+
+Sparse storage: ``P`` may instead be any scipy.sparse matrix of shape ``(S*A, S)`` or ``(H*S*A, S)``, row
+``(h*S + s)*A + a``; it is kept as canonical CSR (:attr:`TabularMDP.transitions`) and never densified by the
+sparse-aware functions (planning, evaluation, the generators); ``mdp.P`` densifies small ones on demand.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
+from theory_rl._sparse import DENSE_LIMIT, canonical_transitions, dense_to_transitions, is_sparse, transitions_to_dense
 from theory_rl._validation import (
     as_float_array,
     check_choice,
@@ -35,9 +40,11 @@ class TabularMDP:
 
     Parameters
     ----------
-    P : array_like, shape (S, A, S) or (H, S, A, S)
+    P : array_like, shape (S, A, S) or (H, S, A, S), or scipy.sparse matrix, shape (S*A, S) or (H*S*A, S)
         Transition probabilities ``P[s, a, s'] = Pr(s' | s, a)`` (stage-dependent form: ``P[h, s, a, s']``).
-        The stage-dependent form is only meaningful with ``horizon``.
+        The stage-dependent form is only meaningful with ``horizon``. A scipy.sparse matrix is stored sparse
+        (row ``(h*S + s)*A + a``, column ``s'``; S is its column count, A comes from ``R``), validated without
+        densifying, and kept as canonical read-only CSR (:attr:`transitions`).
     R : array_like, shape (S, A) or (H, S, A)
         Mean rewards in [0, 1].
     init : array_like, shape (S,)
@@ -78,7 +85,8 @@ class TabularMDP:
     ) -> None:
         if (gamma is None) == (horizon is None):
             raise ValueError("give exactly one of gamma (discounted MDP) and horizon (finite-horizon MDP)")
-        P = as_float_array(P, "P", ndim=(3, 4))
+        sparse = is_sparse(P)
+        P = P if sparse else as_float_array(P, "P", ndim=(3, 4))
         R = as_float_array(R, "R", ndim=(2, 3))
         init = as_float_array(init, "init", ndim=1)
 
@@ -87,18 +95,20 @@ class TabularMDP:
         reward_std = check_real(reward_std, "reward_std", low=0.0)
         if gamma is not None:
             gamma = check_real(gamma, "gamma", low=0.0, high=1.0, closed="left")
-            if P.ndim != 3 or R.ndim != 2:
+            if (not sparse and P.ndim != 3) or R.ndim != 2:
                 raise ValueError(
                     f"a discounted MDP needs stationary P (S, A, S) and R (S, A), got shapes {P.shape} and {R.shape}"
                 )
         else:
             horizon = check_positive_int(horizon, "horizon")
-            if P.ndim == 4 and P.shape[0] != horizon:
+            if not sparse and P.ndim == 4 and P.shape[0] != horizon:
                 raise ValueError(f"P has {P.shape[0]} stages, expected horizon = {horizon}")
             if R.ndim == 3 and R.shape[0] != horizon:
                 raise ValueError(f"R has {R.shape[0]} stages, expected horizon = {horizon}")
 
-        S, A = P.shape[-3], P.shape[-2]
+        if sparse:  # S from the columns, A from R; the rows must be S*A or H*S*A
+            P = canonical_transitions(P, R.shape[-1], horizon)
+        S, A = (P.shape[1], R.shape[-1]) if sparse else (P.shape[-3], P.shape[-2])
         if S < 1 or A < 1:
             raise ValueError(f"P has shape {P.shape}: need at least one state and one action")
         if P.shape[-1] != S:
@@ -107,11 +117,15 @@ class TabularMDP:
             check_table("the planning tables", (horizon, S, A), ("horizon", "S", "A"))
         check_shape(R, "R", R.shape[:-2] + (S, A))
         check_shape(init, "init", (S,))
-        check_distributions(P, "P")
+        if not sparse:
+            check_distributions(P, "P")
         check_range(R, "R", 0.0, 1.0)
         check_distributions(init, "init")
 
-        self._P = readonly(P)
+        self._P = None if sparse else readonly(P)
+        self._T = P if sparse else None  # canonical CSR of a sparse MDP; a dense one builds it on demand
+        self._S, self._A = int(S), int(A)
+        self._stages = (P.shape[0] // (S * A)) if sparse else (P.shape[0] if P.ndim == 4 else 1)
         self._R = readonly(R)
         self._init = readonly(init)
         self._gamma = gamma
@@ -128,8 +142,29 @@ class TabularMDP:
     # ------------------------------------------------------------------ basic attributes
     @property
     def P(self) -> np.ndarray:
-        """Transition probabilities, shape (S, A, S) or (H, S, A, S), read-only."""
-        return self._P
+        """Transition probabilities, shape (S, A, S) or (H, S, A, S), read-only.
+
+        For a sparse MDP, densified on first use (then cached) when it has at most 2^25 entries; a larger one
+        raises ValueError pointing to :attr:`transitions` and the sparse-aware functions.
+        """
+        return self._dense_P if self._P is None else self._P
+
+    @cached_property
+    def _dense_P(self) -> np.ndarray:
+        shape = ((self._stages,) if self._stages > 1 else ()) + (self._S, self._A, self._S)
+        return transitions_to_dense(self._T, shape, limit=DENSE_LIMIT)
+
+    @property
+    def is_sparse(self) -> bool:
+        """True when the transitions are stored sparse (CSR); :attr:`P` then densifies on demand."""
+        return self._P is None
+
+    @cached_property
+    def transitions(self):
+        """Transitions as a read-only ``scipy.sparse.csr_array``: rows ``(h, s, a)`` flattened as
+        ``(h*S + s)*A + a`` (``h`` only for a stage-dependent P), columns ``s'``; canonical (sorted int64 indices,
+        no explicit zeros). Stored for a sparse MDP; built once and cached for a dense one."""
+        return self._T if self._T is not None else dense_to_transitions(self._P)
 
     @property
     def R(self) -> np.ndarray:
@@ -169,12 +204,12 @@ class TabularMDP:
     @property
     def S(self) -> int:
         """Number of states."""
-        return self._P.shape[-1]
+        return self._S
 
     @property
     def A(self) -> int:
         """Number of actions."""
-        return self._P.shape[-2]
+        return self._A
 
     @property
     def is_discounted(self) -> bool:
@@ -189,7 +224,8 @@ class TabularMDP:
     @property
     def is_stationary(self) -> bool:
         """True when neither P nor R depends on the step."""
-        return self._P.ndim == 3 and self._R.ndim == 2
+        staged = self._stages > 1 if self._P is None else self._P.ndim == 4
+        return not staged and self._R.ndim == 2
 
     @property
     def vmax(self) -> float:
@@ -199,9 +235,9 @@ class TabularMDP:
     # ------------------------------------------------------------------ derived (cached)
     @cached_property
     def stage_P(self) -> np.ndarray:
-        """P broadcast to (H, S, A, S) for a finite-horizon MDP (a read-only view, no copy)."""
+        """P broadcast to (H, S, A, S) for a finite-horizon MDP (a read-only view, no copy; densifies as :attr:`P`)."""
         self._require_episodic("stage_P")
-        return np.broadcast_to(self._P, (self._horizon,) + self._P.shape[-3:])
+        return np.broadcast_to(self.P, (self._horizon,) + self.P.shape[-3:])
 
     @cached_property
     def stage_R(self) -> np.ndarray:
@@ -210,8 +246,9 @@ class TabularMDP:
         return np.broadcast_to(self._R, (self._horizon,) + self._R.shape[-2:])
 
     def P_at(self, h: int) -> np.ndarray:
-        """Transition array (S, A, S) used at step ``h`` (any ``h`` for a stationary P)."""
-        return self._P[h] if self._P.ndim == 4 else self._P
+        """Transition array (S, A, S) used at step ``h`` (any ``h`` for a stationary P; densifies as :attr:`P`)."""
+        P = self.P
+        return P[h] if P.ndim == 4 else P
 
     def R_at(self, h: int) -> np.ndarray:
         """Mean rewards (S, A) at step ``h`` (any ``h`` for a stationary R)."""
@@ -229,7 +266,7 @@ class TabularMDP:
         ``mdp.replace(gamma=None, horizon=10)``.
         """
         kwargs = dict(
-            P=self._P,
+            P=self._P if self._P is not None else self._T,
             R=self._R,
             init=self._init,
             gamma=self._gamma,
@@ -246,6 +283,7 @@ class TabularMDP:
     def __repr__(self) -> str:
         kind = f"gamma={self._gamma}" if self.is_discounted else f"horizon={self._horizon}"
         stat = "" if self.is_stationary else ", stage-dependent"
+        stat += f", sparse nnz={self._T.nnz}" if self.is_sparse else ""
         return f"{type(self).__name__}(S={self.S}, A={self.A}, {kind}{stat}, rewards={self._reward_noise})"
 
 

@@ -1,7 +1,8 @@
 """Seeded random and structured MDPs and bandits, and the papers' hard instances.
 
 - :mod:`theory_rl.generators.basic`: Garnet, RiverSwim, gridworld, combination lock, the gambler's problem, random
-  bandits (re-exported here).
+  bandits (re-exported here). RiverSwim, the gridworld and the combination lock take ``sparse=``: CSR transitions
+  built in time linear in the non-zeros by :mod:`theory_rl.generators.csr`, chosen automatically when large.
 - :mod:`theory_rl.generators.concentrability`: the instances of Rashidinejad et al. (2021), parameterised by the
   single-policy concentrability C*, each with its data distribution (``theory_rl.generators.lcb`` is its
   deprecated alias).

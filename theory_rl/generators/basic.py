@@ -19,6 +19,7 @@ from theory_rl._validation import (
     check_real,
     check_table,
 )
+from theory_rl.generators.csr import combination_lock_csr, gridworld_csr, river_swim_csr, use_sparse
 from theory_rl.mdp import ContextualBandit, MultiArmedBandit, TabularMDP
 
 __all__ = [
@@ -100,6 +101,7 @@ def river_swim(
     p_left: float = 0.05,
     r_left: float = 0.005,
     r_right: float = 1.0,
+    sparse: bool | None = None,
 ) -> TabularMDP:
     """RiverSwim (Strehl & Littman 2008), with the parameters of Osband, Russo & Van Roy (2013).
 
@@ -108,14 +110,25 @@ def river_swim(
     otherwise; at the left bank it moves right with ``p_right + p_left``; at the right bank it stays with
     ``1 - p_left`` (the right bank is reached and kept). Rewards: ``r_left`` for swimming left at state 0,
     ``r_right`` for swimming right at state ``S-1``. The swimmer starts at state 0.
+
+    ``sparse``: store ``P`` as CSR (at most 3 entries a row, built in O(S)), dense, or (None) sparse when large
+    (:func:`theory_rl.generators.csr.use_sparse`); both forms are the same MDP, entry for entry.
     """
     S = check_positive_int(S, "S", minimum=2)
-    check_table("P", (S, 2, S), ("S", "2", "S"))
     p_right, p_left = _probability(p_right, "p_right"), _probability(p_left, "p_left")
     if p_right + p_left > 1:
         raise ValueError(f"p_right + p_left is {p_right + p_left}, expected at most 1")
-    P = np.zeros((S, 2, S))
+    check_table("R", (S, 2), ("S", "2"))
     R = np.zeros((S, 2))
+    R[0, 0] = _probability(r_left, "r_left")
+    R[S - 1, 1] = _probability(r_right, "r_right")
+    init = np.zeros(S)
+    init[0] = 1.0
+    kind = _discount_or_horizon(gamma, horizon, 0.95)
+    if use_sparse(2 * S * S, 6 * S, sparse):
+        return TabularMDP(river_swim_csr(S, p_right, p_left), R, init, reward_noise="bernoulli", **kind)
+    check_table("P", (S, 2, S), ("S", "2", "S"))
+    P = np.zeros((S, 2, S))
     for s in range(S):
         P[s, 0, max(s - 1, 0)] = 1.0
     P[0, 1, 1] = p_right + p_left
@@ -126,11 +139,7 @@ def river_swim(
         P[s, 1, s] = 1.0 - p_right - p_left
     P[S - 1, 1, S - 1] = 1.0 - p_left
     P[S - 1, 1, S - 2] = p_left
-    R[0, 0] = _probability(r_left, "r_left")
-    R[S - 1, 1] = _probability(r_right, "r_right")
-    init = np.zeros(S)
-    init[0] = 1.0
-    return TabularMDP(P, R, init, reward_noise="bernoulli", **_discount_or_horizon(gamma, horizon, 0.95))
+    return TabularMDP(P, R, init, reward_noise="bernoulli", **kind)
 
 
 #: Grid moves of the four actions: up, right, down, left (row, column offsets).
@@ -147,6 +156,7 @@ def gridworld(
     goal: tuple[int, int] | None = None,
     gamma: float | None = None,
     horizon: int | None = None,
+    sparse: bool | None = None,
 ) -> TabularMDP:
     """A slippery gridworld with walls and an absorbing goal.
 
@@ -154,11 +164,15 @@ def gridworld(
     ``1 - slip`` the intended move happens, otherwise a uniformly random one of the four. Moves into a wall or off
     the grid leave the agent in place. Every action at the goal earns reward 1 and stays there; all other
     rewards are 0. Wall cells are unreachable (they keep self-loops so P stays valid).
+
+    ``sparse``: store ``P`` as CSR (at most 5 entries a row, built in O(S) by
+    ``theory_rl.generators.csr.gridworld_csr``), dense, or (None) sparse when large
+    (:func:`theory_rl.generators.csr.use_sparse`); both forms are the same MDP, entry for entry.
     """
     height = check_positive_int(height, "height")
     width = check_positive_int(width, "width")
     slip = _probability(slip, "slip")
-    check_table("P", (height * width, 4, height * width), ("height * width", "4", "height * width"))
+    check_table("R", (height * width, 4), ("height * width", "4"))
     goal = (height - 1, width - 1) if goal is None else check_cell(goal, "goal", height, width)
     start = check_cell(start, "start", height, width)
     if isinstance(walls, str):
@@ -167,13 +181,23 @@ def gridworld(
         wall_list = list(walls)
     except TypeError:
         raise InvalidParameterError(f"walls is {walls!r}, expected a sequence of cells (row, column)") from None
-    cells = {(r, c) for r in range(height) for c in range(width)}
     wall_set = {check_cell(w, "walls entry", height, width) for w in wall_list}
     if start in wall_set or goal in wall_set:
         raise ValueError("start and goal must not be walls")
     S = height * width
-    P = np.zeros((S, 4, S))
     R = np.zeros((S, 4))
+    R[goal[0] * width + goal[1], :] = 1.0
+    init = np.zeros(S)
+    init[start[0] * width + start[1]] = 1.0
+    kind = _discount_or_horizon(gamma, horizon, 0.95)
+    if use_sparse(4 * S * S, 20 * S, sparse):
+        wall_mask = np.zeros(S, dtype=bool)
+        wall_mask[[r * width + c for r, c in wall_set]] = True
+        P = gridworld_csr(height, width, slip, GRID_MOVES, wall_mask, goal[0] * width + goal[1])
+        return TabularMDP(P, R, init, reward_noise="bernoulli", **kind)
+    check_table("P", (S, 4, S), ("height * width", "4", "height * width"))
+    cells = {(r, c) for r in range(height) for c in range(width)}
+    P = np.zeros((S, 4, S))
 
     def target(r, c, move):
         nr, nc = r + move[0], c + move[1]
@@ -183,7 +207,6 @@ def gridworld(
         s = r * width + c
         if (r, c) == goal or (r, c) in wall_set:
             P[s, :, s] = 1.0
-            R[s, :] = 1.0 if (r, c) == goal else 0.0
             continue
         for a, move in enumerate(GRID_MOVES):
             tr, tc = target(r, c, move)
@@ -191,12 +214,12 @@ def gridworld(
             for other in GRID_MOVES:
                 orow, ocol = target(r, c, other)
                 P[s, a, orow * width + ocol] += slip / 4.0
-    init = np.zeros(S)
-    init[start[0] * width + start[1]] = 1.0
-    return TabularMDP(P, R, init, reward_noise="bernoulli", **_discount_or_horizon(gamma, horizon, 0.95))
+    return TabularMDP(P, R, init, reward_noise="bernoulli", **kind)
 
 
-def combination_lock(horizon: int, A: int, *, seed: SeedLike, anti_reward: float = 0.0) -> TabularMDP:
+def combination_lock(
+    horizon: int, A: int, *, seed: SeedLike, anti_reward: float = 0.0, sparse: bool | None = None
+) -> TabularMDP:
     """A combination lock: one secret action per step; a single mistake is unrecoverable.
 
     Two states: 0 ("on track") and 1 ("failed", absorbing). At step ``h`` in state 0, the secret action
@@ -209,21 +232,28 @@ def combination_lock(horizon: int, A: int, *, seed: SeedLike, anti_reward: float
     in state 0 earns it. Zhou et al. (2023)'s anti-shaped distractor pays 0.1 with probability 0.5, i.e.
     ``anti_reward = 0.05`` in mean (rewards here are deterministic means). It pulls on-policy gradients toward
     failing early.
+
+    ``sparse``: store ``P`` as CSR (one entry a row, ``(H*2*A, 2)``), dense, or (None) sparse when large
+    (:func:`theory_rl.generators.csr.use_sparse`); both forms are the same MDP, entry for entry.
     """
     H = check_positive_int(horizon, "horizon")
     A = check_positive_int(A, "A", minimum=2)
     anti_reward = _probability(anti_reward, "anti_reward")
-    check_table("P", (H, 2, A, 2), ("horizon", "2", "A", "2"))
+    check_table("R", (H, 2, A), ("horizon", "2", "A"))
     code = as_generator(seed).integers(0, A, size=H)
+    R = np.zeros((H, 2, A))
+    R[:, 0, :] = anti_reward
+    R[np.arange(H), 0, code] = 0.0
+    R[H - 1, 0, code[H - 1]] = 1.0
+    if use_sparse(H * 4 * A, H * 2 * A, sparse):
+        return TabularMDP(combination_lock_csr(code, A), R, np.array([1.0, 0.0]), horizon=H,
+                          reward_noise="deterministic")  # fmt: skip
+    check_table("P", (H, 2, A, 2), ("horizon", "2", "A", "2"))
     P = np.zeros((H, 2, A, 2))
     P[:, 0, :, 1] = 1.0
     P[np.arange(H), 0, code, 0] = 1.0
     P[np.arange(H), 0, code, 1] = 0.0
     P[:, 1, :, 1] = 1.0
-    R = np.zeros((H, 2, A))
-    R[:, 0, :] = anti_reward
-    R[np.arange(H), 0, code] = 0.0
-    R[H - 1, 0, code[H - 1]] = 1.0
     return TabularMDP(P, R, np.array([1.0, 0.0]), horizon=H, reward_noise="deterministic")
 
 

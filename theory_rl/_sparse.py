@@ -1,0 +1,141 @@
+"""Sparse transition storage: validation and conversion of CSR matrices over state-action pairs.
+
+A sparse transition matrix has one row per ``(h, s, a)`` and one column per next state ``s'``: row index
+``(h * S + s) * A + a`` (``h = 0`` only for a stationary ``P``), entry ``P_h(s' | s, a)``. It is stored
+canonically as a ``scipy.sparse.csr_array``: sorted column indices, duplicates summed, explicit zeros dropped,
+``int64`` ``indptr`` and ``indices`` (one numba signature, no overflow past 2^31 non-zeros) and read-only arrays.
+
+Everything here runs in memory linear in the non-zeros: nothing is densified.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse
+
+from theory_rl._validation import PROB_TOL
+
+__all__ = [
+    "DENSE_LIMIT", "is_sparse", "canonical_transitions", "row_sums", "dense_to_transitions", "transitions_to_dense",
+]
+
+#: Largest number of entries ``H * S * A * S`` a sparse MDP densifies to on demand (``mdp.P``): 2^25, 256 MiB.
+DENSE_LIMIT = 2**25
+
+
+def is_sparse(P) -> bool:
+    """True for any scipy.sparse matrix or array."""
+    return scipy.sparse.issparse(P)
+
+
+def _row_name(row: int, S: int, A: int, stages: int, col: int | None = None) -> str:
+    hs, a = divmod(int(row), A)
+    h, s = divmod(hs, S)
+    where = (f"h={h}, " if stages > 1 else "") + f"s={s}, a={a}" + ("" if col is None else f", s'={col}")
+    return f"({where})"
+
+
+def canonical_transitions(P, A: int, horizon: int | None, *, name: str = "P",
+                          tol: float = PROB_TOL) -> scipy.sparse.csr_array:
+    """Validate a sparse transition matrix and return its canonical read-only CSR copy.
+
+    Parameters
+    ----------
+    P : scipy.sparse matrix or array, shape (S * A, S) or (H * S * A, S)
+        Row ``(h * S + s) * A + a`` holds ``P_h(. | s, a)``; ``S`` is the number of columns.
+    A : int
+        Number of actions (from the reward table's shape).
+    horizon : int or None
+        H of a finite-horizon MDP, whose ``P`` may have ``H * S * A`` rows (stage-dependent); None (discounted)
+        admits only the stationary ``S * A`` rows.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        Canonical CSR (sorted, summed duplicates, no explicit zeros, int64 indices), arrays read-only.
+
+    Raises
+    ------
+    ValueError
+        Wrong shape or dtype, a negative or non-finite entry, or a row that does not sum to one, naming the entry,
+        e.g. ``"P row (s=3, a=1) sums to 0.97, expected 1 (tolerance 1e-10)"``.
+    """
+    if not is_sparse(P):
+        raise ValueError(f"{name} must be a scipy.sparse matrix or array, got {type(P).__name__}")
+    if len(P.shape) != 2:
+        raise ValueError(f"{name} must be 2-D (rows (h, s, a), columns s'), got shape {P.shape}")
+    if P.dtype.kind not in "biuf":
+        raise ValueError(f"{name} has dtype {P.dtype}, expected real numbers")
+    n_rows, S = (int(n) for n in P.shape)
+    if S < 1 or A < 1:
+        raise ValueError(f"{name} has shape {P.shape}: need at least one state (column) and one action")
+    allowed = [S * A] + ([horizon * S * A] if horizon is not None and horizon > 1 else [])
+    if n_rows not in allowed:
+        expected = " or ".join(f"{n}" for n in allowed)
+        raise ValueError(f"{name} has {n_rows} rows, expected {expected} (rows (h, s, a) with S = {S} columns and "
+                         f"A = {A} actions" + (f", H = {horizon}" if horizon is not None else "") + ")")
+    stages = n_rows // (S * A)
+    T = scipy.sparse.csr_array(P, dtype=np.float64, copy=True)
+    T.sum_duplicates()  # also sorts the indices
+    data = T.data
+    bad = ~(data >= 0) | ~np.isfinite(data)  # NaN fails both; inf is never a probability
+    if bad.any():
+        k = int(np.argmax(bad))
+        row = int(np.searchsorted(T.indptr, k, side="right")) - 1
+        raise ValueError(f"{name} entry {_row_name(row, S, A, stages, int(T.indices[k]))} is {data[k]:.6g}, "
+                         "expected a probability >= 0")
+    T.eliminate_zeros()
+    sums = row_sums(T)
+    off = np.abs(sums - 1.0) > tol
+    if off.any():
+        row = int(np.argmax(off))
+        raise ValueError(f"{name} row {_row_name(row, S, A, stages)} sums to {sums[row]:.12g}, "
+                         f"expected 1 (tolerance {tol:g})")
+    return _freeze(T)
+
+
+def row_sums(T: scipy.sparse.csr_array) -> np.ndarray:
+    """Sum of each row of a CSR matrix, in memory linear in the rows (no index expansion)."""
+    counts = np.diff(T.indptr)
+    if T.nnz == 0:
+        return np.zeros(T.shape[0])
+    starts = np.minimum(T.indptr[:-1], T.nnz - 1)  # reduceat needs in-range starts; empty rows are zeroed below
+    sums = np.add.reduceat(T.data, starts)
+    sums[counts == 0] = 0.0
+    return sums
+
+
+def _freeze(T: scipy.sparse.csr_array) -> scipy.sparse.csr_array:
+    """Set int64 indices and read-only arrays on a canonical CSR matrix (scipy would downcast on construction)."""
+    T.indptr = np.asarray(T.indptr, dtype=np.int64)
+    T.indices = np.asarray(T.indices, dtype=np.int64)
+    T.has_canonical_format = True
+    for arr in (T.data, T.indices, T.indptr):
+        arr.setflags(write=False)
+    return T
+
+
+def dense_to_transitions(P: np.ndarray) -> scipy.sparse.csr_array:
+    """The canonical CSR form of a dense (validated) ``(S, A, S)`` or ``(H, S, A, S)`` transition array."""
+    T = scipy.sparse.csr_array(np.ascontiguousarray(P).reshape(-1, P.shape[-1]))
+    T.sum_duplicates()
+    T.eliminate_zeros()
+    return _freeze(T)
+
+
+def transitions_to_dense(T: scipy.sparse.csr_array, shape: tuple, *, limit: int = DENSE_LIMIT) -> np.ndarray:
+    """The dense read-only array of ``shape`` that a CSR transition matrix stores, if it has at most ``limit``
+    entries; otherwise a ValueError naming the size and the sparse-aware alternatives."""
+    n = 1
+    for v in shape:
+        n *= int(v)
+    if n > limit:
+        raise ValueError(
+            f"this sparse MDP's dense P would have shape {tuple(shape)} = {n:.3g} entries, more than the "
+            f"{limit:.3g} (2^25) a sparse MDP densifies to; use mdp.transitions (CSR, rows (h, s, a)) and the "
+            "sparse-aware functions (planning.solve / value_iteration / policy_iteration / backward_induction / "
+            "evaluate / expected_return / optimal_return, theory_rl.solvers)"
+        )
+    out = T.toarray().reshape(shape)
+    out.setflags(write=False)
+    return out
