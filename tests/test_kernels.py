@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numba
 import numpy as np
 import pytest
@@ -16,27 +18,65 @@ from theory_rl.planning import occupancy
 from theory_rl.policies import policy_matrix
 
 
-def _implied(prob: np.ndarray, alias: np.ndarray) -> np.ndarray:
-    """The exact distribution an alias table draws from: (prob[k] + sum_{j: alias[j] = k} (1 - prob[j])) / K."""
-    rows, K = prob.shape
-    out = prob.copy()
-    for r in range(rows):
-        np.add.at(out[r], alias[r], 1.0 - prob[r])
-    return out / K
+def _implied(table, K: int) -> np.ndarray:
+    """The exact distribution each row of a support table draws from: entry j of a row with m entries gives
+    prob[j] / m to its own outcome and (1 - prob[j]) / m to its alias's outcome."""
+    indptr, prob, own, other = table
+    out = np.zeros((indptr.shape[0] - 1, K))
+    for r in range(out.shape[0]):
+        j = slice(indptr[r], indptr[r + 1])
+        m = indptr[r + 1] - indptr[r]
+        np.add.at(out[r], own[j], prob[j] / m)
+        np.add.at(out[r], other[j], (1.0 - prob[j]) / m)
+    return out
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.integers(1, 12), st.integers(1, 6))
 def test_alias_tables_are_exact_and_never_draw_zero_probabilities(seed, K, rows):
     p = random_distributions(np.random.default_rng(seed), (rows, K), sparsity=0.4)
-    prob, alias = _kernels.build_alias(p)
-    np.testing.assert_allclose(_implied(prob, alias), p, rtol=0, atol=1e-12)
-    zero = p == 0
-    # An outcome of probability 0 has threshold 0 and is nobody's alias with positive weight.
-    assert np.all(prob[zero] == 0)
-    for r in range(rows):
-        donors = 1.0 - prob[r]
-        assert np.all(donors[zero[r][alias[r]]] == 0)
+    table = _kernels.support_table(p)
+    np.testing.assert_allclose(_implied(table, K), p, rtol=0, atol=1e-12)
+    indptr, prob, own, other = table
+    # One entry per non-zero (memory linear in the support); an outcome of probability 0 is never an outcome.
+    np.testing.assert_array_equal(np.diff(indptr), np.count_nonzero(p, axis=1))
+    rows_of = np.repeat(np.arange(rows), np.diff(indptr))
+    assert np.all(p[rows_of, own] > 0) and np.all(p[rows_of, other] > 0)
+
+
+def test_support_tables_of_dense_and_csr_forms_are_identical():
+    """The tables (hence the samples, for the same seeds) of a dense array and of its scipy CSR form agree bit for
+    bit (issue 15 item 3): what a sparse TabularMDP will pass as ``mdp.transitions``."""
+    import scipy.sparse
+
+    p = random_distributions(np.random.default_rng(3), (40, 30), sparsity=0.8)
+    csr = scipy.sparse.csr_array(p)
+    sparse = _kernels.build_alias_csr(csr.indptr.astype(np.int64), csr.indices.astype(np.int32), csr.data)
+    for a, b in zip(_kernels.support_table(p), sparse, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_support_table_memory_is_linear_in_the_non_zeros():
+    """10^6 rows with 5 non-zeros each: 5e6 entries of 16 bytes plus the offsets, no (rows, S) array anywhere."""
+    rows, k = 10**6, 5
+    indptr = np.arange(0, rows * k + 1, k, dtype=np.int64)
+    indices = (np.arange(rows * k, dtype=np.int64) * 7919 % 10**6).astype(np.int32)
+    data = np.tile([0.1, 0.2, 0.3, 0.25, 0.15], rows)
+    table = _kernels.build_alias_csr(indptr, indices, data)
+    assert sum(x.nbytes for x in table) == 8 * (rows + 1) + 16 * rows * k
+    assert table[2].shape == (rows * k,)
+
+
+def test_select_is_branch_free_in_the_compiled_kernel():
+    """The alias select compiles to masks or a select, not a conditional jump on the threshold compare (issue 16).
+    Checked on the LLVM IR of the draw used by sample_transitions: no ``br i1`` on an ``fcmp`` result."""
+    mdp = build_mdp(1, S=3, A=2, gamma=0.9)
+    data.sample_transitions(mdp, np.array([0]), np.array([0]), seed=0)
+    ir = next(iter(_kernels.sample_transitions.inspect_llvm().values()))
+    compares = set(re.findall(r"(%[\w.]+) = fcmp (?:olt|ult)", ir))
+    branches = set(re.findall(r"br i1 (%[\w.]+),", ir))
+    assert compares, "no threshold compare found in the IR"
+    assert not compares & branches
 
 
 def test_next_states_follow_P_chi_square():

@@ -1,9 +1,9 @@
 """Alias tables of a model and of a policy, the arguments of the sampling kernels (:mod:`theory_rl._kernels`).
 
-A model's tables (``P``, ``init``, the reward means and noise) are built once per model and cached (weak keys:
+A model's support tables (``P``, ``init``; the reward means and noise) are built once per model and cached (weak keys:
 they go with the model; models are immutable, so the cache never goes stale). A policy's tables are built per
 call: deterministic policies (actions ``(S,)`` or ``(H, S)``) need none, stochastic ones (probabilities
-``(S, A)`` or ``(H, S, A)``) one alias row per ``(h, s)``.
+``(S, A)`` or ``(H, S, A)``) one support-table row per ``(h, s)``.
 
 Internal plumbing: ``ModelTables``, ``PolicyTables``, ``model_tables``, ``policy_tables``,
 ``kernel_args`` and ``mixture_weights`` serve the samplers of :mod:`theory_rl.data` (and the kernel
@@ -32,13 +32,11 @@ MODELS = (TabularMDP, LinearMDP)
 
 @dataclass(frozen=True)
 class ModelTables:
-    """Alias tables of ``P`` (``nP*S*A`` rows) and ``init`` (one row), rewards ``R`` ``(nR, S, A)``, the kernel's
-    noise code and the Gaussian noise's standard deviation."""
+    """Support tables (:mod:`theory_rl._kernels`) of ``P`` (``nP*S*A`` rows) and ``init`` (one row), rewards ``R``
+    ``(nR, S, A)``, the kernel's noise code and the Gaussian noise's standard deviation."""
 
-    P_prob: np.ndarray
-    P_alias: np.ndarray
-    init_prob: np.ndarray
-    init_alias: np.ndarray
+    P: tuple
+    init: tuple
     R: np.ndarray
     noise: int
     std: float
@@ -46,18 +44,17 @@ class ModelTables:
 
 @dataclass(frozen=True)
 class PolicyTables:
-    """A policy in the kernels' form: ``actions`` ``(nPi, S)`` int32 (deterministic) or the alias tables
-    ``prob``/``alias`` (``nPi*S`` rows over actions); ``probs`` ``(nPi, S, A)`` the action probabilities."""
+    """A policy in the kernels' form: ``actions`` ``(nPi, S)`` int32 (deterministic) or the support table
+    ``table`` (``nPi*S`` rows over actions); ``probs`` ``(nPi, S, A)`` the action probabilities."""
 
     probs: np.ndarray
-    prob: np.ndarray
-    alias: np.ndarray
+    table: tuple
     actions: np.ndarray
     deterministic: bool
 
 
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_NO_ALIAS = (np.ones((1, 1)), np.zeros((1, 1), dtype=np.int32))
+_NO_TABLE = _kernels.support_table(np.ones((1, 1)))  # stands in for the table of a deterministic policy
 _NO_PROBS = np.ones((1, 1, 1))  # stands in for the probabilities of a deterministic policy nothing records
 
 
@@ -67,12 +64,11 @@ def model_tables(mdp) -> ModelTables:
     if tables is None:
         check_instance(mdp, "mdp", MODELS)
         S, A = mdp.S, mdp.A
-        P_prob, P_alias = _kernels.build_alias(np.ascontiguousarray(mdp.P.reshape(-1, S)))
-        init_prob, init_alias = _kernels.build_alias(np.ascontiguousarray(mdp.init.reshape(1, S)))
+        # Dense P: its non-zeros as a CSR triple (a sparse model passes its own: the same tables, the same samples).
+        P_table = _kernels.build_alias_csr(*_kernels.dense_csr(mdp.P.reshape(-1, S)))
+        init_table = _kernels.support_table(mdp.init.reshape(1, S))
         R = np.ascontiguousarray(mdp.R.reshape(-1, S, A))
-        tables = ModelTables(
-            P_prob, P_alias, init_prob, init_alias, R, _kernels.NOISE_CODES[mdp.reward_noise], float(mdp.reward_std)
-        )
+        tables = ModelTables(P_table, init_table, R, _kernels.NOISE_CODES[mdp.reward_noise], float(mdp.reward_std))
         _TABLES[mdp] = tables
     return tables
 
@@ -98,25 +94,21 @@ def policy_tables(mdp, policy, name: str = "policy", *, probabilities: bool = Tr
         if arr.min() < 0 or arr.max() >= A:
             as_index_array(arr, name, A, ndim=None)  # raises, naming the first bad entry
         actions = arr.astype(np.int32).reshape(-1, S)
-        return PolicyTables(_NO_PROBS, *_NO_ALIAS, actions, True)
+        return PolicyTables(_NO_PROBS, _NO_TABLE, actions, True)
     pi = policy_matrix(mdp, policy, name=name)
     probs = np.ascontiguousarray(pi.reshape(-1, S, A))
     if H is not None and probs.shape[0] > 1 and np.all(probs == probs[:1]):
         probs = np.ascontiguousarray(probs[:1])  # stationary: one table serves every step
     deterministic = is_deterministic(probs)
     actions = np.argmax(probs, axis=-1).astype(np.int32)
-    if deterministic:
-        prob, alias = _NO_ALIAS
-    else:
-        prob, alias = _kernels.build_alias(probs.reshape(-1, A))
-    return PolicyTables(probs, prob, alias, actions, deterministic)
+    table = _NO_TABLE if deterministic else _kernels.support_table(probs.reshape(-1, A))
+    return PolicyTables(probs, table, actions, deterministic)
 
 
 def kernel_args(mdp, t: ModelTables, pt: PolicyTables) -> tuple:
     """The model and policy arguments of the trajectory kernels (between ``seed`` and the outputs)."""
     return (
-        t.init_prob, t.init_alias, t.P_prob, t.P_alias, mdp.S, mdp.A, pt.prob, pt.alias, pt.actions,
-        pt.deterministic, pt.probs, t.R, t.noise, t.std,
+        t.init, t.P, mdp.S, mdp.A, pt.table, pt.actions, pt.deterministic, pt.probs, t.R, t.noise, t.std,
     )  # fmt: skip
 
 
