@@ -20,7 +20,7 @@ import numpy as np
 
 from theory_rl import _kernels, data
 from theory_rl.data.rollouts import transition_outputs
-from theory_rl.data.tables import kernel_args, model_tables, policy_tables
+from theory_rl.data.tables import flatten, kernel_args, model_tables, policy_tables
 from theory_rl.generators import garnet
 from theory_rl.linear import LinearMDP
 from theory_rl.planning import solve
@@ -185,7 +185,7 @@ def main() -> None:
     batch_args = kernel_args(mdp, tables, policy_tables(mdp, pi_det))
     results[f"batched kernel, {n_trials} trials on {threads} threads"] = (
         n_trials * (n_ep // n_trials) * H
-    ) / best_time(lambda: _kernels.trajectories_batch(seeds, _kernels.flatten(batch_args), *out), repeats)
+    ) / best_time(lambda: _kernels.trajectories_batch(seeds, flatten(batch_args), *out), repeats)
 
     numba.set_num_threads(1)
     rollout = rollout_comparison(mdp, pi_det, 200 if args.quick else 2_000, repeats)

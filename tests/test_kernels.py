@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tests.strategies import mdps_with_policy
 from tests.strategies_sim import build_mdp, random_distributions, random_policy
 from theory_rl import _kernels, data
+from theory_rl.data.tables import dense_csr, support_table
 from theory_rl.planning import occupancy
 from theory_rl.policies import policy_matrix
 
@@ -35,7 +36,7 @@ def _implied(table, K: int) -> np.ndarray:
 @given(st.integers(0, 2**31 - 1), st.integers(1, 12), st.integers(1, 6))
 def test_alias_tables_are_exact_and_never_draw_zero_probabilities(seed, K, rows):
     p = random_distributions(np.random.default_rng(seed), (rows, K), sparsity=0.4)
-    table = _kernels.support_table(p)
+    table = support_table(p)
     np.testing.assert_allclose(_implied(table, K), p, rtol=0, atol=1e-12)
     indptr, prob, own, other = table
     # One entry per non-zero (memory linear in the support); an outcome of probability 0 is never an outcome.
@@ -52,7 +53,7 @@ def test_support_tables_of_dense_and_csr_forms_are_identical():
     p = random_distributions(np.random.default_rng(3), (40, 30), sparsity=0.8)
     csr = scipy.sparse.csr_array(p)
     sparse = _kernels.build_alias_csr(csr.indptr.astype(np.int64), csr.indices.astype(np.int32), csr.data)
-    for a, b in zip(_kernels.support_table(p), sparse, strict=True):
+    for a, b in zip(support_table(p), sparse, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -221,3 +222,28 @@ def test_every_sampled_transition_is_possible(mdp_policy, n_episodes, seed):
     np.testing.assert_array_equal(ds.state[1:][same], ds.next_state[:-1][same])
     iid = data.sample_iid(mdp, np.full((mdp.S, mdp.A), 1 / (mdp.S * mdp.A)), n_episodes, seed)
     assert np.all(P[iid.step if mdp.is_episodic else 0, iid.state, iid.action, iid.next_state] > 0)
+
+
+@pytest.mark.parametrize(("staged_pi", "staged_P"), [(False, False), (True, False), (False, True), (True, True)])
+def test_joint_action_next_state_tables_are_exact(staged_pi, staged_P):
+    """A stochastic policy's joint table draws (a, s') with probability pi_h(a | s) P_h(s' | s, a) exactly (issue 16:
+    one draw per step), for every combination of stationary and stage-dependent policy and kernel."""
+    rng = np.random.default_rng(5)
+    S, A, H = 4, 3, 3
+    probs = random_distributions(rng, ((H if staged_pi else 1), S, A), sparsity=0.3)
+    P = random_distributions(rng, ((H if staged_P else 1), S, A, S), sparsity=0.5)
+    indptr, codes, data_ = _kernels.joint_csr(probs, *dense_csr(P.reshape(-1, S)), S, A)
+    table = _kernels.build_alias_csr(indptr, codes, data_)
+    rows = max(probs.shape[0], P.shape[0]) * S
+    assert indptr.shape == (rows + 1,)
+    implied = np.zeros((rows, A, S))
+    ptr, prob, own, other = table
+    for r in range(rows):
+        m = ptr[r + 1] - ptr[r]
+        for j in range(ptr[r], ptr[r + 1]):
+            for code, w in ((own[j], prob[j]), (other[j], 1.0 - prob[j])):
+                implied[r, code >> 32, code & 0xFFFFFFFF] += w / m
+    h = np.arange(rows) // S
+    s = np.arange(rows) % S
+    expected = probs[h if staged_pi else 0, s][:, :, None] * P[h if staged_P else 0, s]
+    np.testing.assert_allclose(implied, expected, rtol=0, atol=1e-12)

@@ -19,7 +19,8 @@ Table layout (a "support table", the tuple ``(indptr, prob, own, other)``): row 
 outcome ``own[j]`` and its alias's outcome ``other[j]`` (int32: a next state, an action, or a pair index), so the
 draw reads one position and never decodes. Built by :func:`build_alias_csr` from a canonical CSR triple
 ``(indptr, indices, data)`` (sorted indices, no duplicates: scipy's canonical format) or, for a dense array, by
-:func:`support_table`. Reward noise codes: 0 Bernoulli(R), 1 Gaussian N(R, std^2), 2 deterministic R.
+:func:`theory_rl.data.tables.support_table`. Reward noise codes: 0 Bernoulli(R), 1 Gaussian N(R, std^2),
+2 deterministic R.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ def build_alias_csr(indptr, indices, data):
     ``data[indptr[r]:indptr[r+1]]`` over the outcomes ``indices[...]``, summing to one up to round-off.
 
     Vose's stable construction over each row's positive entries (explicit zeros are dropped: they have no entry).
-    Returns ``(indptr, prob, own, other)`` with int64, float64, int32, int32 arrays; memory linear in the
-    non-zeros.
+    Returns ``(indptr, prob, own, other)``: int64 offsets, float64 thresholds, outcomes of ``indices``' dtype;
+    memory linear in the non-zeros.
     """
     rows = indptr.shape[0] - 1
     out_ptr = np.zeros(rows + 1, np.int64)
@@ -113,8 +114,8 @@ def build_alias_csr(indptr, indices, data):
         K_max = max(K_max, c)
     nnz = out_ptr[rows]
     prob = np.ones(nnz)
-    own = np.empty(nnz, np.int32)
-    other = np.empty(nnz, np.int32)
+    own = np.empty(nnz, indices.dtype)  # int32 outcomes (states, actions); int64 codes of (a, s') pairs
+    other = np.empty(nnz, indices.dtype)
     small = np.empty(K_max, np.int64)
     large = np.empty(K_max, np.int64)
     scaled = np.empty(K_max)
@@ -158,19 +159,37 @@ def build_alias_csr(indptr, indices, data):
     return out_ptr, prob, own, other
 
 
-def dense_csr(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The canonical CSR triple ``(indptr, indices, data)`` of the non-zeros of a dense ``(rows, K)`` array (row
-    by row, indices ascending): what :func:`build_alias_csr` reads, as a scipy ``csr_array`` holds it."""
-    p = np.ascontiguousarray(p, dtype=np.float64)
-    mask = p != 0.0
-    indptr = np.zeros(p.shape[0] + 1, np.int64)
-    np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[1:])
-    return indptr, np.nonzero(mask)[1].astype(np.int32), np.ascontiguousarray(p[mask])
-
-
-def support_table(p: np.ndarray) -> tuple:
-    """The support table of every row of a dense ``(rows, K)`` array of distributions."""
-    return build_alias_csr(*dense_csr(p))
+@njit(cache=True)
+def joint_csr(probs, P_indptr, P_indices, P_data, S, A):
+    """The CSR triple of ``Pr(a, s' | h, s) = pi_h(a | s) P_h(s' | s, a)`` for a stochastic policy ``probs``
+    ``(nPi, S, A)`` and P's CSR triple (``nP*S*A`` rows): ``max(nPi, nP) * S`` rows, outcome codes
+    ``a << 32 | s'`` (int64, ascending). One draw per step then gives both the action and the next state."""
+    nPi = probs.shape[0]
+    nP = (P_indptr.shape[0] - 1) // (S * A)
+    rows = max(nPi, nP) * S
+    indptr = np.zeros(rows + 1, np.int64)
+    for r in range(rows):
+        h, s = r // S, r % S
+        c = 0
+        for a in range(A):
+            if probs[h if nPi > 1 else 0, s, a] > 0.0:
+                row = ((h if nP > 1 else 0) * S + s) * A + a
+                c += P_indptr[row + 1] - P_indptr[row]
+        indptr[r + 1] = indptr[r] + c
+    codes = np.empty(indptr[rows], np.int64)
+    data = np.empty(indptr[rows])
+    for r in range(rows):
+        h, s = r // S, r % S
+        i = indptr[r]
+        for a in range(A):
+            pa = probs[h if nPi > 1 else 0, s, a]
+            if pa > 0.0:
+                row = ((h if nP > 1 else 0) * S + s) * A + a
+                for j in range(P_indptr[row], P_indptr[row + 1]):
+                    codes[i] = (np.int64(a) << 32) | np.int64(P_indices[j])
+                    data[i] = pa * P_data[j]
+                    i += 1
+    return indptr, codes, data
 
 
 # ---------------------------------------------------------------------- transitions and rewards
@@ -201,8 +220,9 @@ def sample_transitions(
 # The model and policy arguments shared by every trajectory kernel, between ``seed`` and the outputs:
 #   init_table, P_table, S, A, pi_table, pi_actions, deterministic, pi_probs, R, noise, std
 # The policy has ``nPi`` stages (1 = stationary): deterministic policies use ``pi_actions`` ``(nPi, S)``, stochastic
-# ones the support table ``pi_table`` with ``nPi*S`` rows over actions. ``pi_probs`` ``(nPi, S, A)`` gives
-# the behaviour probability recorded with each action (unused, and may be any array, when nothing records it).
+# ones the joint support table ``pi_table`` over ``(a, s')`` (:func:`joint_csr`), ``nPi*S`` rows. ``pi_probs``
+# ``(nPi, S, A)`` gives the behaviour probability recorded with each action (unused, may be any array, when nothing
+# records it).
 
 
 @njit(cache=True)
@@ -226,9 +246,9 @@ def trajectories_trial(
 ):
     """``n_episodes = states_out.shape[0]`` episodes of ``T = actions_out.shape[1]`` steps, one stream.
 
-    Path layout: ``states_out`` has ``T + 1`` columns. ``bprob_out`` may be None (nothing recorded). (A joint
-    ``(a, s')`` table, one draw per step for stochastic policies, was tried and measured slower: its larger rows
-    and the decoding lengthen the dependency chain.)
+    Path layout: ``states_out`` has ``T + 1`` columns. ``bprob_out`` may be None (nothing recorded). A stochastic
+    policy's ``pi_table`` is the joint ``(a, s')`` table of :func:`joint_csr` (one draw per step, decoded by a shift
+    and a mask; issue 16: the two dependent draws of an action then a next state cost ~2x a deterministic step).
     """
     # Passing None as pi_actions for a stochastic policy makes numba compile a separate loop for each form, with
     # the policy branch resolved at compile time: a run-time branch in the hot loop was measured to cost ~1.7x.
@@ -282,7 +302,7 @@ def _trajectories(
     n_episodes, T = actions_out.shape
     nP = (P_table[0].shape[0] - 1) // (S * A)
     nR = R.shape[0]
-    if pi_actions is None:
+    if pi_actions is None:  # the joint table's stages (those of pi and of P)
         nPi = (pi_table[0].shape[0] - 1) // S
     else:
         nPi = pi_actions.shape[0]
@@ -302,10 +322,12 @@ def _trajectories(
                 e = e0 + j
                 s = cur[j]
                 if pi_actions is None:
-                    state, a = _alias_draw(state, pi_table, hpi * S + s)
+                    state, code = _alias_draw(state, pi_table, hpi * S + s)
+                    a = code >> 32
+                    s2 = code & 0xFFFFFFFF
                 else:
                     a = np.int64(pi_actions[hpi, s])
-                state, s2 = _alias_draw(state, P_table, (hp * S + s) * A + a)
+                    state, s2 = _alias_draw(state, P_table, (hp * S + s) * A + a)
                 state, r = _reward(state, R[hr, s, a], noise, std)
                 actions_out[e, h] = a
                 rewards_out[e, h] = r
@@ -323,18 +345,12 @@ def _trajectories(
                 cur[j] = s2
 
 
-def flatten(model: tuple) -> tuple:
-    """A kernel's model arguments with each support table spliced in as its four arrays: the form the ``*_batch``
-    kernels take (numba's parallel loops cannot pass a tuple of arrays into their body; a flat one they can)."""
-    return tuple(x for item in model for x in (item if isinstance(item, tuple) else (item,)))
-
-
 @njit(cache=True, parallel=True)
 def trajectories_batch(seeds, model, states_out, actions_out, rewards_out, bprob_out):
     """:func:`trajectories_trial` for each trial ``i``, ``prange`` over trials.
 
-    ``model`` is :func:`flatten` of the tuple of :func:`trajectories_trial`'s arguments between ``seed`` and the
-    outputs; the outputs have a leading trial axis.
+    ``model`` is ``theory_rl.data.tables.flatten`` of the tuple of :func:`trajectories_trial`'s arguments between
+    ``seed`` and the outputs; the outputs have a leading trial axis.
     """
     m = model
     for i in prange(seeds.shape[0]):
@@ -410,7 +426,7 @@ def iid_trial(
 
 @njit(cache=True, parallel=True)
 def iid_batch(seeds, model, states_out, actions_out, rewards_out, next_out, stages_out, bprob_out):
-    """:func:`iid_trial` for each trial (``model``: :func:`flatten` of its arguments between ``seed`` and the
+    """:func:`iid_trial` for each trial (``model``: ``tables.flatten`` of its arguments between ``seed`` and the
     outputs; outputs with a leading trial axis), ``prange`` over trials."""
     m = model
     for i in prange(seeds.shape[0]):

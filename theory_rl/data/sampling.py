@@ -38,7 +38,7 @@ from theory_rl.data.counts import CountDataset, trusted_count_dataset
 from theory_rl.data.files import Manifest
 from theory_rl.data.noise import sample_rewards
 from theory_rl.data.samples import OfflineDataset, trusted_offline_dataset
-from theory_rl.data.tables import MODELS, mixture_weights, model_tables, policy_tables
+from theory_rl.data.tables import MODELS, flatten, mixture_weights, model_tables, policy_tables, support_table
 from theory_rl.mdp import TabularMDP
 
 __all__ = [
@@ -100,7 +100,7 @@ def sample_iid_batch(
     ``seed`` itself and returns the dataset, not a list."""
     mu = as_distribution(mdp, mu)
     flat = np.ascontiguousarray(mu.reshape(-1, mdp.S * mdp.A))
-    mu_table = _kernels.support_table(flat)
+    mu_table = support_table(flat)
     t = model_tables(mdp)
     ss = seed_sequence(seed)
     stages = flat.shape[0]
@@ -118,7 +118,7 @@ def sample_iid_batch(
     children = spawn(ss, n_trials)
     seeds = np.array([kernel_seed(c) for c in children], dtype=np.uint64)
     out = _iid_outputs((n_trials, stages * n))
-    _kernels.iid_batch(seeds, _kernels.flatten(model), *out)
+    _kernels.iid_batch(seeds, flatten(model), *out)
     return [  # one thunk for all trials: the record is computed once
         _iid_dataset(mdp, tuple(x[i] for x in out), Manifest({**meta, "seed": seed_record(c)}, {"coverage": coverage}))
         for i, c in enumerate(children)
