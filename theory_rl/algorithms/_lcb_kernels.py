@@ -19,8 +19,11 @@ def pessimistic_sweeps(base, P, seen, gamma, pi0, iterations, V, policy, Q):
 
     ``base`` is ``r_hat - b`` ``(F, S, A)``, ``P`` the empirical kernels ``(F, S, A, S)``, ``seen`` ``N > 0``
     ``(F, S, A)``. Writes ``V`` ``(S,)`` (from 0), ``policy`` ``(S,)`` (from ``pi0``) and the last ``Q``
-    ``(S, A)``. Unseen pairs get ``Q <= 0``; a state switches action only when ``max_a Q > V`` strictly; ties go
-    to the lowest action (``numpy.argmax``).
+    ``(S, A)``. A state switches action only when ``max_a Q > V`` strictly; ties go to the lowest action
+    (``numpy.argmax``). Unseen pairs get ``Q <= 0``, their exact lower bound (rewards are non-negative): otherwise
+    the uniform ``P_hat`` lends them the value of well-estimated states, and with a scaled-down penalty the
+    monotone update switches to an action never tried (with the paper's constants ``b >= Vmax`` and this never
+    binds).
     """
     F, S, A = base.shape
     for s in range(S):

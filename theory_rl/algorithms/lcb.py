@@ -160,12 +160,17 @@ def bandit_scores(N, reward_sums, n_total: int, A: int, *, algorithm: str, delta
     check_range(N, "N", 0.0, np.inf)
     if reward_sums.shape != N.shape:
         raise ValueError(f"reward_sums has shape {reward_sums.shape}, expected the shape {N.shape} of N")
+    return bandit_index(N, reward_sums, n_total, A, algorithm, delta, penalty_scale)
+
+
+def bandit_index(N, reward_sums, n_total, A, algorithm, delta, penalty_scale):
+    """:func:`bandit_scores` without its checks (not in ``__all__``): for counts this package built itself, e.g.
+    the ~1e5 calls of the exact two-arm sum, where the checks cost more than the arithmetic (issue 16)."""
+    N, reward_sums = np.asarray(N, dtype=np.float64), np.asarray(reward_sums, dtype=np.float64)
     seen = N > 0
     r_hat = np.where(seen, reward_sums / np.where(seen, N, 1.0), 0.0)
-    if algorithm == "greedy":
-        return r_hat
-    if algorithm == "most_played":
-        return N
+    if algorithm != "lcb":
+        return r_hat if algorithm == "greedy" else N  # the empirical best, or the most-played arm
     delta = _delta(delta, n_total)
     return r_hat - penalty_scale * _unseen_hoeffding(N, math.log(2 * A / delta) / 2.0)
 
@@ -249,9 +254,7 @@ def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterat
     """Alg. 3's loop: ``Q_t = r_t - b_t + gamma P_t V_{t-1}`` and the monotone update, over the given folds
     (one compiled call: :func:`theory_rl.algorithms._lcb_kernels.pessimistic_sweeps`)."""
     # One empirical model and penalty per fold, built once (without splitting every iteration reuses the same).
-    # Unseen pairs: Q <= 0, their exact lower bound (rewards are non-negative). Otherwise the uniform P_hat
-    # lends them the value of well-estimated states, and with a scaled-down penalty the monotone update
-    # switches to an action never tried (with the paper's constants b >= Vmax and this never binds).
+    # Unseen pairs get Q <= 0 in the kernel (its docstring says why).
     models = [fold.empirical_model(unseen="uniform", unseen_reward=0.0) for fold in folds]
     base = np.stack([model.R - penalty_fn(model.counts) for model in models])
     S, A = base.shape[1:]
