@@ -152,3 +152,27 @@ def test_importing_planning_does_not_import_scipy_optimize():
     code = "import sys, theory_rl.planning; print('scipy.optimize' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------- BLAS threads in process
+def test_inline_runs_use_one_blas_thread_and_restore_the_limits():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from theory_rl.runner.executors import run_inline
+
+    def blas_threads():
+        np.dot(np.ones((2, 2)), np.ones(2))  # numpy's BLAS is loaded
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    seen = []
+
+    def cell(config, seed):
+        seen.append(blas_threads())
+        return {"x": 1.0}
+
+    with threadpool_limits(limits=2, user_api="blas"):  # a machine default of two threads (where BLAS allows)
+        before = blas_threads()
+        outcomes = [o for _, o in run_inline(cell, [({}, 0), ({}, 1)])]
+        assert blas_threads() == before
+    assert [o["status"] for o in outcomes] == ["ok", "ok"]
+    assert seen and all(all(n == 1 for n in threads) for threads in seen)

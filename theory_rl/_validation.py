@@ -314,6 +314,10 @@ def as_float_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None, s
             raise ValueError(f"{name} must have {want} dimensions, got shape {arr.shape}")
     if shape is not None:
         check_shape(arr, name, shape)
+    if arr.size > 4096:  # one pass, no temporary: a finite sum means finite entries (issue 16: large P)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(arr.sum()):
+                return arr
     bad = ~np.isfinite(arr)
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
@@ -343,8 +347,8 @@ def as_index_array(x, name: str, upper: int | None, *, ndim: int | None = 1) -> 
 
 def check_distributions(arr: np.ndarray, name: str, *, tol: float = PROB_TOL) -> None:
     """Check that ``arr`` is non-negative and sums to one along its last axis."""
-    neg = ~(arr >= 0)  # NaN counts as negative here: never a probability
-    if neg.any():
+    neg = ~(arr >= 0) if not arr.min(initial=0.0) >= 0 else None  # one pass first; NaN counts as negative
+    if neg is not None and neg.any():
         idx = tuple(np.argwhere(neg)[0])
         raise ValueError(f"{name}{index_str(idx)} is {arr[idx]:.6g}, expected a probability >= 0")
     sums = arr.sum(axis=-1)
