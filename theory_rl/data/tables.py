@@ -56,8 +56,9 @@ class PolicyTables:
 
 
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# Stands in for the table of a deterministic policy (int64 outcomes: the joint tables' type, one compilation).
-_NO_TABLE = _kernels.build_alias_csr(np.array([0, 1]), np.zeros(1, np.int64), np.ones(1))
+# Stands in for the table of a deterministic policy: one row, one entry (int64 outcomes, the joint tables' type,
+# so both policy forms share one compilation), written out so that importing this module compiles nothing.
+_NO_TABLE = (np.array([0, 1], np.int64), np.ones(1), np.zeros(1, np.int64), np.zeros(1, np.int64))
 _NO_PROBS = np.ones((1, 1, 1))  # stands in for the probabilities of a deterministic policy nothing records
 
 
