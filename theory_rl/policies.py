@@ -48,7 +48,7 @@ def _actions_to_probabilities(actions: np.ndarray, A: int, name: str) -> np.ndar
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{name}{list(idx)} is action {actions[idx]}, expected an action in 0..{A - 1}")
     probs = np.zeros(actions.shape + (A,))
-    np.put_along_axis(probs, actions[..., None], 1.0, axis=-1)
+    probs.reshape(-1, A)[np.arange(actions.size), actions.reshape(-1)] = 1.0  # one-hot rows (put_along_axis: 4x)
     return probs
 
 
