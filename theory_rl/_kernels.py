@@ -331,8 +331,8 @@ def _trajectories(
                 state, r = _reward(state, R[hr, s, a], noise, std)
                 actions_out[e, h] = a
                 rewards_out[e, h] = r
-                if bprob_out is not None:
-                    bprob_out[e, h] = pi_probs[hpi, s, a]
+                if bprob_out is not None:  # pi's own stages (the joint table's may be P's)
+                    bprob_out[e, h] = pi_probs[h if pi_probs.shape[0] > 1 else 0, s, a]
                 if next_out is None:
                     states_out[e, h + 1] = s2
                 else:

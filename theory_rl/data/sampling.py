@@ -24,6 +24,7 @@ from theory_rl._random import SeedLike, kernel_seed, seed_record, seed_sequence,
 from theory_rl._validation import (
     Instance,
     Integer,
+    InvalidParameterError,
     as_float_array,
     as_index_array,
     check_int,
@@ -327,9 +328,14 @@ def sample_iid_counts_batch(mdp: TabularMDP, mu, n: int, seeds) -> list[CountDat
     """:func:`sample_iid_counts` once per seed of ``seeds`` (a sequence of ints, SeedSequences or Generators),
     with ``mu`` checked and the model prepared once: dataset ``i`` is exactly ``sample_iid_counts(mdp, mu, n,
     seeds[i])`` (issue 16: many datasets of one instance through one call)."""
-    if isinstance(seeds, (int, np.integer, np.random.SeedSequence, np.random.Generator)) or not hasattr(
-            seeds, "__len__"):
-        raise ValueError(f"seeds is {type(seeds).__name__}, expected a sequence of seeds (one per dataset)")
+    if isinstance(seeds, (str, bytes, dict)) or not hasattr(seeds, "__len__"):
+        raise InvalidParameterError(f"seeds is {type(seeds).__name__}, expected a sequence of seeds (one per dataset)")
+    sequences = []
+    for i, seed in enumerate(seeds):  # each refused naming its index, before any work (a Generator draws once)
+        try:
+            sequences.append(seed_sequence(seed))
+        except (TypeError, ValueError) as err:
+            raise InvalidParameterError(f"seeds[{i}]: {err}") from None
     mu = as_distribution(mdp, mu)
     flat = mu.reshape(-1, mdp.S * mdp.A)
     flat = flat / flat.sum(axis=-1, keepdims=True)  # exact sums for numpy's check (as _multinomial_rows)
@@ -337,8 +343,7 @@ def sample_iid_counts_batch(mdp: TabularMDP, mu, n: int, seeds) -> list[CountDat
     P = P / P.sum(axis=-1, keepdims=True)
     coverage = LazyCoverage(mdp, mu=mu)  # one thunk for all datasets: the record is computed once
     out = []
-    for seed in seeds:
-        ss = seed_sequence(seed)
+    for ss in sequences:
         rng = np.random.default_rng(ss)
         N = rng.multinomial(np.full(flat.shape[0], n), flat).reshape(mu.shape)
         C = rng.multinomial(N, P)
