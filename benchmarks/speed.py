@@ -145,9 +145,11 @@ def _u01(state):
 
 
 @numba.njit(cache=True)
-def reference_loop(seed, indptr, prob, own, other, actions, R, T, states_out, actions_out, rewards_out, bprob_out):
+def reference_loop(seed, indptr, prob, own, other, actions, probs, R, T, states_out, actions_out, rewards_out,
+                   bprob_out):
     """The same work as the library's deterministic-policy kernel, written plainly and branch-free: splitmix64,
-    the alias draw over the same support table with a select by masks, a Bernoulli reward, four outputs; eight
+    the alias draw over the same support table with a select by masks, a Bernoulli reward, four outputs (the
+    behaviour probability read from ``probs``, as the kernel reads it); eight
     episodes stepped together, as the kernel does (a fair baseline: one episode at a time is ~1.3x slower)."""
     state = np.uint64(seed)
     A = R.shape[1]
@@ -173,7 +175,7 @@ def reference_loop(seed, indptr, prob, own, other, actions, R, T, states_out, ac
                 state, u = _u01(state)
                 actions_out[e0 + j, h] = a
                 rewards_out[e0 + j, h] = np.float64(u < R[s, a])
-                bprob_out[e0 + j, h] = 1.0
+                bprob_out[e0 + j, h] = probs[s, a]
                 states_out[e0 + j, h + 1] = s2
                 cur[j] = s2
 
@@ -199,10 +201,11 @@ def bench_kernel(repeats: int, quick: bool) -> None:
     args_det = kernel_args(mdp, tables, policy_tables(mdp, pi_det))
     args_sto = kernel_args(mdp, tables, policy_tables(mdp, pi_sto))
     R = np.ascontiguousarray(mdp.R_at(0))
+    probs_det = np.ascontiguousarray(policy_tables(mdp, pi_det).probs[0])
     runs = {
         "det": lambda: _kernels.trajectories_trial(np.uint64(1), *args_det, *out_det),
         "sto": lambda: _kernels.trajectories_trial(np.uint64(1), *args_sto, *out_sto),
-        "ref": lambda: reference_loop(1, *tables.P, pi_det, R, H, *out_ref),
+        "ref": lambda: reference_loop(1, *tables.P, pi_det, probs_det, R, H, *out_ref),
     }
     times = {k: [] for k in runs}
     for fn in runs.values():
