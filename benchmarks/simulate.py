@@ -20,7 +20,7 @@ import numpy as np
 
 from theory_rl import _kernels, data
 from theory_rl.data.rollouts import transition_outputs
-from theory_rl.data.tables import kernel_args, model_tables, policy_tables
+from theory_rl.data.tables import flatten, kernel_args, model_tables, policy_tables
 from theory_rl.generators import garnet
 from theory_rl.linear import LinearMDP
 from theory_rl.planning import solve
@@ -59,6 +59,31 @@ def frozen_linear_sample_episodes(lmdp, policies, n_episodes: int, seed: int, we
         u = rng.random(n)[:, None] * rows[:, -1:]
         states[:, h + 1] = np.minimum((u >= rows).sum(axis=1), S - 1)
     return states, actions, rewards
+
+
+@numba.njit(cache=True)
+def naive_trajectories(seed, cdf, init_cdf, actions, T, n_episodes, states_out):
+    """The naive baseline of ``benchmarks/simulate.py``: inverse CDF by linear search with numba's np.random.
+
+    ``cdf`` is ``(S, A, S)`` cumulative rows, ``actions`` a deterministic stationary policy. (Moved here from
+    theory_rl._kernels in issue 16: the library never used it.)
+    """
+    np.random.seed(seed)  # noqa: NPY002 (numba's per-thread state, the baseline being measured)
+    S = init_cdf.shape[0]
+    for e in range(n_episodes):
+        u = np.random.random()  # noqa: NPY002 (the naive baseline uses numba's np.random on purpose)
+        s = 0
+        while s < S - 1 and u >= init_cdf[s]:
+            s += 1
+        states_out[e, 0] = s
+        for h in range(T):
+            a = actions[s]
+            u = np.random.random()  # noqa: NPY002 (the naive baseline uses numba's np.random on purpose)
+            k = 0
+            while k < S - 1 and u >= cdf[s, a, k]:
+                k += 1
+            s = k
+            states_out[e, h + 1] = s
 
 
 def python_loop(mdp, actions, n_episodes: int, seed: int) -> None:
@@ -146,7 +171,7 @@ def main() -> None:
     results["naive numba (inverse CDF, np.random)"] = (
         n_ep
         * H
-        / best_time(lambda: _kernels.naive_trajectories(1, cdf, init_cdf, acts, H, n_ep, states), repeats)
+        / best_time(lambda: naive_trajectories(1, cdf, init_cdf, acts, H, n_ep, states), repeats)
     )
     results["Python loop (rng.choice per step)"] = (
         n_py * H / best_time(lambda: python_loop(mdp, pi_det, n_py, 0), 1)
@@ -160,7 +185,7 @@ def main() -> None:
     batch_args = kernel_args(mdp, tables, policy_tables(mdp, pi_det))
     results[f"batched kernel, {n_trials} trials on {threads} threads"] = (
         n_trials * (n_ep // n_trials) * H
-    ) / best_time(lambda: _kernels.trajectories_batch(seeds, batch_args, *out), repeats)
+    ) / best_time(lambda: _kernels.trajectories_batch(seeds, flatten(batch_args), *out), repeats)
 
     numba.set_num_threads(1)
     rollout = rollout_comparison(mdp, pi_det, 200 if args.quick else 2_000, repeats)

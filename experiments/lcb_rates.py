@@ -134,14 +134,14 @@ def _policies(setting: str, data) -> dict:
 def _monte_carlo_cell(config: dict, seed: int) -> dict:
     """``batch`` datasets of N i.i.d. samples; mean and mean square of each rule's exact sub-optimality."""
     from theory_rl import planning
-    from theory_rl.data import sample_iid_counts
+    from theory_rl.data import sample_iid_counts_batch
 
     instance_seed, *data_seeds = np.random.SeedSequence(seed).spawn(config["batch"] + 1)
     problem, mu = _instance(config, instance_seed)
     J_star = planning.expected_return(problem, planning.solve(problem).policy)
     losses = defaultdict(list)
-    for ss in data_seeds:
-        data = sample_iid_counts(problem, mu, config["N"], ss)
+    # The batch's datasets in one call (mu checked once); each policy's return is cached per instance.
+    for data in sample_iid_counts_batch(problem, mu, config["N"], data_seeds):
         for alg, policy in _policies(config["setting"], data).items():
             losses[alg].append(J_star - planning.expected_return(problem, policy))
     metrics = {}

@@ -721,3 +721,7 @@ def example_call(qualname: str, obj) -> tuple[tuple, dict] | None:
         else:
             args.append(value)
     return tuple(args), kwargs
+
+
+# ---------------------------------------------------------------------- issue 16 [speed]
+EXAMPLES["sample_iid_counts_batch"] = _ex(D("disc"), D("mu"), 20, [0, 1])

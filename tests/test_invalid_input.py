@@ -57,6 +57,7 @@ NOT_ALLOCATING = {
     "pevi:n_episodes",  # K inside pevi_beta's log term
     "sample_generative:n_per_pair", "sample_policy_counts:n_episodes",  # counts drawn directly: O(1) in n
     "sample_iid_counts:n",  # the counts of n i.i.d. tuples drawn directly (one multinomial per step): O(1) in n
+    "sample_iid_counts_batch:n",  # issue 16: the same, once per seed
     "bandit_scores:A",  # the number of arms inside the log term log(2 A / delta) only; the arrays are given
     "o2o_coefficient:T",  # a real episode budget inside a convex program (T_max defaults to 1e12)
     "hoeffding:N", "bernstein:N", "Counts:N",  # counts: 10**12 samples of a pair is a valid count

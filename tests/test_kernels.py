@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numba
 import numpy as np
 import pytest
@@ -12,31 +14,74 @@ from hypothesis import strategies as st
 from tests.strategies import mdps_with_policy
 from tests.strategies_sim import build_mdp, random_distributions, random_policy
 from theory_rl import _kernels, data
+from theory_rl.data.tables import dense_csr, support_table
 from theory_rl.planning import occupancy
 from theory_rl.policies import policy_matrix
 
 
-def _implied(prob: np.ndarray, alias: np.ndarray) -> np.ndarray:
-    """The exact distribution an alias table draws from: (prob[k] + sum_{j: alias[j] = k} (1 - prob[j])) / K."""
-    rows, K = prob.shape
-    out = prob.copy()
-    for r in range(rows):
-        np.add.at(out[r], alias[r], 1.0 - prob[r])
-    return out / K
+def _implied(table, K: int) -> np.ndarray:
+    """The exact distribution each row of a support table draws from: entry j of a row with m entries gives
+    prob[j] / m to its own outcome and (1 - prob[j]) / m to its alias's outcome."""
+    indptr, prob, own, other = table
+    out = np.zeros((indptr.shape[0] - 1, K))
+    for r in range(out.shape[0]):
+        j = slice(indptr[r], indptr[r + 1])
+        m = indptr[r + 1] - indptr[r]
+        np.add.at(out[r], own[j], prob[j] / m)
+        np.add.at(out[r], other[j], (1.0 - prob[j]) / m)
+    return out
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31 - 1), st.integers(1, 12), st.integers(1, 6))
 def test_alias_tables_are_exact_and_never_draw_zero_probabilities(seed, K, rows):
     p = random_distributions(np.random.default_rng(seed), (rows, K), sparsity=0.4)
-    prob, alias = _kernels.build_alias(p)
-    np.testing.assert_allclose(_implied(prob, alias), p, rtol=0, atol=1e-12)
-    zero = p == 0
-    # An outcome of probability 0 has threshold 0 and is nobody's alias with positive weight.
-    assert np.all(prob[zero] == 0)
-    for r in range(rows):
-        donors = 1.0 - prob[r]
-        assert np.all(donors[zero[r][alias[r]]] == 0)
+    table = support_table(p)
+    np.testing.assert_allclose(_implied(table, K), p, rtol=0, atol=1e-12)
+    indptr, prob, own, other = table
+    # One entry per non-zero (memory linear in the support); an outcome of probability 0 is never an outcome.
+    np.testing.assert_array_equal(np.diff(indptr), np.count_nonzero(p, axis=1))
+    rows_of = np.repeat(np.arange(rows), np.diff(indptr))
+    assert np.all(p[rows_of, own] > 0) and np.all(p[rows_of, other] > 0)
+
+
+def test_support_tables_of_dense_and_csr_forms_are_identical():
+    """The tables (hence the samples, for the same seeds) of a dense array and of its scipy CSR form agree bit for
+    bit (issue 15 item 3): what a sparse TabularMDP will pass as ``mdp.transitions``."""
+    import scipy.sparse
+
+    p = random_distributions(np.random.default_rng(3), (40, 30), sparsity=0.8)
+    csr = scipy.sparse.csr_array(p)
+    sparse = _kernels.build_alias_csr(csr.indptr.astype(np.int64), csr.indices.astype(np.int32), csr.data)
+    for a, b in zip(support_table(p), sparse, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_support_table_memory_is_linear_in_the_non_zeros():
+    """10^6 rows with 5 non-zeros each: 5e6 entries of 16 bytes plus the offsets, no (rows, S) array anywhere."""
+    rows, k = 10**6, 5
+    indptr = np.arange(0, rows * k + 1, k, dtype=np.int64)
+    indices = (np.arange(rows * k, dtype=np.int64) * 7919 % 10**6).astype(np.int32)
+    data = np.tile([0.1, 0.2, 0.3, 0.25, 0.15], rows)
+    table = _kernels.build_alias_csr(indptr, indices, data)
+    assert sum(x.nbytes for x in table) == 8 * (rows + 1) + 16 * rows * k
+    assert table[2].shape == (rows * k,)
+
+
+def test_select_is_branch_free_in_the_compiled_kernel():
+    """The alias select compiles to masks or a select, not a conditional jump on the threshold compare (issue 16).
+    Checked on the LLVM IR of sample_transitions compiled afresh (a kernel loaded from numba's on-disk cache has
+    no IR to inspect): no ``br i1`` on an ``fcmp`` result."""
+    fresh = numba.njit(_kernels.sample_transitions.py_func)
+    mdp = build_mdp(1, S=3, A=2, gamma=0.9)
+    t = data.tables.model_tables(mdp)
+    zero = np.zeros(1, np.int64)
+    fresh(np.uint64(1), t.P, mdp.S, mdp.A, zero, zero, zero, t.R, 2, 0.0, np.empty(1, np.int32), np.empty(1))
+    ir = next(iter(fresh.inspect_llvm().values()))
+    compares = set(re.findall(r"(%[\w.]+) = fcmp (?:olt|ult)", ir))
+    branches = set(re.findall(r"br i1 (%[\w.]+),", ir))
+    assert compares, "no threshold compare found in the IR"
+    assert not compares & branches
 
 
 def test_next_states_follow_P_chi_square():
@@ -77,7 +122,7 @@ def test_rewards_have_mean_R(noise):
 
 @pytest.mark.parametrize(
     "stage_dependent, deterministic, policy_stages",
-    [(False, True, False), (True, False, True), (True, True, True), (False, False, False)],
+    [(False, True, False), (True, False, True), (True, True, True), (False, False, False), (True, False, False)],
 )
 def test_trajectory_occupancy_converges_to_planning_occupancy(stage_dependent, deterministic, policy_stages):
     mdp = build_mdp(7, S=4, A=3, horizon=5, stage_dependent=stage_dependent)
@@ -89,7 +134,7 @@ def test_trajectory_occupancy_converges_to_planning_occupancy(stage_dependent, d
     # Each entry is a Binomial(n, d) frequency; 6 sigma (plus a floor for d ~ 0), 60 entries. The Gaussian
     # 6-sigma tail (2e-9 per entry) understates the binomial tails at the small d here (min d ~ 8e-4): summing
     # the exact two-sided binomial tail probabilities of the 60 entries (union bound) gives a false-failure
-    # probability of at most 1.7e-7 per parametrisation and 4.5e-7 for the four together.
+    # probability of at most 1.7e-7 per parametrisation and 8.5e-7 for the five together.
     tol = 6 * np.sqrt(d * (1 - d) / n) + 1e-12
     assert np.all(np.abs(freq - d) <= tol)
     # Behaviour probabilities are pi_h(a | s) of the sampled pair.
@@ -181,3 +226,28 @@ def test_every_sampled_transition_is_possible(mdp_policy, n_episodes, seed):
     np.testing.assert_array_equal(ds.state[1:][same], ds.next_state[:-1][same])
     iid = data.sample_iid(mdp, np.full((mdp.S, mdp.A), 1 / (mdp.S * mdp.A)), n_episodes, seed)
     assert np.all(P[iid.step if mdp.is_episodic else 0, iid.state, iid.action, iid.next_state] > 0)
+
+
+@pytest.mark.parametrize(("staged_pi", "staged_P"), [(False, False), (True, False), (False, True), (True, True)])
+def test_joint_action_next_state_tables_are_exact(staged_pi, staged_P):
+    """A stochastic policy's joint table draws (a, s') with probability pi_h(a | s) P_h(s' | s, a) exactly (issue 16:
+    one draw per step), for every combination of stationary and stage-dependent policy and kernel."""
+    rng = np.random.default_rng(5)
+    S, A, H = 4, 3, 3
+    probs = random_distributions(rng, ((H if staged_pi else 1), S, A), sparsity=0.3)
+    P = random_distributions(rng, ((H if staged_P else 1), S, A, S), sparsity=0.5)
+    indptr, codes, data_ = _kernels.joint_csr(probs, *dense_csr(P.reshape(-1, S)), S, A)
+    table = _kernels.build_alias_csr(indptr, codes, data_)
+    rows = max(probs.shape[0], P.shape[0]) * S
+    assert indptr.shape == (rows + 1,)
+    implied = np.zeros((rows, A, S))
+    ptr, prob, own, other = table
+    for r in range(rows):
+        m = ptr[r + 1] - ptr[r]
+        for j in range(ptr[r], ptr[r + 1]):
+            for code, w in ((own[j], prob[j]), (other[j], 1.0 - prob[j])):
+                implied[r, code >> 32, code & 0xFFFFFFFF] += w / m
+    h = np.arange(rows) // S
+    s = np.arange(rows) % S
+    expected = probs[h if staged_pi else 0, s][:, :, None] * P[h if staged_P else 0, s]
+    np.testing.assert_allclose(implied, expected, rtol=0, atol=1e-12)

@@ -8,12 +8,18 @@ call and any thread count give identical samples. The per-trial seeds come from
 seeds. splitmix64's state walks a Weyl sequence, so two trials' streams overlap only if their seeds lie within
 the number of draws of each other on it: probability about ``n_trials^2 * draws / 2^64``, negligible.
 
-Categorical draws use Walker's alias method (Walker 1977, ACM TOMS 3(3); Vose 1991, IEEE TSE 17(9)): a table per
-row of P (``S*A`` rows, or ``H*S*A`` for a stage-dependent P), so a draw is one 53-bit uniform, one multiply and
-one compare. An entry with probability zero is never drawn.
+Categorical draws use Walker's alias method (Walker 1977, ACM TOMS 3(3); Vose 1991, IEEE TSE 17(9)) over each
+row's SUPPORT (issues 15-16): a table per row of P (``S*A`` rows, or ``H*S*A`` for a stage-dependent P) with one
+entry per non-zero, so memory is linear in the non-zeros and a dense P and its sparse (CSR) form give the same
+tables, hence the same samples for the same seeds. A draw is one 53-bit uniform, one multiply, one compare and a
+branch-free select. An outcome of probability zero has no entry, so it is never drawn.
 
-Table layout: a categorical distribution over ``K`` outcomes with row index ``r`` lives in ``prob[r, :]`` (float64
-thresholds) and ``alias[r, :]`` (int32). Reward noise codes: 0 Bernoulli(R), 1 Gaussian N(R, std^2),
+Table layout (a "support table", the tuple ``(indptr, prob, own, other)``): row ``r`` holds entries
+``indptr[r]:indptr[r + 1]`` (int64 offsets); entry ``j`` has the threshold ``prob[j]`` (float64), its own
+outcome ``own[j]`` and its alias's outcome ``other[j]`` (int32: a next state, an action, or a pair index), so the
+draw reads one position and never decodes. Built by :func:`build_alias_csr` from a canonical CSR triple
+``(indptr, indices, data)`` (sorted indices, no duplicates: scipy's canonical format) or, for a dense array, by
+:func:`theory_rl.data.tables.support_table`. Reward noise codes: 0 Bernoulli(R), 1 Gaussian N(R, std^2),
 2 deterministic R.
 """
 
@@ -56,17 +62,21 @@ def _uniform(state):
 
 
 @njit(cache=True, inline="always")
-def _alias_draw(state, prob, alias, row):
-    """One draw from the alias table ``(prob[row], alias[row])``: one uniform and one compare."""
+def _alias_draw(state, table, row):
+    """One draw from row ``row`` of a support table ``(indptr, prob, own, other)``: one uniform, one compare."""
+    indptr, prob, own, other = table
     state, u = _uniform(state)
-    K = prob.shape[1]
+    start = indptr[row]
+    K = indptr[row + 1] - start
     t = u * K
-    k = np.int64(t)
-    if k >= K:  # cannot happen for u < 1, kept so that no index can go out of bounds
-        k = K - 1
-    other = np.int64(alias[row, k])
-    # A select rather than a branch: the outcome is unpredictable, a mispredicted branch costs more than the load.
-    return state, k if t - k < prob[row, k] else other
+    k = min(np.int64(t), K - 1)  # k < K already for u < 1; the min keeps every index in bounds
+    j = start + k
+    mine = np.int64(own[j])
+    alt = np.int64(other[j])
+    # Branch-free select by masks: the outcome is unpredictable, and a conditional expression was compiled (in
+    # one instantiation) to a jump that mispredicts ~half the time (issue 16: 14.3 ns against 9.85 ns a step).
+    keep = -np.int64(t - k < prob[j])
+    return state, alt ^ ((mine ^ alt) & keep)
 
 
 @njit(cache=True, inline="always")
@@ -84,27 +94,48 @@ def _reward(state, mean, noise, std):
 
 # ---------------------------------------------------------------------- alias tables
 @njit(cache=True)
-def build_alias(p):
-    """Alias tables for every row of ``p`` (shape ``(rows, K)``, rows summing to one).
+def build_alias_csr(indptr, indices, data):
+    """Support tables (module docstring) of the rows of a canonical CSR triple: row ``r`` is the distribution
+    ``data[indptr[r]:indptr[r+1]]`` over the outcomes ``indices[...]``, summing to one up to round-off.
 
-    Vose's stable construction. Returns ``(prob, alias)`` with ``prob`` float64 and ``alias`` int32, both
-    ``(rows, K)``. Entries with ``p = 0`` get threshold 0 and are never an alias, so they are never drawn.
+    Vose's stable construction over each row's positive entries (explicit zeros are dropped: they have no entry).
+    Returns ``(indptr, prob, own, other)``: int64 offsets, float64 thresholds, outcomes of ``indices``' dtype;
+    memory linear in the non-zeros.
     """
-    rows, K = p.shape
-    prob = np.ones((rows, K))
-    alias = np.empty((rows, K), dtype=np.int32)
-    small = np.empty(K, dtype=np.int64)
-    large = np.empty(K, dtype=np.int64)
-    scaled = np.empty(K)
+    rows = indptr.shape[0] - 1
+    out_ptr = np.zeros(rows + 1, np.int64)
+    K_max = 0
     for r in range(rows):
+        c = 0
+        for j in range(indptr[r], indptr[r + 1]):
+            if data[j] > 0.0:
+                c += 1
+        out_ptr[r + 1] = out_ptr[r] + c
+        K_max = max(K_max, c)
+    nnz = out_ptr[rows]
+    prob = np.ones(nnz)
+    own = np.empty(nnz, indices.dtype)  # int32 outcomes (states, actions); int64 codes of (a, s') pairs
+    other = np.empty(nnz, indices.dtype)
+    small = np.empty(K_max, np.int64)
+    large = np.empty(K_max, np.int64)
+    scaled = np.empty(K_max)
+    alias = np.empty(K_max, np.int64)
+    for r in range(rows):
+        start = out_ptr[r]
+        K = out_ptr[r + 1] - start
         total = 0.0
-        for k in range(K):
-            total += p[r, k]
+        i = 0
+        for j in range(indptr[r], indptr[r + 1]):
+            if data[j] > 0.0:
+                own[start + i] = indices[j]
+                scaled[i] = data[j]
+                total += data[j]  # the same sum as over the dense row: its zeros add nothing
+                i += 1
         ns = 0
         nl = 0
         for k in range(K):
-            alias[r, k] = k
-            scaled[k] = p[r, k] * K / total
+            alias[k] = k
+            scaled[k] = scaled[k] * K / total
             if scaled[k] < 1.0:
                 small[ns] = k
                 ns += 1
@@ -113,34 +144,65 @@ def build_alias(p):
                 nl += 1
         while ns > 0 and nl > 0:
             ns -= 1
-            s = small[ns]
+            sm = small[ns]
             g = large[nl - 1]
-            prob[r, s] = scaled[s]
-            alias[r, s] = g
-            scaled[g] = (scaled[g] + scaled[s]) - 1.0
+            prob[start + sm] = scaled[sm]
+            alias[sm] = g
+            scaled[g] = (scaled[g] + scaled[sm]) - 1.0
             if scaled[g] < 1.0:
                 nl -= 1
                 small[ns] = g
                 ns += 1
-        # Left-overs (exactly 1 up to round-off) keep threshold 1: they are always drawn as themselves.
-        for i in range(nl):
-            prob[r, large[i]] = 1.0
-        for i in range(ns):
-            prob[r, small[i]] = 1.0 if scaled[small[i]] > 0.0 else 0.0
-    return prob, alias
+        # Left-overs (exactly 1 up to round-off; every entry is positive) keep threshold 1: drawn as themselves.
+        for k in range(K):
+            other[start + k] = own[start + alias[k]]
+    return out_ptr, prob, own, other
+
+
+@njit(cache=True)
+def joint_csr(probs, P_indptr, P_indices, P_data, S, A):
+    """The CSR triple of ``Pr(a, s' | h, s) = pi_h(a | s) P_h(s' | s, a)`` for a stochastic policy ``probs``
+    ``(nPi, S, A)`` and P's CSR triple (``nP*S*A`` rows): ``max(nPi, nP) * S`` rows, outcome codes
+    ``a << 32 | s'`` (int64, ascending). One draw per step then gives both the action and the next state."""
+    nPi = probs.shape[0]
+    nP = (P_indptr.shape[0] - 1) // (S * A)
+    rows = max(nPi, nP) * S
+    indptr = np.zeros(rows + 1, np.int64)
+    for r in range(rows):
+        h, s = r // S, r % S
+        c = 0
+        for a in range(A):
+            if probs[h if nPi > 1 else 0, s, a] > 0.0:
+                row = ((h if nP > 1 else 0) * S + s) * A + a
+                c += P_indptr[row + 1] - P_indptr[row]
+        indptr[r + 1] = indptr[r] + c
+    codes = np.empty(indptr[rows], np.int64)
+    data = np.empty(indptr[rows])
+    for r in range(rows):
+        h, s = r // S, r % S
+        i = indptr[r]
+        for a in range(A):
+            pa = probs[h if nPi > 1 else 0, s, a]
+            if pa > 0.0:
+                row = ((h if nP > 1 else 0) * S + s) * A + a
+                for j in range(P_indptr[row], P_indptr[row + 1]):
+                    codes[i] = (np.int64(a) << 32) | np.int64(P_indices[j])
+                    data[i] = pa * P_data[j]
+                    i += 1
+    return indptr, codes, data
 
 
 # ---------------------------------------------------------------------- transitions and rewards
 @njit(cache=True)
 def sample_transitions(
-    seed, P_prob, P_alias, S, A, stages, states, actions, R, noise, std, next_out, reward_out
+    seed, P_table, S, A, stages, states, actions, R, noise, std, next_out, reward_out
 ):
     """Next states and rewards for given ``(h, s, a)`` triples, one stream (one trial).
 
-    ``P_prob``/``P_alias`` have ``nP*S*A`` rows (``nP = 1`` for a stationary P); ``R`` has shape ``(nR, S, A)``.
+    ``P_table`` has ``nP*S*A`` rows (``nP = 1`` for a stationary P); ``R`` has shape ``(nR, S, A)``.
     """
     state = np.uint64(seed)
-    nP = P_prob.shape[0] // (S * A)
+    nP = (P_table[0].shape[0] - 1) // (S * A)
     nR = R.shape[0]
     for i in range(states.shape[0]):
         h = stages[i]
@@ -148,7 +210,7 @@ def sample_transitions(
         a = actions[i]
         hp = h if nP > 1 else 0
         hr = h if nR > 1 else 0
-        state, nxt = _alias_draw(state, P_prob, P_alias, (hp * S + s) * A + a)
+        state, nxt = _alias_draw(state, P_table, (hp * S + s) * A + a)
         next_out[i] = nxt
         state, r = _reward(state, R[hr, s, a], noise, std)
         reward_out[i] = r
@@ -156,23 +218,21 @@ def sample_transitions(
 
 # ---------------------------------------------------------------------- trajectories
 # The model and policy arguments shared by every trajectory kernel, between ``seed`` and the outputs:
-#   init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, pi_actions, deterministic, pi_probs, R, noise, std
+#   init_table, P_table, S, A, pi_table, pi_actions, deterministic, pi_probs, R, noise, std
 # The policy has ``nPi`` stages (1 = stationary): deterministic policies use ``pi_actions`` ``(nPi, S)``, stochastic
-# ones the alias tables ``pi_prob``/``pi_alias`` with ``nPi*S`` rows over actions. ``pi_probs`` ``(nPi, S, A)`` gives
-# the behaviour probability recorded with each action (unused, and may be any array, when nothing records it).
+# ones the joint support table ``pi_table`` over ``(a, s')`` (:func:`joint_csr`), ``nPi*S`` rows. ``pi_probs``
+# ``(nPi, S, A)`` gives the behaviour probability recorded with each action (unused, may be any array, when nothing
+# records it).
 
 
 @njit(cache=True)
 def trajectories_trial(
     seed,
-    init_prob,
-    init_alias,
-    P_prob,
-    P_alias,
+    init_table,
+    P_table,
     S,
     A,
-    pi_prob,
-    pi_alias,
+    pi_table,
     pi_actions,
     deterministic,
     pi_probs,
@@ -186,27 +246,27 @@ def trajectories_trial(
 ):
     """``n_episodes = states_out.shape[0]`` episodes of ``T = actions_out.shape[1]`` steps, one stream.
 
-    Path layout: ``states_out`` has ``T + 1`` columns. ``bprob_out`` may be None (nothing recorded). (A joint
-    ``(a, s')`` table, one draw per step for stochastic policies, was tried and measured slower: its larger rows
-    and the decoding lengthen the dependency chain.)
+    Path layout: ``states_out`` has ``T + 1`` columns. ``bprob_out`` may be None (nothing recorded). A stochastic
+    policy's ``pi_table`` is the joint ``(a, s')`` table of :func:`joint_csr` (one draw per step, decoded by a shift
+    and a mask; issue 16: the two dependent draws of an action then a next state cost ~2x a deterministic step).
     """
     # Passing None as pi_actions for a stochastic policy makes numba compile a separate loop for each form, with
     # the policy branch resolved at compile time: a run-time branch in the hot loop was measured to cost ~1.7x.
     if deterministic:
         _trajectories(
-            np.uint64(seed), init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, pi_actions, pi_probs,
+            np.uint64(seed), init_table, P_table, S, A, pi_table, pi_actions, pi_probs,
             R, noise, std, states_out, None, actions_out, rewards_out, bprob_out, None, None,
         )  # fmt: skip
     else:
         _trajectories(
-            np.uint64(seed), init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, None, pi_probs,
+            np.uint64(seed), init_table, P_table, S, A, pi_table, None, pi_probs,
             R, noise, std, states_out, None, actions_out, rewards_out, bprob_out, None, None,
         )  # fmt: skip
 
 
 @njit(cache=True)
 def transitions_trial(
-    seed, init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, pi_actions, deterministic, pi_probs, R,
+    seed, init_table, P_table, S, A, pi_table, pi_actions, deterministic, pi_probs, R,
     noise, std, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
 ):  # fmt: skip
     """The draws of :func:`trajectories_trial` (same seed, same samples) written in the transition layout of a
@@ -215,19 +275,19 @@ def transitions_trial(
     copy."""
     if deterministic:
         _trajectories(
-            np.uint64(seed), init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, pi_actions, pi_probs,
+            np.uint64(seed), init_table, P_table, S, A, pi_table, pi_actions, pi_probs,
             R, noise, std, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
         )  # fmt: skip
     else:
         _trajectories(
-            np.uint64(seed), init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, None, pi_probs,
+            np.uint64(seed), init_table, P_table, S, A, pi_table, None, pi_probs,
             R, noise, std, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
         )  # fmt: skip
 
 
 @njit(cache=True)
 def _trajectories(
-    state, init_prob, init_alias, P_prob, P_alias, S, A, pi_prob, pi_alias, pi_actions, pi_probs, R, noise, std,
+    state, init_table, P_table, S, A, pi_table, pi_actions, pi_probs, R, noise, std,
     states_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
 ):  # fmt: skip
     """The one trajectory loop. ``next_out`` None: path layout (``states_out`` ``(n, T+1)``); else the transition
@@ -240,17 +300,17 @@ def _trajectories(
     depend only on the seed and the arguments (never on the layout).
     """
     n_episodes, T = actions_out.shape
-    nP = P_prob.shape[0] // (S * A)
+    nP = (P_table[0].shape[0] - 1) // (S * A)
     nR = R.shape[0]
-    if pi_actions is None:
-        nPi = pi_prob.shape[0] // S
+    if pi_actions is None:  # the joint table's stages (those of pi and of P)
+        nPi = (pi_table[0].shape[0] - 1) // S
     else:
         nPi = pi_actions.shape[0]
     cur = np.empty(LANES, np.int64)
     for e0 in range(0, n_episodes, LANES):
         L = min(LANES, n_episodes - e0)
         for j in range(L):
-            state, s = _alias_draw(state, init_prob, init_alias, 0)
+            state, s = _alias_draw(state, init_table, 0)
             cur[j] = s
             if next_out is None:
                 states_out[e0 + j, 0] = s
@@ -262,15 +322,17 @@ def _trajectories(
                 e = e0 + j
                 s = cur[j]
                 if pi_actions is None:
-                    state, a = _alias_draw(state, pi_prob, pi_alias, hpi * S + s)
+                    state, code = _alias_draw(state, pi_table, hpi * S + s)
+                    a = code >> 32
+                    s2 = code & 0xFFFFFFFF
                 else:
                     a = np.int64(pi_actions[hpi, s])
-                state, s2 = _alias_draw(state, P_prob, P_alias, (hp * S + s) * A + a)
+                    state, s2 = _alias_draw(state, P_table, (hp * S + s) * A + a)
                 state, r = _reward(state, R[hr, s, a], noise, std)
                 actions_out[e, h] = a
                 rewards_out[e, h] = r
-                if bprob_out is not None:
-                    bprob_out[e, h] = pi_probs[hpi, s, a]
+                if bprob_out is not None:  # pi's own stages (the joint table's may be P's)
+                    bprob_out[e, h] = pi_probs[h if pi_probs.shape[0] > 1 else 0, s, a]
                 if next_out is None:
                     states_out[e, h + 1] = s2
                 else:
@@ -287,20 +349,27 @@ def _trajectories(
 def trajectories_batch(seeds, model, states_out, actions_out, rewards_out, bprob_out):
     """:func:`trajectories_trial` for each trial ``i``, ``prange`` over trials.
 
-    ``model`` is the tuple of :func:`trajectories_trial`'s arguments between ``seed`` and the outputs; the
-    outputs have a leading trial axis.
+    ``model`` is ``theory_rl.data.tables.flatten`` of the tuple of :func:`trajectories_trial`'s arguments between
+    ``seed`` and the outputs; the outputs have a leading trial axis.
     """
+    m = model
     for i in prange(seeds.shape[0]):
-        trajectories_trial(seeds[i], *model, states_out[i], actions_out[i], rewards_out[i], bprob_out[i])
+        trajectories_trial(
+            seeds[i], (m[0], m[1], m[2], m[3]), (m[4], m[5], m[6], m[7]), m[8], m[9], (m[10], m[11], m[12], m[13]),
+            m[14], m[15], m[16], m[17], m[18], m[19], states_out[i], actions_out[i], rewards_out[i], bprob_out[i],
+        )  # fmt: skip
 
 
 @njit(cache=True, parallel=True)
 def transitions_batch(seeds, model, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out):
-    """:func:`transitions_trial` for each trial ``i`` (outputs with a leading trial axis), ``prange`` over trials."""
+    """:func:`transitions_trial` for each trial ``i`` (``model`` flattened as in :func:`trajectories_batch`;
+    outputs with a leading trial axis), ``prange`` over trials."""
+    m = model
     for i in prange(seeds.shape[0]):
         transitions_trial(
-            seeds[i], *model, state_out[i], next_out[i], actions_out[i], rewards_out[i], bprob_out[i], step_out[i],
-            episode_out[i],
+            seeds[i], (m[0], m[1], m[2], m[3]), (m[4], m[5], m[6], m[7]), m[8], m[9], (m[10], m[11], m[12], m[13]),
+            m[14], m[15], m[16], m[17], m[18], m[19], state_out[i], next_out[i], actions_out[i], rewards_out[i],
+            bprob_out[i], step_out[i], episode_out[i],
         )  # fmt: skip
 
 
@@ -308,11 +377,9 @@ def transitions_batch(seeds, model, state_out, next_out, actions_out, rewards_ou
 @njit(cache=True)
 def iid_trial(
     seed,
-    mu_prob,
-    mu_alias,
+    mu_table,
     mu_flat,
-    P_prob,
-    P_alias,
+    P_table,
     S,
     A,
     R,
@@ -325,12 +392,12 @@ def iid_trial(
     stages_out,
     bprob_out,
 ):
-    """The LCB data model: at each of ``nMu = mu_prob.shape[0]`` steps, ``n = states_out.shape[0] // nMu`` tuples
-    ``(s, a) ~ mu_h``, ``r ~ R_h(s, a)``, ``s' ~ P_h(. | s, a)``, one stream. ``mu_flat`` is ``(nMu, S*A)``."""
+    """The LCB data model: at each of the ``nMu`` steps (rows of ``mu_table``), ``n = states_out.shape[0] // nMu``
+    tuples ``(s, a) ~ mu_h``, ``r ~ R_h(s, a)``, ``s' ~ P_h(. | s, a)``, one stream. ``mu_flat`` is ``(nMu, S*A)``."""
     state = np.uint64(seed)
-    nMu = mu_prob.shape[0]
+    nMu = mu_table[0].shape[0] - 1
     n = states_out.shape[0] // nMu
-    nP = P_prob.shape[0] // (S * A)
+    nP = (P_table[0].shape[0] - 1) // (S * A)
     nR = R.shape[0]
     # Decoding the pair index sa -> (sa // A, sa % A) by look-up: a 64-bit integer division costs ~40-90 cycles.
     dec_s = np.empty(S * A, np.int64)
@@ -343,11 +410,11 @@ def iid_trial(
         hp = h if nP > 1 else 0
         hr = h if nR > 1 else 0
         for _ in range(n):
-            state, sa = _alias_draw(state, mu_prob, mu_alias, h)
+            state, sa = _alias_draw(state, mu_table, h)
             s = dec_s[sa]
             a = dec_a[sa]
             state, r = _reward(state, R[hr, s, a], noise, std)
-            state, s2 = _alias_draw(state, P_prob, P_alias, (hp * S + s) * A + a)
+            state, s2 = _alias_draw(state, P_table, (hp * S + s) * A + a)
             states_out[i] = s
             actions_out[i] = a
             rewards_out[i] = r
@@ -359,38 +426,14 @@ def iid_trial(
 
 @njit(cache=True, parallel=True)
 def iid_batch(seeds, model, states_out, actions_out, rewards_out, next_out, stages_out, bprob_out):
-    """:func:`iid_trial` for each trial (``model``: its arguments between ``seed`` and the outputs; outputs with a
-    leading trial axis), ``prange`` over trials."""
+    """:func:`iid_trial` for each trial (``model``: ``tables.flatten`` of its arguments between ``seed`` and the
+    outputs; outputs with a leading trial axis), ``prange`` over trials."""
+    m = model
     for i in prange(seeds.shape[0]):
         iid_trial(
-            seeds[i], *model, states_out[i], actions_out[i], rewards_out[i], next_out[i], stages_out[i], bprob_out[i]
-        )
-
-
-# ---------------------------------------------------------------------- baseline for the benchmark
-@njit(cache=True)
-def naive_trajectories(seed, cdf, init_cdf, actions, T, n_episodes, states_out):
-    """The naive baseline of ``benchmarks/simulate.py``: inverse CDF by linear search with numba's np.random.
-
-    ``cdf`` is ``(S, A, S)`` cumulative rows, ``actions`` a deterministic stationary policy. Not used by the
-    library (numba's np.random is a global per-thread state).
-    """
-    np.random.seed(seed)  # noqa: NPY002 (numba's per-thread state, the baseline being measured)
-    S = init_cdf.shape[0]
-    for e in range(n_episodes):
-        u = np.random.random()  # noqa: NPY002 (the naive baseline uses numba's np.random on purpose)
-        s = 0
-        while s < S - 1 and u >= init_cdf[s]:
-            s += 1
-        states_out[e, 0] = s
-        for h in range(T):
-            a = actions[s]
-            u = np.random.random()  # noqa: NPY002 (the naive baseline uses numba's np.random on purpose)
-            k = 0
-            while k < S - 1 and u >= cdf[s, a, k]:
-                k += 1
-            s = k
-            states_out[e, h + 1] = s
+            seeds[i], (m[0], m[1], m[2], m[3]), m[4], (m[5], m[6], m[7], m[8]), m[9], m[10], m[11], m[12], m[13],
+            states_out[i], actions_out[i], rewards_out[i], next_out[i], stages_out[i], bprob_out[i],
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- robust location (issue 18)

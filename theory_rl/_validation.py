@@ -25,38 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "PROB_TOL",
-    "InvalidParameterError",
-    "MEMORY_BYTES",
-    "Real",
-    "Integer",
-    "Options",
-    "Instance",
-    "validate_params",
-    "check_real",
-    "check_int",
-    "check_positive_int",
-    "check_choice",
-    "check_step",
-    "check_cell",
-    "check_instance",
-    "check_on_max_iter",
-    "check_memory",
-    "as_float_array",
-    "as_index_array",
-    "check_distributions",
-    "check_range",
-    "check_shape",
-    "readonly",
-    "index_str",
-    "check_bool",
-    "check_callable",
-    "check_mapping",
-    "check_str",
-    "check_table",
-    "Boolean",
-    "Callable",
-    "Mapping",
+    "PROB_TOL", "InvalidParameterError", "MEMORY_BYTES", "Real", "Integer", "Options", "Instance", "validate_params",
+    "check_real", "check_int", "check_positive_int", "check_choice", "check_step", "check_cell", "check_instance",
+    "check_on_max_iter", "check_memory", "as_float_array", "as_index_array", "check_distributions", "check_range",
+    "check_shape", "readonly", "index_str", "check_bool", "check_callable", "check_mapping", "check_str",
+    "check_table", "Boolean", "Callable", "Mapping",
     "String", "WORK_LIMIT", "check_work",
 ]
 
@@ -286,13 +259,31 @@ def validate_params(**specs):
         if unknown:
             raise TypeError(f"validate_params: {fn.__qualname__} has no parameter(s) {sorted(unknown)}")
 
+        ps = sig.parameters.values()
+        pos = [p.name for p in ps if p.kind == p.POSITIONAL_OR_KEYWORD]
+        plain = all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in ps)
+        slot = {p.name: pos.index(p.name) if p.name in pos else len(pos) for p in ps}
+        required = [(p.name, slot[p.name]) for p in ps if p.default is p.empty]
+        checks = [(name, slot[name], spec) for name, spec in specs.items()]
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
+            n = len(args)
+            # Fast path (no inspect bind: ~10x cheaper; these run ~1e5 times per experiment) when every argument
+            # lands in one known slot and every required one is given; otherwise bind places (or refuses) them.
+            if plain and n <= len(pos) and all(slot.get(k, -1) >= n for k in kwargs) and all(
+                    i < n or k in kwargs for k, i in required):
+                args = list(args)
+                for name, i, spec in checks:
+                    if i < n:
+                        args[i] = spec.check(args[i], name)
+                    elif name in kwargs:
+                        kwargs[name] = spec.check(kwargs[name], name)
+                return fn(*args, **kwargs)
             bound = sig.bind(*args, **kwargs)
-            arguments = bound.arguments
             for name, spec in specs.items():
-                if name in arguments:
-                    arguments[name] = spec.check(arguments[name], name)
+                if name in bound.arguments:
+                    bound.arguments[name] = spec.check(bound.arguments[name], name)
             return fn(*bound.args, **bound.kwargs)
 
         wrapper.__validated__ = dict(specs)
@@ -323,6 +314,10 @@ def as_float_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None, s
             raise ValueError(f"{name} must have {want} dimensions, got shape {arr.shape}")
     if shape is not None:
         check_shape(arr, name, shape)
+    if arr.size > 4096:  # one pass, no temporary: a finite sum means finite entries (issue 16: large P)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(arr.sum()):
+                return arr
     bad = ~np.isfinite(arr)
     if bad.any():
         idx = tuple(np.argwhere(bad)[0])
@@ -352,8 +347,8 @@ def as_index_array(x, name: str, upper: int | None, *, ndim: int | None = 1) -> 
 
 def check_distributions(arr: np.ndarray, name: str, *, tol: float = PROB_TOL) -> None:
     """Check that ``arr`` is non-negative and sums to one along its last axis."""
-    neg = ~(arr >= 0)  # NaN counts as negative here: never a probability
-    if neg.any():
+    neg = ~(arr >= 0) if not arr.min(initial=0.0) >= 0 else None  # one pass first; NaN counts as negative
+    if neg is not None and neg.any():
         idx = tuple(np.argwhere(neg)[0])
         raise ValueError(f"{name}{index_str(idx)} is {arr[idx]:.6g}, expected a probability >= 0")
     sums = arr.sum(axis=-1)

@@ -390,3 +390,18 @@ class ContextualBandit(TabularMDP):
 
     def __repr__(self) -> str:
         return f"ContextualBandit(S={self.S}, A={self.A}, rewards={self._reward_noise})"
+
+
+def trusted_mdp(P, R, init, *, gamma=None, horizon=None, reward_noise="bernoulli", reward_std=0.1) -> TabularMDP:
+    """A :class:`TabularMDP` built without the constructor's checks and copies (issue 16), for arrays this package
+    produced itself and hands over: C-contiguous float64 ``P``, ``R`` and ``init`` that already satisfy every
+    check (an empirical model ``P = C / N`` with clipped ``r_hat``), ``gamma`` a float in [0, 1) or ``horizon`` a
+    positive int. The arrays are marked read-only and owned by the MDP. Never for a caller's arrays: the public
+    constructor validates those. Not in ``__all__``. (Sets the fields of ``TabularMDP.__init__``; keep in step.)"""
+    mdp = object.__new__(TabularMDP)
+    for name, value in (("_P", P), ("_R", R), ("_init", init), ("_gamma", gamma), ("_horizon", horizon),
+                        ("_reward_noise", reward_noise), ("_reward_std", reward_std)):  # fmt: skip
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+        object.__setattr__(mdp, name, value)
+    return mdp

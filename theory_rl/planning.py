@@ -8,11 +8,9 @@ Dense backups reshape ``P`` to ``(S*A, S)`` and make one BLAS call. Every solver
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse
 
 from theory_rl._validation import (
@@ -30,7 +28,7 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.mdp import TabularMDP
-from theory_rl.policies import policy_matrix
+from theory_rl.policies import memo, policy_matrix, policy_transitions
 from theory_rl.results import ConvergenceError, IterativeResult, stop_at_max_iter
 
 __all__ = [
@@ -328,13 +326,14 @@ def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
     and ``V_H = 0``. Solved with scipy's HiGHS. The certificate is the Bellman residual divided by ``1 - gamma``
     (discounted) or times H (finite horizon).
     """
+    from scipy.optimize import linprog  # noqa: PLC0415 (lazily: 0.5 s of imports for this check alone)
     mdp = _check_mdp(mdp)
     S, A = mdp.S, mdp.A
     if mdp.is_discounted:
         # Constraint rows (s, a): -V(s) + gamma P(.|s, a) V <= -R(s, a).
         select = scipy.sparse.kron(scipy.sparse.eye(S), np.ones((A, 1)))
         A_ub = mdp.gamma * scipy.sparse.csr_matrix(_flat(mdp.P)) - select
-        res = scipy.optimize.linprog(
+        res = linprog(
             np.ones(S), A_ub=A_ub, b_ub=-mdp.R.reshape(-1), bounds=(None, None), method="highs", options=_LP_OPTIONS
         )
         if res.status != 0:
@@ -361,7 +360,7 @@ def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
                 blocks[h][j] = scipy.sparse.csr_matrix((S * A, S))
     A_ub = scipy.sparse.bmat(blocks, format="csr")
     b_ub = -np.concatenate([mdp.R_at(h).reshape(-1) for h in range(H)])
-    res = scipy.optimize.linprog(
+    res = linprog(
         np.ones(H * S), A_ub=A_ub, b_ub=b_ub, bounds=(None, None), method="highs", options=_LP_OPTIONS
     )
     if res.status != 0:
@@ -403,6 +402,8 @@ def evaluate(mdp: TabularMDP, policy) -> np.ndarray:
         Shape ``(S,)`` or ``(H, S)``.
     """
     mdp = _check_mdp(mdp)
+    if (gathered := policy_transitions(mdp, policy)) is not None:  # same bits as the einsum, without pi's matrix
+        return np.linalg.solve(np.eye(mdp.S) - mdp.gamma * gathered[0], gathered[1])
     pi = policy_matrix(mdp, policy)
     if mdp.is_discounted:
         P_pi, r_pi = _policy_kernel(mdp.P, mdp.R, pi)
@@ -416,13 +417,19 @@ def evaluate(mdp: TabularMDP, policy) -> np.ndarray:
 
 
 def expected_return(mdp: TabularMDP, policy) -> float:
-    """``J(pi) = E_{s ~ rho} V^pi(s)`` (discounted) or ``E_{s ~ rho} V_0^pi(s)`` (finite horizon), exactly."""
-    V = evaluate(mdp, policy)
+    """``J(pi) = E_{s ~ rho} V^pi(s)`` (discounted) or ``E_{s ~ rho} V_0^pi(s)`` (finite horizon), exactly; cached
+    per MDP for a deterministic action array (Monte Carlo cells evaluate a few policies thousands of times)."""
+    if isinstance(policy, np.ndarray) and policy.dtype.kind in "iu" and isinstance(mdp, TabularMDP):
+        return memo(mdp, ("J", policy.shape, policy.astype(np.int64).tobytes()), lambda: _return(mdp, policy))
+    return _return(mdp, policy)
+
+
+def _return(mdp: TabularMDP, policy) -> float:
+    return _init_value(mdp, evaluate(mdp, policy))
+
+
+def _init_value(mdp: TabularMDP, V: np.ndarray) -> float:
     return float(mdp.init @ (V[0] if mdp.is_episodic else V))
-
-
-#: J* per MDP object, computed once (an MDP is immutable); weak keys, so a cached MDP can still be collected.
-_OPTIMAL_RETURNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def optimal_return(mdp: TabularMDP) -> float:
@@ -442,14 +449,7 @@ def optimal_return(mdp: TabularMDP) -> float:
     float
     """
     mdp = _check_mdp(mdp)
-    try:
-        return _OPTIMAL_RETURNS[mdp]
-    except KeyError:
-        pass
-    V = solve(mdp).V
-    value = float(mdp.init @ (V[0] if mdp.is_episodic else V))
-    _OPTIMAL_RETURNS[mdp] = value
-    return value
+    return memo(mdp, "J*", lambda: _init_value(mdp, solve(mdp).V))
 
 
 def suboptimality(mdp: TabularMDP, policy) -> float:

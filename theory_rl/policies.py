@@ -11,6 +11,9 @@ probabilities. A stationary policy given to a finite-horizon MDP is used at ever
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable, Hashable
+
 import numpy as np
 
 from theory_rl._validation import (
@@ -45,7 +48,7 @@ def _actions_to_probabilities(actions: np.ndarray, A: int, name: str) -> np.ndar
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{name}{list(idx)} is action {actions[idx]}, expected an action in 0..{A - 1}")
     probs = np.zeros(actions.shape + (A,))
-    np.put_along_axis(probs, actions[..., None], 1.0, axis=-1)
+    probs.reshape(-1, A)[np.arange(actions.size), actions.reshape(-1)] = 1.0  # one-hot rows (put_along_axis: 4x)
     return probs
 
 
@@ -187,3 +190,44 @@ def to_actions(probs: np.ndarray) -> np.ndarray:
         raise ValueError("the policy is stochastic: it has no single action per state")
     arr = np.asarray(probs)
     return arr.astype(np.int64) if np.issubdtype(arr.dtype, np.integer) else np.argmax(arr, axis=-1)
+
+
+# ---------------------------------------------------------------------- caches (issue 16)
+#: Values derived from an immutable model, per model (weak keys: the entries go with the model).
+_MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+#: Entries kept per model; beyond it values are computed and not stored, so memory stays bounded.
+MEMO_ENTRIES = 4096
+
+
+def memo(model, key: Hashable, compute: Callable[[], object]):
+    """``compute()``, remembered per immutable ``model`` under ``key`` (internal: planning's returns and J*).
+
+    Not in ``__all__``. A model (TabularMDP, LinearMDP) never changes after construction, so a value derived from
+    it and from the (hashed) content of a policy never goes stale. At most :data:`MEMO_ENTRIES` per model."""
+    table = _MEMO.get(model)
+    if table is None:
+        table = _MEMO[model] = {}
+    try:
+        return table[key]
+    except KeyError:
+        pass
+    value = compute()
+    if len(table) < MEMO_ENTRIES:
+        table[key] = value
+    return value
+
+
+def policy_transitions(mdp, policy) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(P_pi, r_pi)`` of a discounted MDP's deterministic policy given as integer actions ``(S,)``, by a gather;
+    None for any other form (the caller then builds the probability matrix).
+
+    Not in ``__all__`` (planning's fast path). ``P_pi[s] = P[s, pi(s)]`` holds exactly the bits of
+    ``einsum("sa,sat->st", one_hot(pi), P)``: the other terms are exact zeros (P is finite and non-negative). An
+    action out of range raises the message of :func:`policy_matrix`."""
+    if not (isinstance(policy, np.ndarray) and policy.dtype.kind in "iu" and getattr(mdp, "gamma", None) is not None
+            and policy.shape == (mdp.S,) and getattr(mdp, "horizon", None) is None):
+        return None
+    if policy.min() < 0 or policy.max() >= mdp.A:
+        policy_matrix(mdp, policy)  # raises, naming the first bad entry
+    rows = np.arange(mdp.S)
+    return mdp.P[rows, policy], mdp.R[rows, policy]

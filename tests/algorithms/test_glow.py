@@ -490,10 +490,11 @@ def test_mixture_ratios_are_ratios_to_the_played_mixture():
 
 
 def test_fqi_fails_on_the_incomplete_class_and_hyglow_does_not():
-    # Fixed seed. Hy-Q's failure is deterministic here (ties at layer 2, then an exact least-squares comparison
+    # Fixed seeds. Hy-Q's failure is deterministic here (ties at layer 2, then an exact least-squares comparison
     # 0.5 n_sB * 0.25 vs n_sA1 * 0.26^2 that no reward noise enters); HyGLOW refutes f_bad from its Bellman error
-    # 0.26 on (sA, 1), seen with probability 1 after round 1 (with the shared samplers, seeds 0-2 gave risks
-    # 0.0025-0.0285 at T = 1000 and 0.0083-0.067 at T = 300; Hy-Q 0.498-0.5 at T = 300).
+    # 0.26 on (sA, 1), seen with probability 1 after round 1. Its risk at T = 300 varies with the seed (seeds 0-11:
+    # 0.008-0.45, mean 0.10, with the support-row samplers of issue 16; 0.008-0.42, mean 0.12, with the former
+    # full-row tables: the same law), so the claim is tested on the median of seeds 0-4 (0.062; Hy-Q: 0.5).
     from theory_rl.algorithms.glow import greedy_actions, hybrid_ratio_class
     from theory_rl.generators.coverability import incomplete_fqi_instance
 
@@ -501,9 +502,9 @@ def test_fqi_fails_on_the_incomplete_class_and_hyglow_does_not():
     np.testing.assert_allclose(inst.F[1], solve(inst.mdp).Q)
     classes = finite_classes(inst.F, hybrid_ratio_class(inst.mdp, greedy_actions(inst.F), inst.nu))
     hyq = h2o(inst.mdp, classes, inst.nu, 300, seed=0, plugin="fqi")
-    hyglow = h2o(inst.mdp, classes, inst.nu, 300, seed=0)
+    hyglow = [h2o(inst.mdp, classes, inst.nu, 300, seed=s).risk for s in range(5)]
     assert hyq.risk == pytest.approx(0.5)
-    assert hyglow.risk < 0.1
+    assert np.median(hyglow) < 0.1
     # Not complete: the Bellman backup of f_bad's last layer is not in F_1 (layer 0 of the class).
     V = inst.F[0, 1].max(axis=1)
     t_f = (inst.mdp.stage_P[0].reshape(10, 5) @ V).reshape(5, 2) + inst.mdp.stage_R[0]

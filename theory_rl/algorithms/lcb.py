@@ -46,7 +46,8 @@ from theory_rl._validation import (
     check_table,
     validate_params,
 )
-from theory_rl.mdp import TabularMDP
+from theory_rl.algorithms._lcb_kernels import pessimistic_sweeps
+from theory_rl.mdp import trusted_mdp
 from theory_rl.penalties import bernstein, hoeffding
 from theory_rl.results import Result, renamed_field, stop_at_max_iter
 
@@ -159,12 +160,17 @@ def bandit_scores(N, reward_sums, n_total: int, A: int, *, algorithm: str, delta
     check_range(N, "N", 0.0, np.inf)
     if reward_sums.shape != N.shape:
         raise ValueError(f"reward_sums has shape {reward_sums.shape}, expected the shape {N.shape} of N")
+    return bandit_index(N, reward_sums, n_total, A, algorithm, delta, penalty_scale)
+
+
+def bandit_index(N, reward_sums, n_total, A, algorithm, delta, penalty_scale):
+    """:func:`bandit_scores` without its checks (not in ``__all__``): for counts this package built itself, e.g.
+    the ~1e5 calls of the exact two-arm sum, where the checks cost more than the arithmetic (issue 16)."""
+    N, reward_sums = np.asarray(N, dtype=np.float64), np.asarray(reward_sums, dtype=np.float64)
     seen = N > 0
     r_hat = np.where(seen, reward_sums / np.where(seen, N, 1.0), 0.0)
-    if algorithm == "greedy":
-        return r_hat
-    if algorithm == "most_played":
-        return N
+    if algorithm != "lcb":
+        return r_hat if algorithm == "greedy" else N  # the empirical best, or the most-played arm
     delta = _delta(delta, n_total)
     return r_hat - penalty_scale * _unseen_hoeffding(N, math.log(2 * A / delta) / 2.0)
 
@@ -245,23 +251,16 @@ def _gamma(data) -> float:
 
 
 def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterations: int):
-    """Alg. 3's loop: ``Q_t = r_t - b_t + gamma P_t V_{t-1}`` and the monotone update, over the given folds."""
+    """Alg. 3's loop: ``Q_t = r_t - b_t + gamma P_t V_{t-1}`` and the monotone update, over the given folds
+    (one compiled call: :func:`theory_rl.algorithms._lcb_kernels.pessimistic_sweeps`)."""
     # One empirical model and penalty per fold, built once (without splitting every iteration reuses the same).
+    # Unseen pairs get Q <= 0 in the kernel (its docstring says why).
     models = [fold.empirical_model(unseen="uniform", unseen_reward=0.0) for fold in folds]
-    penalties = [penalty_fn(model.counts) for model in models]
-    S = pi0.shape[0]
-    V, policy = np.zeros(S), pi0.copy()
-    for t in range(iterations):
-        model, penalty = models[t % len(models)], penalties[t % len(models)]
-        Q = model.R - penalty + gamma * (model.P @ V)
-        # Unseen pairs: Q <= 0, their exact lower bound (rewards are non-negative). Otherwise the uniform P_hat
-        # lends them the value of well-estimated states, and with a scaled-down penalty the monotone update
-        # switches to an action never tried (with the paper's constants b >= Vmax and this never binds).
-        Q = np.where(model.seen, Q, np.minimum(Q, 0.0))
-        V_mid, pi_mid = Q.max(axis=1), _select(Q)
-        better = V_mid > V
-        V = np.where(better, V_mid, V)
-        policy = np.where(better, pi_mid, policy)
+    base = np.stack([model.R - penalty_fn(model.counts) for model in models])
+    S, A = base.shape[1:]
+    V, policy, Q = np.empty(S), np.empty(S, np.int64), np.empty((S, A))
+    pessimistic_sweeps(base, np.stack([m.P for m in models]), np.stack([m.seen for m in models]), float(gamma),
+                       pi0.astype(np.int64), iterations, V, policy, Q)
     return V, Q, policy
 
 
@@ -495,6 +494,7 @@ def empirical_vi(data, *, known_rewards=None) -> OfflineResult:
     horizon = getattr(data, "horizon", None)
     kind = {"horizon": int(horizon)} if horizon is not None else {"gamma": _gamma(data)}
     # r_hat of bounded rewards lies in [0, 1]; clipping only guards Gaussian reward noise.
-    mdp = TabularMDP(model.P, np.clip(R, 0.0, 1.0), np.full(data.S, 1.0 / data.S), **kind)
+    # The empirical model passed every check by construction (the data's were checked): no re-validation.
+    mdp = trusted_mdp(model.P, np.clip(R, 0.0, 1.0), np.full(data.S, 1.0 / data.S), **kind)
     res = planning.solve(mdp)
     return _result(res.policy, res.V, res.Q, np.zeros_like(res.Q), "empirical_vi")

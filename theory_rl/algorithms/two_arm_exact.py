@@ -27,7 +27,7 @@ from theory_rl._validation import (
     check_work,
     validate_params,
 )
-from theory_rl.algorithms.lcb import bandit_scores
+from theory_rl.algorithms.lcb import bandit_index
 
 __all__ = ["exact_suboptimality"]
 
@@ -49,8 +49,9 @@ def _choose_arm_probability(arm: int, n0: int, N: int, r: np.ndarray, log_factor
     probability of 1e-30 is computed to full relative precision: it is a sum of non-negative terms."""
     n1 = N - n0
     k0, k1 = np.arange(n0 + 1), np.arange(n1 + 1)
-    s0 = bandit_scores(np.full(n0 + 1, n0), k0, N, 2, algorithm=algorithm, delta=delta, penalty_scale=penalty_scale)
-    s1 = bandit_scores(np.full(n1 + 1, n1), k1, N, 2, algorithm=algorithm, delta=delta, penalty_scale=penalty_scale)
+    # exact_suboptimality checked the arguments once; per n_0 the unchecked core of bandit_scores (issue 16).
+    s0 = bandit_index(np.full(n0 + 1, n0), k0, N, 2, algorithm, delta, penalty_scale)
+    s1 = bandit_index(np.full(n1 + 1, n1), k1, N, 2, algorithm, delta, penalty_scale)
     p0 = _binom_pmf(n0, r[0], log_factorial)
     p1 = _binom_pmf(n1, r[1], log_factorial)
     # Scores are non-decreasing in k, so arm 1 wins (strictly: ties go to arm 0) on a suffix of the sorted k_1 and

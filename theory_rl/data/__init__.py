@@ -50,6 +50,7 @@ from theory_rl.data.sampling import (
     sample_iid,
     sample_iid_batch,
     sample_iid_counts,
+    sample_iid_counts_batch,
     sample_policy_counts,
     sample_transitions,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "sample_iid",
     "sample_iid_batch",
     "sample_iid_counts",
+    "sample_iid_counts_batch",
     "sample_trajectories",
     "sample_trajectories_batch",
     "sample_generative",

@@ -36,7 +36,15 @@ from theory_rl._validation import (
 from theory_rl.data.behaviour import LazyCoverage
 from theory_rl.data.files import Manifest
 from theory_rl.data.samples import OfflineDataset, trusted_offline_dataset
-from theory_rl.data.tables import MODELS, kernel_args, mixture_weights, model_tables, policy_tables
+from theory_rl.data.tables import (
+    MODELS,
+    flatten,
+    kernel_args,
+    mixture_weights,
+    model_tables,
+    policy_tables,
+    support_table,
+)
 from theory_rl.mdp import TabularMDP
 
 __all__ = ["sample_trajectories", "sample_trajectories_batch", "Rollouts", "RolloutSampler", "sample_rollouts"]
@@ -137,7 +145,7 @@ def sample_trajectories_batch(
     children = spawn(ss, n_trials)
     seeds = np.array([kernel_seed(c) for c in children], dtype=np.uint64)
     out = transition_outputs((n_trials, n_episodes, T))
-    _kernels.transitions_batch(seeds, args, *out)
+    _kernels.transitions_batch(seeds, flatten(args), *out)
     return [
         _trajectory_dataset(mdp, tuple(x[i] for x in out), Manifest({**meta, "seed": seed_record(c)},
                                                                     {"coverage": coverage}))
@@ -182,13 +190,13 @@ class RolloutSampler:
         self.mdp = mdp
         self.T = episode_length(mdp, n_steps)
         t = model_tables(mdp)
-        init_prob, init_alias = t.init_prob, t.init_alias
+        init_table = t.init
         if init is not None:
             init = as_float_array(init, "init", ndim=1)
             check_shape(init, "init", (mdp.S,))
             check_distributions(init, "init")
-            init_prob, init_alias = _kernels.build_alias(np.ascontiguousarray(init.reshape(1, -1)))
-        self._model = (init_prob, init_alias, t.P_prob, t.P_alias, mdp.S, mdp.A)
+            init_table = support_table(init.reshape(1, -1))
+        self._model = (init_table, t.P, mdp.S, mdp.A)
         self._reward = (t.R, t.noise, t.std)
 
     def _run(self, seed, policy, n: int, name: str = "policy"):
@@ -198,7 +206,7 @@ class RolloutSampler:
         actions = np.empty((n, T), np.int64)
         rewards = np.empty((n, T), np.float64)
         _kernels.trajectories_trial(
-            seed, *self._model, pt.prob, pt.alias, pt.actions, pt.deterministic, pt.probs, *self._reward, states,
+            seed, *self._model, pt.table, pt.actions, pt.deterministic, pt.probs, *self._reward, states,
             actions, rewards, None,
         )  # fmt: skip
         return states, actions, rewards

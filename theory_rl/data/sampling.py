@@ -24,6 +24,7 @@ from theory_rl._random import SeedLike, kernel_seed, seed_record, seed_sequence,
 from theory_rl._validation import (
     Instance,
     Integer,
+    InvalidParameterError,
     as_float_array,
     as_index_array,
     check_int,
@@ -38,13 +39,14 @@ from theory_rl.data.counts import CountDataset, trusted_count_dataset
 from theory_rl.data.files import Manifest
 from theory_rl.data.noise import sample_rewards
 from theory_rl.data.samples import OfflineDataset, trusted_offline_dataset
-from theory_rl.data.tables import MODELS, mixture_weights, model_tables, policy_tables
+from theory_rl.data.tables import MODELS, flatten, mixture_weights, model_tables, policy_tables, support_table
 from theory_rl.mdp import TabularMDP
 
 __all__ = [
     "sample_iid",
     "sample_iid_batch",
     "sample_iid_counts",
+    "sample_iid_counts_batch",
     "sample_generative",
     "sample_policy_counts",
     "sample_transitions",
@@ -99,7 +101,7 @@ def sample_iid_batch(
     ``seed`` itself and returns the dataset, not a list."""
     mu = as_distribution(mdp, mu)
     flat = np.ascontiguousarray(mu.reshape(-1, mdp.S * mdp.A))
-    mu_prob, mu_alias = _kernels.build_alias(flat)
+    mu_table = support_table(flat)
     t = model_tables(mdp)
     ss = seed_sequence(seed)
     stages = flat.shape[0]
@@ -109,7 +111,7 @@ def sample_iid_batch(
         check_table("the sampled tuples", (n_trials, stages, n), ("n_trials", "H", "n"), itemsize=36)
     coverage = LazyCoverage(mdp, mu=mu)
     meta = {"generator": "sample_iid", "mdp": repr(mdp), "n": n}
-    model = (mu_prob, mu_alias, flat, t.P_prob, t.P_alias, mdp.S, mdp.A, t.R, t.noise, t.std)
+    model = (mu_table, flat, t.P, mdp.S, mdp.A, t.R, t.noise, t.std)
     if n_trials is None:
         out = _iid_outputs((stages * n,))
         _kernels.iid_trial(kernel_seed(ss), *model, *out)
@@ -117,7 +119,7 @@ def sample_iid_batch(
     children = spawn(ss, n_trials)
     seeds = np.array([kernel_seed(c) for c in children], dtype=np.uint64)
     out = _iid_outputs((n_trials, stages * n))
-    _kernels.iid_batch(seeds, model, *out)
+    _kernels.iid_batch(seeds, flatten(model), *out)
     return [  # one thunk for all trials: the record is computed once
         _iid_dataset(mdp, tuple(x[i] for x in out), Manifest({**meta, "seed": seed_record(c)}, {"coverage": coverage}))
         for i, c in enumerate(children)
@@ -147,7 +149,7 @@ def sample_transitions(
     nxt = np.empty(states.shape[0], np.int32)
     rew = np.empty(states.shape[0], np.float64)
     _kernels.sample_transitions(
-        kernel_seed(seed_sequence(seed)), t.P_prob, t.P_alias, mdp.S, mdp.A, steps, states, actions, t.R, t.noise,
+        kernel_seed(seed_sequence(seed)), t.P, mdp.S, mdp.A, steps, states, actions, t.R, t.noise,
         t.std, nxt, rew,
     )  # fmt: skip
     return nxt, rew
@@ -318,15 +320,35 @@ def sample_iid_counts(mdp: TabularMDP, mu, n: int, seed: SeedLike) -> CountDatas
     """The counts of :func:`sample_iid` drawn directly: ``N ~ Multinomial(n, mu_h)``, then transition counts and
     reward sums given ``N`` as in :func:`sample_generative`. Same law as ``sample_iid(...).to_counts()`` (not
     the same samples), at a cost independent of ``n``."""
+    return sample_iid_counts_batch(mdp, mu, n, [seed])[0]
+
+
+@validate_params(mdp=Instance(TabularMDP), n=Integer(0, 2**62))
+def sample_iid_counts_batch(mdp: TabularMDP, mu, n: int, seeds) -> list[CountDataset]:
+    """:func:`sample_iid_counts` once per seed of ``seeds`` (a sequence of ints, SeedSequences or Generators),
+    with ``mu`` checked and the model prepared once: dataset ``i`` is exactly ``sample_iid_counts(mdp, mu, n,
+    seeds[i])`` (issue 16: many datasets of one instance through one call)."""
+    if isinstance(seeds, (str, bytes, dict)) or not hasattr(seeds, "__len__"):
+        raise InvalidParameterError(f"seeds is {type(seeds).__name__}, expected a sequence of seeds (one per dataset)")
+    sequences = []
+    for i, seed in enumerate(seeds):  # each refused naming its index, before any work (a Generator draws once)
+        try:
+            sequences.append(seed_sequence(seed))
+        except (TypeError, ValueError) as err:
+            raise InvalidParameterError(f"seeds[{i}]: {err}") from None
     mu = as_distribution(mdp, mu)
-    ss = seed_sequence(seed)
-    rng = np.random.default_rng(ss)
     flat = mu.reshape(-1, mdp.S * mdp.A)
-    N = _multinomial_rows(rng, np.full(flat.shape[0], n), flat).reshape(mu.shape)
+    flat = flat / flat.sum(axis=-1, keepdims=True)  # exact sums for numpy's check (as _multinomial_rows)
     P, R = _stage_model(mdp)
-    C = _multinomial_rows(rng, N, P)
-    meta = Manifest(
-        {"generator": "sample_iid_counts", "mdp": repr(mdp), "n": n, "seed": seed_record(ss)},
-        {"coverage": LazyCoverage(mdp, mu=mu)},
-    )
-    return trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), mdp.S, mdp.A, mdp.gamma, mdp.horizon, meta)
+    P = P / P.sum(axis=-1, keepdims=True)
+    coverage = LazyCoverage(mdp, mu=mu)  # one thunk for all datasets: the record is computed once
+    out = []
+    for ss in sequences:
+        rng = np.random.default_rng(ss)
+        N = rng.multinomial(np.full(flat.shape[0], n), flat).reshape(mu.shape)
+        C = rng.multinomial(N, P)
+        meta = Manifest({"generator": "sample_iid_counts", "mdp": repr(mdp), "n": n, "seed": seed_record(ss)},
+                        {"coverage": coverage})  # fmt: skip
+        out.append(trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), mdp.S, mdp.A, mdp.gamma, mdp.horizon,
+                                         meta))  # fmt: skip
+    return out

@@ -1,14 +1,15 @@
 """Alias tables of a model and of a policy, the arguments of the sampling kernels (:mod:`theory_rl._kernels`).
 
-A model's tables (``P``, ``init``, the reward means and noise) are built once per model and cached (weak keys:
-they go with the model; models are immutable, so the cache never goes stale). A policy's tables are built per
-call: deterministic policies (actions ``(S,)`` or ``(H, S)``) need none, stochastic ones (probabilities
-``(S, A)`` or ``(H, S, A)``) one alias row per ``(h, s)``.
+A model's support tables (``P``, ``init``; the reward means and noise) are built once per model and cached (weak
+keys: they go with the model; models are immutable, so the cache never goes stale). A policy's tables are built per
+call: deterministic policies (actions ``(S,)`` or ``(H, S)``) need none, stochastic ones (probabilities ``(S, A)``
+or ``(H, S, A)``) one joint ``(a, s')`` support-table row per ``(h, s)``.
 
-Internal plumbing: ``ModelTables``, ``PolicyTables``, ``model_tables``, ``policy_tables``,
-``kernel_args`` and ``mixture_weights`` serve the samplers of :mod:`theory_rl.data` (and the kernel
-benchmarks); they are not in ``__all__``, and the public samplers validate their arguments before calling them.
-Their names carry no underscore so that the other data modules import them without a private import.
+Internal plumbing: ``ModelTables``, ``PolicyTables``, ``model_tables``, ``policy_tables``, ``dense_csr``,
+``support_table``, ``flatten``, ``kernel_args`` and ``mixture_weights`` serve the samplers of
+:mod:`theory_rl.data` (and the kernel benchmarks); they are not in ``__all__``, and the public samplers validate
+their arguments before calling them. Their names carry no underscore so that the other data modules import them
+without a private import.
 """
 
 from __future__ import annotations
@@ -32,13 +33,12 @@ MODELS = (TabularMDP, LinearMDP)
 
 @dataclass(frozen=True)
 class ModelTables:
-    """Alias tables of ``P`` (``nP*S*A`` rows) and ``init`` (one row), rewards ``R`` ``(nR, S, A)``, the kernel's
-    noise code and the Gaussian noise's standard deviation."""
+    """Support tables (:mod:`theory_rl._kernels`) of ``P`` (``nP*S*A`` rows) and ``init`` (one row), rewards ``R``
+    ``(nR, S, A)``, the kernel's noise code and the Gaussian noise's standard deviation."""
 
-    P_prob: np.ndarray
-    P_alias: np.ndarray
-    init_prob: np.ndarray
-    init_alias: np.ndarray
+    P: tuple
+    init: tuple
+    P_csr: tuple
     R: np.ndarray
     noise: int
     std: float
@@ -46,18 +46,19 @@ class ModelTables:
 
 @dataclass(frozen=True)
 class PolicyTables:
-    """A policy in the kernels' form: ``actions`` ``(nPi, S)`` int32 (deterministic) or the alias tables
-    ``prob``/``alias`` (``nPi*S`` rows over actions); ``probs`` ``(nPi, S, A)`` the action probabilities."""
+    """A policy in the kernels' form: ``actions`` ``(nPi, S)`` int32 (deterministic) or the joint support table
+    ``table`` over ``(a, s')`` pairs (stochastic); ``probs`` ``(nPi, S, A)`` the action probabilities."""
 
     probs: np.ndarray
-    prob: np.ndarray
-    alias: np.ndarray
+    table: tuple
     actions: np.ndarray
     deterministic: bool
 
 
 _TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_NO_ALIAS = (np.ones((1, 1)), np.zeros((1, 1), dtype=np.int32))
+# Stands in for the table of a deterministic policy: one row, one entry (int64 outcomes, the joint tables' type,
+# so both policy forms share one compilation), written out so that importing this module compiles nothing.
+_NO_TABLE = (np.array([0, 1], np.int64), np.ones(1), np.zeros(1, np.int64), np.zeros(1, np.int64))
 _NO_PROBS = np.ones((1, 1, 1))  # stands in for the probabilities of a deterministic policy nothing records
 
 
@@ -67,12 +68,12 @@ def model_tables(mdp) -> ModelTables:
     if tables is None:
         check_instance(mdp, "mdp", MODELS)
         S, A = mdp.S, mdp.A
-        P_prob, P_alias = _kernels.build_alias(np.ascontiguousarray(mdp.P.reshape(-1, S)))
-        init_prob, init_alias = _kernels.build_alias(np.ascontiguousarray(mdp.init.reshape(1, S)))
+        # Dense P: its non-zeros as a CSR triple (a sparse model passes its own: the same tables, the same samples).
+        P_csr = dense_csr(mdp.P.reshape(-1, S))
+        init_table = support_table(mdp.init.reshape(1, S))
         R = np.ascontiguousarray(mdp.R.reshape(-1, S, A))
-        tables = ModelTables(
-            P_prob, P_alias, init_prob, init_alias, R, _kernels.NOISE_CODES[mdp.reward_noise], float(mdp.reward_std)
-        )
+        tables = ModelTables(_kernels.build_alias_csr(*P_csr), init_table, P_csr, R,
+                             _kernels.NOISE_CODES[mdp.reward_noise], float(mdp.reward_std))  # fmt: skip
         _TABLES[mdp] = tables
     return tables
 
@@ -98,25 +99,45 @@ def policy_tables(mdp, policy, name: str = "policy", *, probabilities: bool = Tr
         if arr.min() < 0 or arr.max() >= A:
             as_index_array(arr, name, A, ndim=None)  # raises, naming the first bad entry
         actions = arr.astype(np.int32).reshape(-1, S)
-        return PolicyTables(_NO_PROBS, *_NO_ALIAS, actions, True)
+        return PolicyTables(_NO_PROBS, _NO_TABLE, actions, True)
     pi = policy_matrix(mdp, policy, name=name)
     probs = np.ascontiguousarray(pi.reshape(-1, S, A))
     if H is not None and probs.shape[0] > 1 and np.all(probs == probs[:1]):
         probs = np.ascontiguousarray(probs[:1])  # stationary: one table serves every step
     deterministic = is_deterministic(probs)
     actions = np.argmax(probs, axis=-1).astype(np.int32)
-    if deterministic:
-        prob, alias = _NO_ALIAS
-    else:
-        prob, alias = _kernels.build_alias(probs.reshape(-1, A))
-    return PolicyTables(probs, prob, alias, actions, deterministic)
+    # A stochastic policy: the joint table of (a, s') given (h, s), one draw per step (theory_rl._kernels).
+    table = _NO_TABLE if deterministic else _kernels.build_alias_csr(
+        *_kernels.joint_csr(probs, *model_tables(mdp).P_csr, S, A))
+    return PolicyTables(probs, table, actions, deterministic)
+
+
+def dense_csr(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The canonical CSR triple ``(indptr, indices, data)`` of the non-zeros of a dense ``(rows, K)`` array (row
+    by row, indices ascending): what :func:`theory_rl._kernels.build_alias_csr` reads, as a scipy ``csr_array``
+    holds it. A sparse model passes its own triple instead (``mdp.transitions``): the same tables."""
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    mask = p != 0.0
+    indptr = np.zeros(p.shape[0] + 1, np.int64)
+    np.cumsum(np.count_nonzero(mask, axis=1), out=indptr[1:])
+    return indptr, np.nonzero(mask)[1].astype(np.int32), np.ascontiguousarray(p[mask])
+
+
+def support_table(p: np.ndarray) -> tuple:
+    """The support table of every row of a dense ``(rows, K)`` array of distributions."""
+    return _kernels.build_alias_csr(*dense_csr(p))
+
+
+def flatten(model: tuple) -> tuple:
+    """A kernel's model arguments with each support table spliced in as its four arrays: the form the ``*_batch``
+    kernels take (numba's parallel loops cannot pass a tuple of arrays into their body; a flat one they can)."""
+    return tuple(x for item in model for x in (item if isinstance(item, tuple) else (item,)))
 
 
 def kernel_args(mdp, t: ModelTables, pt: PolicyTables) -> tuple:
     """The model and policy arguments of the trajectory kernels (between ``seed`` and the outputs)."""
     return (
-        t.init_prob, t.init_alias, t.P_prob, t.P_alias, mdp.S, mdp.A, pt.prob, pt.alias, pt.actions,
-        pt.deterministic, pt.probs, t.R, t.noise, t.std,
+        t.init, t.P, mdp.S, mdp.A, pt.table, pt.actions, pt.deterministic, pt.probs, t.R, t.noise, t.std,
     )  # fmt: skip
 
 

@@ -107,10 +107,16 @@ def execute_cell(fn: Callable[[dict, int], dict], config: dict, seed: int) -> Ou
 
 # -- in the driver process -----------------------------------------------------------------------------------
 def run_inline(fn: Callable, tasks: Sequence[Task]) -> Iterator[tuple[int, Outcome]]:
-    """Run the tasks one after another in this process."""
+    """Run the tasks one after another in this process, with one BLAS thread while they run, as in a worker
+    (issue 16: cells are small problems, where a second BLAS thread only waits, and on shared cores it made
+    solves 3-10x slower); the previous limits come back when the run ends."""
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415 (only runs need it)
+
     check_callable(fn, "fn")
-    for i, (config, seed) in enumerate(_check_tasks(tasks)):
-        yield i, execute_cell(fn, config, seed)
+    tasks = _check_tasks(tasks)
+    with threadpool_limits(limits=1, user_api="blas"):
+        for i, (config, seed) in enumerate(tasks):
+            yield i, execute_cell(fn, config, seed)
 
 
 # -- local processes -----------------------------------------------------------------------------------------
