@@ -91,6 +91,9 @@ def test_trusted_mdp_equals_the_validated_one():
     assert (a.gamma, a.horizon, a.reward_noise, a.reward_std, repr(a)) == (
         b.gamma, b.horizon, b.reward_noise, b.reward_std, repr(b))
     np.testing.assert_array_equal(planning.solve(a).V, planning.solve(b).V)
+    # the same private fields as __init__ sets (a field added there must be added to trusted_mdp too)
+    assert sorted(vars(TabularMDP(P, R, init, gamma=0.9))) == sorted(vars(trusted_mdp(P, R, init, gamma=0.9)))
+    assert (b.S, b.A, b.is_sparse, b.transitions.nnz) == (a.S, a.A, False, a.transitions.nnz)
     with pytest.raises(AttributeError):
         b.foo = 1
 

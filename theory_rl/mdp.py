@@ -397,9 +397,13 @@ def trusted_mdp(P, R, init, *, gamma=None, horizon=None, reward_noise="bernoulli
     produced itself and hands over: C-contiguous float64 ``P``, ``R`` and ``init`` that already satisfy every
     check (an empirical model ``P = C / N`` with clipped ``r_hat``), ``gamma`` a float in [0, 1) or ``horizon`` a
     positive int. The arrays are marked read-only and owned by the MDP. Never for a caller's arrays: the public
-    constructor validates those. Not in ``__all__``. (Sets the fields of ``TabularMDP.__init__``; keep in step.)"""
+    constructor validates those; dense only. Not in ``__all__``. (Sets the fields of ``TabularMDP.__init__``;
+    keep in step: a test compares the two.)"""
     mdp = object.__new__(TabularMDP)
-    for name, value in (("_P", P), ("_R", R), ("_init", init), ("_gamma", gamma), ("_horizon", horizon),
+    S, A = P.shape[-3], P.shape[-2]
+    for name, value in (("_P", P), ("_T", None), ("_S", int(S)), ("_A", int(A)),
+                        ("_stages", P.shape[0] if P.ndim == 4 else 1), ("_R", R), ("_init", init),
+                        ("_gamma", gamma), ("_horizon", horizon),
                         ("_reward_noise", reward_noise), ("_reward_std", reward_std)):  # fmt: skip
         if isinstance(value, np.ndarray):
             value.setflags(write=False)

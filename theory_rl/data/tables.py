@@ -68,8 +68,13 @@ def model_tables(mdp) -> ModelTables:
     if tables is None:
         check_instance(mdp, "mdp", MODELS)
         S, A = mdp.S, mdp.A
-        # Dense P: its non-zeros as a CSR triple (a sparse model passes its own: the same tables, the same samples).
-        P_csr = dense_csr(mdp.P.reshape(-1, S))
+        # A dense P gives its non-zeros as a CSR triple; a sparse model passes its own canonical triple: the same
+        # tables, so the same samples for the same seeds, in memory linear in the non-zeros.
+        if getattr(mdp, "is_sparse", False):
+            T = mdp.transitions
+            P_csr = (T.indptr.astype(np.int64), T.indices.astype(np.int32), np.ascontiguousarray(T.data))
+        else:
+            P_csr = dense_csr(mdp.P.reshape(-1, S))
         init_table = support_table(mdp.init.reshape(1, S))
         R = np.ascontiguousarray(mdp.R.reshape(-1, S, A))
         tables = ModelTables(_kernels.build_alias_csr(*P_csr), init_table, P_csr, R,
