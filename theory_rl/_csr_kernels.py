@@ -2,7 +2,8 @@
 
 Rows of the CSR matrix are state-action pairs ``row0 + s * A + a`` (``row0 = h * S * A`` selects a stage of a
 stage-dependent P); ``R`` is the flat ``(S * A,)`` reward table of that stage. Kernels trust their inputs (the
-MDP validated them) and allocate nothing: outputs are written into arrays the caller owns. Ties in a max go to the
+MDP validated them: indices in range, so they index with unsigned integers and skip numba's negative-index
+wrap-around) and allocate nothing: outputs are written into arrays the caller owns. Ties in a max go to the
 lowest action, as ``numpy.argmax`` does.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["csr_bellman_max", "csr_q", "csr_policy_sweeps", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan"]
+__all__ = ["csr_bellman_max", "csr_q", "csr_sweeps", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan"]
 
 
 @njit(cache=True, nogil=True)
@@ -24,7 +25,7 @@ def csr_bellman_max(indptr, indices, data, R, V, gamma, S, A, row0, V_out, act_o
             r = row0 + s * A + a
             acc = 0.0
             for k in range(indptr[r], indptr[r + 1]):
-                acc += data[k] * V[indices[k]]
+                acc += data[k] * V[np.uint64(indices[k])]
             q = R[s * A + a] + gamma * acc
             if q > best:
                 best = q
@@ -40,20 +41,23 @@ def csr_q(indptr, indices, data, R, V, gamma, row0, out):  # pragma: no cover - 
         r = row0 + i
         acc = 0.0
         for k in range(indptr[r], indptr[r + 1]):
-            acc += data[k] * V[indices[k]]
+            acc += data[k] * V[np.uint64(indices[k])]
         out[i] = R[i] + gamma * acc
 
 
 @njit(cache=True, nogil=True)
-def csr_policy_sweeps(indptr, indices, data, R, actions, gamma, S, A, V, m, tmp):  # pragma: no cover - numba
-    """``m`` Jacobi sweeps ``V <- r_pi + gamma P_pi V`` of the deterministic policy ``actions`` (in place)."""
-    for _ in range(m):
+def csr_sweeps(indptr, indices, data, r, gamma, V, m, tmp):  # pragma: no cover - numba
+    """``m`` Jacobi sweeps ``V <- r + gamma P V`` of a square CSR matrix P (a policy's rows; result in V, ``tmp``
+    scratch: the two buffers alternate, one copy at most)."""
+    S = r.shape[0]
+    for it in range(m):
+        src, dst = (V, tmp) if it % 2 == 0 else (tmp, V)
         for s in range(S):
-            r = s * A + actions[s]
             acc = 0.0
-            for k in range(indptr[r], indptr[r + 1]):
-                acc += data[k] * V[indices[k]]
-            tmp[s] = R[r] + gamma * acc
+            for k in range(indptr[s], indptr[s + 1]):
+                acc += data[k] * src[np.uint64(indices[k])]
+            dst[s] = r[s] + gamma * acc
+    if m % 2 == 1:
         V[:] = tmp
 
 
@@ -68,7 +72,7 @@ def csr_gauss_seidel(indptr, indices, data, R, V, gamma, S, A):  # pragma: no co
             r = s * A + a
             acc = 0.0
             for k in range(indptr[r], indptr[r + 1]):
-                acc += data[k] * V[indices[k]]
+                acc += data[k] * V[np.uint64(indices[k])]
             q = R[r] + gamma * acc
             if q > best:
                 best = q

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 
-from theory_rl._csr_kernels import csr_bellman_max, csr_gauss_seidel, csr_policy_sweeps, csr_q, dense_gauss_seidel
+from theory_rl._csr_kernels import csr_bellman_max, csr_gauss_seidel, csr_q, csr_sweeps, dense_gauss_seidel
 from theory_rl._validation import (
     as_float_array,
     as_index_array,
@@ -111,8 +111,11 @@ class Backups:
         """``m`` sweeps ``V <- r_pi + gamma P_pi V`` of the deterministic stationary policy ``actions``."""
         R = self.rewards()
         V = np.array(self._values(V))
-        if self.sparse:
-            csr_policy_sweeps(*self._csr, R, actions, self.gamma, self.S, self.A, V, int(m), np.empty(self.S))
+        if self.sparse:  # the policy's rows gathered once into a compact CSR (1/A of the storage): contiguous sweeps
+            rows = np.arange(self.S) * self.A + actions
+            P_pi = self.mdp.transitions[rows]
+            csr_sweeps(np.asarray(P_pi.indptr, np.int64), np.asarray(P_pi.indices, np.int64), P_pi.data, R[rows],
+                       self.gamma, V, int(m), np.empty(self.S))
             return V
         rows = np.arange(self.S) * self.A + actions
         P_pi, r_pi = self._dense(None)[rows], R[rows]
@@ -165,7 +168,7 @@ class Backups:
         """Porteus' bounds around a computed backup ``W = T V`` of a discounted MDP.
 
         ``T V + c min(T V - V) <= V* <= T V + c max(T V - V)`` with ``c = gamma / (1 - gamma)``
-        (Puterman 1994, Thm 6.6.3; Porteus 1971). Returns the midpoint ``V_out`` of that band, its half-width
+        (Porteus 1971; Puterman 1994, Sec. 6.6). Returns the midpoint ``V_out`` of that band, its half-width
         plus the round-off of ``W`` (a proven bound on ``|V_out - V*|_inf``), and the span ``sp(T V - V)``.
         """
         d = W - V
