@@ -2,9 +2,11 @@
 QuantEcon side by side.
 
 Each cell draws a Garnet MDP (S states, A actions, ``branching`` successors per pair, discount gamma) from the
-cell's seed, solves it with one solver, and records the wall time, the peak memory of the solve (tracemalloc,
-which numpy and scipy allocate through; it is on during the timed solve, at a cost of a few allocations per
-iteration), the transition storage, the iterations and the certificate (residual, error bound, converged).
+cell's seed, solves it with one solver, and records the CPU time of the solve (``seconds``: run it with one BLAS /
+numba thread; on a shared machine wall time measures the load more than the solver; ``wall_seconds`` too), the
+peak memory of the solve (tracemalloc, which numpy and scipy allocate through; it is on during the timed solve, at
+a cost of a few allocations per iteration), the transition storage, the iterations and the certificate (residual,
+error bound, converged).
 Solvers: theory_rl's value and policy iteration on dense storage (S up to 1,600), QuantEcon's policy iteration on
 the same dense arrays, theory_rl's modified policy iteration on sparse storage (S = 100 to 10^7) and QuantEcon's
 modified policy iteration on the same CSR matrix in its state-action-pair form (S up to 10^6), both to the same
@@ -94,15 +96,16 @@ def cell(config: dict, seed: int) -> dict:
     T = mdp.transitions if sparse else None
     storage = T.data.nbytes + T.indices.nbytes + T.indptr.nbytes if sparse else 8 * mdp.S * mdp.A * mdp.S
     tracemalloc.start()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = solve()
-    seconds = time.perf_counter() - start
+    seconds, wall = time.process_time() - cpu, time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     cert = result if isinstance(result, dict) else {
         "iterations": int(result.iterations), "residual": float(result.residual),
         "error_bound": float(result.error_bound), "converged": bool(result.converged)}
-    return {"seconds": seconds, "peak_bytes": float(peak), "storage_bytes": float(storage), **cert}
+    return {"seconds": seconds, "wall_seconds": wall, "peak_bytes": float(peak), "storage_bytes": float(storage),
+            **cert}
 
 
 def summarize(records: list[dict]) -> dict:
@@ -172,7 +175,7 @@ def plot(records: list[dict], fitted: dict) -> dict:
     if S:
         ax_m.loglog(S, [storage["modified_policy_iteration", s] for s in S], color="0.5", linestyle=":",
                     label="sparse transition storage")
-    ax_t.set(xlabel="states S", ylabel="solve time (s)", title="Time")
+    ax_t.set(xlabel="states S", ylabel="solve time (CPU s)", title="Time")
     ax_m.set(xlabel="states S", ylabel="peak traced memory of the solve (bytes)", title="Memory")
     ax_b.axhline(TOL, color="0.5", linestyle=":", linewidth=1)
     ax_b.set(

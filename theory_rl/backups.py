@@ -193,7 +193,7 @@ def policy_values(P_pi, r_pi, gamma: float, *, linear_solver: str = "auto", atol
         "direct": one LAPACK solve of the dense system (exact up to round-off); "gmres" / "bicgstab": the
         scipy.sparse.linalg Krylov method, followed by Jacobi sweeps ``V <- r_pi + gamma P_pi V`` (each shrinks
         the residual by gamma in the sup norm) until the residual is below ``atol``; "auto": direct up to
-        :data:`DIRECT_LIMIT` states, GMRES beyond.
+        ``DIRECT_LIMIT`` states, GMRES beyond.
     atol : float, default 1e-12
         Target of ``|r_pi + gamma P_pi V - V|_inf`` for the Krylov methods; then
         ``|V - V^pi|_inf <= atol / (1 - gamma)``.

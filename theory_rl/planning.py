@@ -364,7 +364,7 @@ def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
 
 def solve(mdp: TabularMDP, method: str | None = None, **kwargs) -> PlanningResult:
     """Optimal values and policy by ``method`` (one of ``solvers.METHODS``), or by size when None
-    (``solvers.default_method``: backward induction for a finite horizon, exact policy iteration up to 1000 states,
+    (``solvers.default_method``: backward induction for a finite horizon, exact policy iteration up to 400 states,
     modified policy iteration beyond); ``result.method`` names it. ``kwargs`` go to the method."""
     mdp = _check_mdp(mdp)
     method = default_method(mdp) if method is None else check_choice(method, "method", METHODS)

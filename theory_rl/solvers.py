@@ -48,16 +48,17 @@ METHODS = (
     "gauss_seidel_value_iteration", "krylov_policy_iteration",
 )
 #: Largest S for which :func:`default_method` picks exact policy iteration (direct solves) on a discounted MDP.
-DENSE_PI_LIMIT = 1000
+DENSE_PI_LIMIT = 400
 
 
 def default_method(mdp: TabularMDP) -> str:
     """The method ``planning.solve`` uses when none is named.
 
     ``"backward_induction"`` for a finite horizon (exact). Discounted: ``"policy_iteration"`` (exact: direct
-    linear solves, the answer up to round-off) up to :data:`DENSE_PI_LIMIT` states, where a few O(S^3) solves
+    linear solves, the answer up to round-off) up to ``DENSE_PI_LIMIT`` = 400 states, where a few O(S^3) solves
     are cheap; beyond it ``"modified_policy_iteration"`` (one pass over the transitions per backup, memory of a few
-    vectors; certificate 1e-8 by default), the fastest of the three in ``benchmarks/quantecon.py``.
+    vectors; certificate 1e-8 by default), which ``benchmarks/quantecon.py`` measured faster than policy
+    iteration from S = 500 (dense, A = 10: 10 ms against 15 ms at S = 500, 0.32 s against 0.79 s at S = 2,000).
     """
     mdp = check_instance(mdp, "mdp", TabularMDP)
     if mdp.is_episodic:

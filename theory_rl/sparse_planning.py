@@ -133,10 +133,10 @@ def sparse_value_iteration(
 def sparse_evaluate(mdp: TabularMDP, policy) -> np.ndarray:
     """Exact state values of ``policy`` without densifying the transitions.
 
-    Discounted: ``(I - gamma P_pi) V = r_pi`` with ``P_pi`` sparse, solved by :func:`~theory_rl.backups.
-    policy_values` (a dense LAPACK solve up to 4096 states; beyond, GMRES and Jacobi sweeps to a sup-norm residual
-    of 1e-12, so ``|V - V^pi|_inf <= 1e-12 / (1 - gamma)``). Finite horizon: ``V_h = sum_a pi_h(a|s) Q_h(s, a)``
-    with ``Q_h = R_h + P_h V_{h+1}``, exactly. Shapes as ``planning.evaluate``.
+    Discounted: ``(I - gamma P_pi) V = r_pi`` with ``P_pi`` sparse, solved by
+    :func:`~theory_rl.backups.policy_values` (a dense LAPACK solve up to 4096 states; beyond, GMRES and Jacobi
+    sweeps to a sup-norm residual of 1e-12, so ``|V - V^pi|_inf <= 1e-12 / (1 - gamma)``). Finite horizon:
+    ``V_h = sum_a pi_h(a|s) Q_h(s, a)`` with ``Q_h = R_h + P_h V_{h+1}``, exactly. Shapes as ``planning.evaluate``.
     """
     mdp = check_instance(mdp, "mdp", TabularMDP)
     pi = policy_matrix(mdp, policy)
