@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["csr_bellman_max", "csr_q", "csr_sweeps", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan"]
+__all__ = ["csr_bellman_max", "csr_q", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan"]
 
 
 @njit(cache=True, nogil=True)
@@ -43,22 +43,6 @@ def csr_q(indptr, indices, data, R, V, gamma, row0, out):  # pragma: no cover - 
         for k in range(indptr[r], indptr[r + 1]):
             acc += data[k] * V[np.uint64(indices[k])]
         out[i] = R[i] + gamma * acc
-
-
-@njit(cache=True, nogil=True)
-def csr_sweeps(indptr, indices, data, r, gamma, V, m, tmp):  # pragma: no cover - numba
-    """``m`` Jacobi sweeps ``V <- r + gamma P V`` of a square CSR matrix P (a policy's rows; result in V, ``tmp``
-    scratch: the two buffers alternate, one copy at most)."""
-    S = r.shape[0]
-    for it in range(m):
-        src, dst = (V, tmp) if it % 2 == 0 else (tmp, V)
-        for s in range(S):
-            acc = 0.0
-            for k in range(indptr[s], indptr[s + 1]):
-                acc += data[k] * src[np.uint64(indices[k])]
-            dst[s] = r[s] + gamma * acc
-    if m % 2 == 1:
-        V[:] = tmp
 
 
 @njit(cache=True, nogil=True)
