@@ -83,7 +83,7 @@ def sparse_section(S: int, A: int = 10, b: int = 5, rounds: int = 2) -> dict:
 
     mdp = generators.garnet(S, A, b, seed=0, gamma=GAMMA, sparse=True)
     ddp = _quantecon_sparse(mdp)
-    ours_m20 = lambda: solvers.modified_policy_iteration(mdp, tol=TOL, m=20)  # noqa: E731
+    ours_m20 = lambda: solvers.modified_policy_iteration(mdp, tol=TOL, m=20)  # noqa: E731  (QuantEcon's k)
     ours = lambda: solvers.modified_policy_iteration(mdp, tol=TOL)  # noqa: E731
     theirs = lambda: ddp.solve("modified_policy_iteration", epsilon=TOL, k=20)  # noqa: E731
     # Interleaved rounds, best of each: on a shared machine the load changes between calls, and alternating the

@@ -101,9 +101,9 @@ _SOLVER_SPECS = dict(mdp=Instance(TabularMDP), tol=Real(0, None, closed="neither
                      max_iter=Integer(1, optional=True), on_max_iter=Options(ON_MAX_ITER))
 
 
-@validate_params(m=Integer(0, 10_000), **_SOLVER_SPECS)
+@validate_params(m=Integer(0, 10_000, optional=True), **_SOLVER_SPECS)
 def modified_policy_iteration(
-    mdp: TabularMDP, *, tol: float = 1e-8, m: int = 10, max_iter: int | None = None, V0=None,
+    mdp: TabularMDP, *, tol: float = 1e-8, m: int | None = None, max_iter: int | None = None, V0=None,
     on_max_iter: str = "raise",
 ) -> PlanningResult:
     """Modified policy iteration with the span stopping rule and Porteus' bounds as certificate.
@@ -122,11 +122,12 @@ def modified_policy_iteration(
         Dense or sparse. Finite-horizon MDPs are solved by backward induction.
     tol : float, default 1e-8
         Target accuracy: ``error_bound < tol / 2`` plus round-off.
-    m : int, default 10
-        Partial-evaluation sweeps per iteration. A sweep reads the policy's rows only, 1/A of a backup's, and on
-        Garnets (A = 4 to 10, ``benchmarks/quantecon.py``) 10 sweeps took less time to the certificate than 2, 4 or
-        20 (QuantEcon's DiscreteDP default ``k = 20``). Sparse storage gathers the policy's rows into a compact
-        CSR once per iteration.
+    m : int, optional
+        Partial-evaluation sweeps per iteration; by default A (at least 2). A sweep reads the policy's rows only,
+        1/A of what a backup reads, so A sweeps cost about one backup; on Garnets (S = 3 10^5, gamma 0.99, CPU
+        time) m = A was within 10% of the best of m in {2, 4, 10, 20} for A = 4 and A = 10, and faster than
+        QuantEcon's default ``k = 20``. Sparse storage gathers the policy's rows into a compact CSR once per
+        iteration.
     max_iter : int, optional
         Iteration cap; by default that of value iteration (MPI needs no more iterations than value iteration
         from a start with ``T V0 >= V0``, Puterman Sec. 6.5).
@@ -144,6 +145,7 @@ def modified_policy_iteration(
         return done
     B = Backups(mdp)
     gamma = mdp.gamma
+    m = max(mdp.A, 2) if m is None else m
     V = _start(mdp, V0)
     max_iter = _cap(mdp, tol, V, max_iter, "modified_policy_iteration", per_sweep=False)
     threshold = tol * (1.0 - gamma) / gamma

@@ -45,6 +45,6 @@ def test_storage_is_chosen_by_size():
     assert big.is_sparse and big.transitions.nnz == S * 2 * 3
     assert planning.solve(big).error_bound < 1e-8  # planned without densifying (its dense P is refused)
     with pytest.raises(ValueError, match="mdp.transitions"):
-        big.P
+        _ = big.P
     with pytest.raises(ValueError, match="sparse"):
         garnet(20, 2, 3, seed=0, sparse="yes")
