@@ -564,6 +564,10 @@ EXAMPLES: dict[str, object] = {
     "recall_extend": _ex(np.zeros((2, 3)), np.eye(2, 3), np.eye(2, 3), np.full(2, 0.5), mode="switch", n_steps=3),
     "RecallExtendResult": _record(_call("algorithms.o2o.recall_extend", np.zeros((2, 3)), np.eye(2, 3),
                                         np.eye(2, 3), np.full(2, 0.5), n_steps=2)),
+    # issue 15 [scale]: scalable planning (solvers, sparse_planning, backups)
+    "sparse_backward_induction": _ex(D("epi")),
+    "default_max_iter": _ex(0.9, 1e-8, 10.0),
+    "policy_values": _ex(np.eye(3)[[1, 2, 0]], np.full(3, 0.5), 0.9),
 }
 
 # issue 15 [scale], item 4: factored linear MDPs (scale-linear)

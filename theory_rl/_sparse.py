@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 
+from theory_rl._csr_kernels import csr_scan
 from theory_rl._validation import PROB_TOL
 
 __all__ = [
-    "DENSE_LIMIT", "is_sparse", "canonical_transitions", "row_sums", "dense_to_transitions", "transitions_to_dense",
+    "DENSE_LIMIT", "is_sparse", "canonical_transitions", "dense_to_transitions", "transitions_to_dense",
 ]
 
 #: Largest number of entries ``H * S * A * S`` a sparse MDP densifies to on demand (``mdp.P``): 2^25, 256 MiB.
@@ -75,40 +76,40 @@ def canonical_transitions(P, A: int, horizon: int | None, *, name: str = "P",
         raise ValueError(f"{name} has {n_rows} rows, expected {expected} (rows (h, s, a) with S = {S} columns and "
                          f"A = {A} actions" + (f", H = {horizon}" if horizon is not None else "") + ")")
     stages = n_rows // (S * A)
-    T = scipy.sparse.csr_array(P, dtype=np.float64, copy=True)
-    T.sum_duplicates()  # also sorts the indices
-    data = T.data
-    bad = ~(data >= 0) | ~np.isfinite(data)  # NaN fails both; inf is never a probability
-    if bad.any():
-        k = int(np.argmax(bad))
-        row = int(np.searchsorted(T.indptr, k, side="right")) - 1
-        raise ValueError(f"{name} entry {_row_name(row, S, A, stages, int(T.indices[k]))} is {data[k]:.6g}, "
-                         "expected a probability >= 0")
-    T.eliminate_zeros()
-    sums = row_sums(T)
-    off = np.abs(sums - 1.0) > tol
-    if off.any():
-        row = int(np.argmax(off))
-        raise ValueError(f"{name} row {_row_name(row, S, A, stages)} sums to {sums[row]:.12g}, "
+    C = P if P.format == "csr" else P.tocsr()  # coo/csc/lil -> csr sums duplicates and sorts
+    # Fresh arrays (never the caller's), int64 indices: one numba signature, no overflow past 2^31 non-zeros.
+    data = np.array(C.data, dtype=np.float64)
+    indices, indptr = np.array(C.indices, dtype=np.int64), np.array(C.indptr, dtype=np.int64)
+    if indptr.shape != (n_rows + 1,) or indptr[0] != 0 or indptr[-1] != data.size or indices.size != data.size or (
+            np.diff(indptr) < 0).any():
+        raise ValueError(f"{name} is a malformed CSR matrix (its indptr does not delimit its rows)")
+    bad_col, unsorted, bad_value, n_zeros, bad_row, bad_sum = csr_scan(indptr, indices, data, S, tol)
+    if bad_col >= 0:
+        raise ValueError(f"{name} has a column index {int(indices[bad_col])} outside 0..{S - 1}")
+    if unsorted:  # duplicates summed and indices sorted by scipy, then checked again
+        T = scipy.sparse.csr_array((data, indices, indptr), shape=(n_rows, S))
+        T.sum_duplicates()
+        data, indices, indptr = T.data, T.indices.astype(np.int64), T.indptr.astype(np.int64)
+        bad_col, unsorted, bad_value, n_zeros, bad_row, bad_sum = csr_scan(indptr, indices, data, S, tol)
+    if bad_value >= 0:
+        row = int(np.searchsorted(indptr, bad_value, side="right")) - 1
+        raise ValueError(f"{name} entry {_row_name(row, S, A, stages, int(indices[bad_value]))} is "
+                         f"{data[bad_value]:.6g}, expected a probability >= 0")
+    if bad_row >= 0:
+        raise ValueError(f"{name} row {_row_name(bad_row, S, A, stages)} sums to {bad_sum:.12g}, "
                          f"expected 1 (tolerance {tol:g})")
-    return _freeze(T)
+    if n_zeros:  # explicit zeros dropped
+        keep = data != 0.0
+        indptr = np.concatenate(([0], np.cumsum(keep, dtype=np.int64)))[indptr]  # kept entries before each row
+        data, indices = data[keep], indices[keep]
+    return _freeze(data, indices, indptr, (n_rows, S))
 
 
-def row_sums(T: scipy.sparse.csr_array) -> np.ndarray:
-    """Sum of each row of a CSR matrix, in memory linear in the rows (no index expansion)."""
-    counts = np.diff(T.indptr)
-    if T.nnz == 0:
-        return np.zeros(T.shape[0])
-    starts = np.minimum(T.indptr[:-1], T.nnz - 1)  # reduceat needs in-range starts; empty rows are zeroed below
-    sums = np.add.reduceat(T.data, starts)
-    sums[counts == 0] = 0.0
-    return sums
-
-
-def _freeze(T: scipy.sparse.csr_array) -> scipy.sparse.csr_array:
-    """Set int64 indices and read-only arrays on a canonical CSR matrix (scipy would downcast on construction)."""
-    T.indptr = np.asarray(T.indptr, dtype=np.int64)
-    T.indices = np.asarray(T.indices, dtype=np.int64)
+def _freeze(data, indices, indptr, shape) -> scipy.sparse.csr_array:
+    """A canonical CSR matrix on these arrays, int64 indices, read-only (scipy's constructor would downcast)."""
+    T = scipy.sparse.csr_array(shape, dtype=np.float64)
+    T.data, T.indices, T.indptr = data, np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)
+    T.has_sorted_indices = True
     T.has_canonical_format = True
     for arr in (T.data, T.indices, T.indptr):
         arr.setflags(write=False)
@@ -120,7 +121,7 @@ def dense_to_transitions(P: np.ndarray) -> scipy.sparse.csr_array:
     T = scipy.sparse.csr_array(np.ascontiguousarray(P).reshape(-1, P.shape[-1]))
     T.sum_duplicates()
     T.eliminate_zeros()
-    return _freeze(T)
+    return _freeze(T.data, T.indices, T.indptr, T.shape)
 
 
 def transitions_to_dense(T: scipy.sparse.csr_array, shape: tuple, *, limit: int = DENSE_LIMIT) -> np.ndarray:

@@ -8,7 +8,6 @@ Dense backups reshape ``P`` to ``(S*A, S)`` and make one BLAS call. Every solver
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
@@ -21,6 +20,7 @@ from theory_rl._validation import (
     Real,
     as_float_array,
     as_index_array,
+    check_choice,
     check_instance,
     check_shape,
     check_step,
@@ -29,7 +29,12 @@ from theory_rl._validation import (
 )
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import memo, policy_matrix, policy_transitions
-from theory_rl.results import ConvergenceError, IterativeResult, stop_at_max_iter
+from theory_rl.results import ConvergenceError, PlanningResult, stop_at_max_iter
+from theory_rl.solvers import METHODS, default_method, krylov_policy_iteration
+from theory_rl.solvers import gauss_seidel_value_iteration as _gauss_seidel
+from theory_rl.solvers import modified_policy_iteration as _mpi
+from theory_rl.sparse_planning import sparse_backward_induction, sparse_evaluate, sparse_q_from_values
+from theory_rl.sparse_planning import sparse_value_iteration as _sparse_vi
 
 __all__ = [
     "ConvergenceError",
@@ -50,31 +55,6 @@ __all__ = [
     "occupancy",
     "state_occupancy",
 ]
-
-
-@dataclass(frozen=True, kw_only=True, repr=False)
-class PlanningResult(IterativeResult):
-    """Optimal values and policy of an MDP, with the certificate of how they were obtained.
-
-    An :class:`theory_rl.results.IterativeResult` (``policy``, ``V``, ``Q``, ``method``, ``constants``, and the
-    certificate ``iterations``, ``residual``, ``error_bound``, ``converged``). Here ``V`` has shape ``(S,)`` or
-    ``(H, S)``; ``Q = R + gamma P V`` has shape ``(S, A)`` or ``(H, S, A)``; ``policy`` holds the greedy actions of
-    ``Q`` (lowest index among ties); ``iterations`` counts sweeps (value iteration), improvement steps (policy
-    iteration) or H (backward induction); ``residual`` is the Bellman residual ``max_s |T V(s) - V(s)|`` (value
-    iteration: the last ``max |V_k - V_{k-1}|``, which its stopping rule tests); ``error_bound`` is a proven bound
-    on ``max_s |V(s) - V*(s)|``; ``constants`` holds the solver's settings (empty for the exact solvers).
-    """
-
-    def certificate(self) -> str:
-        """A one-paragraph human-readable summary of the certificate."""
-        status = "converged" if self.converged else "NOT converged"
-        return (
-            f"{self.method}: {status} after {self.iterations} iteration(s); "
-            f"residual {self.residual:.3e}; |V - V*| <= {self.error_bound:.3e}"
-        )
-
-    def __repr__(self) -> str:
-        return f"PlanningResult({self.certificate()})"
 
 
 def _check_mdp(mdp) -> TabularMDP:
@@ -123,6 +103,8 @@ def q_from_values(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
     mdp = _check_mdp(mdp)
     V = _values_arg(mdp, V)
     h = check_step(h, "h", mdp.horizon)
+    if mdp.is_sparse:  # issue 15: sparse storage, never densified
+        return sparse_q_from_values(mdp, V, h)
     if mdp.is_episodic:
         return mdp.R_at(h) + (_flat(mdp.P_at(h)) @ V).reshape(mdp.S, mdp.A)
     return mdp.R + mdp.gamma * (_flat(mdp.P) @ V).reshape(mdp.S, mdp.A)
@@ -152,6 +134,8 @@ def backward_induction(mdp: TabularMDP) -> PlanningResult:
     """
     mdp = _check_mdp(mdp)
     mdp._require_episodic("backward_induction")
+    if mdp.is_sparse:
+        return sparse_backward_induction(mdp)
     H, S, A = mdp.horizon, mdp.S, mdp.A
     V = np.zeros((H + 1, S))
     Q = np.empty((H, S, A))
@@ -208,6 +192,8 @@ def value_iteration(
     """
     if mdp.is_episodic:
         return backward_induction(mdp)
+    if mdp.is_sparse:
+        return _sparse_vi(mdp, tol=tol, max_iter=max_iter, V0=V0, on_max_iter=on_max_iter)
     gamma, S, A = mdp.gamma, mdp.S, mdp.A
     V = np.zeros(S) if V0 is None else _values_arg(mdp, V0, "V0").copy()
     if gamma == 0.0:
@@ -281,6 +267,9 @@ def policy_iteration(
     """
     if mdp.is_episodic:
         return backward_induction(mdp)
+    if mdp.is_sparse:  # the same steps with a sparse P_pi (direct solve up to 4096 states, GMRES beyond)
+        return krylov_policy_iteration(mdp, max_iter=max_iter, policy0=policy0, warm_start=warm_start,
+                                       on_max_iter=on_max_iter)
     gamma, S, A = mdp.gamma, mdp.S, mdp.A
     P2 = _flat(mdp.P)
     if policy0 is None:
@@ -332,7 +321,7 @@ def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
     if mdp.is_discounted:
         # Constraint rows (s, a): -V(s) + gamma P(.|s, a) V <= -R(s, a).
         select = scipy.sparse.kron(scipy.sparse.eye(S), np.ones((A, 1)))
-        A_ub = mdp.gamma * scipy.sparse.csr_matrix(_flat(mdp.P)) - select
+        A_ub = mdp.gamma * mdp.transitions - select
         res = linprog(
             np.ones(S), A_ub=A_ub, b_ub=-mdp.R.reshape(-1), bounds=(None, None), method="highs", options=_LP_OPTIONS
         )
@@ -372,10 +361,16 @@ def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
     return _result(mdp, V, Q, res.nit, residual, (residual + _roundoff(S, V)) * H, True, "lp")
 
 
-def solve(mdp: TabularMDP, **kwargs) -> PlanningResult:
-    """Exact optimal values and policy: backward induction (finite horizon) or policy iteration (discounted)."""
+def solve(mdp: TabularMDP, method: str | None = None, **kwargs) -> PlanningResult:
+    """Optimal values and policy by ``method`` (one of ``solvers.METHODS``), or by size when None
+    (``solvers.default_method``: backward induction for a finite horizon, exact policy iteration up to 400 states,
+    modified policy iteration beyond); ``result.method`` names it. ``kwargs`` go to the method."""
     mdp = _check_mdp(mdp)
-    return backward_induction(mdp) if mdp.is_episodic else policy_iteration(mdp, **kwargs)
+    method = default_method(mdp) if method is None else check_choice(method, "method", METHODS)
+    methods = {"policy_iteration": policy_iteration, "value_iteration": value_iteration, "lp": optimal_values_lp,
+               "backward_induction": backward_induction, "modified_policy_iteration": _mpi,
+               "gauss_seidel_value_iteration": _gauss_seidel, "krylov_policy_iteration": krylov_policy_iteration}
+    return backward_induction(mdp) if mdp.is_episodic else methods[method](mdp, **kwargs)
 
 
 # ---------------------------------------------------------------------- policy evaluation
@@ -402,6 +397,8 @@ def evaluate(mdp: TabularMDP, policy) -> np.ndarray:
         Shape ``(S,)`` or ``(H, S)``.
     """
     mdp = _check_mdp(mdp)
+    if mdp.is_sparse:
+        return sparse_evaluate(mdp, policy)
     if (gathered := policy_transitions(mdp, policy)) is not None:  # same bits as the einsum, without pi's matrix
         return np.linalg.solve(np.eye(mdp.S) - mdp.gamma * gathered[0], gathered[1])
     pi = policy_matrix(mdp, policy)
@@ -435,10 +432,11 @@ def _init_value(mdp: TabularMDP, V: np.ndarray) -> float:
 def optimal_return(mdp: TabularMDP) -> float:
     """The optimal return ``J* = E_{s ~ rho} V*(s)`` (``V*_0`` for a finite horizon), exactly, cached per MDP.
 
-    ``V*`` comes from :func:`solve` (policy iteration's exact linear solve, or backward induction), so
-    ``J* = init . V*`` to floating point. A :class:`~theory_rl.mdp.TabularMDP` never changes after construction,
-    so the value is computed exactly once per MDP object and then read from a weak-keyed cache (the entry goes
-    with the MDP). :func:`suboptimality` uses it, so evaluating many policies on one MDP plans once.
+    ``V*`` comes from :func:`solve`: policy iteration's exact linear solve (up to 400 states) or backward
+    induction, so ``J* = init . V*`` to floating point; beyond 400 states, modified policy iteration, within its
+    certificate's ``error_bound`` (see :func:`solve`). A :class:`~theory_rl.mdp.TabularMDP` never changes after
+    construction, so the value is computed once per MDP object and then read from a weak-keyed cache (the entry
+    goes with the MDP). :func:`suboptimality` uses it, so evaluating many policies on one MDP plans once.
 
     Parameters
     ----------

@@ -26,6 +26,7 @@ __all__ = [
     "IterativeResult",
     "stop_at_max_iter",
     "renamed_field",
+    "PlanningResult",
 ]
 
 
@@ -130,3 +131,31 @@ class IterativeResult(Result):
         status = "converged" if self.converged else "NOT converged"
         bound = "" if np.isnan(self.error_bound) else f"; |V - V*| <= {self.error_bound:.3e}"
         return f"{self.method}: {status} after {self.iterations} iteration(s); residual {self.residual:.3e}{bound}"
+
+
+# Issue 15: moved here from planning (which re-exports it), so that the planning methods of the layer below
+# planning (theory_rl.solvers, theory_rl.sparse_planning) return the same record.
+@dataclass(frozen=True, kw_only=True, repr=False)
+class PlanningResult(IterativeResult):
+    """Optimal values and policy of an MDP, with the certificate of how they were obtained.
+
+    An :class:`theory_rl.results.IterativeResult` (``policy``, ``V``, ``Q``, ``method``, ``constants``, and the
+    certificate ``iterations``, ``residual``, ``error_bound``, ``converged``). Here ``V`` has shape ``(S,)`` or
+    ``(H, S)``; ``Q = R + gamma P V`` has shape ``(S, A)`` or ``(H, S, A)``; ``policy`` holds the greedy actions of
+    ``Q`` (lowest index among ties); ``iterations`` counts sweeps (value iteration), improvement steps (policy
+    iteration) or H (backward induction); ``residual`` is the Bellman residual ``max_s |T V(s) - V(s)|`` (value
+    iteration: the last ``max |V_k - V_{k-1}|``, which its stopping rule tests; modified policy iteration: the span
+    of ``T V - V`` that its stopping rule tests); ``error_bound`` is a proven bound
+    on ``max_s |V(s) - V*(s)|``; ``constants`` holds the solver's settings (empty for the exact solvers).
+    """
+
+    def certificate(self) -> str:
+        """A one-paragraph human-readable summary of the certificate."""
+        status = "converged" if self.converged else "NOT converged"
+        return (
+            f"{self.method}: {status} after {self.iterations} iteration(s); "
+            f"residual {self.residual:.3e}; |V - V*| <= {self.error_bound:.3e}"
+        )
+
+    def __repr__(self) -> str:
+        return f"PlanningResult({self.certificate()})"

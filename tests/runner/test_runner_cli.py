@@ -46,10 +46,13 @@ def test_planning_scaling_quick_end_to_end_and_resume(tmp_path, capsys):
     printed = capsys.readouterr().out.strip().splitlines()
     summary = json.loads((tmp_path / "planning_scaling_summary.json").read_text())
     fitted = {k: v for k, v in summary.items() if k not in _cli._METADATA}
-    assert summary["experiment"] == "planning_scaling" and summary["cells"] == 16 and summary["quick"]
+    assert summary["experiment"] == "planning_scaling" and summary["cells"] == 32 and summary["quick"]
     assert fitted["all_converged"] is True
     assert fitted["value_iteration.max_error_bound"] <= planning_scaling.TOL
     assert fitted["policy_iteration.iterations_at_S=80"] < fitted["value_iteration.iterations_at_S=80"]
+    # issue 15: sparse MPI beside QuantEcon's on the same CSR matrix, to the same certificate
+    assert fitted["modified_policy_iteration.max_error_bound"] < planning_scaling.TOL / 2
+    assert fitted["mpi_time_ratio_quantecon_over_theory_rl.S=1000"] > 0
     for name in ("planning_scaling.png", "planning_scaling.pdf", "planning_scaling.sqlite"):
         assert (tmp_path / name).stat().st_size > 0
     # the table comes last: a header, a rule, one row per fitted scalar (lists such as the slope intervals stay in
@@ -58,7 +61,7 @@ def test_planning_scaling_quick_end_to_end_and_resume(tmp_path, capsys):
     assert printed[-len(scalars) - 2].startswith("quantity") and printed[-1].startswith("all_converged")
     # resume: nothing recomputed, identical summary
     assert planning_scaling.main(argv) == 0
-    assert "16 already done, 0 succeeded" in capsys.readouterr().out
+    assert "32 already done, 0 succeeded" in capsys.readouterr().out
     assert json.loads((tmp_path / "planning_scaling_summary.json").read_text()) == summary
 
 

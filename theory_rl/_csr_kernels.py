@@ -1,0 +1,125 @@
+"""Numba kernels for Bellman backups on CSR transitions (and the dense Gauss-Seidel sweep).
+
+Rows of the CSR matrix are state-action pairs ``row0 + s * A + a`` (``row0 = h * S * A`` selects a stage of a
+stage-dependent P); ``R`` is the flat ``(S * A,)`` reward table of that stage. Kernels trust their inputs (the
+MDP validated them: indices in range, so they index with unsigned integers and skip numba's negative-index
+wrap-around) and allocate nothing: outputs are written into arrays the caller owns. Ties in a max go to the
+lowest action, as ``numpy.argmax`` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["csr_bellman_max", "csr_q", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan"]
+
+
+@njit(cache=True, nogil=True)
+def csr_bellman_max(indptr, indices, data, R, V, gamma, S, A, row0, V_out, act_out):  # pragma: no cover - numba
+    """``V_out[s] = max_a R[s, a] + gamma * P(. | s, a) . V`` and its (lowest) argmax ``act_out[s]``."""
+    for s in range(S):
+        best = -np.inf
+        best_a = 0
+        for a in range(A):
+            r = row0 + s * A + a
+            acc = 0.0
+            for k in range(indptr[r], indptr[r + 1]):
+                acc += data[k] * V[np.uint64(indices[k])]
+            q = R[s * A + a] + gamma * acc
+            if q > best:
+                best = q
+                best_a = a
+        V_out[s] = best
+        act_out[s] = best_a
+
+
+@njit(cache=True, nogil=True)
+def csr_q(indptr, indices, data, R, V, gamma, row0, out):  # pragma: no cover - numba
+    """``out[i] = R[i] + gamma * P(. | row0 + i) . V`` for the ``len(out)`` rows from ``row0``."""
+    for i in range(out.shape[0]):
+        r = row0 + i
+        acc = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            acc += data[k] * V[np.uint64(indices[k])]
+        out[i] = R[i] + gamma * acc
+
+
+@njit(cache=True, nogil=True)
+def csr_gauss_seidel(indptr, indices, data, R, V, gamma, S, A):  # pragma: no cover - numba
+    """One in-place Gauss-Seidel sweep ``V(s) <- max_a R + gamma P(.|s, a) V`` in state order; returns the
+    largest change ``max_s |V_new(s) - V_old(s)|``."""
+    change = 0.0
+    for s in range(S):
+        best = -np.inf
+        for a in range(A):
+            r = s * A + a
+            acc = 0.0
+            for k in range(indptr[r], indptr[r + 1]):
+                acc += data[k] * V[np.uint64(indices[k])]
+            q = R[r] + gamma * acc
+            if q > best:
+                best = q
+        d = abs(best - V[s])
+        if d > change:
+            change = d
+        V[s] = best
+    return change
+
+
+@njit(cache=True, nogil=True)
+def dense_gauss_seidel(P2, R, V, gamma, S, A):  # pragma: no cover - numba
+    """:func:`csr_gauss_seidel` on a dense ``(S * A, S)`` transition matrix."""
+    change = 0.0
+    for s in range(S):
+        best = -np.inf
+        for a in range(A):
+            r = s * A + a
+            acc = 0.0
+            for j in range(S):
+                acc += P2[r, j] * V[j]
+            q = R[r] + gamma * acc
+            if q > best:
+                best = q
+        d = abs(best - V[s])
+        if d > change:
+            change = d
+        V[s] = best
+    return change
+
+
+@njit(cache=True, nogil=True)
+def csr_scan(indptr, indices, data, n_cols, tol):  # pragma: no cover - numba
+    """One pass of checks over a CSR transition matrix, allocation-free.
+
+    Returns ``(bad_col, unsorted, bad_value, n_zeros, bad_row, bad_sum)``: the first entry with a column index
+    outside ``0..n_cols-1`` (or -1), whether some row's indices are not strictly increasing (unsorted or
+    duplicated), the first entry that is negative or not finite (or -1), the number of explicit zeros, the first
+    row whose sum is off 1 by more than ``tol`` (or -1) and that sum.
+    """
+    bad_col = -1
+    bad_value = -1
+    bad_row = -1
+    bad_sum = 0.0
+    unsorted = False
+    n_zeros = 0
+    for r in range(indptr.shape[0] - 1):
+        acc = 0.0
+        prev = -1
+        for k in range(indptr[r], indptr[r + 1]):
+            j = indices[k]
+            if (j < 0 or j >= n_cols) and bad_col < 0:
+                bad_col = k
+            if j <= prev:
+                unsorted = True
+            prev = j
+            x = data[k]
+            if not (x >= 0.0 and x < np.inf) and bad_value < 0:
+                bad_value = k
+            if x == 0.0:
+                n_zeros += 1
+            acc += x
+        if abs(acc - 1.0) > tol and bad_row < 0:
+            bad_row = r
+            bad_sum = acc
+    return bad_col, unsorted, bad_value, n_zeros, bad_row, bad_sum
