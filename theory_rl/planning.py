@@ -7,8 +7,6 @@ Dense backups reshape ``P`` to ``(S*A, S)`` and make one BLAS call. Every solver
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import scipy.sparse
 
@@ -33,7 +31,7 @@ from theory_rl.results import ConvergenceError, PlanningResult, stop_at_max_iter
 from theory_rl.solvers import METHODS, default_method, krylov_policy_iteration
 from theory_rl.solvers import gauss_seidel_value_iteration as _gauss_seidel
 from theory_rl.solvers import modified_policy_iteration as _mpi
-from theory_rl.sparse_planning import sparse_backward_induction, sparse_evaluate, sparse_q_from_values
+from theory_rl.sparse_planning import default_max_iter, sparse_backward_induction, sparse_evaluate, sparse_q_from_values
 from theory_rl.sparse_planning import sparse_value_iteration as _sparse_vi
 
 __all__ = [
@@ -145,15 +143,6 @@ def backward_induction(mdp: TabularMDP) -> PlanningResult:
     return _result(mdp, V[:H], Q, H, 0.0, H * _roundoff(S, V[0]), True, "backward_induction")
 
 
-def _default_max_iter(gamma: float, tol: float, vmax: float) -> int:
-    # From V_0 = 0, |V_k - V_{k-1}| <= gamma^(k-1) * vmax; the stopping threshold tol (1-gamma) / (2 gamma) is
-    # reached once gamma^(k-1) vmax falls below it. Double that count plus slack: hitting it means the residual
-    # stagnated at floating-point resolution, i.e. tol is too small for this gamma.
-    threshold = tol * (1.0 - gamma) / (2.0 * gamma)
-    k = math.log(max(vmax / threshold, 1.0)) / -math.log(gamma)
-    return 2 * int(math.ceil(k)) + 100
-
-
 @validate_params(
     mdp=Instance(TabularMDP), tol=Real(0, None, closed="neither"), max_iter=Integer(1, optional=True),
     on_max_iter=Options(ON_MAX_ITER),
@@ -202,7 +191,7 @@ def value_iteration(
         residual = float(np.abs(V_new - V).max())
         return _result(mdp, V_new, Q, 1, residual, _roundoff(S, V_new), True, "value_iteration")
     if max_iter is None:
-        max_iter = _default_max_iter(gamma, tol, mdp.vmax + float(np.abs(V).max()))  # 1.8e17 at 1 - 1e-15: refused
+        max_iter = default_max_iter(gamma, tol, mdp.vmax + float(np.abs(V).max()))  # 1.8e17 at 1 - 1e-15: refused
         check_work(max_iter * (S * A * S + 10**4), f"value_iteration at gamma={gamma!r} (max_iter {max_iter:.3g})")
 
     threshold = tol * (1.0 - gamma) / (2.0 * gamma)
