@@ -120,3 +120,90 @@ def test_o2o_coefficient_falls_back_to_scs_when_the_solver_is_missing():
     off = np.stack([np.diag([5.0, 1.0])] * 2)
     want = o2o_coefficient(lin, off, 0.1, 10.0, h=0)
     np.testing.assert_allclose(o2o_coefficient(lin, off, 0.1, 10.0, h=0, solver="MOSEK"), want, rtol=1e-6)
+
+
+def test_o2o_coefficient_ridge_is_added():
+    """reg adds reg I to Lambda_off: with no offline data and reg = 2, T = 0 gives c_0 max ||x||^2 / 2, x the
+    targets phi_pi / max(gap, eps), by hand."""
+    from theory_rl.coverage.o2o import policy_class_summary
+
+    lin = hybrid_family(0.1, r_safe=0.3)
+    pols, feats, _, gaps = policy_class_summary(lin)
+    x = feats[:, 0] / np.maximum(gaps, 0.1)[:, None]
+    c0 = lin.H**4 * math.log(len(pols) / 0.1)
+    got = o2o_coefficient(lin, np.zeros((2, 2, 2)), 0.1, 0.0, h=0, reg=2.0)
+    assert got == pytest.approx(c0 * (x**2).sum(axis=1).max() / 2, rel=1e-12)
+
+
+def test_o2o_coefficient_one_step_is_that_step():
+    lin = hybrid_family(0.1, r_safe=0.3)
+    off = np.stack([np.diag([50.0, 200.0]), np.diag([5.0, 1.0])])
+    every = o2o_coefficient(lin, off, 0.1, 0.0)
+    assert every.shape == (2,) and every[0] != pytest.approx(every[1], rel=1e-3)
+    for h in range(2):
+        one = o2o_coefficient(lin, off, 0.1, 0.0, h=h)
+        assert isinstance(one, float) and one == pytest.approx(every[h], rel=1e-14)
+    # an object with counts but no transition counts is not a counts record: it is read as an array and refused
+    holder = type("Holder", (), {"counts": np.ones((2, 2, 2))})()
+    with pytest.raises(ValueError, match=r"^offline: Lambda_off"):
+        o2o_coefficient(lin, holder, 0.1, 0.0)
+
+
+def test_offline_covariance_refusals_name_shape_and_horizon():
+    """A counts record must match (H, S, A) = (2, 3, 2) in both shape and horizon; either mismatch alone is refused,
+    the message giving both; a record-like object without a horizon reads as horizon None; an array must be 3-D."""
+    from theory_rl.data import CountDataset
+
+    lin = hybrid_family(0.1, r_safe=0.3)
+
+    def record(H, S, A):
+        return CountDataset(np.ones((H, S, A)), np.ones((H, S, A, S)) / S, np.zeros((H, S, A)), S, A, horizon=H)
+
+    with pytest.raises(ValueError, match=r"^offline has counts of shape \(2, 2, 2\) \(horizon 2\), expected "
+                                         r"\(2, 3, 2\) \(horizon 2\)$"):
+        o2o_coefficient(lin, record(2, 2, 2), 0.1, 0.0)
+    with pytest.raises(ValueError, match=r"^offline has counts of shape \(3, 3, 2\) \(horizon 3\), expected "
+                                         r"\(2, 3, 2\) \(horizon 2\)$"):
+        o2o_coefficient(lin, record(3, 3, 2), 0.1, 0.0)
+    good = record(2, 3, 2)
+    no_horizon = type("NoHorizon", (), {"counts": good.counts, "transition_counts": good.transition_counts})()
+    with pytest.raises(ValueError, match=r"\(horizon None\), expected \(2, 3, 2\) \(horizon 2\)$"):
+        o2o_coefficient(lin, no_horizon, 0.1, 0.0)
+    with pytest.raises(ValueError, match=r"^offline: Lambda_off must have 3 dimensions, got shape \(2, 2\)$"):
+        o2o_coefficient(lin, np.zeros((2, 2)), 0.1, 0.0)
+
+
+def test_offline_covariance_tolerances_are_relative_to_the_spectral_norm():
+    """Symmetry: max |L - L^T| <= 1e-10 max(1, ||L||_2); semi-definiteness: smallest eigenvalue of (L + L^T) / 2 >=
+    -1e-10 max(1, ||L||_2). Each case sits between the stated tolerance and a wrong one (2 instead of 1, the
+    Frobenius norm instead of the spectral one, (L + L^T) * 2 or / 3)."""
+    lin = hybrid_family(0.1, r_safe=0.3)
+
+    def check(L):
+        return o2o_coefficient(lin, np.stack([np.asarray(L, float)] * 2), 0.1, 0.0, h=0)
+
+    with pytest.raises(ValueError, match=r"Lambda_off\[0\] is not symmetric"):
+        check([[0.5, 0.5 + 1.5e-10], [0.5, 0.5]])  # 1.5e-10 > 1e-10 max(1, 1)
+    with pytest.raises(ValueError, match=r"Lambda_off\[0\] is not symmetric"):
+        check([[10.0, 1.2e-9], [0.0, 10.0]])  # 1.2e-9 > 1e-10 * 10, below 1e-10 ||L||_F = 1.41e-9
+    with pytest.raises(ValueError, match=r"Lambda_off\[0\] is not positive semi-definite"):
+        check([[1.0, 0.0], [0.0, -1.2e-10]])
+    check([[1.0, 0.0], [0.0, -5e-11]])  # within the tolerance: accepted
+
+
+def test_explicit_policy_class():
+    """A class passed as (n, H, S) actions is used as given: T = 0 by hand on three policies (c_0 = H^4 log(3 /
+    delta), gaps within the class); another shape is refused with the expected one."""
+    from theory_rl.coverage.o2o import policy_class_summary
+    from theory_rl.linear.policies import all_deterministic_policies
+
+    lin = hybrid_family(0.1, r_safe=0.3)
+    off = np.stack([np.diag([50.0, 200.0])] * 2)
+    pols = all_deterministic_policies(lin)
+    _, feats, _, gaps = policy_class_summary(lin, pols[:3])
+    x = feats[:, 0] / np.maximum(gaps, 0.1)[:, None]
+    by_hand = 2**4 * math.log(3 / 0.1) * np.einsum("nd,de,ne->n", x, np.linalg.inv(off[0]), x).max()
+    sub = o2o_coefficient(lin, off, 0.1, 0.0, h=0, policies=pols[:3])
+    assert sub == pytest.approx(by_hand, rel=1e-12) and sub != pytest.approx(o2o_coefficient(lin, off, 0.1, 0.0, h=0))
+    with pytest.raises(ValueError, match=r"^policies has shape \(3, 2, 4\), expected \(n, H, S\) = \(n, 2, 3\)$"):
+        o2o_coefficient(lin, off, 0.1, 0.0, policies=np.zeros((3, 2, 4), int))
