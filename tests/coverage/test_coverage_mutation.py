@@ -42,7 +42,7 @@ def test_clipped_concentrability_by_hand_float_when_discounted():
     pi = np.array([1, 1])
     for g, want in ((2.0, 2.0), (10.0, 4.0)):
         cc = coverage.clipped_concentrability(mdp, pi, mu, g)
-        assert isinstance(cc, float) and cc == pytest.approx(want, rel=1e-14)
+        assert type(cc) is float and cc == pytest.approx(want, rel=1e-14)  # a Python float, not numpy's
     fin = _two_state(horizon=2)  # d_0 = 1 at (0, 1); d_1 = 1 at (1, 1): ratio 8 at both steps
     cc = coverage.clipped_concentrability(fin, np.array([[1, 1], [1, 1]]), mu, 3.0)
     assert isinstance(cc, np.ndarray) and cc.shape == (2,)
