@@ -40,7 +40,9 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
             ["tests/algorithms/test_lcb.py", "tests/algorithms/test_lcb_mutation.py", "tests/test_invalid_input.py"]),
     "linear": (["theory_rl/algorithms/linear.py"],
                ["tests/algorithms/test_algorithms_linear.py", "tests/linear", "tests/test_invalid_input.py"]),
-    "glow": (["theory_rl/algorithms/glow/*"], ["tests/algorithms/test_glow.py", "tests/test_invalid_input.py"]),
+    "glow": (["theory_rl/algorithms/glow/*"],
+             ["tests/algorithms/test_glow.py", "tests/algorithms/test_glow_mutation.py",
+              "tests/test_invalid_input.py"]),
 }
 EQUIVALENT_FILE = ROOT / "tests" / "mutation_equivalent.md"
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}

@@ -1,0 +1,87 @@
+"""Issue 14, item 3: tests written against mutants of ``theory_rl/algorithms/glow/`` that the suite let live
+(``python -m benchmarks.mutation --module glow``, a partial first run): the refusals and their messages, the tie
+tolerance passed through, and the shapes the checks demand."""
+
+import numpy as np
+import pytest
+
+from theory_rl.algorithms.glow import classes, statistics
+from theory_rl.data import CountsBuilder
+from theory_rl.mdp import TabularMDP
+
+
+def _fin(H=2, S=2, A=2, seed=0):
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.ones(S), size=(H, S, A))
+    return TabularMDP(P, rng.random((H, S, A)), np.full(S, 1 / S), horizon=H)
+
+
+def test_greedy_actions_checks_and_tolerance():
+    with pytest.raises(ValueError, match=r"^F has shape \(2, 0\), expected at least one action on the last axis$"):
+        classes.greedy_actions(np.zeros((2, 0)))
+    with pytest.raises(ValueError, match=r"^F has shape \(\), expected at least one action"):
+        classes.greedy_actions(np.float64(1.0))
+    # one action is enough; a single row (ndim 1) is a valid F
+    np.testing.assert_array_equal(classes.greedy_actions(np.zeros((3, 1))), [0, 0, 0])
+    assert classes.greedy_actions(np.array([0.0, 1.0])) == 1
+    # the tolerance passed is used: within it, the lower index wins
+    F = np.array([[0.0, 1e-3]])
+    assert classes.greedy_actions(F, tol=1e-2)[0] == 0 and classes.greedy_actions(F, tol=0.0)[0] == 1
+
+
+def test_optimal_q_checks_shapes():
+    P = np.full((2, 2, 2, 2), 0.5)
+    with pytest.raises(ValueError, match=r"^R must have 3 dimensions"):
+        classes.optimal_q(P, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"^P has shape \(2, 2, 2, 3\), expected"):
+        classes.optimal_q(np.full((2, 2, 2, 3), 1 / 3), np.zeros((2, 2, 2)))
+
+
+def test_model_based_classes_refusals():
+    with pytest.raises(ValueError, match=r"^models is int \(3\), expected a sequence of finite-horizon TabularMDPs$"):
+        classes.model_based_classes(3)
+    message = r"^models must be a non-empty sequence of finite-horizon TabularMDPs$"
+    with pytest.raises(ValueError, match=message):
+        classes.model_based_classes([])
+    disc = TabularMDP(np.full((2, 2, 2), 0.5), np.zeros((2, 2)), np.full(2, 0.5), gamma=0.5)
+    with pytest.raises(ValueError, match=message):
+        classes.model_based_classes([_fin(), disc])
+    with pytest.raises(ValueError, match=r"^models differ in \(H, S, A\)$"):
+        classes.model_based_classes([_fin(), _fin(H=3)])
+
+
+def test_residual_sums_names_f_and_the_deprecated_builder_warns_in_full():
+    stats = CountsBuilder(2, 2, horizon=2).to_counts()
+    with pytest.raises(ValueError, match=r"^F has shape \(1, 2, 2, 3\), expected \(\|F\|, H, S, A\)"):
+        statistics.residual_sums(np.zeros((1, 2, 2, 3)), stats)
+    with pytest.warns(DeprecationWarning) as record:
+        statistics.SufficientStatistics(2, 2, 2)
+    assert str(record[0].message) == (
+        "SufficientStatistics is deprecated; use theory_rl.data.CountsBuilder(S, A, horizon=H) and its "
+        "to_counts() (the criteria take the CountDataset)")
+    assert record[0].filename != statistics.__file__
+
+
+def test_clipping_loss_and_potential_by_hand():
+    """T = 3 rounds, H = 2 layers, one state and two actions. Layer 0: d_1 = (1, 0), d_2 = (0, 1), d_3 = (1/2, 1/2);
+    layer 1: d_t = (1, 0) every round. Clipping loss at round t >= 2: the d_t-mass where d_t > g_t d_bar_t,
+    d_bar_t = mean of d_1..d_{t-1}, the largest over layers. g = (5, 2, 1.5): round 2, layer 0: d_bar = (1, 0), the
+    mass on action 1 (1 > 0): loss 1. Round 3, layer 0: d_bar = (1/2, 1/2), 1/2 > 1.5 * 1/2 fails: 0; layer 1: 0.
+    Potential: sum_{s<=t} E_{d_s}[d_s / (d_1 + ... + d_s)]; layer 0: 1, 1 + 1 = 2, 2 + (1/4)/(3/2) * 2 = 2 + 1/3;
+    layer 1: 1, 1 + 1/2, 1 + 1/2 + 1/3."""
+    from theory_rl.algorithms.glow import online
+
+    d = np.zeros((3, 2, 1, 2))
+    d[0, 0, 0] = [1.0, 0.0]
+    d[1, 0, 0] = [0.0, 1.0]
+    d[2, 0, 0] = [0.5, 0.5]
+    d[:, 1, 0] = [1.0, 0.0]
+    np.testing.assert_allclose(online.clipping_loss(d, np.array([5.0, 2.0, 1.5])), [0.0, 1.0, 0.0], atol=1e-15)
+    # g_3 = 1/2: at round 3 both actions of layer 0 exceed (1/2 > 1/2 * 1/2) and so does layer 1 (1 > 1/2): loss 1
+    np.testing.assert_allclose(online.clipping_loss(d, np.array([5.0, 2.0, 0.5])), [0.0, 1.0, 1.0], atol=1e-15)
+    np.testing.assert_allclose(online.potential(d), [[1.0, 1.0], [2.0, 1.5], [2 + 1 / 3, 1.5 + 1 / 3]], rtol=1e-14)
+    with pytest.raises(ValueError, match=r"^clips has shape \(2,\), expected"):
+        online.clipping_loss(d, np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"^occupancies must have 4 dimensions"):
+        online.clipping_loss(d[0], np.array([1.0, 2.0]))
+    assert online.clipping_loss(d[:1], np.array([1.0])).tolist() == [0.0]  # one round: no data, no loss
