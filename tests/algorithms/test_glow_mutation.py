@@ -85,3 +85,25 @@ def test_clipping_loss_and_potential_by_hand():
     with pytest.raises(ValueError, match=r"^occupancies must have 4 dimensions"):
         online.clipping_loss(d[0], np.array([1.0, 2.0]))
     assert online.clipping_loss(d[:1], np.array([1.0])).tolist() == [0.0]  # one round: no data, no loss
+
+
+def test_mle_log_likelihood_by_hand():
+    """H = 1, S = 2, A = 1, the data at state 0 only: n = 4 transitions, 1 to state 0 and 3 to state 1, reward sum
+    3. A model with P(. | 0) = (1/4, 3/4) and mean reward r: log-likelihood log(1/4) + 3 log(3/4) + 3 log r +
+    log(1 - r), r clipped to [eps, 1 - eps]; models with r = 0.9 and r = 1 (clipped to 1 - eps). Without models the
+    plug-in is refused."""
+    from theory_rl.algorithms.glow import offline
+    from theory_rl.data import CountDataset
+
+    P = np.array([[[[0.25, 0.75]], [[0.5, 0.5]]]])
+    models = [TabularMDP(P, np.array([[[r], [0.0]]]), np.array([1.0, 0.0]), horizon=1) for r in (0.9, 1.0)]
+    fc = classes.model_based_classes(models)
+    N = np.array([[[4], [0]]])
+    C = np.array([[[[1, 3]], [[0, 0]]]])
+    stats = CountDataset(N, C, np.array([[[3.0], [0.0]]]), 2, 1, horizon=1)
+    eps = 1e-3
+    trans = np.log(0.25) + 3 * np.log(0.75)
+    want = [trans + 3 * np.log(0.9) + np.log(0.1), trans + 3 * np.log(1 - eps) + np.log(eps)]
+    np.testing.assert_allclose(offline.mle_log_likelihood(fc, stats, eps=eps), want, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"^classes have no models; the MLE plug-in needs model-based classes$"):
+        offline.mle_log_likelihood(classes.finite_classes(fc.F, fc.W), stats)
