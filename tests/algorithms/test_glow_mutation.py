@@ -107,3 +107,20 @@ def test_mle_log_likelihood_by_hand():
     np.testing.assert_allclose(offline.mle_log_likelihood(fc, stats, eps=eps), want, rtol=1e-12)
     with pytest.raises(ValueError, match=r"^classes have no models; the MLE plug-in needs model-based classes$"):
         offline.mle_log_likelihood(classes.finite_classes(fc.F, fc.W), stats)
+
+
+def test_offline_only_record():
+    """The gap is the exact sub-optimality of the returned policy (FQI's policy need not be a member's), and the
+    constants record the plug-in, the scaled gamma, delta, gamma_scale and n."""
+    from theory_rl.algorithms.glow import decoy_classes, offline_only
+    from theory_rl.generators.coverability import coverability_family
+    from theory_rl.planning import expected_return, solve
+
+    inst = coverability_family(2, 2, 0.5)
+    fc = decoy_classes(inst.mdp, inst.targets, 0.2)
+    nu = np.full((3, 2, 2), 0.25)
+    j_star = expected_return(inst.mdp, solve(inst.mdp).policy)
+    for plugin in ("fqi", "mabo_cr"):
+        res = offline_only(inst.mdp, fc, nu, 12, seed=3, plugin=plugin, delta=0.2, gamma=0.5, gamma_scale=2.0)
+        assert res.gap == pytest.approx(max(j_star - expected_return(inst.mdp, res.policy), 0.0), abs=1e-12)
+        assert res.constants == {"plugin": plugin, "gamma": 1.0, "delta": 0.2, "gamma_scale": 2.0, "n": 12}
