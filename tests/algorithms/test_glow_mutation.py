@@ -124,3 +124,14 @@ def test_offline_only_record():
         res = offline_only(inst.mdp, fc, nu, 12, seed=3, plugin=plugin, delta=0.2, gamma=0.5, gamma_scale=2.0)
         assert res.gap == pytest.approx(max(j_star - expected_return(inst.mdp, res.policy), 0.0), abs=1e-12)
         assert res.constants == {"plugin": plugin, "gamma": 1.0, "delta": 0.2, "gamma_scale": 2.0, "n": 12}
+
+
+def test_h2o_constants_record_the_gamma_passed_and_its_scale():
+    from theory_rl.algorithms.glow import decoy_classes, h2o
+    from theory_rl.generators.coverability import coverability_family
+
+    inst = coverability_family(2, 2, 0.5)
+    fc = decoy_classes(inst.mdp, inst.targets, 0.2)
+    res = h2o(inst.mdp, fc, np.full((3, 2, 2), 0.25), 3, seed=0, gamma=0.5, gamma_scale=2.0, delta=0.2)
+    c = res.constants
+    assert (c["gamma"], c["gamma_scale"], c["delta"], c["plugin"]) == (1.0, 2.0, 0.2, "mabo_cr")
