@@ -135,3 +135,14 @@ def test_h2o_constants_record_the_gamma_passed_and_its_scale():
     res = h2o(inst.mdp, fc, np.full((3, 2, 2), 0.25), 3, seed=0, gamma=0.5, gamma_scale=2.0, delta=0.2)
     c = res.constants
     assert (c["gamma"], c["gamma_scale"], c["delta"], c["plugin"]) == (1.0, 2.0, 0.2, "mabo_cr")
+
+
+def test_mle_plugin_needs_model_based_classes():
+    from theory_rl.algorithms.glow import decoy_classes, finite_classes, offline_only
+    from theory_rl.generators.coverability import coverability_family
+
+    inst = coverability_family(2, 2, 0.5)
+    fc = decoy_classes(inst.mdp, inst.targets, 0.2)
+    bare = finite_classes(fc.F, fc.W)
+    with pytest.raises(ValueError, match=r"^plugin 'mle' needs model-based classes \(classes.models is None\)$"):
+        offline_only(inst.mdp, bare, np.full((3, 2, 2), 0.25), 5, seed=0, plugin="mle")
