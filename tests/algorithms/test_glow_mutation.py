@@ -146,3 +146,26 @@ def test_mle_plugin_needs_model_based_classes():
     bare = finite_classes(fc.F, fc.W)
     with pytest.raises(ValueError, match=r"^plugin 'mle' needs model-based classes \(classes.models is None\)$"):
         offline_only(inst.mdp, bare, np.full((3, 2, 2), 0.25), 5, seed=0, plugin="mle")
+
+
+def test_h2o_gaps_per_round_and_offline_pool():
+    """gaps[t] is the exact sub-optimality of round t's policy (the chosen member's greedy policy), and after T rounds
+    the offline record holds the whole pool: T i.i.d. samples per layer from the first child of the seed."""
+    from theory_rl._random import seed_sequence, spawn
+    from theory_rl.algorithms.glow import decoy_classes, h2o
+    from theory_rl.data import sample_iid
+    from theory_rl.generators.coverability import coverability_family
+    from theory_rl.planning import expected_return, solve
+
+    inst = coverability_family(2, 2, 0.5)
+    fc = decoy_classes(inst.mdp, inst.targets, 0.2)
+    nu = np.full((3, 2, 2), 0.25)
+    T = 6
+    res = h2o(inst.mdp, fc, nu, T, seed=0)  # seed 0: the gaps change across rounds (0.075, then 0)
+    j_star = expected_return(inst.mdp, solve(inst.mdp).policy)
+    want = [max(j_star - expected_return(inst.mdp, fc.policies[i]), 0.0) for i in res.chosen]
+    np.testing.assert_allclose(res.gaps, want, atol=1e-12)
+    assert res.gaps[0] > 0 and res.gaps[-1] == 0  # so a shifted index would be seen
+    pool = sample_iid(inst.mdp, nu, T, spawn(seed_sequence(0), 2)[0]).to_counts()
+    np.testing.assert_array_equal(res.offline.counts, pool.counts)
+    np.testing.assert_array_equal(res.offline.transition_counts, pool.transition_counts)
