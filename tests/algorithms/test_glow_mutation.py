@@ -169,3 +169,22 @@ def test_h2o_gaps_per_round_and_offline_pool():
     pool = sample_iid(inst.mdp, nu, T, spawn(seed_sequence(0), 2)[0]).to_counts()
     np.testing.assert_array_equal(res.offline.counts, pool.counts)
     np.testing.assert_array_equal(res.offline.transition_counts, pool.transition_counts)
+
+
+def test_h2o_default_gamma_when_nu_misses_the_optimal_policy():
+    """C* = inf (nu misses pairs pi* visits) is allowed: the default gamma then uses C_cov alone and c_star is inf."""
+    import math
+
+    from theory_rl.algorithms.glow import decoy_classes, h2o
+    from theory_rl.algorithms.glow.online import ClassEvaluator
+    from theory_rl.generators.coverability import coverability_family
+
+    inst = coverability_family(2, 2, 0.5)
+    fc = decoy_classes(inst.mdp, inst.targets, 0.2)
+    nu = np.zeros((3, 2, 2))
+    nu[:, 0, 0] = 1.0  # one pair per layer
+    res = h2o(inst.mdp, fc, nu, 2, seed=0, delta=0.1)
+    assert res.constants["c_star"] == math.inf
+    ev = ClassEvaluator(inst.mdp, fc)
+    L = res.constants["L"]
+    assert res.constants["gamma"] == pytest.approx(math.sqrt(ev.c_cov() / (2 * L)), rel=1e-12)  # Thm 3.1's form
