@@ -211,3 +211,33 @@ def test_diagnostics_and_bad_switches():
     for bad in (dict(real_fraction=1.0), dict(rollout_start="uniform"), dict(ravl_critics=1)):
         with pytest.raises(ValueError, match=next(iter(bad))):
             TrainConfig(**bad)
+
+
+def test_grid_cells_rows_table_and_figure():
+    from experiments import edge_of_reach as eor
+    from theory_rl.plotting import new_figure  # noqa: F401  (matplotlib present)
+
+    configs = eor.grid_configs(quick=True)
+    assert all(c["panel"] == "grid" and c["_seeds"] == 1 for c in configs)
+    full = eor.grid_configs(quick=False)
+    assert len({c["cell"] for c in full}) == len(full) and all(c["_seeds"] == 3 for c in full)
+    # each one-switch cell changes exactly one thing from "ravl today", except the combined official cell
+    for c in full:
+        if c["factor"] == "one switch" and c["cell"] != "all official switches":
+            assert len(c["sac"]) + len(c["train"]) == 1
+    records = [{"config": c, "seed_index": 0, "metrics": eor.cell(c, 11)} for c in configs[:2]] + [
+        {"config": configs[1], "seed_index": 1, "metrics": eor.cell(configs[1], 12)}
+    ]
+    rows = eor.grid_rows(records)
+    assert [r["cell"] for r in rows] == [configs[0]["cell"], configs[1]["cell"]]
+    two = [r["metrics"]["final_return"] for r in records[1:]]
+    assert rows[1]["seeds"] == 2 and rows[1]["return_mean"] == pytest.approx(sum(two) / 2)
+    assert rows[1]["return_min"] == min(two) and rows[1]["return_max"] == max(two)
+    assert rows[1]["leaves_start"] == sum(r["metrics"]["leaves_start"] for r in records[1:])
+    assert rows[1]["penalty_edge_mean"] > 0  # ten critics disagree at the edge
+    table = eor.grid_table(rows).splitlines()
+    assert len(table) == 4 and table[3].startswith(f"| {configs[1]['cell']} | ")
+    fitted = eor.summarize_grid(records)
+    assert fitted[f"{configs[1]['cell']}.leaves_start"] == f"{rows[1]['leaves_start']}/2"
+    fig = eor.plot_grid(records, fitted)["eor_ravl_grid"]
+    assert len(fig.axes[0].patches) == 2
