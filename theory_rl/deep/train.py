@@ -38,7 +38,8 @@ class TrainConfig:
     - Base-OraclePatch: final returns 22.9 and 22.5 (optimal 22.9);
     - Base: reaches the goal region (return ~2.8 around epoch 70), then collapses to 0;
     - RAVL (N = 10, eta = 1): its policy never leaves the start region (return 0.0). The paper's RAVL
-      success is NOT reproduced at this scale.
+      success is NOT reproduced at this scale. The controlled runs of ``experiments.edge_of_reach --grid``
+      (issue 22; table in ``docs/papers/edge_of_reach.md``) test the switches below one at a time.
 
     Switches toward the official RAVL code (defaults keep the behaviour above):
 
