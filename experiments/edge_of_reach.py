@@ -203,6 +203,8 @@ def grid_configs(quick: bool) -> list[dict]:
         c("ravl today", factor="today"),
         c("order: alpha, actor, critic", factor="one switch", sac=dict(update_order="alpha_actor_critic")),
         c("5% real data", factor="one switch", train=dict(real_fraction=0.05)),
+        # official: 50,000 rollouts per epoch; ten times ours is a step toward it (rollouts are cheap on CPU)
+        c("10x rollouts per epoch", factor="one switch", train=dict(rollouts_per_epoch=5000)),
         c("EDAC init", factor="one switch", sac=dict(init="edac")),
         c("all official switches", factor="one switch", sac=dict(OFFICIAL), train=dict(OFFICIAL_TRAIN)),
         c("eta = 0.1", factor="grid", train=dict(ravl_eta=0.1)),
