@@ -66,7 +66,8 @@ class SACConfig:
         mean over ordered pairs (then ``eta`` weighs a cosine in [-1, 1]).
     init : {"default", "edac"}
         PyTorch-default-like ``U(+-1/sqrt(fan_in))`` everywhere (ours) or EDAC's (official): hidden biases 0.1,
-        critic output layer ``U(+-3e-3)``, actor output heads ``U(+-1e-3)``; see :func:`edac_init_`.
+        critic output layer ``U(+-3e-3)``, actor output heads ``U(+-1e-3)``; see
+        :func:`~theory_rl.deep.nets.edac_init_`.
     """
 
     gamma: float = 0.99
