@@ -17,6 +17,13 @@ training, and RAVL's ensemble-std penalty within reach against the edge-of-reach
 about 25 minutes on two CPU cores with ``--workers 2`` (RAVL's ten critics dominate), and a GPU when present.
 The schedule and what it reproduces are in :class:`theory_rl.deep.TrainConfig`.
 
+``--grid`` runs, instead, the controlled RAVL study of issue 22 (its own results file and summary,
+``edge_of_reach_grid*``): Base and Base-OraclePatch as controls, RAVL as configured today, one switch at a time
+toward the official code (update order, 5% real data, dataset rollout starts, EDAC initialisation, all of them
+together, and the critic target without its entropy term), then a small grid over N, eta, alpha_0 and updates per
+epoch; 3 seeds per cell at the CPU scale of ``GRID_SCALE``. Its table gives each cell's final return (mean and
+range over seeds), how many seeds' final policies leave the start square, and the effective-penalty statistics.
+
 Run ``python -m experiments.edge_of_reach --quick`` for a few-second version.
 """
 
@@ -27,7 +34,7 @@ import sys
 
 import numpy as np
 
-from experiments._cli import build_parser, mean_by, run_experiment
+from experiments._cli import DEFAULT_OUT, build_parser, mean_by, run_experiment
 
 NAME = "edge_of_reach"
 HEIGHT = WIDTH = 15
@@ -171,6 +178,147 @@ def _deep_cell(config: dict, seed: int) -> dict:
     return train_2d(config["method"], seed=seed % 2**31, config=cfg)
 
 
+# The controlled RAVL study (issue 22, item 1): a CPU scale at which one RAVL seed costs about a CPU minute.
+# Smaller networks (2 x 64), batches of 128, 6,000 updates, and a faster target and learning rate (tau 0.02,
+# lr 1e-3 for actor, critics and alpha) than the default TrainConfig's 2 x 128, 256, 30,000 updates, tau 5e-3,
+# lr 3e-4. At this scale Base and Base-OraclePatch leave the start region and pass the goal (best returns 1.6-2.5
+# of 22.9 over 3 seeds) but do not reach the optimum; with batches of 256 Base reached 19.6 (seed 0).
+GRID_SCALE = dict(n_epochs=60, rollouts_per_epoch=500, updates_per_epoch=100)
+GRID_SAC = dict(gamma=0.9, hidden=64, n_layers=2, tau=0.02, lr=1e-3, batch_size=128)
+OFFICIAL = dict(update_order="alpha_actor_critic", init="edac")
+OFFICIAL_TRAIN = dict(real_fraction=0.05, rollout_start="dataset")
+
+
+def grid_configs(quick: bool) -> list[dict]:
+    """The controlled runs, in priority order (each cell's seeds run together; an interrupted run resumes)."""
+
+    def c(name, method="ravl", factor="control", sac=None, train=None):
+        return dict(panel="grid", cell=name, factor=factor, method=method, sac=sac or {}, train=train or {},
+                    quick=quick, _seeds=1 if quick else 3)
+
+    if quick:
+        return [c("oracle_patch", "oracle_patch"), c("ravl today"), c("ravl official order", sac=dict(OFFICIAL))]
+    return [
+        c("base", "base"),
+        c("oracle_patch", "oracle_patch"),
+        c("ravl today", factor="today"),
+        c("order: alpha, actor, critic", factor="one switch", sac=dict(update_order="alpha_actor_critic")),
+        c("5% real data", factor="one switch", train=dict(real_fraction=0.05)),
+        # official: 50,000 rollouts per epoch; ten times ours is a step toward it (rollouts are cheap on CPU)
+        c("10x rollouts per epoch", factor="one switch", train=dict(rollouts_per_epoch=5000)),
+        c("EDAC init", factor="one switch", sac=dict(init="edac")),
+        c("all official switches", factor="one switch", sac=dict(OFFICIAL), train=dict(OFFICIAL_TRAIN)),
+        c("eta = 0.1", factor="grid", train=dict(ravl_eta=0.1)),
+        c("alpha_0 = 0.1", factor="grid", sac=dict(init_log_alpha=-2.302585092994046)),
+        c("N = 5", factor="grid", train=dict(ravl_critics=5)),
+        c("2x updates per epoch", factor="grid", train=dict(updates_per_epoch=200)),
+        c("no entropy in target", factor="one switch", sac=dict(entropy_in_target=False)),
+        c("fixed alpha = 0.1", factor="grid", sac=dict(auto_alpha=False, init_log_alpha=-2.302585092994046)),
+        c("rollouts from dataset states", factor="one switch", train=dict(rollout_start="dataset")),
+    ]
+
+
+def _grid_cell(config: dict, seed: int) -> dict:
+    """One controlled run: the grid scale plus the cell's switches; compact metrics (no policy snapshot)."""
+    import torch
+
+    from theory_rl.deep import SACConfig, TrainConfig, train_2d
+
+    torch.set_num_threads(1)
+    scale = dict(n_epochs=3, rollouts_per_epoch=20, updates_per_epoch=5, eval_episodes=4) if config["quick"] else {}
+    sac = SACConfig(**{**GRID_SAC, **({"hidden": 16, "batch_size": 32} if config["quick"] else {}), **config["sac"]})
+    cfg = TrainConfig(**{**GRID_SCALE, **scale, **config["train"]}, sac=sac)
+    out = train_2d(config["method"], seed=seed % 2**31, config=cfg, device="cpu")
+    edge, within = np.asarray(out["penalty_edge"]), np.asarray(out["penalty_other"])
+    return {
+        "final_return": out["final_return"],
+        "best_return": max(out["returns"]),
+        "returns": out["returns"],
+        "optimal_return": out["optimal_return"],
+        "final_q": out["final_q"],
+        "final_alpha": out["alpha"][-1],
+        "leaves_start": bool(out["leaves_start"]),
+        "final_distance": out["final_distance"],
+        "buffer_reward_mean": out["buffer_reward_mean"],
+        "penalty_edge_mean": float(edge.mean()),
+        "penalty_within_mean": float(within.mean()),
+        "penalty_within_q90": float(np.quantile(within, 0.9)),
+    }
+
+
+def grid_rows(records: list[dict]) -> list[dict]:
+    """One row per cell, in the grid's order: return mean and range, seeds leaving the start square, penalties."""
+    order = [c["cell"] for c in grid_configs(any(r["config"].get("quick") for r in records))]
+    rows = []
+    for name in [n for n in order if any(r["config"]["cell"] == n for r in records)]:
+        ms = [r["metrics"] for r in records if r["config"]["cell"] == name]
+        ret = [m["final_return"] for m in ms]
+        rows.append({
+            "cell": name,
+            "factor": next(r["config"]["factor"] for r in records if r["config"]["cell"] == name),
+            "seeds": len(ms),
+            "return_mean": float(np.mean(ret)),
+            "return_min": float(np.min(ret)),
+            "return_max": float(np.max(ret)),
+            "best_return_mean": float(np.mean([m["best_return"] for m in ms])),
+            "leaves_start": sum(m["leaves_start"] for m in ms),
+            "final_distance_mean": float(np.mean([m["final_distance"] for m in ms])),
+            "final_q_mean": float(np.mean([m["final_q"] for m in ms])),
+            "final_alpha_mean": float(np.mean([m["final_alpha"] for m in ms])),
+            "penalty_edge_mean": float(np.mean([m["penalty_edge_mean"] for m in ms])),
+            "penalty_within_mean": float(np.mean([m["penalty_within_mean"] for m in ms])),
+            "buffer_reward_mean": float(np.mean([m["buffer_reward_mean"] for m in ms])),
+        })
+    return rows
+
+
+def grid_table(rows: list[dict]) -> str:
+    """The rows as a Markdown table (the one in docs/papers/edge_of_reach.md)."""
+    head = ("| cell | final return, mean [min, max] | best during training | leaves start | final Q | alpha "
+            "| penalty: edge / within | buffer reward |")
+    lines = [head, "|" + "---|" * 8]
+    for r in rows:
+        lines.append(
+            f"| {r['cell']} | {r['return_mean']:.2f} [{r['return_min']:.2f}, {r['return_max']:.2f}] "
+            f"| {r['best_return_mean']:.2f} | {r['leaves_start']}/{r['seeds']} | {r['final_q_mean']:.2f} "
+            f"| {r['final_alpha_mean']:.3f} | {r['penalty_edge_mean']:.3f} / {r['penalty_within_mean']:.3f} "
+            f"| {r['buffer_reward_mean']:.2g} |"
+        )
+    return "\n".join(lines)
+
+
+def summarize_grid(records: list[dict]) -> dict:
+    """Per-cell return mean/min/max, leave-start counts and penalty means; the rows also as a list."""
+    rows = grid_rows(records)
+    fitted: dict = {"optimal_return": records[0]["metrics"]["optimal_return"], "grid_rows": rows}
+    for r in rows:
+        fitted[f"{r['cell']}.return_mean"] = r["return_mean"]
+        fitted[f"{r['cell']}.leaves_start"] = f"{r['leaves_start']}/{r['seeds']}"
+    return fitted
+
+
+def plot_grid(records: list[dict], fitted: dict) -> dict:
+    """Final return per cell (one dot per seed, bar = mean) and the effective penalty at the edge and within."""
+    from theory_rl.plotting import new_figure
+
+    rows = fitted["grid_rows"]
+    fig, axes = new_figure(1, 2, width=12, height=0.4 * len(rows) + 2)
+    y = np.arange(len(rows))[::-1]
+    for yi, row in zip(y, rows, strict=True):
+        ret = [r["metrics"]["final_return"] for r in records if r["config"]["cell"] == row["cell"]]
+        axes[0].barh(yi, row["return_mean"], color="C0" if row["leaves_start"] else "0.7")
+        axes[0].plot(ret, [yi] * len(ret), "k.", ms=5)
+    axes[0].axvline(fitted["optimal_return"], color="k", linestyle=":", linewidth=1)
+    axes[0].set_yticks(y, [r["cell"] for r in rows], fontsize=7)
+    axes[0].set(xlabel="final return (H = 30; dotted: optimal)", title="Controlled runs (blue: a seed leaves start)")
+    axes[1].barh(y + 0.2, [r["penalty_edge_mean"] for r in rows], 0.4, label="edge of reach")
+    axes[1].barh(y - 0.2, [r["penalty_within_mean"] for r in rows], 0.4, label="within reach")
+    axes[1].set_yticks(y, [""] * len(rows))
+    axes[1].set(xlabel="std over critics at the policy's action", title="Effective penalty (mean over seeds)")
+    axes[1].legend(fontsize=7)
+    return {"eor_ravl_grid": fig}
+
+
 def _plot_final_policy(ax, metrics: dict, title: str) -> None:
     """Figure 2(b-d): the final deterministic policy as arrows, its trajectories, the reward and the reach band."""
     from matplotlib.patches import Rectangle
@@ -235,6 +383,8 @@ def cell(config: dict, seed: int) -> dict:
         return _linear_cell(config, seed)
     if panel == "deep":
         return _deep_cell(config, seed)
+    if panel == "grid":
+        return _grid_cell(config, seed)
     raise ValueError(f"unknown panel {panel!r}")
 
 
@@ -418,10 +568,29 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
     parser = build_parser(NAME, __doc__.splitlines()[0], trials=10, quick_trials=2)
     parser.add_argument("--deep", action="store_true", help="add the PyTorch panels (needs the 'deep' extra)")
+    parser.add_argument(
+        "--grid",
+        action="store_true",
+        help="run the controlled RAVL study instead (3 seeds per cell, about 90 minutes on one CPU core)",
+    )
     args = parser.parse_args(argv)
     if args.trials is None:
         args.trials = 2 if args.quick else 10
     args.name = NAME
+    if args.grid:
+        try:
+            import theory_rl.deep  # noqa: F401
+        except ImportError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        args.name = f"{NAME}_grid"
+        status = run_experiment(args, cell, grid_configs(args.quick), summarize=summarize_grid, plot=plot_grid)
+        if status == 0:
+            import json
+
+            summary = (args.out if args.out is not None else DEFAULT_OUT) / f"{args.name}_summary.json"
+            print(grid_table(json.loads(summary.read_text(encoding="utf-8"))["grid_rows"]))
+        return status
     if args.deep:
         try:
             import theory_rl.deep  # noqa: F401

@@ -17,7 +17,14 @@ except ImportError as exc:  # pragma: no cover - exercised only without torch
     ) from exc
 
 from theory_rl.deep.env2d import Simple2DEnv
-from theory_rl.deep.nets import EnsembleLinear, EnsembleMLP, GaussianDynamicsEnsemble, GaussianPolicy, QEnsemble
+from theory_rl.deep.nets import (
+    EnsembleLinear,
+    EnsembleMLP,
+    GaussianDynamicsEnsemble,
+    GaussianPolicy,
+    QEnsemble,
+    edac_init_,
+)
 from theory_rl.deep.sac import SAC, ReplayBuffer, SACConfig, default_device, mbpo_rollouts
 from theory_rl.deep.train import TrainConfig, train_2d
 
@@ -33,6 +40,7 @@ __all__ = [
     "Simple2DEnv",
     "TrainConfig",
     "default_device",
+    "edac_init_",
     "mbpo_rollouts",
     "train_2d",
 ]

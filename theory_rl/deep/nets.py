@@ -11,7 +11,16 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["EnsembleLinear", "EnsembleMLP", "QEnsemble", "GaussianPolicy", "GaussianDynamicsEnsemble"]
+__all__ = [
+    "EnsembleLinear",
+    "EnsembleMLP",
+    "QEnsemble",
+    "GaussianPolicy",
+    "GaussianDynamicsEnsemble",
+    "edac_init_",
+]
+
+INITS = ("default", "edac")
 
 
 class EnsembleLinear(nn.Module):
@@ -103,6 +112,22 @@ class GaussianPolicy(nn.Module):
         # tanh change of variables, numerically stable form of log(1 - tanh(u)^2)
         log_prob = log_prob - (2.0 * (math.log(2.0) - u - nn.functional.softplus(-2.0 * u))).sum(-1)
         return torch.tanh(u), log_prob
+
+
+@torch.no_grad()
+def edac_init_(mlp: EnsembleMLP, out_bound: float, *, generator: torch.Generator) -> None:
+    """EDAC's initialisation (An et al. 2021; the RAVL code's ``VectorizedCritic`` and ``Actor``), in place.
+
+    Hidden-layer biases set to 0.1; the output layer's weights and biases redrawn uniform in ``+-out_bound``
+    (``3e-3`` for the critics, ``1e-3`` for the actor's mean and log-std heads), so the initial Q-values are
+    about 0 and the initial policy about ``N(0, 1)`` before the tanh. Hidden weights keep the default draw.
+    """
+    linears = [m for m in mlp.net if isinstance(m, EnsembleLinear)]
+    for layer in linears[:-1]:
+        layer.bias.fill_(0.1)
+    last = linears[-1]
+    last.weight.uniform_(-out_bound, out_bound, generator=generator)
+    last.bias.uniform_(-out_bound, out_bound, generator=generator)
 
 
 class GaussianDynamicsEnsemble(nn.Module):

@@ -20,6 +20,7 @@ from theory_rl.deep.sac import SAC, ReplayBuffer, SACConfig, default_device, mbp
 __all__ = ["TrainConfig", "METHODS", "train_2d"]
 
 METHODS = ("base", "oracle_patch", "ravl")
+ROLLOUT_STARTS = ("init", "dataset")
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,18 @@ class TrainConfig:
     - Base-OraclePatch: final returns 22.9 and 22.5 (optimal 22.9);
     - Base: reaches the goal region (return ~2.8 around epoch 70), then collapses to 0;
     - RAVL (N = 10, eta = 1): its policy never leaves the start region (return 0.0). The paper's RAVL
-      success is NOT reproduced at this scale.
+      success is NOT reproduced at this scale. The controlled runs of ``experiments.edge_of_reach --grid``
+      (issue 22; table in ``docs/papers/edge_of_reach.md``) test the switches below one at a time.
+
+    Switches toward the official RAVL code (defaults keep the behaviour above):
+
+    - ``ravl_critics``, ``ravl_eta``: RAVL's N and eta (official 10 and 1); ``method="ravl"`` sets them on
+      ``sac`` (Base keeps ``sac``'s own N and eta).
+    - ``real_fraction``: share of each batch drawn from a fixed "real" dataset (official: 0.05 of 256). The
+      paper's 2D task has no dataset (the initial distribution plays its role), so ours is ``n_real``
+      transitions from initial states with uniform random actions in ``[-1, 1]^2`` under the true dynamics.
+    - ``rollout_start``: rollouts start from fresh draws of the initial distribution (``"init"``, ours) or from
+      the states of that real dataset (``"dataset"``, official: ``modelfree_buffer.sample``).
     """
 
     n_epochs: int = 150
@@ -47,10 +59,30 @@ class TrainConfig:
     buffer_size: int = 100_000
     eval_episodes: int = 32
     sac: SACConfig = SACConfig(gamma=0.9, hidden=128, n_layers=2)
+    ravl_critics: int = 10
+    ravl_eta: float = 1.0
+    real_fraction: float = 0.0
+    n_real: int = 10_000
+    rollout_start: str = "init"
 
     def __post_init__(self):
-        for name in ("n_epochs", "rollouts_per_epoch", "updates_per_epoch", "k", "buffer_size", "eval_episodes"):
+        for name in (
+            "n_epochs",
+            "rollouts_per_epoch",
+            "updates_per_epoch",
+            "k",
+            "buffer_size",
+            "eval_episodes",
+            "ravl_critics",
+            "n_real",
+        ):
             check_positive_int(getattr(self, name), f"TrainConfig.{name}")
+        if self.ravl_critics < 2 or not self.ravl_eta >= 0:
+            raise ValueError(f"need ravl_critics >= 2 and ravl_eta >= 0, got {self.ravl_critics}, {self.ravl_eta}")
+        if not 0.0 <= self.real_fraction < 1.0:
+            raise ValueError(f"TrainConfig.real_fraction is {self.real_fraction}, expected a share in [0, 1)")
+        if self.rollout_start not in ROLLOUT_STARTS:
+            raise ValueError(f"TrainConfig.rollout_start is {self.rollout_start!r}, expected one of {ROLLOUT_STARTS}")
 
     @classmethod
     def quick(cls) -> TrainConfig:
@@ -89,21 +121,29 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
         raise ValueError(f"seed is {seed!r}, expected a non-negative int")
     cfg = config or TrainConfig()
     if method == "ravl":
-        cfg = replace(cfg, sac=replace(cfg.sac, n_critics=max(cfg.sac.n_critics, 10), eta=max(cfg.sac.eta, 1.0)))
+        cfg = replace(cfg, sac=replace(cfg.sac, n_critics=cfg.ravl_critics, eta=cfg.ravl_eta))
     device = torch.device(device) if device is not None else default_device()
     env = Simple2DEnv(gamma=cfg.sac.gamma)
     gen = torch.Generator().manual_seed(seed)
     agent = SAC(env.obs_dim, env.act_dim, cfg.sac, generator=gen, device=device)
     buf = ReplayBuffer(env.obs_dim, env.act_dim, cfg.buffer_size, device)
+    n_real_batch = round(cfg.real_fraction * cfg.sac.batch_size)
+    real = _real_dataset(env, cfg.n_real, gen, device) if n_real_batch or cfg.rollout_start == "dataset" else None
     eval_gen_seed = seed + 1_000_003
-    curves: dict[str, list] = {"returns": [], "q_mean": [], "edge_fraction": []}
+    curves: dict[str, list] = {"returns": [], "q_mean": [], "edge_fraction": [], "alpha": []}
     for _ in range(cfg.n_epochs):
-        start = env.sample_init(cfg.rollouts_per_epoch, generator=gen, device=device)
+        if cfg.rollout_start == "init":
+            start = env.sample_init(cfg.rollouts_per_epoch, generator=gen, device=device)
+        else:
+            start = real.sample(cfg.rollouts_per_epoch, generator=gen)["obs"]
         roll = mbpo_rollouts(agent.act, env.step, start, cfg.k)
         buf.add(**{key: roll[key] for key in ("obs", "act", "rew", "next_obs")})
         stats, edge_frac = {}, 0.0
         for _ in range(cfg.updates_per_epoch):
-            b = buf.sample(cfg.sac.batch_size, generator=gen)
+            b = buf.sample(cfg.sac.batch_size - n_real_batch, generator=gen)
+            if n_real_batch:
+                r = real.sample(n_real_batch, generator=gen)
+                b = {key: torch.cat([r[key], b[key]]) for key in b}
             edge = env.is_edge_of_reach(b["next_obs"], cfg.k)
             edge_frac += float(edge.float().mean()) / cfg.updates_per_epoch
             kw = {}
@@ -119,6 +159,7 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
         curves["returns"].append(ret)
         curves["q_mean"].append(stats["q_mean"])
         curves["edge_fraction"].append(edge_frac)
+        curves["alpha"].append(stats["alpha"])
     # RAVL's effective penalty, the std over critics at the policy's action (Figure 3): at the buffer's inputs,
     # which are within reach, and at states drawn uniformly from the edge-of-reach band, which never are
     with torch.no_grad():
@@ -134,7 +175,37 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
         "penalty_edge": std_edge.cpu().tolist(),
         "penalty_other": std_within.cpu().tolist(),
         **_final_policy(agent, env, cfg.k, init[:8]),
+        **_diagnostics(agent, env, buf, init),
         "device": str(device),
+    }
+
+
+def _real_dataset(env: Simple2DEnv, n: int, gen: torch.Generator, device) -> ReplayBuffer:
+    """``n`` transitions from initial states with uniform random actions in ``[-1, 1]^2`` (true dynamics)."""
+    obs = env.sample_init(n, generator=gen, device=device)
+    act = (2.0 * torch.rand(n, env.act_dim, generator=gen) - 1.0).to(device)
+    next_obs, rew = env.step(obs, act)
+    real = ReplayBuffer(env.obs_dim, env.act_dim, n, device)
+    real.add(obs=obs, act=act, rew=rew, next_obs=next_obs)
+    return real
+
+
+@torch.no_grad()
+def _diagnostics(agent: SAC, env: Simple2DEnv, buf: ReplayBuffer, init: torch.Tensor) -> dict:
+    """Whether the final deterministic policy leaves the start square, and how much reward the buffer holds.
+
+    ``final_distance``: mean over the evaluation starts of ``||s_H||_inf`` after H deterministic steps;
+    ``leaves_start``: that mean exceeds ``w + 1`` (one step beyond the start square ``[-w, w]^2``);
+    ``buffer_reward_mean``: mean reward of the rollout buffer (0 when no rollout came near the goal).
+    """
+    s = init
+    for _ in range(env.horizon):
+        s = env.step(s, agent.act(s, deterministic=True))[0]
+    dist = float(s.abs().max(dim=-1).values.mean())
+    return {
+        "final_distance": dist,
+        "leaves_start": dist > env.start_half_width + 1.0,
+        "buffer_reward_mean": float(buf.data["rew"][: buf.size].mean()),
     }
 
 
