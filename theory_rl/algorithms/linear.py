@@ -189,9 +189,9 @@ def pevi_good_event(lmdp: LinearMDP, result: PEVIResult) -> bool:
     backup through ``stage_reward`` / ``expected_next``).
     """
     H = lmdp.H
-    if result.Q.shape != (H, lmdp.S, lmdp.A) or result.w.shape != (H, lmdp.d):
-        raise ValueError(f"result has Q of shape {result.Q.shape} and w {result.w.shape}, expected "
-                         f"{(H, lmdp.S, lmdp.A)} and {(H, lmdp.d)} for lmdp")
+    if result.Q.shape != (H, lmdp.S, lmdp.A) or result.w.shape != (H, lmdp.d) or result.V.shape != (H, lmdp.S):
+        raise ValueError(f"result has Q of shape {result.Q.shape}, w {result.w.shape} and V {result.V.shape}, "
+                         f"expected {(H, lmdp.S, lmdp.A)}, {(H, lmdp.d)} and {(H, lmdp.S)} for lmdp")
     V = np.vstack([result.V, np.zeros((1, lmdp.S))])
     phi = lmdp.stage_phi
     for h in range(H):
