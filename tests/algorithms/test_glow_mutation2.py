@@ -1,0 +1,169 @@
+"""Mutation-killing tests for theory_rl.algorithms.glow (issue 14 item 3): the validation branches of
+FiniteClasses / _check_models, each asserting the full error message (anchored) and the accepted boundary."""
+import re
+
+import numpy as np
+import pytest
+
+from theory_rl.algorithms.glow.classes import FiniteClasses, trusted_greedy_actions
+
+
+def _full(msg):
+    return "^" + re.escape(msg) + "$"
+
+
+@pytest.fixture
+def parts():
+    F = np.zeros((2, 1, 2, 2))
+    F[1, 0, 0, 1] = 1.0
+    W = np.ones((1, 1, 2, 2))
+    pol = trusted_greedy_actions(F)
+    P = np.full((1, 2, 2, 2), 0.5)
+    R = np.zeros((1, 2, 2))
+    init = np.array([0.5, 0.5])
+    return F, W, pol, (P, R, init)
+
+
+def test_finite_classes_dimension_and_emptiness_messages(parts):
+    F, W, pol, _ = parts
+    with pytest.raises(ValueError, match=_full("F must have 4 dimensions, got shape (1, 2, 2)")):
+        FiniteClasses(F[0], W, pol)
+    with pytest.raises(ValueError, match=_full("W must have 4 dimensions, got shape (1, 2, 2)")):
+        FiniteClasses(F, W[0], pol)
+    with pytest.raises(ValueError, match=_full("F has 0 and W 1 members; both classes must be non-empty")):
+        FiniteClasses(F[:0], W, pol[:0])
+    with pytest.raises(ValueError, match=_full("F has 2 and W 0 members; both classes must be non-empty")):
+        FiniteClasses(F, W[:0], pol)
+    msg = "F members have shape (1, 2, 2) but W members (2, 2, 2); expected equal (H, S, A)"
+    with pytest.raises(ValueError, match=_full(msg)):
+        FiniteClasses(F, np.ones((2, 2, 2, 2)), pol)
+    msg = "F members have shape (1, 2, 2) but W members (1, 2, 3); expected equal (H, S, A)"
+    with pytest.raises(ValueError, match=_full(msg)):
+        FiniteClasses(F, np.ones((1, 1, 2, 3)), pol)
+
+
+def test_finite_classes_policy_messages(parts):
+    F, W, pol, _ = parts
+    with pytest.raises(ValueError, match=_full("policies[0, 0, 0] is 2, expected a value in 0..1")):
+        FiniteClasses(F, W, pol + 2)
+    with pytest.raises(ValueError, match=_full("policies must have 3 dimension(s), got shape (1, 2)")):
+        FiniteClasses(F, W, pol[0])
+    with pytest.raises(ValueError, match=_full("policies has shape (1, 1, 2), expected (2, 1, 2)")):
+        FiniteClasses(F, W, pol[:1])
+    msg = "policies are not the greedy actions of F (lowest index on ties, greedy_actions(F))"
+    with pytest.raises(ValueError, match=_full(msg)):
+        FiniteClasses(F, W, 1 - pol)
+
+
+def test_finite_classes_stores_readonly_copies(parts):
+    F, W, pol, model = parts
+    c = FiniteClasses(F.astype(int).tolist(), W.astype(int).tolist(), pol.tolist(), [model, list(model)])
+    for arr in (c.F, c.W, c.policies):
+        assert isinstance(arr, np.ndarray) and not arr.flags.writeable
+    assert c.F.dtype == float and c.W.dtype == float
+    np.testing.assert_array_equal(c.policies, pol)
+    assert isinstance(c.models, tuple) and len(c.models) == 2
+    for triple in c.models:
+        assert isinstance(triple, tuple) and len(triple) == 3
+        assert all(isinstance(a, np.ndarray) and not a.flags.writeable for a in triple)
+    assert FiniteClasses(F, W, pol).models is None
+
+
+def test_check_models_messages(parts):
+    F, W, pol, (P, R, init) = parts
+    good = (P, R, init)
+    msg = "models is str ('ab'), expected a sequence of (P, R, init) triples or None"
+    with pytest.raises(ValueError, match=_full(msg)):
+        FiniteClasses(F, W, pol, "ab")
+    msg = "models is int (3), expected a sequence of (P, R, init) triples or None"
+    with pytest.raises(ValueError, match=_full(msg)):
+        FiniteClasses(F, W, pol, 3)
+    with pytest.raises(ValueError, match=r"^models is list_iterator \(<list_iterator object at .*>\), expected a "
+                                         r"sequence of \(P, R, init\) triples or None$"):
+        FiniteClasses(F, W, pol, iter([good, good]))
+    with pytest.raises(ValueError, match=_full("models has 1 entries, expected one per member of F (2)")):
+        FiniteClasses(F, W, pol, [good])
+    with pytest.raises(ValueError, match=_full("models[1] is tuple, expected a (P, R, init) triple")):
+        FiniteClasses(F, W, pol, [good, (P, R)])
+    with pytest.raises(ValueError, match=_full("models[1] is dict, expected a (P, R, init) triple")):
+        FiniteClasses(F, W, pol, [good, {0: P, 1: R, 2: init}])
+    with pytest.raises(ValueError, match=_full("models[1].P has shape (1, 2, 2, 1), expected (1, 2, 2, 2)")):
+        FiniteClasses(F, W, pol, [good, (P[..., :1], R, init)])
+    with pytest.raises(ValueError, match=_full("models[1].P[0, 0, 0] sums to 0.5, expected 1 (tolerance 1e-10)")):
+        FiniteClasses(F, W, pol, [good, (P * 0.5, R, init)])
+    with pytest.raises(ValueError, match=_full("models[1].R has shape (2, 2), expected (1, 2, 2)")):
+        FiniteClasses(F, W, pol, [good, (P, R[0], init)])
+    with pytest.raises(ValueError, match=_full("models[1].init has shape (1,), expected (2,)")):
+        FiniteClasses(F, W, pol, [good, (P, R, init[:1])])
+    with pytest.raises(ValueError, match=_full("models[1].init sums to 0.4, expected 1 (tolerance 1e-10)")):
+        FiniteClasses(F, W, pol, [good, (P, R, np.array([0.2, 0.2]))])
+
+
+def _mdp(H=2, S=3, A=2, seed=0):
+    from theory_rl.mdp import TabularMDP
+
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.ones(S), size=(H, S, A))
+    return TabularMDP(P, rng.random((H, S, A)), np.full(S, 1 / S), horizon=H)
+
+
+def test_policy_list_messages_and_accepted_kinds():
+    from theory_rl.algorithms.glow.classes import ratio_class
+
+    mdp = _mdp()
+    det = np.zeros((2, 3), int)
+    sto = np.full((2, 3, 2), 0.5)
+    cases = [
+        (3, "policies is int (3), expected a sequence of policies"),
+        ("ab", "policies is str ('ab'), expected a sequence of policies"),
+        ([det, "ab"],
+         "policies[1] has dtype object, expected integer actions (H, S) or action probabilities (H, S, A)"),
+        ([det.astype(bool)],
+         "policies[0] has dtype bool, expected integer actions (H, S) or action probabilities (H, S, A)"),
+        ([det + 2], "policies[0][0, 0] is 2, expected a value in 0..1"),
+        ([det[0]], "policies[0] must have 2 dimension(s), got shape (3,)"),
+        ([det[:, :2]], "policies[0] has shape (2, 2), expected (2, 3)"),
+        ([det, sto[:, :2]], "policies[1] has shape (2, 2, 2), expected (2, 3, 2)"),
+        ([det, sto * 0.5], "policies[1][0, 0] sums to 0.5, expected 1 (tolerance 1e-10)"),
+        ([], "policies is empty, expected at least one policy"),
+    ]
+    for policies, msg in cases:
+        with pytest.raises(ValueError, match=_full(msg)):
+            ratio_class(mdp, policies)
+    # accepted: one deterministic and one stochastic policy, two distinct occupancies -> 4 ordered pairs
+    W = ratio_class(mdp, [det, sto])
+    assert W.shape == (4, 2, 3, 2) and np.isfinite(W).all() and (W >= 0).all()
+
+
+def test_decoy_classes_targets_messages_and_passthrough():
+    from theory_rl.algorithms.glow.classes import decoy_classes, ratio_class
+
+    mdp = _mdp()
+    msgs = [
+        (np.full((1, 2, 3, 2), 2), "targets[0, 0, 0, 0] is 2, expected a value in 0..1"),
+        (np.zeros((2, 3, 2), bool), "targets has shape (2, 3, 2), expected (n_decoys, 2, 3, 2)"),
+        (np.zeros((1, 2, 3, 3), bool), "targets has shape (1, 2, 3, 3), expected (n_decoys, 2, 3, 2)"),
+        (np.zeros((1, 1, 2, 3, 2), bool), "targets has shape (1, 1, 2, 3, 2), expected (n_decoys, 2, 3, 2)"),
+    ]
+    for targets, msg in msgs:
+        with pytest.raises(ValueError, match=_full(msg)):
+            decoy_classes(mdp, targets, 1.0)
+    # 0/1 integers are accepted and mean the same as booleans
+    t = np.zeros((2, 2, 3, 2), int)
+    t[0, 1, 0, 0] = 1
+    t[1, 0, 2, 1] = 1
+    a = decoy_classes(mdp, t, 0.7)
+    b = decoy_classes(mdp, t.astype(bool), 0.7)
+    np.testing.assert_array_equal(a.F, b.F)
+    assert a.F.shape == (3, 2, 3, 2)
+    # mixtures and ratio_cap are passed through to ratio_class
+    t = np.zeros((3, 2, 3, 2), bool)
+    t[0, 0, 0, 1] = t[1, 1, 1, 1] = t[2, 0, 2, 1] = True
+    c = decoy_classes(mdp, t, 5.0, mixtures=2, ratio_cap=3.0)
+    expected = ratio_class(mdp, c.policies, mixtures=2, ratio_cap=3.0)
+    np.testing.assert_array_equal(c.W, expected)
+    default = ratio_class(mdp, c.policies)
+    assert c.W.shape != default.shape or not np.array_equal(c.W, default)
+    d = decoy_classes(mdp, t, 5.0, ratio_cap=3.0)
+    np.testing.assert_array_equal(d.W, ratio_class(mdp, d.policies, ratio_cap=3.0))
+    assert not np.array_equal(d.W, ratio_class(mdp, d.policies))
