@@ -167,3 +167,21 @@ def test_decoy_classes_targets_messages_and_passthrough():
     d = decoy_classes(mdp, t, 5.0, ratio_cap=3.0)
     np.testing.assert_array_equal(d.W, ratio_class(mdp, d.policies, ratio_cap=3.0))
     assert not np.array_equal(d.W, ratio_class(mdp, d.policies))
+
+
+def test_offline_only_result_fields():
+    from theory_rl.algorithms.glow import decoy_classes, offline_only
+    from theory_rl.generators.coverability import coverability_family
+
+    inst = coverability_family(2, 3, 0.5, gap=0.2)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.4)
+    nu = np.full((3, 2, 3), 1 / 6)
+    for plugin in ("mabo_cr", "fqi", "mle"):
+        res = offline_only(inst.mdp, classes, nu, 50, seed=5, plugin=plugin)
+        assert isinstance(res.chosen, int) and -1 <= res.chosen < classes.F.shape[0]
+        assert isinstance(res.Q, np.ndarray) and res.Q.shape == (3, 2, 3)
+        assert isinstance(res.V, np.ndarray) and res.V.shape == (3, 2)
+        np.testing.assert_array_equal(res.V, res.Q.max(axis=-1))
+        if res.chosen >= 0:
+            np.testing.assert_array_equal(res.Q, classes.F[res.chosen])
+        assert 0.0 <= res.gap <= 1.0
