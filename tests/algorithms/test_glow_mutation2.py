@@ -185,3 +185,60 @@ def test_offline_only_result_fields():
         if res.chosen >= 0:
             np.testing.assert_array_equal(res.Q, classes.F[res.chosen])
         assert 0.0 <= res.gap <= 1.0
+
+
+def _oracle_ratios(occ, dens, cap):
+    rows = []
+    for den in dens:
+        for num in occ:
+            r = np.zeros_like(num)
+            for idx in np.ndindex(num.shape):
+                if den[idx] > 0:
+                    r[idx] = min(num[idx] / den[idx], cap)
+                elif num[idx] > 0:
+                    r[idx] = cap
+            rows.append(r)
+    return np.unique(np.round(np.stack(rows), 9), axis=0)
+
+
+def _distinct_policies(mdp):
+    H, S, A = mdp.horizon, mdp.S, mdp.A
+    return [np.zeros((H, S), int), np.ones((H, S), int), np.tile(np.arange(S) % A, (H, 1))]
+
+
+def test_ratio_class_and_hybrid_ratio_class_match_an_oracle():
+    from itertools import combinations
+
+    from theory_rl.algorithms.glow.classes import hybrid_ratio_class, ratio_class
+    from theory_rl.planning import occupancy
+
+    mdp = _mdp(seed=3)
+    pols = _distinct_policies(mdp)
+    occ = [occupancy(mdp, pi) for pi in pols]
+    for mixtures in (1, 2, 3):
+        dens = [np.mean([occ[i] for i in U], axis=0) for m in range(1, mixtures + 1)
+                for U in combinations(range(3), m)]
+        got = ratio_class(mdp, pols, mixtures=mixtures, ratio_cap=7.0)
+        want = _oracle_ratios(occ, dens, 7.0)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(np.unique(np.round(got, 9), axis=0), want, atol=1e-9)
+    nu = np.random.default_rng(1).dirichlet(np.ones(6), size=2).reshape(2, 3, 2)
+    got = hybrid_ratio_class(mdp, pols, nu, ratio_cap=7.0)
+    want = _oracle_ratios(occ, occ + [nu] + [(nu + d) / 2 for d in occ], 7.0)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(np.unique(np.round(got, 9), axis=0), want, atol=1e-9)
+
+
+def test_model_based_classes_passes_mixtures_and_cap():
+    from theory_rl.algorithms.glow.classes import model_based_classes, ratio_class
+
+    models = [_mdp(seed=s) for s in (0, 1, 2)]
+    c = model_based_classes(models, mixtures=2, ratio_cap=3.0)
+    want = np.unique(np.concatenate([ratio_class(m, c.policies, mixtures=2, ratio_cap=3.0) for m in models]), axis=0)
+    np.testing.assert_array_equal(c.W, want)
+    plain = np.unique(np.concatenate([ratio_class(m, c.policies) for m in models]), axis=0)
+    assert c.W.shape != plain.shape or not np.array_equal(c.W, plain)
+    capped = np.unique(np.concatenate([ratio_class(m, c.policies, ratio_cap=3.0) for m in models]), axis=0)
+    mixed = np.unique(np.concatenate([ratio_class(m, c.policies, mixtures=2) for m in models]), axis=0)
+    assert not (c.W.shape == capped.shape and np.array_equal(c.W, capped))
+    assert not (c.W.shape == mixed.shape and np.array_equal(c.W, mixed))
