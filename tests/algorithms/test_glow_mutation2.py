@@ -242,3 +242,44 @@ def test_model_based_classes_passes_mixtures_and_cap():
     mixed = np.unique(np.concatenate([ratio_class(m, c.policies, mixtures=2) for m in models]), axis=0)
     assert not (c.W.shape == capped.shape and np.array_equal(c.W, capped))
     assert not (c.W.shape == mixed.shape and np.array_equal(c.W, mixed))
+
+
+def test_sufficient_statistics_add_trajectory_is_add_episode_and_as_counts_message():
+    import warnings
+
+    from theory_rl.algorithms.glow.statistics import SufficientStatistics, as_counts
+    from theory_rl.data import CountsBuilder, RolloutSampler
+
+    mdp = _mdp(H=3, S=2, A=2, seed=4)
+    sampler = RolloutSampler(mdp)
+    rng = np.random.default_rng(0)
+    episodes = [sampler.episode(rng.integers(0, 2, size=(3, 2)), rng) for _ in range(5)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old = SufficientStatistics(3, 2, 2)
+    new = CountsBuilder(2, 2, horizon=3)
+    for ep in episodes:
+        old.add_trajectory(*ep)
+        new.add_episode(*ep)
+    a, b = as_counts(old), as_counts(new)
+    assert a.counts.sum() == 15
+    for field in ("counts", "reward_sums", "transition_counts"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    disc = CountsBuilder(2, 2).to_counts()
+    msg = "stats is a discounted record (horizon None), expected per-layer counts (H, S, A)"
+    with pytest.raises(ValueError, match=_full(msg)):
+        as_counts(disc)
+
+
+def test_fqi_result_method_and_value():
+    from theory_rl.algorithms.glow import decoy_classes, fqi
+    from theory_rl.data import sample_iid
+    from theory_rl.generators.coverability import coverability_family
+
+    inst = coverability_family(2, 3, 0.5, gap=0.2)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.4)
+    stats = sample_iid(inst.mdp, np.full((3, 2, 3), 1 / 6), 40, 2).to_counts()
+    res = fqi(classes, stats)
+    assert res.method == "fqi"
+    assert res.V.shape == (3, 2)
+    np.testing.assert_array_equal(res.V, res.Q.max(axis=-1))
