@@ -283,3 +283,25 @@ def test_fqi_result_method_and_value():
     assert res.method == "fqi"
     assert res.V.shape == (3, 2)
     np.testing.assert_array_equal(res.V, res.Q.max(axis=-1))
+
+
+def test_weighted_moments_empty_layer_is_zero_without_a_division_warning():
+    import warnings
+
+    from theory_rl.algorithms.glow import weighted_moments
+    from theory_rl.data import CountsBuilder, RolloutSampler
+
+    mdp = _mdp(H=2, S=2, A=2, seed=5)
+    F = np.random.default_rng(0).random((2, 2, 2, 2))
+    W = np.ones((2, 2, 2, 2))
+    empty = CountsBuilder(2, 2, horizon=2).to_counts()
+    with warnings.catch_warnings(), np.errstate(all="warn"):
+        warnings.simplefilter("error")
+        D, Q = weighted_moments(F, W, empty, 1.0)
+    assert not D.any() and not Q.any()
+    b = CountsBuilder(2, 2, horizon=2)
+    b.add_episode(*RolloutSampler(mdp).episode(np.zeros((2, 2), int), np.random.default_rng(1)))
+    with warnings.catch_warnings(), np.errstate(all="warn"):
+        warnings.simplefilter("error")
+        D, Q = weighted_moments(F, W, b.to_counts(), 1.0)
+    np.testing.assert_allclose(Q, 1.0)  # one sample per layer, weight 1
