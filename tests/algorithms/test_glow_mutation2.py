@@ -305,3 +305,16 @@ def test_weighted_moments_empty_layer_is_zero_without_a_division_warning():
         warnings.simplefilter("error")
         D, Q = weighted_moments(F, W, b.to_counts(), 1.0)
     np.testing.assert_allclose(Q, 1.0)  # one sample per layer, weight 1
+
+
+def test_h2o_result_value_and_data_provenance():
+    from theory_rl.algorithms.glow import decoy_classes, h2o
+    from theory_rl.generators.coverability import coverability_family
+
+    inst = coverability_family(2, 3, 0.5, gap=0.2)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.4)
+    res = h2o(inst.mdp, classes, np.full((3, 2, 3), 1 / 6), 3, seed=0)
+    assert isinstance(res.V, np.ndarray) and res.V.shape == (3, 2)
+    np.testing.assert_array_equal(res.V, res.Q.max(axis=-1))
+    assert res.offline.meta["generator"] == "h2o offline"
+    assert res.online.meta["generator"] == "h2o online"
