@@ -318,3 +318,17 @@ def test_h2o_result_value_and_data_provenance():
     np.testing.assert_array_equal(res.V, res.Q.max(axis=-1))
     assert res.offline.meta["generator"] == "h2o offline"
     assert res.online.meta["generator"] == "h2o online"
+
+
+def test_h2o_refuses_an_offline_table_beyond_memory_at_once():
+    from theory_rl._validation import MEMORY_BYTES
+    from theory_rl.algorithms.glow import decoy_classes, h2o
+    from theory_rl.generators.coverability import coverability_family
+
+    inst = coverability_family(2, 3, 0.5, gap=0.2)
+    classes = decoy_classes(inst.mdp, inst.targets, 0.4)
+    T = 10**15
+    msg = (f"the offline samples of shape (T, H) = ({T}, 3) needs {3 * T:.3g} entries ({3 * T * 40:.3g} bytes), "
+           f"more than this machine's {MEMORY_BYTES:.3g} bytes of memory")
+    with pytest.raises(ValueError, match=_full(msg)):
+        h2o(inst.mdp, classes, np.full((3, 2, 3), 1 / 6), T, seed=0)
