@@ -332,3 +332,20 @@ def test_h2o_refuses_an_offline_table_beyond_memory_at_once():
            f"more than this machine's {MEMORY_BYTES:.3g} bytes of memory")
     with pytest.raises(ValueError, match=_full(msg)):
         h2o(inst.mdp, classes, np.full((3, 2, 3), 1 / 6), T, seed=0)
+
+
+def test_fqi_picks_the_least_squares_member():
+    from theory_rl.algorithms.glow import fqi
+    from theory_rl.algorithms.glow.classes import finite_classes
+    from theory_rl.data import sample_iid
+    from theory_rl.mdp import TabularMDP
+
+    mdp = TabularMDP(np.ones((1, 1, 1, 1)), np.full((1, 1, 1), 0.5), np.ones(1), horizon=1)
+    stats = sample_iid(mdp, np.ones((1, 1, 1)), 10, 3).to_counts()
+    n, ybar = stats.counts[0, 0, 0], stats.reward_sums[0, 0, 0] / stats.counts[0, 0, 0]
+    assert n == 10 and ybar >= 0.2
+    # least squares: the sample mean beats 0 and -3 (a cubic loss would pick -3, a divided cross term 0)
+    classes = finite_classes(np.array([ybar, 0.0, -3.0]).reshape(3, 1, 1, 1), np.ones((1, 1, 1, 1)))
+    res = fqi(classes, stats)
+    assert res.layers.tolist() == [0]
+    np.testing.assert_allclose(res.Q, ybar)
