@@ -72,7 +72,7 @@ def model_tables(mdp) -> ModelTables:
         # tables, so the same samples for the same seeds, in memory linear in the non-zeros.
         if getattr(mdp, "is_sparse", False):
             T = mdp.transitions
-            P_csr = (T.indptr.astype(np.int64), T.indices.astype(np.int32), np.ascontiguousarray(T.data))
+            P_csr = (T.indptr.astype(np.int64, copy=False), T.indices.astype(np.int32), np.ascontiguousarray(T.data))
         else:
             P_csr = dense_csr(mdp.P.reshape(-1, S))
         init_table = support_table(mdp.init.reshape(1, S))
