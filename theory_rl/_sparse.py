@@ -18,6 +18,7 @@ from theory_rl._validation import PROB_TOL
 
 __all__ = [
     "DENSE_LIMIT", "is_sparse", "canonical_transitions", "dense_to_transitions", "transitions_to_dense",
+    "fill_empty_rows",
 ]
 
 #: Largest number of entries ``H * S * A * S`` a sparse MDP densifies to on demand (``mdp.P``): 2^25, 256 MiB.
@@ -140,3 +141,25 @@ def transitions_to_dense(T: scipy.sparse.csr_array, shape: tuple, *, limit: int 
     out = T.toarray().reshape(shape)
     out.setflags(write=False)
     return out
+
+
+def fill_empty_rows(P, infeasible: np.ndarray):
+    """``P`` (sparse, rows ``(h*S + s)*A + a``) with each empty row of an infeasible pair replaced by the self-loop
+    ``P(s | s, a) = 1`` (issue 15: a sparse MDP may leave infeasible pairs' rows empty; stored rows then stay
+    distributions, never read by planning or sampling). ``infeasible`` is the bool ``(S, A)`` complement of the
+    mask. Returns ``P`` itself when no such row is empty; otherwise a new CSR matrix, in time linear in the
+    non-zeros. Other empty rows are left for :func:`canonical_transitions` to refuse."""
+    S, A = infeasible.shape
+    n_rows = int(P.shape[0])
+    if P.shape[1] != S or n_rows % (S * A):
+        return P  # a wrong shape: canonical_transitions names it
+    if P.dtype.kind not in "biuf":
+        return P
+    C = scipy.sparse.csr_array(P, dtype=np.float64, copy=True)  # never the caller's arrays
+    C.eliminate_zeros()
+    rows = np.flatnonzero((np.diff(C.indptr) == 0) & np.tile(infeasible.reshape(-1), n_rows // (S * A)))
+    if rows.size == 0:
+        return P
+    states = (rows // A) % S
+    loops = scipy.sparse.csr_array((np.ones(rows.size), (rows, states)), shape=C.shape)
+    return C + loops

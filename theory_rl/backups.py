@@ -30,6 +30,7 @@ from theory_rl._validation import (
     check_shape,
     check_step,
 )
+from theory_rl.feasibility import mask_infeasible
 from theory_rl.mdp import TabularMDP
 from theory_rl.results import ConvergenceError, PlanningResult
 
@@ -68,6 +69,7 @@ class Backups:
             self.width = int(np.diff(T.indptr).max(initial=0))
         else:
             self.width = mdp.S
+        self._max_rewards = {}  # issue 15: the reward tables of the max backups, -inf at infeasible pairs
 
     # ------------------------------------------------------------------ pieces of one stage
     def _step(self, h):
@@ -76,6 +78,16 @@ class Backups:
     def rewards(self, h=None) -> np.ndarray:
         """The flat ``(S*A,)`` reward table of step ``h`` (C-contiguous, read-only)."""
         return np.ascontiguousarray(self.mdp.R_at(self._step(h)) if self.mdp.is_episodic else self.mdp.R).reshape(-1)
+
+    def max_rewards(self, h=None) -> np.ndarray:
+        """:meth:`rewards` with ``-inf`` at infeasible pairs (the same array without a mask): the table of the
+        max/greedy backups, so they range over feasible actions only (:mod:`theory_rl.feasibility`)."""
+        if self.mdp.feasible is None:
+            return self.rewards(h)
+        h = self._step(h)
+        if h not in self._max_rewards:
+            self._max_rewards[h] = mask_infeasible(self.mdp, self.rewards(h))
+        return self._max_rewards[h]
 
     def _row0(self, h) -> int:
         return h * self.S * self.A if (self.sparse and self._staged) else 0
@@ -90,14 +102,16 @@ class Backups:
         return V
 
     # ------------------------------------------------------------------ backups
-    def q(self, V, h=None) -> np.ndarray:
-        """``Q = R_h + gamma P_h V``, shape ``(S, A)``."""
+    def q(self, V, h=None, *, masked: bool = True) -> np.ndarray:
+        """``Q = R_h + gamma P_h V``, shape ``(S, A)``; ``-inf`` at infeasible pairs unless ``masked=False``."""
         h, V = self._step(h), self._values(V)
         if not self.sparse:  # the same expressions as planning.q_from_values, so dense results agree exactly
             PV = (self._dense(h) @ V).reshape(self.S, self.A)
-            return self.mdp.R_at(h) + PV if self.mdp.is_episodic else self.mdp.R + self.gamma * PV
+            Q = self.mdp.R_at(h) + PV if self.mdp.is_episodic else self.mdp.R + self.gamma * PV
+            return mask_infeasible(self.mdp, Q) if masked else Q
         out = np.empty(self.S * self.A)
-        csr_q(*self._csr, self.rewards(h), V, self.gamma, self._row0(h if h is not None else 0), out)
+        R = self.max_rewards(h) if masked else self.rewards(h)
+        csr_q(*self._csr, R, V, self.gamma, self._row0(h if h is not None else 0), out)
         return out.reshape(self.S, self.A)
 
     def bellman(self, V, h=None) -> tuple[np.ndarray, np.ndarray]:
@@ -108,7 +122,7 @@ class Backups:
             return Q.max(axis=1), np.argmax(Q, axis=1)
         h, V = self._step(h), self._values(V)
         out, act = np.empty(self.S), np.empty(self.S, dtype=np.int64)
-        csr_bellman_max(*self._csr, self.rewards(h), V, self.gamma, self.S, self.A,
+        csr_bellman_max(*self._csr, self.max_rewards(h), V, self.gamma, self.S, self.A,
                         self._row0(h if h is not None else 0), out, act)
         return out, act
 
@@ -130,8 +144,8 @@ class Backups:
         """One in-place Gauss-Seidel sweep over ``V`` (writable, float64, contiguous) in state order; returns the
         largest change."""
         if self.sparse:
-            return float(csr_gauss_seidel(*self._csr, self.rewards(), V, self.gamma, self.S, self.A))
-        return float(dense_gauss_seidel(self._dense(None), self.rewards(), V, self.gamma, self.S, self.A))
+            return float(csr_gauss_seidel(*self._csr, self.max_rewards(), V, self.gamma, self.S, self.A))
+        return float(dense_gauss_seidel(self._dense(None), self.max_rewards(), V, self.gamma, self.S, self.A))
 
     def policy_system(self, policy) -> tuple:
         """``(P_pi, r_pi)`` of a stationary policy (actions ``(S,)`` or probabilities ``(S, A)``): a CSR matrix

@@ -16,7 +16,14 @@ from functools import cached_property
 
 import numpy as np
 
-from theory_rl._sparse import DENSE_LIMIT, canonical_transitions, dense_to_transitions, is_sparse, transitions_to_dense
+from theory_rl._sparse import (
+    DENSE_LIMIT,
+    canonical_transitions,
+    dense_to_transitions,
+    fill_empty_rows,
+    is_sparse,
+    transitions_to_dense,
+)
 from theory_rl._validation import (
     as_float_array,
     check_choice,
@@ -28,6 +35,7 @@ from theory_rl._validation import (
     check_table,
     readonly,
 )
+from theory_rl.feasibility import as_feasible_mask
 
 __all__ = ["REWARD_NOISES", "TabularMDP", "MultiArmedBandit", "ContextualBandit"]
 
@@ -57,6 +65,13 @@ class TabularMDP:
         Distribution of sampled rewards around the mean ``R``: Bernoulli(R), N(R, reward_std^2), or R itself.
     reward_std : float, default 0.1
         Standard deviation of Gaussian rewards; ignored otherwise.
+    feasible : array_like of bool, shape (S, A), optional
+        Action mask (issue 15): ``feasible[s, a]`` is False when action ``a`` may not be taken in state ``s``
+        (the same at every step). Every state needs a feasible action. Planning optimises over feasible actions
+        only (its ``Q`` is ``-inf`` at infeasible pairs), policies and samplers are refused when they put mass on
+        an infeasible pair (see :mod:`theory_rl.feasibility`). Infeasible pairs keep finite rewards in [0, 1]
+        and, dense, valid rows of ``P`` (never read); a sparse ``P`` may leave their rows empty (stored as a
+        self-loop ``s -> s``). None or all True: no restriction (:attr:`feasible` is then None).
 
     Raises
     ------
@@ -82,6 +97,7 @@ class TabularMDP:
         horizon: int | None = None,
         reward_noise: str = "bernoulli",
         reward_std: float = 0.1,
+        feasible=None,
     ) -> None:
         if (gamma is None) == (horizon is None):
             raise ValueError("give exactly one of gamma (discounted MDP) and horizon (finite-horizon MDP)")
@@ -107,6 +123,9 @@ class TabularMDP:
                 raise ValueError(f"R has {R.shape[0]} stages, expected horizon = {horizon}")
 
         if sparse:  # S from the columns, A from R; the rows must be S*A or H*S*A
+            if feasible is not None and len(P.shape) == 2:  # issue 15: infeasible pairs' empty rows -> self-loops
+                mask = as_feasible_mask(feasible, P.shape[1], R.shape[-1])
+                P = P if mask is None else fill_empty_rows(P, ~mask)
             P = canonical_transitions(P, R.shape[-1], horizon)
         S, A = (P.shape[1], R.shape[-1]) if sparse else (P.shape[-3], P.shape[-2])
         if S < 1 or A < 1:
@@ -132,6 +151,7 @@ class TabularMDP:
         self._horizon = horizon
         self._reward_noise = reward_noise
         self._reward_std = reward_std
+        self._feasible = as_feasible_mask(feasible, self._S, self._A)
 
     # Immutability: each private field is set once, in __init__; cached_property writes to __dict__ directly.
     def __setattr__(self, name, value):
@@ -232,6 +252,11 @@ class TabularMDP:
         """Largest possible value: 1/(1-gamma) (discounted) or H (finite horizon)."""
         return float(self._horizon) if self.is_episodic else 1.0 / (1.0 - self._gamma)
 
+    @property
+    def feasible(self) -> np.ndarray | None:
+        """Action mask, bool ``(S, A)`` read-only (False: infeasible), or None when every action is feasible."""
+        return self._feasible
+
     # ------------------------------------------------------------------ derived (cached)
     @cached_property
     def stage_P(self) -> np.ndarray:
@@ -273,6 +298,7 @@ class TabularMDP:
             horizon=self._horizon,
             reward_noise=self._reward_noise,
             reward_std=self._reward_std,
+            feasible=self._feasible,
         )
         unknown = set(changes) - set(kwargs)
         if unknown:
@@ -392,19 +418,22 @@ class ContextualBandit(TabularMDP):
         return f"ContextualBandit(S={self.S}, A={self.A}, rewards={self._reward_noise})"
 
 
-def trusted_mdp(P, R, init, *, gamma=None, horizon=None, reward_noise="bernoulli", reward_std=0.1) -> TabularMDP:
+def trusted_mdp(P, R, init, *, gamma=None, horizon=None, reward_noise="bernoulli", reward_std=0.1,
+                feasible=None) -> TabularMDP:
     """A :class:`TabularMDP` built without the constructor's checks and copies (issue 16), for arrays this package
     produced itself and hands over: C-contiguous float64 ``P``, ``R`` and ``init`` that already satisfy every
     check (an empirical model ``P = C / N`` with clipped ``r_hat``), ``gamma`` a float in [0, 1) or ``horizon`` a
     positive int. The arrays are marked read-only and owned by the MDP. Never for a caller's arrays: the public
-    constructor validates those; dense only. Not in ``__all__``. (Sets the fields of ``TabularMDP.__init__``;
+    constructor validates those; dense only. ``feasible``: None or a read-only bool ``(S, A)`` mask as
+    ``TabularMDP.feasible`` holds (issue 15). Not in ``__all__``. (Sets the fields of ``TabularMDP.__init__``;
     keep in step: a test compares the two.)"""
     mdp = object.__new__(TabularMDP)
     S, A = P.shape[-3], P.shape[-2]
     for name, value in (("_P", P), ("_T", None), ("_S", int(S)), ("_A", int(A)),
                         ("_stages", P.shape[0] if P.ndim == 4 else 1), ("_R", R), ("_init", init),
                         ("_gamma", gamma), ("_horizon", horizon),
-                        ("_reward_noise", reward_noise), ("_reward_std", reward_std)):  # fmt: skip
+                        ("_reward_noise", reward_noise), ("_reward_std", reward_std),
+                        ("_feasible", feasible)):  # fmt: skip
         if isinstance(value, np.ndarray):
             value.setflags(write=False)
         object.__setattr__(mdp, name, value)

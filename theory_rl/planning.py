@@ -2,7 +2,9 @@
 exact policy evaluation, Q-values and occupancy measures.
 
 Dense backups reshape ``P`` to ``(S*A, S)`` and make one BLAS call. Every solver returns a
-:class:`PlanningResult` whose ``error_bound`` is a proven bound on ``max_s |V(s) - V*(s)|``.
+:class:`PlanningResult` whose ``error_bound`` is a proven bound on ``max_s |V(s) - V*(s)|``. Infeasible actions
+(``mdp.feasible``, issue 15) are respected exactly: maxima range over feasible actions, ``Q`` is ``-inf`` at
+infeasible pairs, the LP drops their constraints, and a policy with mass on one is refused.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from theory_rl._validation import (
     check_work,
     validate_params,
 )
+from theory_rl.feasibility import check_feasible_pairs, mask_infeasible
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import memo, policy_matrix, policy_transitions
 from theory_rl.results import ConvergenceError, PlanningResult, stop_at_max_iter
@@ -96,7 +99,8 @@ def _result(mdp, V, Q, iterations, residual, error_bound, converged, method, con
 def q_from_values(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
     """One-step look-ahead ``Q(s, a) = R(s, a) + gamma * sum_s' P(s'|s, a) V(s')``.
 
-    For a finite-horizon MDP, ``h`` selects the step (``V`` is then ``V_{h+1}``) and gamma is 1.
+    For a finite-horizon MDP, ``h`` selects the step (``V`` is then ``V_{h+1}``) and gamma is 1. ``-inf`` at the
+    infeasible pairs of a masked MDP.
     """
     mdp = _check_mdp(mdp)
     V = _values_arg(mdp, V)
@@ -104,8 +108,8 @@ def q_from_values(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
     if mdp.is_sparse:  # issue 15: sparse storage, never densified
         return sparse_q_from_values(mdp, V, h)
     if mdp.is_episodic:
-        return mdp.R_at(h) + (_flat(mdp.P_at(h)) @ V).reshape(mdp.S, mdp.A)
-    return mdp.R + mdp.gamma * (_flat(mdp.P) @ V).reshape(mdp.S, mdp.A)
+        return mask_infeasible(mdp, mdp.R_at(h) + (_flat(mdp.P_at(h)) @ V).reshape(mdp.S, mdp.A))
+    return mask_infeasible(mdp, mdp.R + mdp.gamma * (_flat(mdp.P) @ V).reshape(mdp.S, mdp.A))
 
 
 def bellman_optimality(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
@@ -120,7 +124,8 @@ def bellman_expectation(mdp: TabularMDP, policy, V, h: int | None = None) -> np.
     pi = policy_matrix(mdp, policy)
     if mdp.is_episodic:
         pi = pi[h]
-    return np.einsum("sa,sa->s", pi, q_from_values(mdp, V, h))
+    Q = q_from_values(mdp, V, h)
+    return np.einsum("sa,sa->s", pi, np.where(pi > 0, Q, 0.0))  # pi is feasible: 0 * -inf never enters
 
 
 # ---------------------------------------------------------------------- optimal control
@@ -138,7 +143,7 @@ def backward_induction(mdp: TabularMDP) -> PlanningResult:
     V = np.zeros((H + 1, S))
     Q = np.empty((H, S, A))
     for h in range(H - 1, -1, -1):
-        Q[h] = mdp.R_at(h) + (_flat(mdp.P_at(h)) @ V[h + 1]).reshape(S, A)
+        Q[h] = mask_infeasible(mdp, mdp.R_at(h) + (_flat(mdp.P_at(h)) @ V[h + 1]).reshape(S, A))
         V[h] = Q[h].max(axis=1)
     return _result(mdp, V[:H], Q, H, 0.0, H * _roundoff(S, V[0]), True, "backward_induction")
 
@@ -186,7 +191,7 @@ def value_iteration(
     gamma, S, A = mdp.gamma, mdp.S, mdp.A
     V = np.zeros(S) if V0 is None else _values_arg(mdp, V0, "V0").copy()
     if gamma == 0.0:
-        Q = mdp.R.copy()
+        Q = np.array(mask_infeasible(mdp, mdp.R))
         V_new = Q.max(axis=1)
         residual = float(np.abs(V_new - V).max())
         return _result(mdp, V_new, Q, 1, residual, _roundoff(S, V_new), True, "value_iteration")
@@ -195,7 +200,7 @@ def value_iteration(
         check_work(max_iter * (S * A * S + 10**4), f"value_iteration at gamma={gamma!r} (max_iter {max_iter:.3g})")
 
     threshold = tol * (1.0 - gamma) / (2.0 * gamma)
-    P2, R2 = _flat(mdp.P), mdp.R.reshape(-1)
+    P2, R2 = _flat(mdp.P), mask_infeasible(mdp, mdp.R).reshape(-1)  # -inf at infeasible pairs: max over feasible
     q = np.empty(S * A)
     residual = np.inf
     for k in range(1, max_iter + 1):
@@ -260,15 +265,16 @@ def policy_iteration(
         return krylov_policy_iteration(mdp, max_iter=max_iter, policy0=policy0, warm_start=warm_start,
                                        on_max_iter=on_max_iter)
     gamma, S, A = mdp.gamma, mdp.S, mdp.A
-    P2 = _flat(mdp.P)
+    P2, Rm = _flat(mdp.P), mask_infeasible(mdp, mdp.R)  # Rm: -inf at infeasible pairs (evaluation reads mdp.R)
     if policy0 is None:
         V = np.zeros(S)
         for _ in range(warm_start):
-            V = (mdp.R + gamma * (P2 @ V).reshape(S, A)).max(axis=1)
-        actions = np.argmax(mdp.R + gamma * (P2 @ V).reshape(S, A), axis=1)
+            V = (Rm + gamma * (P2 @ V).reshape(S, A)).max(axis=1)
+        actions = np.argmax(Rm + gamma * (P2 @ V).reshape(S, A), axis=1)
     else:
         actions = as_index_array(policy0, "policy0", A)
         check_shape(actions, "policy0", (S,))
+        check_feasible_pairs(mdp, np.arange(S), actions, "policy0's (state, action) pairs")
     rows = np.arange(S)
     converged = False
     for k in range(1, max_iter + 1):
@@ -278,7 +284,7 @@ def policy_iteration(
         system = P_pi * -gamma
         system.flat[:: S + 1] += 1.0
         V = np.linalg.solve(system, r_pi)
-        Q = mdp.R + gamma * (P2 @ V).reshape(S, A)
+        Q = Rm + gamma * (P2 @ V).reshape(S, A)
         best = np.argmax(Q, axis=1)
         improves = Q[rows, best] > Q[rows, actions] + 1e-12 * (1.0 + np.abs(V).max())
         if not improves.any():
@@ -296,13 +302,18 @@ def policy_iteration(
 _LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
 
+def _feasible_rows(mdp: TabularMDP, stages: int) -> slice | np.ndarray:
+    """The LP's constraint rows ``(h, s, a)`` of feasible pairs (all rows without a mask)."""
+    return slice(None) if mdp.feasible is None else np.flatnonzero(np.tile(mdp.feasible.reshape(-1), stages))
+
+
 def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
     """Optimal values from the primal linear program, an independent check of the iterative solvers.
 
     Discounted: ``min sum_s V(s)`` subject to ``V(s) >= R(s, a) + gamma sum_s' P(s'|s, a) V(s')`` for all
     ``(s, a)`` (Puterman 1994, Sec. 6.9). Finite horizon: the same with ``V_h(s) >= R_h(s, a) + P_h V_{h+1}``
     and ``V_H = 0``. Solved with scipy's HiGHS. The certificate is the Bellman residual divided by ``1 - gamma``
-    (discounted) or times H (finite horizon).
+    (discounted) or times H (finite horizon). Infeasible pairs' constraints are left out.
     """
     from scipy.optimize import linprog  # noqa: PLC0415 (lazily: 0.5 s of imports for this check alone)
     mdp = _check_mdp(mdp)
@@ -310,10 +321,10 @@ def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
     if mdp.is_discounted:
         # Constraint rows (s, a): -V(s) + gamma P(.|s, a) V <= -R(s, a).
         select = scipy.sparse.kron(scipy.sparse.eye(S), np.ones((A, 1)))
-        A_ub = mdp.gamma * mdp.transitions - select
-        res = linprog(
-            np.ones(S), A_ub=A_ub, b_ub=-mdp.R.reshape(-1), bounds=(None, None), method="highs", options=_LP_OPTIONS
-        )
+        keep = _feasible_rows(mdp, 1)
+        A_ub = (mdp.gamma * mdp.transitions - select)[keep]
+        res = linprog(np.ones(S), A_ub=A_ub, b_ub=-mdp.R.reshape(-1)[keep], bounds=(None, None), method="highs",
+                      options=_LP_OPTIONS)
         if res.status != 0:
             raise ConvergenceError(f"the LP solver failed: {res.message}")
         V = res.x
@@ -336,8 +347,9 @@ def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
         for j in range(H):
             if blocks[h][j] is None:
                 blocks[h][j] = scipy.sparse.csr_matrix((S * A, S))
-    A_ub = scipy.sparse.bmat(blocks, format="csr")
-    b_ub = -np.concatenate([mdp.R_at(h).reshape(-1) for h in range(H)])
+    keep = _feasible_rows(mdp, H)
+    A_ub = scipy.sparse.bmat(blocks, format="csr")[keep]
+    b_ub = -np.concatenate([mdp.R_at(h).reshape(-1) for h in range(H)])[keep]
     res = linprog(
         np.ones(H * S), A_ub=A_ub, b_ub=b_ub, bounds=(None, None), method="highs", options=_LP_OPTIONS
     )

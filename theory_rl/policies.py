@@ -29,6 +29,7 @@ from theory_rl._validation import (
     check_table,
     validate_params,
 )
+from theory_rl.feasibility import check_feasible_policy
 
 __all__ = [
     "as_probabilities",
@@ -124,7 +125,8 @@ def policy_matrix(mdp, policy, *, name: str = "policy") -> np.ndarray:
     """Return ``policy`` as probabilities shaped for ``mdp``: ``(S, A)`` or ``(H, S, A)``.
 
     ``mdp`` is any model with ``S``, ``A`` and ``horizon`` (a :class:`~theory_rl.mdp.TabularMDP`, a bandit, a
-    linear MDP); anything else is refused naming ``mdp``.
+    linear MDP); anything else is refused naming ``mdp``. A policy with probability on an action that
+    ``mdp.feasible`` marks infeasible is refused with a ValueError naming the (state, action).
     """
     try:
         S, A, horizon = mdp.S, mdp.A, mdp.horizon
@@ -132,7 +134,9 @@ def policy_matrix(mdp, policy, *, name: str = "policy") -> np.ndarray:
         raise InvalidParameterError(
             f"mdp is a {type(mdp).__name__}, expected a model with S, A and horizon (e.g. a TabularMDP)"
         ) from None
-    return as_probabilities(policy, S, A, horizon, name=name)
+    probs = as_probabilities(policy, S, A, horizon, name=name)
+    check_feasible_policy(mdp, probs, name)  # issue 15: no mass on an infeasible action of a masked MDP
+    return probs
 
 
 def greedy(Q) -> np.ndarray:
@@ -225,7 +229,8 @@ def policy_transitions(mdp, policy) -> tuple[np.ndarray, np.ndarray] | None:
     ``einsum("sa,sat->st", one_hot(pi), P)``: the other terms are exact zeros (P is finite and non-negative). An
     action out of range raises the message of :func:`policy_matrix`."""
     if not (isinstance(policy, np.ndarray) and policy.dtype.kind in "iu" and getattr(mdp, "gamma", None) is not None
-            and policy.shape == (mdp.S,) and getattr(mdp, "horizon", None) is None):
+            and policy.shape == (mdp.S,) and getattr(mdp, "horizon", None) is None
+            and getattr(mdp, "feasible", None) is None):  # a masked MDP's policy goes through policy_matrix's check
         return None
     if policy.min() < 0 or policy.max() >= mdp.A:
         policy_matrix(mdp, policy)  # raises, naming the first bad entry

@@ -1,9 +1,11 @@
 """Planning that scales: modified policy iteration, Gauss-Seidel value iteration and policy iteration with a Krylov
 linear solver, on dense or sparse storage, each with a proven certificate; and the default method by size.
 
-All return the :class:`~theory_rl.results.PlanningResult` record; ``planning.solve(mdp, method=...)`` dispatches
-to them, and without ``method`` picks :func:`default_method`. Finite-horizon MDPs are solved exactly by backward
-induction (``method`` then says so).
+An MDP's infeasible actions (``mdp.feasible``) are respected exactly: the max/greedy backups read
+``Backups.max_rewards`` (``-inf`` at infeasible pairs), so values, policies and certificates are those of the MDP
+without those actions, and ``Q`` is ``-inf`` there. All return the :class:`~theory_rl.results.PlanningResult`
+record; ``planning.solve(mdp, method=...)`` dispatches to them, and without ``method`` picks
+:func:`default_method`. Finite-horizon MDPs are solved exactly by backward induction (``method`` then says so).
 
 References: Puterman, *Markov Decision Processes* (1994): Sec. 6.3 (Gauss-Seidel value iteration), Sec. 6.5
 (modified policy iteration, Puterman & Shin 1978), Sec. 6.6 (span bounds after Porteus 1971, and the span
@@ -29,6 +31,7 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.backups import DIRECT_LIMIT, LINEAR_SOLVERS, Backups, policy_values
+from theory_rl.feasibility import check_feasible_pairs
 from theory_rl.mdp import TabularMDP
 from theory_rl.results import PlanningResult, stop_at_max_iter
 from theory_rl.sparse_planning import default_max_iter, sparse_backward_induction
@@ -81,7 +84,7 @@ def _trivial(mdp: TabularMDP, method: str) -> PlanningResult | None:
     if mdp.gamma == 0.0:
         B = Backups(mdp)
         Q = B.q(np.zeros(mdp.S))
-        return B.result(Q.max(axis=1), Q, 1, 0.0, B.roundoff(Q), True, method)
+        return B.result(Q.max(axis=1), Q, 1, 0.0, B.roundoff(Q[np.isfinite(Q)]), True, method)  # Q: -inf masked
     return None
 
 
@@ -250,6 +253,7 @@ def krylov_policy_iteration(
     else:
         actions = as_index_array(policy0, "policy0", mdp.A)
         check_shape(actions, "policy0", (S,))
+        check_feasible_pairs(mdp, np.arange(S), actions, "policy0's (state, action) pairs")
     solver = linear_solver if linear_solver != "auto" else ("direct" if S <= DIRECT_LIMIT else "gmres")
     atol = tol * (1.0 - gamma) / 4.0
     slack = 0.0 if solver == "direct" else 2.0 * gamma * atol / (1.0 - gamma)

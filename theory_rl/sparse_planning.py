@@ -147,5 +147,5 @@ def sparse_evaluate(mdp: TabularMDP, policy) -> np.ndarray:
     H, S = mdp.horizon, mdp.S
     V = np.zeros((H + 1, S))
     for h in range(H - 1, -1, -1):
-        V[h] = np.einsum("sa,sa->s", pi[h], B.q(V[h + 1], h))
+        V[h] = np.einsum("sa,sa->s", pi[h], B.q(V[h + 1], h, masked=False))  # finite R: pi is feasible
     return V[:H]

@@ -23,6 +23,7 @@ from theory_rl._validation import (
     check_str,
     validate_params,
 )
+from theory_rl.feasibility import check_feasible_policy
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy
 
@@ -36,7 +37,8 @@ def as_distribution(mdp: TabularMDP, mu, name: str = "mu") -> np.ndarray:
     Raises
     ------
     ValueError
-        For a wrong shape, a negative entry, or a (per-step) total different from one.
+        For a wrong shape, a negative entry, a (per-step) total different from one, or mass on a pair that
+        ``mdp.feasible`` marks infeasible.
     """
     S, A = mdp.S, mdp.A
     mu = as_float_array(mu, name, ndim=(2, 3))
@@ -50,6 +52,7 @@ def as_distribution(mdp: TabularMDP, mu, name: str = "mu") -> np.ndarray:
     check_range(mu, name, 0.0, 1.0)
     flat = mu.reshape(-1, S * A) if mu.ndim == 3 else mu.reshape(S * A)
     check_distributions(flat, name if mu.ndim == 2 else f"{name} (per step h)", tol=PROB_TOL * max(1, S * A))
+    check_feasible_policy(mdp, mu, name)  # issue 15: no data on an infeasible pair
     return np.array(mu)
 
 

@@ -22,9 +22,10 @@ import scipy.optimize
 
 from theory_rl._validation import Instance, Integer, Real, check_instance, validate_params
 from theory_rl.coverage import as_distribution, concentrability, max_ratio
+from theory_rl.feasibility import feasible_uniform
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy, solve
-from theory_rl.policies import epsilon_mixture, policy_matrix
+from theory_rl.policies import epsilon_mixture, mixture, policy_matrix
 
 __all__ = ["ControlledCoverage", "controlled_coverage"]
 
@@ -131,7 +132,8 @@ def controlled_coverage(mdp: TabularMDP, c_star: float, policy=None) -> Controll
         ``mu = d / c_star + (1 - 1/c_star) nu``.
 
     Then ``d / mu <= c_star`` everywhere (as ``nu >= 0``) with equality at ``k*`` (where ``nu = 0``), so
-    ``max d/mu = c_star`` exactly up to round-off; ``c_star = 1`` gives ``mu = d`` (expert data), and for
+    ``max d/mu = c_star`` exactly up to round-off (with infeasible actions, ``mdp.feasible``, ``nu`` and the
+    uniform policy below range over the feasible pairs only); ``c_star = 1`` gives ``mu = d`` (expert data), and for
     ``c_star > 1`` every pair has ``mu > 0``. For a multi-armed bandit this is ``mu(a*) = 1/c_star`` and the
     rest spread uniformly, the instance family of Rashidinejad et al. (2021, Sec. 4).
 
@@ -153,22 +155,27 @@ def controlled_coverage(mdp: TabularMDP, c_star: float, policy=None) -> Controll
     """
     check_instance(mdp, "mdp", TabularMDP)
     S, A, H = mdp.S, mdp.A, mdp.horizon
-    if c_star > 1.0 and S * A == 1:
-        raise ValueError("c_star > 1 is impossible with a single state-action pair (mu = d^pi = 1)")
+    pairs = np.ones(S * A, bool) if mdp.feasible is None else mdp.feasible.reshape(-1)  # issue 15: feasible only
+    if c_star > 1.0 and pairs.sum() == 1:
+        raise ValueError("c_star > 1 is impossible with a single (feasible) state-action pair (mu = d^pi = 1)")
     pi = policy_matrix(mdp, _optimal_policy(mdp) if policy is None else policy)
     d = occupancy(mdp, pi)
     flat = d.reshape(-1, S * A)
     mu = flat / c_star
     if c_star > 1.0:
         top = np.argmax(flat, axis=1)
-        nu = np.full(flat.shape, 1.0 / (S * A - 1))
+        nu = np.where(pairs, 1.0 / (pairs.sum() - 1), 0.0) * np.ones((flat.shape[0], 1))
         nu[np.arange(flat.shape[0]), top] = 0.0
         mu = mu + (1.0 - 1.0 / c_star) * nu
     mu = mu.reshape(d.shape)
     measured = concentrability(mdp, pi, mu)
 
+    def behaviour_of(eps: float) -> np.ndarray:  # uniform over the feasible actions (issue 15)
+        return epsilon_mixture(pi, eps, S, A, H) if mdp.feasible is None else mixture(pi, feasible_uniform(mdp),
+                                                                                      eps, S, A, H)
+
     def gap(eps: float) -> float:
-        b = epsilon_mixture(pi, eps, S, A, H)
+        b = behaviour_of(eps)
         return concentrability(mdp, pi, occupancy(mdp, b), allow_infinite=True) - c_star
 
     if c_star == 1.0:
@@ -177,6 +184,6 @@ def controlled_coverage(mdp: TabularMDP, c_star: float, policy=None) -> Controll
         eps = 1.0
     else:
         eps = float(scipy.optimize.brentq(gap, 0.0, 1.0, xtol=1e-14, rtol=1e-14))
-    behaviour = epsilon_mixture(pi, eps, S, A, H)
+    behaviour = behaviour_of(eps)
     b_star = concentrability(mdp, pi, occupancy(mdp, behaviour))
     return ControlledCoverage(mu, measured, behaviour, eps, b_star, pi)

@@ -40,6 +40,7 @@ from theory_rl.data.files import Manifest
 from theory_rl.data.noise import sample_rewards
 from theory_rl.data.samples import OfflineDataset, trusted_offline_dataset
 from theory_rl.data.tables import MODELS, flatten, mixture_weights, model_tables, policy_tables, support_table
+from theory_rl.feasibility import check_feasible_pairs, check_feasible_policy
 from theory_rl.mdp import TabularMDP
 
 __all__ = [
@@ -139,6 +140,7 @@ def sample_transitions(
     actions = as_index_array(actions, "actions", mdp.A)
     if states.shape != actions.shape:
         raise ValueError(f"states has shape {states.shape} but actions has shape {actions.shape}")
+    check_feasible_pairs(mdp, states, actions, "states, actions")  # issue 15: an infeasible pair is refused
     if steps is None:
         steps = np.zeros_like(states)
     else:
@@ -201,7 +203,8 @@ def sample_generative(mdp, n_per_pair, seed: SeedLike) -> CountDataset:
     mdp : TabularMDP or LinearMDP
     n_per_pair : int or array_like
         Samples of every pair, or per pair: integer counts (ints or integer-valued floats) of the counts' shape,
-        ``(S, A)`` or ``(H, S, A)``, each in ``[0, 2**62)``.
+        ``(S, A)`` or ``(H, S, A)``, each in ``[0, 2**62)``. With infeasible actions (``mdp.feasible``), an
+        int samples every feasible pair (infeasible ones get 0); per-pair counts there are refused.
     seed : int, SeedSequence or Generator
 
     Returns
@@ -211,6 +214,9 @@ def sample_generative(mdp, n_per_pair, seed: SeedLike) -> CountDataset:
     """
     P, R = _stage_model(mdp)
     N = _per_pair_counts(n_per_pair, R.shape)
+    if np.ndim(n_per_pair) == 0 and getattr(mdp, "feasible", None) is not None:
+        N[..., ~mdp.feasible] = 0  # issue 15: every feasible pair only
+    check_feasible_policy(mdp, N, "n_per_pair")
     ss = seed_sequence(seed)
     rng = np.random.default_rng(ss)
     C = _multinomial_rows(rng, N, P)
@@ -288,6 +294,8 @@ def sample_policy_counts(mdp, policy, n_episodes: int, seed: SeedLike, *, weight
     C = np.zeros((H, S, A, S), np.int64)
     states = np.arange(S)
     stack = _action_stack(policies, H, S, A) if weights is not None else None
+    if stack is not None:  # issue 15: no infeasible action
+        check_feasible_pairs(mdp, np.broadcast_to(states, stack.shape), stack, "policy")
     init = mdp.init / mdp.init.sum()
     for k, n_k in enumerate(per):
         if stack is not None:  # m deterministic policies (H, S), checked at once

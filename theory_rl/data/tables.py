@@ -21,6 +21,7 @@ import numpy as np
 
 from theory_rl import _kernels
 from theory_rl._validation import as_float_array, as_index_array, check_distributions, check_instance
+from theory_rl.feasibility import check_feasible_pairs
 from theory_rl.linear import LinearMDP
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import is_deterministic, policy_matrix
@@ -103,6 +104,7 @@ def policy_tables(mdp, policy, name: str = "policy", *, probabilities: bool = Tr
             raise ValueError(f"{name} has shape {arr.shape}, expected {want} actions with S = {S}, H = {H}")
         if arr.min() < 0 or arr.max() >= A:
             as_index_array(arr, name, A, ndim=None)  # raises, naming the first bad entry
+        check_feasible_pairs(mdp, np.broadcast_to(np.arange(S), arr.shape), arr, name)  # issue 15
         actions = arr.astype(np.int32).reshape(-1, S)
         return PolicyTables(_NO_PROBS, _NO_TABLE, actions, True)
     pi = policy_matrix(mdp, policy, name=name)

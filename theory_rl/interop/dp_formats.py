@@ -12,9 +12,12 @@ function takes its library's layout when only that reading fits; when both fit (
 one does, it raises a ValueError asking for ``layout=``. Two-dimensional rewards are ``(S, A)`` in both libraries.
 
 Rewards outside [0, 1] go through the explicit affine :class:`~theory_rl.interop.rewards.RewardMap` of their
-range (returned; ``ImportedMDP.values`` maps values back). Infeasible actions are refused, with a message saying
-so: theory_rl's planning and samplers do not yet restrict the action set (issue 15, item 5), and replacing an
-infeasible action by a very low reward would silently change the problem. Neither library has an initial
+range (returned; ``ImportedMDP.values`` maps values back). Infeasible actions (QuantEcon's ``R = -inf``, a pair
+the state-action form leaves out, or ``-inf`` in a ``(S, A)`` reward table of pymdptoolbox's form) become the MDP's
+action mask ``mdp.feasible`` (issue 15, item 5), which planning, policies and samplers respect; the reward map is
+fitted to the finite rewards, and infeasible pairs hold the placeholder reward 0 and, when left out, a self-loop
+(never read). A ``-inf`` transition reward (pymdptoolbox's ``(A, S, S)`` rewards) is refused: it is not an action
+mask. Neither library has an initial
 distribution: ``init`` is uniform unless given. A finite horizon (QuantEcon's ``backward_induction``,
 pymdptoolbox's ``FiniteHorizon``) with a discount below 1 is imported exactly as the undiscounted MDP with stage
 rewards ``discount^h R`` (same optimal policies; values mapped back by ``ImportedMDP.values``).
@@ -25,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 
+from theory_rl._sparse import fill_empty_rows
 from theory_rl._validation import (
     Integer,
     Options,
@@ -47,9 +51,8 @@ LAYOUTS = ("SAS", "ASS")
 _READING = {"SAS": "(S, A, S)", "ASS": "(A, S, S)"}
 #: Tolerance on the row sums of a kernel (TabularMDP's own).
 PROB_TOL = 1e-10
-_INFEASIBLE = ("an infeasible action in QuantEcon's convention; theory_rl's planning and samplers do not yet "
-               "restrict the action set (issue 15, item 5), so it is refused rather than replaced by a low reward "
-               "(which would change the problem): remove the action or give it a finite reward")
+_INFEASIBLE = ("a transition reward of -inf is not an action mask: give infeasible actions -inf in a (S, A) "
+               "reward table (issue 15, item 5)")
 
 
 def kernel_layout(shape: tuple, name: str, native: str, library: str, layout: str | None) -> str:
@@ -74,16 +77,21 @@ def kernel_layout(shape: tuple, name: str, native: str, library: str, layout: st
     raise ValueError(f"{name} has shape {shape}, expected {_READING['SAS']} or {_READING['ASS']}")
 
 
-def finite_rewards(R, name: str, ndim) -> np.ndarray:
-    """``R`` as a float array; ``-inf`` (an infeasible action) refused with its own message."""
+def finite_rewards(R, name: str, ndim, *, allow_infeasible: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """``R`` as a float array and its ``-inf`` entries (QuantEcon's infeasible actions) as a bool array, None when
+    there is none; the ``-inf`` entries read 0 in the float array. ``allow_infeasible=False`` refuses them."""
     try:
         arr = np.asarray(R)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name} must be numeric: {err}") from None
+    infeasible = None
     if arr.dtype.kind in "fiu" and arr.size and (arr == -np.inf).any():
-        idx = tuple(np.argwhere(arr == -np.inf)[0])
-        raise ValueError(f"{name}{index_str(idx)} is -inf: {_INFEASIBLE}")
-    return as_float_array(arr, name, ndim=ndim)
+        if not allow_infeasible:
+            idx = tuple(np.argwhere(arr == -np.inf)[0])
+            raise ValueError(f"{name}{index_str(idx)} is -inf: {_INFEASIBLE}")
+        infeasible = arr == -np.inf
+        arr = np.where(infeasible, 0.0, arr)
+    return as_float_array(arr, name, ndim=ndim), infeasible
 
 
 def check_rows(kernel: scipy.sparse.csr_array, name: str, label) -> None:
@@ -101,12 +109,18 @@ def check_rows(kernel: scipy.sparse.csr_array, name: str, label) -> None:
 
 
 def build(kernel, R_flat: np.ndarray, S: int, A: int, init, gamma, horizon, reward_range, reward_noise, sparse,
-          source: str, meta: dict) -> ImportedMDP:  # fmt: skip
+          source: str, meta: dict, infeasible=None) -> ImportedMDP:  # fmt: skip
     """The :class:`ImportedMDP` of a CSR kernel ``(S*A, S)`` (rows ``s*A + a``) and mean rewards ``(S*A,)``:
     stored sparse or dense as :func:`~theory_rl.generators.csr.use_sparse` says. With both ``gamma`` and
     ``horizon`` (a discounted finite horizon, ``gamma < 1``), the undiscounted stage-reward form
-    (:func:`~theory_rl.interop.rewards.discounted_stages`)."""
-    reward_map = fit_reward_map(float(R_flat.min()), float(R_flat.max()), reward_range)
+    (:func:`~theory_rl.interop.rewards.discounted_stages`). ``infeasible`` (bool ``(S*A,)``, optional): the pairs
+    that become ``mdp.feasible``'s False entries (reward 0 in the unit scale; an empty row becomes a self-loop)."""
+    infeasible = np.zeros(S * A, bool) if infeasible is None else np.asarray(infeasible, bool).reshape(-1)
+    finite = R_flat[~infeasible]
+    if finite.size == 0:
+        raise ValueError("every action is infeasible (R is -inf everywhere)")
+    reward_map = fit_reward_map(float(finite.min()), float(finite.max()), reward_range)
+    kernel = fill_empty_rows(kernel, infeasible.reshape(S, A)) if infeasible.any() else kernel
     kernel.sum_duplicates()
     if use_sparse(S * A * S, kernel.nnz, sparse):
         P = kernel
@@ -115,12 +129,14 @@ def build(kernel, R_flat: np.ndarray, S: int, A: int, init, gamma, horizon, rewa
         P = kernel.toarray().reshape(S, A, S)
     init = np.full(S, 1.0 / S) if init is None else init
     R_unit = np.clip(reward_map.to_unit(R_flat.reshape(S, A)), 0.0, 1.0)  # clips rounding only: R in range
+    R_unit[infeasible.reshape(S, A)] = 0.0  # a placeholder, never read (issue 15)
     stage_discount = None
     if horizon is not None and gamma is not None:
         if gamma < 1.0:
             R_unit, stage_discount = discounted_stages(R_unit, gamma, horizon), gamma
         gamma = None
-    mdp = TabularMDP(P, R_unit, init, gamma=gamma, horizon=horizon, reward_noise=reward_noise)
+    mdp = TabularMDP(P, R_unit, init, gamma=gamma, horizon=horizon, reward_noise=reward_noise,
+                     feasible=~infeasible.reshape(S, A) if infeasible.any() else None)
     return ImportedMDP(mdp, reward_map, None, source, {"S": S, "A": A, "nonzeros": int(kernel.nnz), **meta},
                        stage_discount)  # fmt: skip
 
@@ -150,14 +166,14 @@ def from_discrete_dp(
     Parameters
     ----------
     R : array_like, shape (S, A) or (L,)
-        Rewards (any finite reals; ``-inf``, QuantEcon's infeasible action, is refused: see the module doc).
+        Rewards (finite reals, or ``-inf``: QuantEcon's infeasible action, which becomes ``mdp.feasible``).
     Q : array_like, shape (S, A, S) or (L, S), or scipy.sparse (L, S)
         Transition probabilities (product form, or one row per state-action pair).
     beta : float
         Discount factor in [0, 1) (in [0, 1] with ``horizon``).
     s_indices, a_indices : array_like of int, shape (L,), optional
         The state-action pair form: pair ``l`` is ``(s_indices[l], a_indices[l])``; every pair of
-        ``0..S-1 x 0..max(a_indices)`` must appear once (a missing pair is an infeasible action: refused).
+        ``0..S-1 x 0..max(a_indices)`` appears at most once (a missing pair is an infeasible action).
     horizon : int, optional
         A finite horizon ``T``, as QuantEcon's ``backward_induction(ddp, T)`` (terminal values 0). With
         ``beta < 1`` the MDP is the undiscounted stage-reward form (rewards ``beta^h R`` at step ``h``: the same
@@ -184,7 +200,7 @@ def from_discrete_dp(
     if horizon is None and beta == 1.0:
         raise ValueError("beta is 1.0: an infinite-horizon problem needs beta < 1 (give horizon for a finite one)")
     if s_indices is None:
-        R = finite_rewards(R, "R", 2)
+        R, infeasible = finite_rewards(R, "R", 2)
         Q = as_float_array(Q, "Q", ndim=3)
         layout = kernel_layout(Q.shape, "Q", "SAS", "QuantEcon", layout)
         if layout == "ASS":
@@ -195,10 +211,10 @@ def from_discrete_dp(
         kernel = scipy.sparse.csr_array(Q.reshape(S * A, S))
         check_rows(kernel, "Q", _sa_label(A))
         return build(kernel, R.reshape(-1), S, A, init, beta, horizon, reward_range, reward_noise, sparse,
-                     "QuantEcon DiscreteDP (product form)", {"layout": layout})  # fmt: skip
+                     "QuantEcon DiscreteDP (product form)", {"layout": layout}, infeasible)  # fmt: skip
     if layout is not None:
         raise ValueError(f"layout is {layout!r}, but it applies to the product form only (s_indices given)")
-    R = finite_rewards(R, "R", 1)
+    R, infeasible = finite_rewards(R, "R", 1)
     if scipy.sparse.issparse(Q):
         if Q.ndim != 2:
             raise ValueError(f"Q has shape {Q.shape}, expected (L, S)")
@@ -220,22 +236,31 @@ def from_discrete_dp(
     if (seen > 1).any():
         p = int(np.argmax(seen > 1))
         raise ValueError(f"s_indices, a_indices list the pair ({p // A}, {p % A}) {seen[p]} times, expected once")
-    if (seen == 0).any():
-        p = int(np.argmin(seen))
-        raise ValueError(f"s_indices, a_indices leave out the pair ({p // A}, {p % A}): {_INFEASIBLE}")
-    order = np.argsort(pair)
-    kernel = Q[order]
     check_rows(Q, "Q", lambda row: f"[{row}]")
-    return build(kernel, R[order], S, A, init, beta, horizon, reward_range, reward_noise, sparse,
-                 "QuantEcon DiscreteDP (state-action pair form)", {"L": L})  # fmt: skip
+    # Row s*A + a of the full kernel: pair l's row, empty for a pair left out (infeasible, as R = -inf).
+    Q = scipy.sparse.csr_array(Q)
+    lengths = np.zeros(S * A, np.int64)
+    lengths[pair] = np.diff(Q.indptr)
+    order = np.argsort(pair)
+    rows = Q[order]
+    kernel = scipy.sparse.csr_array((rows.data, rows.indices, np.concatenate(([0], np.cumsum(lengths)))),
+                                    shape=(S * A, S))
+    R_full = np.zeros(S * A)
+    R_full[pair] = R
+    missing = seen == 0
+    if infeasible is not None:
+        missing[pair[infeasible]] = True
+    return build(kernel, R_full, S, A, init, beta, horizon, reward_range, reward_noise, sparse,
+                 "QuantEcon DiscreteDP (state-action pair form)", {"L": L}, missing)  # fmt: skip
 
 
 def _as_kernel_stack(P, name: str = "P"):
     """``P`` as a 3-D float array, or (a list of ``A`` square matrices, some sparse) a CSR ``(A*S, S)`` with
     ``(A, S, S)``; returns ``(dense or None, csr or None, shape)``. ``-inf`` in rewards is QuantEcon's infeasible
     action (its own message); in a kernel, an invalid entry like NaN."""
-    def conv(x, label, ndim):
-        return finite_rewards(x, label, ndim) if name == "R" else as_float_array(x, label, ndim=ndim)
+    def conv(x, label, ndim):  # a transition reward of -inf is refused: it is not an action mask
+        return finite_rewards(x, label, ndim, allow_infeasible=False)[0] if name == "R" else \
+            as_float_array(x, label, ndim=ndim)
 
     if isinstance(P, (list, tuple)) or (isinstance(P, np.ndarray) and P.dtype == object):
         mats = list(P)
@@ -313,13 +338,14 @@ def from_mdptoolbox(
     if isinstance(R, (list, tuple)) or (isinstance(R, np.ndarray) and R.dtype == object):
         R_dense, R_stack, R_shape = _as_kernel_stack(R, "R")
     else:
-        R_dense = finite_rewards(R, "R", (1, 2, 3))
+        R_dense, infeasible = finite_rewards(R, "R", (1, 2, 3))
         R_stack, R_shape = None, R_dense.shape
     if len(R_shape) == 3:  # the reward of each transition, averaged over P
         if R_shape != shape:
             raise ValueError(f"R has shape {R_shape}, expected {shape} like P")
+        if infeasible is not None:
+            finite_rewards(R, "R", 3, allow_infeasible=False)  # raises, naming the entry
         if R_stack is None:
-            R_dense = finite_rewards(R_dense, "R", 3)
             R_stack = scipy.sparse.csr_array(R_dense.reshape(-1, R_dense.shape[-1]))
         if not np.isfinite(R_stack.data).all():
             raise ValueError(f"R holds a non-finite reward: {_INFEASIBLE}")
@@ -327,10 +353,11 @@ def from_mdptoolbox(
         R_flat = np.asarray(kernel.multiply(R_rows).sum(axis=1)).reshape(-1)
     elif R_dense.shape == (S,):
         R_flat = np.repeat(R_dense, A)
+        infeasible = None if infeasible is None else np.repeat(infeasible, A)  # a state without actions: refused
     elif R_dense.shape == (S, A):
         R_flat = R_dense.reshape(-1)
     else:
         raise ValueError(f"R has shape {R_shape}, expected (S,) = ({S},), (S, A) = ({S}, {A}) or {shape} like P")
     gamma = 1.0 if discount is None else discount
     return build(kernel, R_flat, S, A, init, gamma, horizon, reward_range, reward_noise, sparse, "pymdptoolbox (P, R)",
-                 {"layout": layout})  # fmt: skip
+                 {"layout": layout}, infeasible)  # fmt: skip
