@@ -1,5 +1,6 @@
 """QuantEcon's DiscreteDP and pymdptoolbox's array forms imported as MDPs (issue 15, item 5): round trips against
-QuantEcon's own solver on random problems, every input form, layouts never guessed, infeasible actions refused."""
+QuantEcon's own solver on random problems, every input form, layouts never guessed, infeasible actions (-inf) as
+the MDP's action mask, against QuantEcon's solution."""
 
 from __future__ import annotations
 
@@ -175,23 +176,74 @@ def test_the_other_library_layout_is_refused_without_layout():
         from_discrete_dp(R.T, Q, 0.9)
 
 
-def test_infeasible_actions_are_refused_with_the_reason():
+@st.composite
+def infeasible_problems(draw):
+    """DiscreteDP problems with infeasible actions (R = -inf), every state keeping at least one feasible action;
+    the infeasible pairs' rows point at the best reward, so a solver ignoring the mask finds larger values."""
+    R, Q, beta = draw(problems())
+    S, A = R.shape
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    infeasible = rng.random((S, A)) < 0.4
+    infeasible[np.arange(S), rng.integers(0, A, S)] = False
+    R = np.where(infeasible, -np.inf, R)
+    return R, Q, beta, infeasible
+
+
+@settings(max_examples=40, deadline=None)
+@given(infeasible_problems(), st.sampled_from([None, True, False]))
+def test_infeasible_actions_become_the_mask_and_match_quantecon(problem, sparse):
+    R, Q, beta, infeasible = problem
+    S, A = R.shape
+    res = quantecon_values(R, Q, beta)
+    imp = from_discrete_dp(R, Q, beta, sparse=sparse)
+    if infeasible.any():
+        np.testing.assert_array_equal(imp.mdp.feasible, ~infeasible)
+    else:
+        assert imp.mdp.feasible is None
+    check_round_trip(imp, res, beta)
+    ours = planning.solve(imp.mdp)
+    assert not infeasible[np.arange(S), ours.policy].any()
+    assert np.isneginf(ours.Q[infeasible]).all()
+    finite = R[~infeasible]
+    lo, hi = finite.min(), finite.max()
+    assert imp.reward_map == (RewardMap(0.0, 1.0) if lo >= 0 and hi <= 1 else RewardMap(lo, hi if hi > lo else lo + 1))
+    # the state-action pair form leaving the infeasible pairs out (QuantEcon's own convention) gives the same MDP
+    s, a = np.nonzero(~infeasible)
+    pairs = from_discrete_dp(R[s, a], Q[s, a], beta, s, a, sparse=sparse)
+    if A == a.max() + 1:  # the pair form reads A from a_indices
+        check_round_trip(pairs, res, beta)
+        assert (pairs.mdp.feasible is None) == (not infeasible.any())
+    if beta > 0:  # pymdptoolbox's (A, S, S) kernel with -inf in its (S, A) rewards: the same problem
+        check_round_trip(from_mdptoolbox(Q.transpose(1, 0, 2), R, beta, layout="ASS"), res, beta)
+
+
+def test_infeasible_actions_in_every_form():
     rng = np.random.default_rng(1)
     S, A = 3, 2
     Q = rng.dirichlet(np.ones(S), size=(S, A))
     R = rng.random((S, A))
     R[1, 0] = -np.inf
-    with pytest.raises(ValueError, match=r"R\[1, 0\] is -inf: an infeasible action.*not yet restrict"):
-        from_discrete_dp(R, Q, 0.9)
+    imp = from_discrete_dp(R, Q, 0.9)
+    np.testing.assert_array_equal(imp.mdp.feasible, R > -np.inf)
+    assert imp.mdp.R[1, 0] == 0.0  # a finite placeholder, never read
     s, a = (x.ravel() for x in np.indices((S, A)))
     keep = np.arange(S * A) != 3
-    with pytest.raises(ValueError, match=r"leave out the pair \(1, 1\): an infeasible action"):
-        from_discrete_dp(np.zeros(keep.sum()), Q.reshape(-1, S)[keep], 0.9, s[keep], a[keep])
+    left_out = from_discrete_dp(np.zeros(keep.sum()), Q.reshape(-1, S)[keep], 0.9, s[keep], a[keep])
+    np.testing.assert_array_equal(left_out.mdp.feasible, [[True, True], [True, False], [True, True]])
+    np.testing.assert_array_equal(left_out.mdp.P[1, 1], [0.0, 1.0, 0.0])  # the left-out pair: a self-loop
+    with pytest.raises(ValueError, match=r"feasible\[1\] has no feasible action: state 1"):
+        from_discrete_dp(np.where([[0, 0], [1, 1], [0, 0]], -np.inf, R), Q, 0.9)
+    with pytest.raises(ValueError, match=r"feasible\[1\] has no feasible action"):
+        from_mdptoolbox(Q.transpose(1, 0, 2), np.array([0.0, -np.inf, 1.0]), 0.9)
+    with pytest.raises(ValueError, match="every action is infeasible"):
+        from_discrete_dp(np.full((S, A), -np.inf), Q, 0.9)
     dup = np.append(np.arange(S * A), 0)
     with pytest.raises(ValueError, match=r"pair \(0, 0\) 2 times"):
         from_discrete_dp(np.zeros(S * A + 1), Q.reshape(-1, S)[dup], 0.9, s[dup], a[dup])
-    with pytest.raises(ValueError, match="infeasible"):
-        from_mdptoolbox(Q.transpose(1, 0, 2), R, 0.9)
+    R3 = np.zeros((A, S, S))
+    R3[0, 1, 2] = -np.inf
+    with pytest.raises(ValueError, match=r"R\[0, 1, 2\] is -inf: a transition reward of -inf is not an action mask"):
+        from_mdptoolbox(Q.transpose(1, 0, 2), R3, 0.9)
     with pytest.raises(ValueError, match="together"):
         from_discrete_dp(R, Q, 0.9, s_indices=s)
 

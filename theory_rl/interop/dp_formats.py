@@ -336,7 +336,8 @@ def from_mdptoolbox(
     check_table("P", (S, A), ("S", "A"))
     check_rows(kernel, "P", (lambda row: f"[{row % A}][{row // A}]") if layout == "ASS" else _sa_label(A))
     if isinstance(R, (list, tuple)) or (isinstance(R, np.ndarray) and R.dtype == object):
-        R_dense, R_stack, R_shape = _as_kernel_stack(R, "R")
+        R_dense, R_stack, R_shape = _as_kernel_stack(R, "R")  # refuses -inf (a transition reward)
+        infeasible = None
     else:
         R_dense, infeasible = finite_rewards(R, "R", (1, 2, 3))
         R_stack, R_shape = None, R_dense.shape
