@@ -729,3 +729,11 @@ def example_call(qualname: str, obj) -> tuple[tuple, dict] | None:
 
 # ---------------------------------------------------------------------- issue 16 [speed]
 EXAMPLES["sample_iid_counts_batch"] = _ex(D("disc"), D("mu"), 20, [0, 1])
+
+
+# ---------------------------------------------------------------------- issue 15 [scale] item 5: infeasible actions
+_MASK = np.array([[True, False], [True, True], [False, True], [True, True]])
+EXAMPLES["as_feasible_mask"] = _ex(_MASK, 4, 2)
+EXAMPLES["mask_infeasible"] = _ex(D("disc"), np.zeros((4, 2)))
+EXAMPLES["check_feasible_pairs"] = _ex(D("disc"), np.array([0, 1]), np.array([1, 0]))
+EXAMPLES["refuse_masked"] = _ex(D("disc"), "this algorithm")

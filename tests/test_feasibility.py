@@ -140,7 +140,7 @@ def test_any_mask_equals_copies_of_a_feasible_action(S, A, seed, sparse, episodi
     mdp = _masked(P, R, init, mask, kind, sparse)
     first = np.argmax(mask, axis=1)
     Pc, Rc = P.copy(), R.copy()
-    for s, a in zip(*np.nonzero(~mask)):
+    for s, a in zip(*np.nonzero(~mask), strict=True):
         Pc[s, a], Rc[s, a] = P[s, first[s]], R[s, first[s]]
     oracle = planning.solve(TabularMDP(Pc, Rc, init, **kind))
     for res in (planning.solve(mdp), solvers.gauss_seidel_value_iteration(mdp), planning.optimal_values_lp(mdp)):

@@ -89,6 +89,7 @@ NONE_ACCEPTED = {
     "hpe:offline",  # offline=None gives the on-policy critic only (documented; issue 17)
     "hnpg:offline",  # offline=None is on-policy NPG with the same log-linear actor (documented; issue 17)
     "hnpg_direction:off_counts",  # None: the on-policy Fisher and gradient only (documented; issue 17)
+    "as_feasible_mask:feasible",  # None: no action mask, every action feasible (documented; issue 15)
 }
 
 

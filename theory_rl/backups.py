@@ -108,7 +108,7 @@ class Backups:
         if not self.sparse:  # the same expressions as planning.q_from_values, so dense results agree exactly
             PV = (self._dense(h) @ V).reshape(self.S, self.A)
             Q = self.mdp.R_at(h) + PV if self.mdp.is_episodic else self.mdp.R + self.gamma * PV
-            return mask_infeasible(self.mdp, Q) if masked else Q
+            return mask_infeasible(self.mdp, Q) if masked and self.mdp.feasible is not None else Q
         out = np.empty(self.S * self.A)
         R = self.max_rewards(h) if masked else self.rewards(h)
         csr_q(*self._csr, R, V, self.gamma, self._row0(h if h is not None else 0), out)

@@ -20,6 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory_rl._validation import (
+    InvalidParameterError,
+    as_float_array,
+    as_index_array,
+    check_int,
+    check_str,
+    check_table,
+)
+
 __all__ = [
     "as_feasible_mask",
     "mask_infeasible",
@@ -39,6 +48,8 @@ def as_feasible_mask(feasible, S: int, A: int) -> np.ndarray | None:
     ValueError
         Not a bool array of shape ``(S, A)``, or a state without a feasible action (naming the first such state).
     """
+    S, A = check_int(S, "S", low=1), check_int(A, "A", low=1)
+    check_table("the mask feasible", (S, A), ("S", "A"))
     if feasible is None:
         return None
     arr = np.asarray(feasible)
@@ -58,7 +69,23 @@ def as_feasible_mask(feasible, S: int, A: int) -> np.ndarray | None:
 
 
 def _mask_of(mdp) -> np.ndarray | None:
+    """``mdp.feasible`` of a model with ``S`` and ``A`` (None for a model without a mask, e.g. a LinearMDP)."""
+    if not (hasattr(mdp, "S") and hasattr(mdp, "A")):
+        raise InvalidParameterError(f"mdp is a {type(mdp).__name__}, expected a model with S and A (e.g. a TabularMDP)")
     return getattr(mdp, "feasible", None)
+
+
+def _pairs_table(mdp, table, name: str) -> np.ndarray:
+    """``table`` as float64 with a whole number of ``(S, A)`` tables; NaN and +inf refused (-inf is a mask)."""
+    arr = np.asarray(table)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if arr.size == 0 or arr.size % (mdp.S * mdp.A) or (arr.ndim > 1 and arr.shape[-2:] != (mdp.S, mdp.A)):
+        raise ValueError(f"{name} has shape {arr.shape}, expected (S, A) = ({mdp.S}, {mdp.A}), (H, S, A) or flat")
+    if np.isnan(arr).any() or (arr == np.inf).any():
+        raise ValueError(f"{name} holds NaN or +inf, expected real numbers (or -inf)")
+    return arr
 
 
 def mask_infeasible(mdp, table) -> np.ndarray:
@@ -67,7 +94,7 @@ def mask_infeasible(mdp, table) -> np.ndarray:
 
     The reward table of the max/greedy backups: ``max_a`` over it is over feasible actions only."""
     mask = _mask_of(mdp)
-    table = np.asarray(table, dtype=np.float64)
+    table = _pairs_table(mdp, table, "table")
     if mask is None:
         return table
     shape = table.shape
@@ -80,10 +107,12 @@ def check_feasible_policy(mdp, probs, name: str = "policy") -> None:
     """ValueError naming the first ``(state, action)`` (and step) where ``probs`` (a probability policy ``(S, A)``
     or ``(H, S, A)`` as :func:`theory_rl.policies.policy_matrix` returns, a data distribution or per-pair counts of
     that shape) puts mass on an action infeasible in ``mdp``; nothing when ``mdp`` has no mask."""
-    mask = _mask_of(mdp)
+    mask, name = _mask_of(mdp), check_str(name, "name")
+    probs = as_float_array(probs, "probs")
+    if probs.shape[-2:] != (mdp.S, mdp.A) or probs.ndim not in (2, 3):
+        raise ValueError(f"probs has shape {probs.shape}, expected (S, A) = ({mdp.S}, {mdp.A}) or (H, S, A)")
     if mask is None:
         return
-    probs = np.asarray(probs)
     bad = (probs > 0) & ~mask
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -96,10 +125,13 @@ def check_feasible_policy(mdp, probs, name: str = "policy") -> None:
 def check_feasible_pairs(mdp, states, actions, name: str = "pairs") -> None:
     """ValueError naming the first ``(state, action)`` of the integer arrays ``states``, ``actions`` that is
     infeasible in ``mdp``; nothing when ``mdp`` has no mask."""
-    mask = _mask_of(mdp)
+    mask, name = _mask_of(mdp), check_str(name, "name")
+    states = as_index_array(states, "states", mdp.S, ndim=None)
+    actions = as_index_array(actions, "actions", mdp.A, ndim=None)
+    if states.shape != actions.shape:
+        raise ValueError(f"states has shape {states.shape} but actions has shape {actions.shape}")
     if mask is None:
         return
-    states, actions = np.asarray(states), np.asarray(actions)
     bad = ~mask[states, actions]
     if bad.any():
         i = int(np.argmax(bad.reshape(-1)))
@@ -111,6 +143,7 @@ def feasible_uniform(mdp) -> np.ndarray:
     """The uniform policy over each state's feasible actions, probabilities ``(S, A)`` (``1/A`` everywhere
     without a mask): the behaviour policies' notion of "uniform"."""
     mask = _mask_of(mdp)
+    check_table("the policy table", (mdp.S, mdp.A), ("S", "A"))
     if mask is None:
         return np.full((mdp.S, mdp.A), 1.0 / mdp.A)
     return mask / mask.sum(axis=1, keepdims=True)
@@ -119,6 +152,7 @@ def feasible_uniform(mdp) -> np.ndarray:
 def refuse_masked(mdp, what: str) -> None:
     """ValueError when ``mdp`` has infeasible actions: for the algorithms whose own greedy steps range over all
     actions (their docstrings say so)."""
+    what = check_str(what, "what")
     if _mask_of(mdp) is not None:
         raise ValueError(f"{what} does not support infeasible actions (this mdp has a feasible mask): its greedy "
                          "steps range over all actions; build the MDP without the infeasible actions instead")

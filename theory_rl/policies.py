@@ -135,7 +135,8 @@ def policy_matrix(mdp, policy, *, name: str = "policy") -> np.ndarray:
             f"mdp is a {type(mdp).__name__}, expected a model with S, A and horizon (e.g. a TabularMDP)"
         ) from None
     probs = as_probabilities(policy, S, A, horizon, name=name)
-    check_feasible_policy(mdp, probs, name)  # issue 15: no mass on an infeasible action of a masked MDP
+    if getattr(mdp, "feasible", None) is not None:
+        check_feasible_policy(mdp, probs, name)  # issue 15: no mass on an infeasible action of a masked MDP
     return probs
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from theory_rl._validation import as_float_array, check_real
+from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.results import Result
 
@@ -71,6 +72,7 @@ def constrained_optimum(mdp: TabularMDP, cost, budget: float, *, on_infeasible: 
         raise ValueError(f"mdp is {type(mdp).__name__}, expected a TabularMDP")
     if not mdp.is_discounted:
         raise ValueError("mdp is finite-horizon, expected a discounted MDP (gamma < 1)")
+    refuse_masked(mdp, "constrained_optimum")  # issue 15: its occupancy LP ranges over all pairs
     S, A, g = mdp.S, mdp.A, mdp.gamma
     c = as_float_array(cost, "cost", shape=(S, A))
     if (c < 0).any():

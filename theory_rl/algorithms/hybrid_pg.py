@@ -53,6 +53,7 @@ from theory_rl._validation import (
 )
 from theory_rl.algorithms.lcb import empirical_vi
 from theory_rl.data import CountDataset, CountsBuilder, Rollouts, RolloutSampler
+from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import as_probabilities, uniform_policy
 from theory_rl.results import Result
@@ -213,6 +214,7 @@ def count_fqi(data: CountDataset, features=None) -> np.ndarray:
 
 def _check_lock(mdp, offline, T, m):
     check_instance(mdp, "mdp", TabularMDP, episodic=True)
+    refuse_masked(mdp, "hac / hy_q / hnpg")  # issue 15: softmax and greedy steps over all actions
     check_table("the values per iteration", (T,), ("T",))
     check_table("the rollouts per iteration", (m, mdp.horizon + 1), ("m", "horizon + 1"), itemsize=24)
     if offline is not None:

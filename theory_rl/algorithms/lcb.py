@@ -22,13 +22,16 @@ Conventions the papers leave open, chosen here once for all algorithms:
   arm *below* an unseen one; we avoid that inversion.
 - ``penalty_scale`` multiplies every penalty (unseen ones included): 0 gives the empirical best action (greedy),
   and as it grows LCB selects the action with the most samples (most-played), as in the paper's Sec. 3 remark.
+- **Infeasible actions** (issue 15): the MDP learners (``vi_lcb``, ``vi_lcb_episodic``, ``bernstein_vi_lcb``,
+  ``empirical_vi``) take ``feasible``, the bool ``(S, A)`` mask of the MDP the data came from (``mdp.feasible``):
+  their greedy steps and ``max_a`` range over feasible actions only and ``Q`` is ``-inf`` at infeasible pairs.
+  The data carry no mask: without ``feasible``, every action counts as feasible.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -47,9 +50,11 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.algorithms._lcb_kernels import pessimistic_sweeps
+from theory_rl.algorithms._offline_result import OfflineResult
+from theory_rl.feasibility import as_feasible_mask
 from theory_rl.mdp import trusted_mdp
 from theory_rl.penalties import bernstein, hoeffding
-from theory_rl.results import Result, renamed_field, stop_at_max_iter
+from theory_rl.results import stop_at_max_iter
 
 __all__ = [
     "OfflineResult", "bandit_scores", "lcb_bandit", "lcb_contextual", "empirical_best", "most_played", "vi_lcb",
@@ -61,39 +66,6 @@ PAPER_CONSTANT = 2000.0
 #: The Bernstein constants c_b given as examples by Li et al. (2024): discounted (28) and finite horizon (55).
 LI_CONSTANT = 144.0
 LI_CONSTANT_EPISODIC = 16.0
-
-
-@dataclass(frozen=True, kw_only=True, repr=False)
-class OfflineResult(Result):
-    """What an offline algorithm returns: a :class:`theory_rl.results.Result` with the penalty it subtracted.
-
-    Attributes
-    ----------
-    policy : numpy.ndarray
-        Actions, shape ``(S,)`` or ``(H, S)``.
-    V : numpy.ndarray
-        The algorithm's (pessimistic) values of its policy, shape ``(S,)`` or ``(H, S)``; for the baselines, the
-        values they act on (empirical rewards or empirical-model values).
-    Q : numpy.ndarray
-        The action scores the policy is greedy in, shape ``(S, A)`` or ``(H, S, A)``.
-    method : str
-        The algorithm (``"vi_lcb"``, ``"bernstein_vi_lcb"``, ...).
-    constants : dict
-        Constants and diagnostics (delta, log term, iterations, ...).
-    penalty : numpy.ndarray
-        The penalty subtracted from each ``(s, a)`` (zeros for the baselines).
-
-    ``values``, ``algorithm`` and ``info`` are the deprecated names of ``V``, ``method`` and ``constants``.
-    """
-
-    penalty: np.ndarray
-
-    values = renamed_field("values", "V")
-    algorithm = renamed_field("algorithm", "method")
-    info = renamed_field("info", "constants")
-
-    def __repr__(self) -> str:
-        return f"OfflineResult({self.method}, policy shape {self.policy.shape}, constants={self.constants})"
 
 
 def _result(policy, V, Q, penalty, method: str, constants: dict | None = None) -> OfflineResult:
@@ -179,6 +151,10 @@ def _select(scores: np.ndarray) -> np.ndarray:
     return np.argmax(scores, axis=-1)
 
 
+def _masked(Q: np.ndarray, mask) -> np.ndarray:  # issue 15: -inf at infeasible pairs, never selected
+    return Q if mask is None else np.where(mask, Q, -np.inf)
+
+
 # ---------------------------------------------------------------------- bandits
 @validate_params(delta=_DELTA, penalty_scale=_SCALE)
 def lcb_bandit(data, *, delta: float | None = None, penalty_scale: float = 1.0) -> OfflineResult:
@@ -250,13 +226,13 @@ def _gamma(data) -> float:
     return check_real(gamma, "data.gamma", low=0.0, high=1.0, closed="left")
 
 
-def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterations: int):
+def _pessimistic_sweeps(folds, gamma: float, penalty_fn, pi0: np.ndarray, iterations: int, mask=None):
     """Alg. 3's loop: ``Q_t = r_t - b_t + gamma P_t V_{t-1}`` and the monotone update, over the given folds
     (one compiled call: :func:`theory_rl.algorithms._lcb_kernels.pessimistic_sweeps`)."""
     # One empirical model and penalty per fold, built once (without splitting every iteration reuses the same).
     # Unseen pairs get Q <= 0 in the kernel (its docstring says why).
     models = [fold.empirical_model(unseen="uniform", unseen_reward=0.0) for fold in folds]
-    base = np.stack([model.R - penalty_fn(model.counts) for model in models])
+    base = np.stack([_masked(model.R - penalty_fn(model.counts), mask) for model in models])
     S, A = base.shape[1:]
     V, policy, Q = np.empty(S), np.empty(S, np.int64), np.empty((S, A))
     pessimistic_sweeps(base, np.stack([m.P for m in models]), np.stack([m.seen for m in models]), float(gamma),
@@ -275,6 +251,7 @@ def vi_lcb(
     split: bool = True,
     seed: SeedLike | None = None,
     iterations: int | None = None,
+    feasible=None,
 ) -> OfflineResult:
     """Discounted VI-LCB (Rashidinejad et al. 2021, Alg. 3), with or without data splitting.
 
@@ -300,9 +277,11 @@ def vi_lcb(
         Needed with ``split=True``: the random split.
     iterations : int, optional
         Override ``T``.
+    feasible : array_like of bool, shape (S, A), optional
+        Infeasible actions (see the module docstring); ``pi_0`` is the most played feasible action.
     """
     _check_data(data, episodic=False)
-    gamma = _gamma(data)
+    gamma, mask = _gamma(data), as_feasible_mask(feasible, data.S, data.A)
     scale = penalty_scale
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
@@ -320,17 +299,17 @@ def vi_lcb(
             raise ValueError("vi_lcb with split=True needs sample-level data (an OfflineDataset); pass split=False")
         folds = data.split(T + 1, seed=as_generator(seed))
         L = constant * math.log(2 * (T + 1) * data.S * data.A / delta)
-        pi0 = _select(np.asarray(folds[0].counts))
+        pi0 = _select(_masked(np.asarray(folds[0].counts, dtype=np.float64), mask))
         sweep_folds = folds[1:]
     else:
         L = constant * math.log(2 * data.S * data.A / delta)
-        pi0 = _select(np.asarray(data.counts))
+        pi0 = _select(_masked(np.asarray(data.counts, dtype=np.float64), mask))
         sweep_folds = [data]
 
     def penalty_fn(m):  # b_t = scale * Vmax * sqrt(L / max(m, 1)): Hoeffding's width with range scale * Vmax
         return hoeffding(m, L, value_range=scale * vmax)
 
-    V, Q, policy = _pessimistic_sweeps(sweep_folds, gamma, penalty_fn, pi0, T)
+    V, Q, policy = _pessimistic_sweeps(sweep_folds, gamma, penalty_fn, pi0, T, mask)
     penalty = penalty_fn(np.asarray(data.counts, dtype=np.float64))
     info = {"delta": delta, "L": L, "iterations": T, "split": split, "scale": scale}
     return _result(policy, V, Q, penalty, "vi_lcb" if split else "vi_lcb_nosplit", info)
@@ -359,6 +338,7 @@ def bernstein_vi_lcb(
     max_iter: int = 100_000,
     on_max_iter: str = "raise",
     second_order: str | None = None,
+    feasible=None,
 ) -> OfflineResult:
     """VI-LCB with a Bernstein penalty and no splitting (Li, Shi, Chen, Chi & Wei 2024), discounted or episodic.
 
@@ -402,8 +382,11 @@ def bernstein_vi_lcb(
     second_order : {"max", "sum"}, optional
         How the penalty's two terms combine (:func:`theory_rl.penalties.bernstein`); by default each setting's own:
         ``"max"`` (discounted, eq. (28)), ``"sum"`` (finite horizon, eq. (55)). The gambler experiment compares both.
+    feasible : array_like of bool, shape (S, A), optional
+        Infeasible actions (see the module docstring).
     """
     _check_data(data)
+    mask = as_feasible_mask(feasible, data.S, data.A)
     scale = penalty_scale
     horizon = getattr(data, "horizon", None)
     if c_b is None:
@@ -427,7 +410,7 @@ def bernstein_vi_lcb(
             var = _variance(model.P[h], V[h + 1])
             b = bernstein(N[h], var, log_term, c_b=c_b, value_range=vmax, second_order=form)  # eq. (55)
             penalty[h] = scale * b
-            Q[h] = np.maximum(R[h] + model.P[h] @ V[h + 1] - penalty[h], 0.0)
+            Q[h] = _masked(np.maximum(R[h] + model.P[h] @ V[h + 1] - penalty[h], 0.0), mask)
             V[h] = Q[h].max(axis=1)
         info.update(log_term=log_term, value_bound=vmax)
         return _result(_select(Q), V[:H], Q, penalty, "bernstein_vi_lcb", info)
@@ -441,7 +424,7 @@ def bernstein_vi_lcb(
         var = _variance(model.P, V)
         b = bernstein(N, var, log_term, c_b=c_b, value_range=vmax, second_order=form)  # eq. (28)
         penalty = scale * (b + 5.0 / n)
-        Q = np.maximum(R + gamma * model.P @ V - penalty, 0.0)
+        Q = _masked(np.maximum(R + gamma * model.P @ V - penalty, 0.0), mask)
         V_new = Q.max(axis=1)
         change = float(np.abs(V_new - V).max())
         V = V_new
@@ -456,16 +439,17 @@ def bernstein_vi_lcb(
 
 @validate_params(delta=_DELTA, penalty_scale=_SCALE, constant=_POSITIVE)
 def vi_lcb_episodic(
-    data, *, delta: float | None = None, penalty_scale: float = 1.0, constant: float = PAPER_CONSTANT
+    data, *, delta: float | None = None, penalty_scale: float = 1.0, constant: float = PAPER_CONSTANT, feasible=None
 ) -> OfflineResult:
     """Episodic VI-LCB (Rashidinejad et al. 2021, Alg. 4, App. D): pessimistic backward induction.
 
     ``Q_h = r_hat_h - b_h + P_hat_h V_{h+1}``, ``V_h = max(max_a Q_h, 0)``, with
     ``b_h(s, a) = H sqrt(L / max(N_h(s, a), 1))`` and ``L = constant * log(2 S |A| / delta)``; unseen pairs have
     ``r = 0`` and a uniform ``P_hat``. Clipping ``V_h`` at 0 keeps a valid lower bound (true values are
-    non-negative).
+    non-negative). ``feasible``: infeasible actions (see the module docstring).
     """
     _check_data(data, episodic=True)
+    mask = as_feasible_mask(feasible, data.S, data.A)
     scale = penalty_scale
     n = int(np.asarray(data.counts).sum())
     delta = _delta(delta, n)
@@ -476,17 +460,17 @@ def vi_lcb_episodic(
     V = np.zeros((H + 1, data.S))
     Q = np.empty((H, data.S, data.A))
     for h in range(H - 1, -1, -1):
-        Q[h] = model.R[h] - penalty[h] + model.P[h] @ V[h + 1]
+        Q[h] = _masked(model.R[h] - penalty[h] + model.P[h] @ V[h + 1], mask)
         V[h] = np.maximum(Q[h].max(axis=1), 0.0)
     info = {"delta": delta, "L": L, "scale": scale}
     return _result(_select(Q), V[:H], Q, penalty, "vi_lcb_episodic", info)
 
 
-def empirical_vi(data, *, known_rewards=None) -> OfflineResult:
+def empirical_vi(data, *, known_rewards=None, feasible=None) -> OfflineResult:
     """Plain value iteration on the empirical model (no pessimism): the certainty-equivalent policy.
 
     Solved exactly (policy iteration / backward induction) on ``P_hat, r_hat`` (or ``known_rewards``); unseen pairs
-    have ``r_hat = 0`` and a uniform ``P_hat``.
+    have ``r_hat = 0`` and a uniform ``P_hat``. ``feasible``: infeasible actions (see the module docstring).
     """
     _check_data(data)
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
@@ -495,6 +479,7 @@ def empirical_vi(data, *, known_rewards=None) -> OfflineResult:
     kind = {"horizon": int(horizon)} if horizon is not None else {"gamma": _gamma(data)}
     # r_hat of bounded rewards lies in [0, 1]; clipping only guards Gaussian reward noise.
     # The empirical model passed every check by construction (the data's were checked): no re-validation.
-    mdp = trusted_mdp(model.P, np.clip(R, 0.0, 1.0), np.full(data.S, 1.0 / data.S), **kind)
+    mdp = trusted_mdp(model.P, np.clip(R, 0.0, 1.0), np.full(data.S, 1.0 / data.S), **kind,
+                      feasible=as_feasible_mask(feasible, data.S, data.A))
     res = planning.solve(mdp)
     return _result(res.policy, res.V, res.Q, np.zeros_like(res.Q), "empirical_vi")

@@ -63,6 +63,7 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.data import CountDataset, RolloutSampler
+from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import as_probabilities, epsilon_mixture
 from theory_rl.results import IterativeResult, stop_at_max_iter
@@ -195,6 +196,7 @@ def darc_correction(P, P_sim, *, clip: float = 10.0) -> np.ndarray:
 # ---------------------------------------------------------------------- the one Bellman core
 def _check_sources(real, sim, sim_mu, policy):
     check_instance(sim, "sim", TabularMDP, episodic=False)
+    refuse_masked(sim, "the sim2real learners")  # issue 15: their soft-max backups range over all actions
     S, A = sim.S, sim.A
     if real is not None:
         check_instance(real, "real", CountDataset)

@@ -52,7 +52,8 @@ def as_distribution(mdp: TabularMDP, mu, name: str = "mu") -> np.ndarray:
     check_range(mu, name, 0.0, 1.0)
     flat = mu.reshape(-1, S * A) if mu.ndim == 3 else mu.reshape(S * A)
     check_distributions(flat, name if mu.ndim == 2 else f"{name} (per step h)", tol=PROB_TOL * max(1, S * A))
-    check_feasible_policy(mdp, mu, name)  # issue 15: no data on an infeasible pair
+    if getattr(mdp, "feasible", None) is not None:  # issue 15: no data on an infeasible pair
+        check_feasible_policy(mdp, mu, name)
     return np.array(mu)
 
 

@@ -140,7 +140,8 @@ def sample_transitions(
     actions = as_index_array(actions, "actions", mdp.A)
     if states.shape != actions.shape:
         raise ValueError(f"states has shape {states.shape} but actions has shape {actions.shape}")
-    check_feasible_pairs(mdp, states, actions, "states, actions")  # issue 15: an infeasible pair is refused
+    if mdp.feasible is not None:  # issue 15: an infeasible pair is refused
+        check_feasible_pairs(mdp, states, actions, "states, actions")
     if steps is None:
         steps = np.zeros_like(states)
     else:
@@ -214,9 +215,10 @@ def sample_generative(mdp, n_per_pair, seed: SeedLike) -> CountDataset:
     """
     P, R = _stage_model(mdp)
     N = _per_pair_counts(n_per_pair, R.shape)
-    if np.ndim(n_per_pair) == 0 and getattr(mdp, "feasible", None) is not None:
-        N[..., ~mdp.feasible] = 0  # issue 15: every feasible pair only
-    check_feasible_policy(mdp, N, "n_per_pair")
+    if getattr(mdp, "feasible", None) is not None:  # issue 15: every feasible pair only
+        if np.ndim(n_per_pair) == 0:
+            N[..., ~mdp.feasible] = 0
+        check_feasible_policy(mdp, N, "n_per_pair")
     ss = seed_sequence(seed)
     rng = np.random.default_rng(ss)
     C = _multinomial_rows(rng, N, P)
@@ -294,7 +296,7 @@ def sample_policy_counts(mdp, policy, n_episodes: int, seed: SeedLike, *, weight
     C = np.zeros((H, S, A, S), np.int64)
     states = np.arange(S)
     stack = _action_stack(policies, H, S, A) if weights is not None else None
-    if stack is not None:  # issue 15: no infeasible action
+    if stack is not None and getattr(mdp, "feasible", None) is not None:  # issue 15: no infeasible action
         check_feasible_pairs(mdp, np.broadcast_to(states, stack.shape), stack, "policy")
     init = mdp.init / mdp.init.sum()
     for k, n_k in enumerate(per):

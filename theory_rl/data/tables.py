@@ -104,7 +104,8 @@ def policy_tables(mdp, policy, name: str = "policy", *, probabilities: bool = Tr
             raise ValueError(f"{name} has shape {arr.shape}, expected {want} actions with S = {S}, H = {H}")
         if arr.min() < 0 or arr.max() >= A:
             as_index_array(arr, name, A, ndim=None)  # raises, naming the first bad entry
-        check_feasible_pairs(mdp, np.broadcast_to(np.arange(S), arr.shape), arr, name)  # issue 15
+        if getattr(mdp, "feasible", None) is not None:  # issue 15
+            check_feasible_pairs(mdp, np.broadcast_to(np.arange(S), arr.shape), arr, name)
         actions = arr.astype(np.int32).reshape(-1, S)
         return PolicyTables(_NO_PROBS, _NO_TABLE, actions, True)
     pi = policy_matrix(mdp, policy, name=name)

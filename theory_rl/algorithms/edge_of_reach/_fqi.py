@@ -38,6 +38,7 @@ from theory_rl._validation import (
 )
 from theory_rl.algorithms.edge_of_reach._reach import ATOL, ReachSets, reach_diameter, reach_sets, start_mask
 from theory_rl.data import RolloutSampler
+from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, solve
 from theory_rl.results import IterativeResult, stop_at_max_iter
@@ -291,6 +292,7 @@ def truncated_fqi(
         read (``n_members``, ``oracle_q``, ``n_iterations``, ``n_rollouts``, ``epsilon``); sizes whose tables
         would not fit in memory are refused at once.
     """
+    refuse_masked(mdp, "edge-of-reach FQI")  # issue 15: its max over actions ranges over all of them
     S, A, gamma = mdp.S, mdp.A, mdp.gamma
     _check_sizes(S, A, k, n_members, n_iterations, n_rollouts)
     P = _model_arg(mdp, model)
@@ -449,6 +451,7 @@ def boundary_value_q(mdp: TabularMDP, within, boundary_values, *, model=None, re
     numpy.ndarray, shape (S, A)
         Q on the rows of ``W``; rows off ``W`` hold ``b(s)`` in every action.
     """
+    refuse_masked(mdp, "edge-of-reach FQI")  # issue 15: its max over actions ranges over all of them
     S, A, gamma = mdp.S, mdp.A, mdp.gamma
     W = np.asarray(within)
     if W.dtype != bool or W.shape != (S,):

@@ -43,6 +43,7 @@ from theory_rl.algorithms.glow.classes import FiniteClasses, MixtureRatios
 from theory_rl.algorithms.glow.statistics import trusted_violations
 from theory_rl.coverage import coverability
 from theory_rl.data import CountsBuilder, RolloutSampler
+from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, occupancy, solve
 from theory_rl.results import Result
@@ -56,6 +57,7 @@ __all__ = [
 def check_problem(mdp, classes) -> None:
     """``mdp`` a finite-horizon TabularMDP, ``classes`` a :class:`FiniteClasses` of the same ``(H, S, A)``."""
     check_instance(mdp, "mdp", TabularMDP, episodic=True)
+    refuse_masked(mdp, "glow / h2o / offline_only")  # issue 15: the classes' greedy policies range over all actions
     check_instance(classes, "classes", FiniteClasses)
     if classes.shape != (mdp.horizon, mdp.S, mdp.A):
         raise ValueError(f"classes have shape {classes.shape}, expected (H, S, A) = {(mdp.horizon, mdp.S, mdp.A)}")

@@ -63,6 +63,7 @@ from theory_rl.algorithms import lcb
 from theory_rl.algorithms.o2o.metrics import initial_dip, steps_to_threshold, td_error
 from theory_rl.algorithms.o2o.ro2o import ensemble_lcb
 from theory_rl.data import CountDataset, CountsBuilder, RolloutSampler
+from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.penalties import hoeffding
 from theory_rl.results import Result
@@ -288,6 +289,7 @@ def finetune(
     if (data.S, data.A) != (mdp.S, mdp.A) or data.horizon is not None:
         raise ValueError(f"data has (S, A, horizon) = {(data.S, data.A, data.horizon)}, expected "
                          f"{(mdp.S, mdp.A, None)} as mdp")  # fmt: skip
+    refuse_masked(mdp, "finetune")  # issue 15: its Q-learning's max over actions ranges over all of them
     S, A, gamma = mdp.S, mdp.A, mdp.gamma
     Phi = None
     if features is not None:
