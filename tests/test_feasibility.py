@@ -234,3 +234,17 @@ def test_policies_on_infeasible_actions_are_refused_naming_the_pair(sparse, epis
     if not episodic:
         with pytest.raises(ValueError, match=msg):
             solvers.krylov_policy_iteration(mdp, policy0=actions)
+
+
+@pytest.mark.parametrize("episodic", [False, True])
+def test_max_reachability_ranges_over_feasible_policies(episodic):
+    # oracle: the reduced MDP's reachability, re-indexed; infeasible pairs are never reached
+    from theory_rl.coverage import max_reachability  # noqa: PLC0415
+    H = 3 if episodic else None
+    P, R, mask, idx = _instance(11, 4, 3, 2, H, False)
+    init = np.array([0.4, 0.3, 0.2, 0.1])
+    reach = max_reachability(TabularMDP(P, R, init, feasible=mask, **_kind(H, 0.7)))
+    red = max_reachability(_reduced(P, R, init, idx, _kind(H, 0.7)))
+    rows = np.arange(4)[:, None]
+    np.testing.assert_allclose(reach[..., rows, idx], red, atol=1e-12)
+    assert np.all(reach[..., ~mask] == 0.0)

@@ -29,6 +29,8 @@ def max_reachability(mdp: TabularMDP) -> np.ndarray:
 
     Discounted: ``R(s, a) = (1 - gamma) max_pi E_rho[sum_t gamma^t 1{s_t = s, a_t = a}]``, the optimal value of
     the indicator reward of ``(s, a)``, solved exactly by policy iteration for each of the ``S*A`` targets.
+
+    With infeasible actions (``mdp.feasible``), policies take feasible actions only and infeasible pairs get 0.
     """
     S, A = mdp.S, mdp.A
     if mdp.is_discounted:
@@ -37,7 +39,11 @@ def max_reachability(mdp: TabularMDP) -> np.ndarray:
             for a in range(A):
                 reward = np.zeros((S, A))
                 reward[s, a] = 1.0
-                target = TabularMDP(mdp.P, reward, mdp.init, gamma=mdp.gamma, reward_noise="deterministic")
+                if mdp.feasible is not None and not mdp.feasible[s, a]:
+                    out[s, a] = 0.0  # issue 15: an infeasible pair is never visited
+                    continue
+                target = TabularMDP(mdp.P, reward, mdp.init, gamma=mdp.gamma, reward_noise="deterministic",
+                                    feasible=mdp.feasible)
                 V = policy_iteration(target).V
                 out[s, a] = (1.0 - mdp.gamma) * float(mdp.init @ V)
         return np.clip(out, 0.0, 1.0)  # a probability: round-off of the linear solve may leave -1e-17
@@ -46,9 +52,13 @@ def max_reachability(mdp: TabularMDP) -> np.ndarray:
     for h in range(H):
         W = np.eye(S)
         for t in range(h - 1, -1, -1):
-            W = (mdp.P_at(t).reshape(S * A, S) @ W).reshape(S, A, S).max(axis=1)
+            W = (mdp.P_at(t).reshape(S * A, S) @ W).reshape(S, A, S)
+            W = (W if mdp.feasible is None else np.where(mdp.feasible[:, :, None], W, -np.inf)).max(axis=1)
         reach[h] = mdp.init @ W
-    return np.broadcast_to(np.clip(reach, 0.0, 1.0)[:, :, None], (H, S, A)).copy()
+    out = np.broadcast_to(np.clip(reach, 0.0, 1.0)[:, :, None], (H, S, A)).copy()
+    if mdp.feasible is not None:
+        out[:, ~mdp.feasible] = 0.0  # issue 15: an infeasible pair is never visited
+    return out
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,8 @@ def controlled_coverage(mdp: TabularMDP, c_star: float, policy=None) -> Controll
     S, A, H = mdp.S, mdp.A, mdp.horizon
     pairs = np.ones(S * A, bool) if mdp.feasible is None else mdp.feasible.reshape(-1)  # issue 15: feasible only
     if c_star > 1.0 and pairs.sum() == 1:
-        raise ValueError("c_star > 1 is impossible with a single (feasible) state-action pair (mu = d^pi = 1)")
+        raise ValueError("c_star > 1 is impossible with a single state-action pair (counting feasible ones; "
+                         "mu = d^pi = 1)")
     pi = policy_matrix(mdp, _optimal_policy(mdp) if policy is None else policy)
     d = occupancy(mdp, pi)
     flat = d.reshape(-1, S * A)
