@@ -16,9 +16,11 @@ from functools import cached_property
 
 import numpy as np
 
+from theory_rl._dense import owned_array, owned_transitions
 from theory_rl._sparse import DENSE_LIMIT, canonical_transitions, dense_to_transitions, is_sparse, transitions_to_dense
 from theory_rl._validation import (
     as_float_array,
+    check_bool,
     check_choice,
     check_distributions,
     check_positive_int,
@@ -26,7 +28,6 @@ from theory_rl._validation import (
     check_real,
     check_shape,
     check_table,
-    readonly,
 )
 
 __all__ = ["REWARD_NOISES", "TabularMDP", "MultiArmedBandit", "ContextualBandit"]
@@ -57,6 +58,14 @@ class TabularMDP:
         Distribution of sampled rewards around the mean ``R``: Bernoulli(R), N(R, reward_std^2), or R itself.
     reward_std : float, default 0.1
         Standard deviation of Gaussian rewards; ignored otherwise.
+    copy : bool, default True
+        True: ``P``, ``R`` and ``init`` are copied (an array this constructor converted itself, e.g. from a list
+        or an int dtype, is kept without a second copy), so the MDP never aliases the caller's arrays. False
+        (issue 16: large ``P`` built once and handed over): an argument that is already float64 and C-contiguous
+        is kept as a read-only *view*, with no copy. Every check runs either way. The view stops writes through
+        the MDP only: the caller's array stays writable, and writing it afterwards changes the MDP behind its
+        checks and its caches (transitions, cached returns); hand over arrays you will not write again. A sparse
+        ``P`` is stored as its canonical CSR copy either way.
 
     Raises
     ------
@@ -82,11 +91,16 @@ class TabularMDP:
         horizon: int | None = None,
         reward_noise: str = "bernoulli",
         reward_std: float = 0.1,
+        copy: bool = True,
     ) -> None:
         if (gamma is None) == (horizon is None):
             raise ValueError("give exactly one of gamma (discounted MDP) and horizon (finite-horizon MDP)")
         sparse = is_sparse(P)
-        P = P if sparse else as_float_array(P, "P", ndim=(3, 4))
+        # dense P: checked (finite, >= 0, rows sum to one) and copied in one pass (theory_rl._dense); checked is False
+        # when that pass left the row sums to check_distributions below (small P, or a row at the tolerance's edge)
+        copy = check_bool(copy, "copy")
+        P, checked = (P, True) if sparse else owned_transitions(P, "P", copy=copy)
+        R_in, init_in = R, init
         R = as_float_array(R, "R", ndim=(2, 3))
         init = as_float_array(init, "init", ndim=1)
 
@@ -117,17 +131,17 @@ class TabularMDP:
             check_table("the planning tables", (horizon, S, A), ("horizon", "S", "A"))
         check_shape(R, "R", R.shape[:-2] + (S, A))
         check_shape(init, "init", (S,))
-        if not sparse:
+        if not checked:
             check_distributions(P, "P")
         check_range(R, "R", 0.0, 1.0)
         check_distributions(init, "init")
 
-        self._P = None if sparse else readonly(P)
+        self._P = None if sparse else P
         self._T = P if sparse else None  # canonical CSR of a sparse MDP; a dense one builds it on demand
         self._S, self._A = int(S), int(A)
         self._stages = (P.shape[0] // (S * A)) if sparse else (P.shape[0] if P.ndim == 4 else 1)
-        self._R = readonly(R)
-        self._init = readonly(init)
+        self._R = owned_array(R, R_in, copy=copy)
+        self._init = owned_array(init, init_in, copy=copy)
         self._gamma = gamma
         self._horizon = horizon
         self._reward_noise = reward_noise
