@@ -282,7 +282,7 @@ def run_experiment(
             print(f"saving figures to {fig_dir}/ ...", flush=True)
             with figure_style():
                 for fig_name, fig in plot(sweep.records, fitted).items():
-                    figures += [str(p) for p in save_figure(fig, fig_name, fig_dir)]
+                    figures += [str(p) for p in save_figure(fig, fig_name, fig_dir, draft=args.quick)]
         summary["figures"] = figures
         text = json.dumps(summary, indent=2, sort_keys=False) + "\n"
         summary_path.write_text(text, encoding="utf-8")
