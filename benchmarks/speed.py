@@ -17,6 +17,8 @@ Run it with one thread (``OMP_NUM_THREADS=1``; the benchmark also sets numba's t
 - ``kernel``: the trajectory kernel (deterministic policy) against a branch-free reference loop written here, doing
   the same work on the same tables (target 1.15x); the stochastic-policy kernel against the deterministic one
   (target 1.3x).
+- ``first_call``: CPU time of the first ``sample_trajectories`` in a fresh process (numba compiles, or loads from its
+  on-disk cache), cold and warm cache, for HEAD and ``--first-call-old``.
 
 Timings are medians of repeated runs (the machine is shared).
 """
@@ -245,21 +247,64 @@ def bench_kernel(repeats: int, quick: bool) -> None:
           f"deterministic {np.median(t['sto'] / t['det']):.2f} (target 1.3)")
 
 
+# ---------------------------------------------------------------------- the first numba call in a fresh process
+_FIRST_CALL = """
+import json, time
+c0 = time.process_time()
+import numpy as np
+from theory_rl.data import sample_trajectories
+from theory_rl.generators import garnet
+c1 = time.process_time()
+mdp = garnet(10, 3, 4, seed=0, horizon=5)
+sample_trajectories(mdp, np.zeros(10, dtype=np.int64), 100, seed=1)
+c2 = time.process_time()
+sample_trajectories(mdp, np.full((10, 3), 1 / 3), 100, seed=1)
+c3 = time.process_time()
+print(json.dumps({"import": c1 - c0, "deterministic": c2 - c1, "stochastic": c3 - c2}))
+"""
+
+
+def bench_first_call(old_commit: str) -> None:
+    """CPU seconds of the first ``sample_trajectories`` (a deterministic policy) and then of a stochastic one, in a
+    fresh process, from a fresh copy (``git archive``) of HEAD and of ``old_commit``: with numba's on-disk cache
+    empty (cold: compilation) and then filled by that run (warm: loading)."""
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, commit in (("old", old_commit), ("new", "HEAD")):
+            tree = Path(tmp) / label
+            tree.mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True)
+            (Path(tmp) / f"{label}.tar").write_bytes(archive.stdout)
+            with tarfile.open(Path(tmp) / f"{label}.tar") as tar:
+                tar.extractall(tree, filter="data")
+            env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+            env.pop("NUMBA_CACHE_DIR", None)
+            runs = [json.loads(subprocess.run([sys.executable, "-c", _FIRST_CALL], cwd=tree, env=env, check=True,
+                                              capture_output=True, text=True).stdout) for _ in range(2)]  # fmt: skip
+            print(f"first call, {label} ({commit}), CPU s: cold cache: deterministic {runs[0]['deterministic']:.2f}, "
+                  f"then stochastic {runs[0]['stochastic']:.2f}; warm cache: {runs[1]['deterministic']:.2f}, "
+                  f"{runs[1]['stochastic']:.2f} (imports {runs[1]['import']:.2f})")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes; lcb_rates --quick only")
     parser.add_argument("--only", nargs="*", default=None,
-                        choices=["lcb_rates", "construction", "evaluation", "kernel"])  # fmt: skip
+                        choices=["lcb_rates", "construction", "evaluation", "kernel", "first_call"])  # fmt: skip
     parser.add_argument("--repeats", type=int, default=3, help="runs of lcb_rates per commit (other parts: x10)")
     parser.add_argument("--old-commit", default="7355c1b", help="the commit before issue 16")
+    parser.add_argument("--first-call-old", default="1ae1fd9", help="first_call's baseline (before its change)")
     args = parser.parse_args(argv)
-    parts = args.only or ["construction", "evaluation", "kernel", "lcb_rates"]
+    parts = args.only or ["construction", "evaluation", "kernel", "first_call", "lcb_rates"]
     if "construction" in parts:
         bench_construction(10 * args.repeats)
     if "evaluation" in parts:
         bench_evaluation(3 * args.repeats)
     if "kernel" in parts:
         bench_kernel(3 * args.repeats, args.quick)
+    if "first_call" in parts:
+        bench_first_call(args.first_call_old)
     if "lcb_rates" in parts:
         bench_lcb_rates(args.repeats, args.old_commit, args.quick)
 
