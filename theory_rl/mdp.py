@@ -3,7 +3,8 @@
 Conventions (see DESIGN.md): states ``0..S-1``, actions ``0..A-1``; ``P`` has shape ``(S, A, S)`` or, stage-dependent,
 ``(H, S, A, S)``; mean rewards ``R`` have shape ``(S, A)`` or ``(H, S, A)`` and lie in [0, 1]; ``init`` has shape
 ``(S,)``. Everything is float64. Arrays are copied on construction and marked read-only, so an MDP never changes and
-never aliases the caller's arrays.
+never aliases the caller's arrays (``copy=False`` keeps a read-only view of a float64 C-contiguous argument
+instead: see :class:`TabularMDP`).
 
 Sparse storage: ``P`` may instead be any scipy.sparse matrix of shape ``(S*A, S)`` or ``(H*S*A, S)``, row
 ``(h*S + s)*A + a``; it is kept as canonical CSR (:attr:`TabularMDP.transitions`) and never densified by the
