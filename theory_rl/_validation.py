@@ -295,10 +295,8 @@ def validate_params(**specs):
 # ---------------------------------------------------------------------- arrays
 def as_float_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None, shape=None,
                    finite: bool = True) -> np.ndarray:
-    """``x`` as a float64 array, rejecting complex, non-numeric, wrong dimensionality or shape, NaN and inf.
-
-    ``finite=False`` leaves NaN and inf to the caller, for a caller whose own pass refuses them (issue 16: the
-    dense transition check of :mod:`theory_rl._dense` reads each entry once)."""
+    """``x`` as a float64 array, rejecting complex, non-numeric, wrong dimensionality or shape, NaN and inf
+    (``finite=False``: NaN and inf left to a caller whose own pass refuses them, as theory_rl._dense's does)."""
     if isinstance(x, np.ndarray):
         arr = x
     else:
