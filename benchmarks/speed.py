@@ -8,13 +8,17 @@ Run it with one thread (``OMP_NUM_THREADS=1``; the benchmark also sets numba's t
   command on the commit before issue 16 (``git archive`` of ``--old-commit`` into a temporary folder, no worktree),
   run alternately ``--repeats`` times; and the ``--quick`` run warm (target: at most half the old wall time, and
   ``--quick`` under 5 s).
-- ``construction``: ``TabularMDP(P, R, init, gamma)`` at S = 500, A = 10 against QuantEcon's ``DiscreteDP(R, Q,
-  beta)`` on the same arrays (target 3x), and the trusted path of the library's own empirical models.
+- ``construction``: ``TabularMDP(P, R, init, gamma)`` at S = 500, A = 10 (and with ``copy=False``) against
+  QuantEcon's ``DiscreteDP(R, Q, beta)`` on the same arrays (target 3x), beside the numpy checks the one-pass check
+  replaced, the floors (a copy of P; one read of P, which any check of every entry needs and DiscreteDP skips) and
+  the trusted path of the library's own empirical models.
 - ``evaluation``: ``evaluate`` / ``expected_return`` of a deterministic policy on a 5-state MDP against a bare
   numpy solve ``np.linalg.solve(I - gamma P[s, pi(s)], R[s, pi(s)])`` (target 3x).
 - ``kernel``: the trajectory kernel (deterministic policy) against a branch-free reference loop written here, doing
   the same work on the same tables (target 1.15x); the stochastic-policy kernel against the deterministic one
   (target 1.3x).
+- ``first_call``: CPU time of the first ``sample_trajectories`` in a fresh process (numba compiles, or loads from its
+  on-disk cache), cold and warm cache, for HEAD and ``--first-call-old``.
 
 Timings are medians of repeated runs (the machine is shared).
 """
@@ -84,6 +88,7 @@ def bench_lcb_rates(repeats: int, old_commit: str, quick_only: bool) -> None:
 
 # ---------------------------------------------------------------------- construction and evaluation
 def bench_construction(repeats: int) -> None:
+    from theory_rl._validation import as_float_array, check_distributions, check_range, readonly
     from theory_rl.mdp import TabularMDP, trusted_mdp
 
     rng = np.random.default_rng(0)
@@ -91,20 +96,38 @@ def bench_construction(repeats: int) -> None:
     P = rng.random((S, A, S))
     P /= P.sum(axis=-1, keepdims=True)
     R, init = rng.random((S, A)), np.full(S, 1.0 / S)
-    t_ours = median_time(lambda: TabularMDP(P, R, init, gamma=0.9), repeats)
-    t_trusted = median_time(lambda: trusted_mdp(P.copy(), R.copy(), init.copy(), gamma=0.9), repeats)
-    t_copy = median_time(lambda: (P.copy(), R.copy(), init.copy()), repeats)
+
+    def numpy_checks():  # the constructor's dense path before the one-pass check (commit 1ae1fd9), for the record
+        p = as_float_array(P, "P", ndim=(3, 4))
+        r, i = as_float_array(R, "R", ndim=(2, 3)), as_float_array(init, "init", ndim=1)
+        check_distributions(p, "P")
+        check_range(r, "R", 0.0, 1.0)
+        check_distributions(i, "init")
+        return readonly(p), readonly(r), readonly(i)
+
+    runs = {
+        "ours": lambda: TabularMDP(P, R, init, gamma=0.9),
+        "view": lambda: TabularMDP(P, R, init, gamma=0.9, copy=False),
+        "numpy": numpy_checks,
+        "trusted": lambda: trusted_mdp(P.copy(), R.copy(), init.copy(), gamma=0.9),
+        "copy": lambda: (P.copy(), R.copy(), init.copy()),
+        "read": lambda: P.sum(),  # one read of P: the floor of any check of every entry
+    }
     try:
         from quantecon.markov import DiscreteDP
     except ImportError:
-        print("construction: quantecon is not installed (dev extra); TabularMDP "
-              f"{t_ours * 1e3:.2f} ms, trusted {t_trusted * 1e3:.2f} ms")
+        print("construction: quantecon is not installed (dev extra); "
+              + ", ".join(f"{k} {median_time(f, repeats) * 1e3:.2f} ms" for k, f in runs.items()))
         return
-    t_qe = median_time(lambda: DiscreteDP(R, P, 0.9), repeats)
-    print(f"construction S={S}, A={A}: DiscreteDP {t_qe * 1e3:.3f} ms; TabularMDP {t_ours * 1e3:.2f} ms "
-          f"= {t_ours / t_qe:.1f}x (target 3x; validated and copied: the copy alone is {t_copy * 1e3:.2f} ms "
-          f"= {t_copy / t_qe:.1f}x); trusted path (the library's own models, copy included here) "
-          f"{(t_trusted - t_copy) * 1e3:.3f} ms without the copy = {(t_trusted - t_copy) / t_qe:.1f}x")
+    runs["qe"] = lambda: DiscreteDP(R, P, 0.9)  # checks R's shape and finiteness; reads no entry of P
+    t = {k: median_time(f, repeats) for k, f in runs.items()}
+    qe = t["qe"]
+    print(f"construction S={S}, A={A}: DiscreteDP {qe * 1e3:.3f} ms; TabularMDP {t['ours'] * 1e3:.2f} ms = "
+          f"{t['ours'] / qe:.1f}x (target 3x), copy=False {t['view'] * 1e3:.2f} ms = {t['view'] / qe:.1f}x; "
+          f"the numpy checks it replaced {t['numpy'] * 1e3:.2f} ms = {t['numpy'] / qe:.1f}x; floors: the copy "
+          f"{t['copy'] * 1e3:.2f} ms = {t['copy'] / qe:.1f}x, one read of P (np.sum) {t['read'] * 1e3:.2f} ms = "
+          f"{t['read'] / qe:.1f}x; trusted path (the library's own models) without its copy "
+          f"{(t['trusted'] - t['copy']) * 1e3:.3f} ms = {(t['trusted'] - t['copy']) / qe:.1f}x")
 
 
 def bench_evaluation(repeats: int) -> None:
@@ -224,21 +247,64 @@ def bench_kernel(repeats: int, quick: bool) -> None:
           f"deterministic {np.median(t['sto'] / t['det']):.2f} (target 1.3)")
 
 
+# ---------------------------------------------------------------------- the first numba call in a fresh process
+_FIRST_CALL = """
+import json, time
+c0 = time.process_time()
+import numpy as np
+from theory_rl.data import sample_trajectories
+from theory_rl.generators import garnet
+c1 = time.process_time()
+mdp = garnet(10, 3, 4, seed=0, horizon=5)
+sample_trajectories(mdp, np.zeros(10, dtype=np.int64), 100, seed=1)
+c2 = time.process_time()
+sample_trajectories(mdp, np.full((10, 3), 1 / 3), 100, seed=1)
+c3 = time.process_time()
+print(json.dumps({"import": c1 - c0, "deterministic": c2 - c1, "stochastic": c3 - c2}))
+"""
+
+
+def bench_first_call(old_commit: str) -> None:
+    """CPU seconds of the first ``sample_trajectories`` (a deterministic policy) and then of a stochastic one, in a
+    fresh process, from a fresh copy (``git archive``) of HEAD and of ``old_commit``: with numba's on-disk cache
+    empty (cold: compilation) and then filled by that run (warm: loading)."""
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, commit in (("old", old_commit), ("new", "HEAD")):
+            tree = Path(tmp) / label
+            tree.mkdir()
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True)
+            (Path(tmp) / f"{label}.tar").write_bytes(archive.stdout)
+            with tarfile.open(Path(tmp) / f"{label}.tar") as tar:
+                tar.extractall(tree, filter="data")
+            env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+            env.pop("NUMBA_CACHE_DIR", None)
+            runs = [json.loads(subprocess.run([sys.executable, "-c", _FIRST_CALL], cwd=tree, env=env, check=True,
+                                              capture_output=True, text=True).stdout) for _ in range(2)]  # fmt: skip
+            print(f"first call, {label} ({commit}), CPU s: cold cache: deterministic {runs[0]['deterministic']:.2f}, "
+                  f"then stochastic {runs[0]['stochastic']:.2f}; warm cache: {runs[1]['deterministic']:.2f}, "
+                  f"{runs[1]['stochastic']:.2f} (imports {runs[1]['import']:.2f})")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes; lcb_rates --quick only")
     parser.add_argument("--only", nargs="*", default=None,
-                        choices=["lcb_rates", "construction", "evaluation", "kernel"])  # fmt: skip
+                        choices=["lcb_rates", "construction", "evaluation", "kernel", "first_call"])  # fmt: skip
     parser.add_argument("--repeats", type=int, default=3, help="runs of lcb_rates per commit (other parts: x10)")
     parser.add_argument("--old-commit", default="7355c1b", help="the commit before issue 16")
+    parser.add_argument("--first-call-old", default="1ae1fd9", help="first_call's baseline (before its change)")
     args = parser.parse_args(argv)
-    parts = args.only or ["construction", "evaluation", "kernel", "lcb_rates"]
+    parts = args.only or ["construction", "evaluation", "kernel", "first_call", "lcb_rates"]
     if "construction" in parts:
         bench_construction(10 * args.repeats)
     if "evaluation" in parts:
         bench_evaluation(3 * args.repeats)
     if "kernel" in parts:
         bench_kernel(3 * args.repeats, args.quick)
+    if "first_call" in parts:
+        bench_first_call(args.first_call_old)
     if "lcb_rates" in parts:
         bench_lcb_rates(args.repeats, args.old_commit, args.quick)
 

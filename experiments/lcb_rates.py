@@ -26,13 +26,12 @@ experiment uses Hoeffding's 1/2 in every setting (``constant = 0.5``) and, in th
 from __future__ import annotations
 
 import math
-import sys
 from collections import defaultdict
 from functools import partial
 
 import numpy as np
 
-from experiments._cli import BOOTSTRAP, bootstrap_slope, loglog_slope, parse_args, run_experiment
+from experiments._cli import BOOTSTRAP, bootstrap_slope, exit_process, loglog_slope, parse_args, run_experiment
 
 NAME = "lcb_rates"
 ALGORITHMS = ("lcb", "greedy", "most_played")
@@ -254,4 +253,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

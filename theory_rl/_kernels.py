@@ -220,7 +220,9 @@ def sample_transitions(
 # The model and policy arguments shared by every trajectory kernel, between ``seed`` and the outputs:
 #   init_table, P_table, S, A, pi_table, pi_actions, deterministic, pi_probs, R, noise, std
 # The policy has ``nPi`` stages (1 = stationary): deterministic policies use ``pi_actions`` ``(nPi, S)``, stochastic
-# ones the joint support table ``pi_table`` over ``(a, s')`` (:func:`joint_csr`), ``nPi*S`` rows. ``pi_probs``
+# ones pass ``pi_actions = None`` and the joint support table ``pi_table`` over ``(a, s')`` (:func:`joint_csr`),
+# ``nPi*S`` rows; the form is ``pi_actions``' type, known at compile time (``deterministic`` stays in the argument
+# list, matching ``pi_actions``, but the kernels do not read it). ``pi_probs``
 # ``(nPi, S, A)`` gives the behaviour probability recorded with each action (unused, may be any array, when nothing
 # records it).
 
@@ -250,18 +252,13 @@ def trajectories_trial(
     policy's ``pi_table`` is the joint ``(a, s')`` table of :func:`joint_csr` (one draw per step, decoded by a shift
     and a mask; issue 16: the two dependent draws of an action then a next state cost ~2x a deterministic step).
     """
-    # Passing None as pi_actions for a stochastic policy makes numba compile a separate loop for each form, with
-    # the policy branch resolved at compile time: a run-time branch in the hot loop was measured to cost ~1.7x.
-    if deterministic:
-        _trajectories(
-            np.uint64(seed), init_table, P_table, S, A, pi_table, pi_actions, pi_probs,
-            R, noise, std, states_out, None, actions_out, rewards_out, bprob_out, None, None,
-        )  # fmt: skip
-    else:
-        _trajectories(
-            np.uint64(seed), init_table, P_table, S, A, pi_table, None, pi_probs,
-            R, noise, std, states_out, None, actions_out, rewards_out, bprob_out, None, None,
-        )  # fmt: skip
+    # pi_actions None (a stochastic policy) or an array: numba compiles a separate loop for each form, with the
+    # policy branch resolved at compile time (a run-time branch in the hot loop was measured to cost ~1.7x), and
+    # only the form a call passes (issue 16: the first call in a fresh environment compiles one loop, not two).
+    _trajectories(
+        np.uint64(seed), init_table, P_table, S, A, pi_table, pi_actions, pi_probs,
+        R, noise, std, states_out, None, actions_out, rewards_out, bprob_out, None, None,
+    )  # fmt: skip
 
 
 @njit(cache=True)
@@ -273,16 +270,10 @@ def transitions_trial(
     dataset: every output is ``(n_episodes, T)`` (``state_out[e, h] = s_h``, ``next_out[e, h] = s_{h+1}``,
     ``step_out[e, h] = h``, ``episode_out[e, h] = e``), so its flat C-order view is the dataset's column with no
     copy."""
-    if deterministic:
-        _trajectories(
-            np.uint64(seed), init_table, P_table, S, A, pi_table, pi_actions, pi_probs,
-            R, noise, std, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
-        )  # fmt: skip
-    else:
-        _trajectories(
-            np.uint64(seed), init_table, P_table, S, A, pi_table, None, pi_probs,
-            R, noise, std, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
-        )  # fmt: skip
+    _trajectories(
+        np.uint64(seed), init_table, P_table, S, A, pi_table, pi_actions, pi_probs,
+        R, noise, std, state_out, next_out, actions_out, rewards_out, bprob_out, step_out, episode_out,
+    )  # fmt: skip
 
 
 @njit(cache=True)

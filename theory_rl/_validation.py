@@ -293,8 +293,10 @@ def validate_params(**specs):
 
 
 # ---------------------------------------------------------------------- arrays
-def as_float_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None, shape=None) -> np.ndarray:
-    """``x`` as a float64 array, rejecting complex, non-numeric, wrong dimensionality or shape, NaN and inf."""
+def as_float_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None, shape=None,
+                   finite: bool = True) -> np.ndarray:
+    """``x`` as a float64 array, rejecting complex, non-numeric, wrong dimensionality or shape, NaN and inf
+    (``finite=False``: NaN and inf left to a caller whose own pass refuses them, as theory_rl._dense's does)."""
     if isinstance(x, np.ndarray):
         arr = x
     else:
@@ -314,6 +316,8 @@ def as_float_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None, s
             raise ValueError(f"{name} must have {want} dimensions, got shape {arr.shape}")
     if shape is not None:
         check_shape(arr, name, shape)
+    if not finite:
+        return arr
     if arr.size > 4096:  # one pass, no temporary: a finite sum means finite entries (issue 16: large P)
         with np.errstate(over="ignore", invalid="ignore"):
             if np.isfinite(arr.sum()):

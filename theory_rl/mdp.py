@@ -3,7 +3,8 @@
 Conventions (see DESIGN.md): states ``0..S-1``, actions ``0..A-1``; ``P`` has shape ``(S, A, S)`` or, stage-dependent,
 ``(H, S, A, S)``; mean rewards ``R`` have shape ``(S, A)`` or ``(H, S, A)`` and lie in [0, 1]; ``init`` has shape
 ``(S,)``. Everything is float64. Arrays are copied on construction and marked read-only, so an MDP never changes and
-never aliases the caller's arrays.
+never aliases the caller's arrays (``copy=False`` keeps a read-only view of a float64 C-contiguous argument
+instead: see :class:`TabularMDP`).
 
 Sparse storage: ``P`` may instead be any scipy.sparse matrix of shape ``(S*A, S)`` or ``(H*S*A, S)``, row
 ``(h*S + s)*A + a``; it is kept as canonical CSR (:attr:`TabularMDP.transitions`) and never densified by the
@@ -16,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
+from theory_rl._dense import owned_array, owned_transitions
 from theory_rl._sparse import (
     DENSE_LIMIT,
     canonical_transitions,
@@ -26,6 +28,7 @@ from theory_rl._sparse import (
 )
 from theory_rl._validation import (
     as_float_array,
+    check_bool,
     check_choice,
     check_distributions,
     check_positive_int,
@@ -33,7 +36,6 @@ from theory_rl._validation import (
     check_real,
     check_shape,
     check_table,
-    readonly,
 )
 from theory_rl.feasibility import as_feasible_mask
 
@@ -72,6 +74,14 @@ class TabularMDP:
         an infeasible pair (see :mod:`theory_rl.feasibility`). Infeasible pairs keep finite rewards in [0, 1]
         and, dense, valid rows of ``P`` (never read); a sparse ``P`` may leave their rows empty (stored as a
         self-loop ``s -> s``). None or all True: no restriction (:attr:`feasible` is then None).
+    copy : bool, default True
+        True: ``P``, ``R`` and ``init`` are copied (an array this constructor converted itself, e.g. from a list
+        or an int dtype, is kept without a second copy), so the MDP never aliases the caller's arrays. False
+        (issue 16: large ``P`` built once and handed over): an argument that is already float64 and C-contiguous
+        is kept as a read-only *view*, with no copy. Every check runs either way. The view stops writes through
+        the MDP only: the caller's array stays writable, and writing it afterwards changes the MDP behind its
+        checks and its caches (transitions, cached returns); hand over arrays you will not write again. A sparse
+        ``P`` is stored as its canonical CSR copy either way.
 
     Raises
     ------
@@ -98,11 +108,16 @@ class TabularMDP:
         reward_noise: str = "bernoulli",
         reward_std: float = 0.1,
         feasible=None,
+        copy: bool = True,
     ) -> None:
         if (gamma is None) == (horizon is None):
             raise ValueError("give exactly one of gamma (discounted MDP) and horizon (finite-horizon MDP)")
         sparse = is_sparse(P)
-        P = P if sparse else as_float_array(P, "P", ndim=(3, 4))
+        # dense P: checked (finite, >= 0, rows sum to one) and copied in one pass (theory_rl._dense); checked is False
+        # when that pass left the row sums to check_distributions below (small P, or a row at the tolerance's edge)
+        copy = check_bool(copy, "copy")
+        P, checked = (P, True) if sparse else owned_transitions(P, "P", copy=copy)
+        R_in, init_in = R, init
         R = as_float_array(R, "R", ndim=(2, 3))
         init = as_float_array(init, "init", ndim=1)
 
@@ -136,17 +151,17 @@ class TabularMDP:
             check_table("the planning tables", (horizon, S, A), ("horizon", "S", "A"))
         check_shape(R, "R", R.shape[:-2] + (S, A))
         check_shape(init, "init", (S,))
-        if not sparse:
+        if not checked:
             check_distributions(P, "P")
         check_range(R, "R", 0.0, 1.0)
         check_distributions(init, "init")
 
-        self._P = None if sparse else readonly(P)
+        self._P = None if sparse else P
         self._T = P if sparse else None  # canonical CSR of a sparse MDP; a dense one builds it on demand
         self._S, self._A = int(S), int(A)
         self._stages = (P.shape[0] // (S * A)) if sparse else (P.shape[0] if P.ndim == 4 else 1)
-        self._R = readonly(R)
-        self._init = readonly(init)
+        self._R = owned_array(R, R_in, copy=copy)
+        self._init = owned_array(init, init_in, copy=copy)
         self._gamma = gamma
         self._horizon = horizon
         self._reward_noise = reward_noise

@@ -147,3 +147,19 @@ def test_bootstrap_loglog_slope_recovers_a_power_law_and_drops_zero_points():
     assert bootstrap_loglog_slope([1, 2], [[0.0], [0.5]])["slope"] is None
     with pytest.raises(ValueError, match="average"):
         bootstrap_loglog_slope(x, samples, average="mode")
+
+
+# issue 16: the experiments' exit after gc.freeze()
+def test_exit_process_exits_with_the_code_after_flushing_and_freezing(tmp_path):
+    script = ("import gc, sys\n"
+              "from experiments._cli import exit_process\n"
+              "print('written', end='')\n"
+              "open(sys.argv[1], 'w').write(str(gc.get_freeze_count() == 0))\n"
+              "import atexit; atexit.register(lambda: open(sys.argv[1], 'a').write(str(gc.get_freeze_count() > 0)))\n"
+              "exit_process(3)\n")  # fmt: skip
+    flag = tmp_path / "flag"
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", script, str(flag)], cwd=root, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(root), "PATH": ""}, timeout=120)  # fmt: skip
+    assert out.returncode == 3 and out.stdout == "written"
+    assert flag.read_text() == "TrueTrue"  # nothing frozen before, everything alive frozen at exit

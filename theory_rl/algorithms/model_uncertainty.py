@@ -68,8 +68,12 @@ def uncertainty_heuristics(models, *, smoothing: float = 1e-3) -> dict[str, np.n
     # ||diag(p) - p p^T||_F^2 = sum p^2 - 2 sum p^3 + (sum p^2)^2
     s2, s3 = (P ** 2).sum(-1), (P ** 3).sum(-1)
     aleatoric = np.sqrt(np.maximum(s2 - 2 * s3 + s2 ** 2, 0.0)).max(axis=0)
-    diffs = P[:, None] - P[None, :]
-    pairwise = np.sqrt((diffs ** 2).sum(-1)).max(axis=(0, 1))
+    # max over pairs of ||P_i - P_j||, one member against the later ones at a time: memory O(M S A S), not the
+    # O(M^2 S A S) of all differences at once (3.2 GB at M = 2000, S = 5, A = 2); the same values ((a - b)^2 ==
+    # (b - a)^2 exactly, the same sums), so the same maximum (issue 16)
+    pairwise = np.zeros(P.shape[1:-1])
+    for i in range(M - 1):
+        np.maximum(pairwise, np.sqrt(((P[i + 1:] - P[i]) ** 2).sum(-1)).max(axis=0), out=pairwise)
     var = P.var(axis=0).sum(-1)
     smooth = (1.0 - smoothing) * P + smoothing / S
     loo = (smooth.sum(axis=0)[None] - smooth) / (M - 1)

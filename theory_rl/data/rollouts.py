@@ -39,6 +39,7 @@ from theory_rl.data.samples import OfflineDataset, trusted_offline_dataset
 from theory_rl.data.tables import (
     MODELS,
     flatten,
+    kernel_actions,
     kernel_args,
     mixture_weights,
     model_tables,
@@ -206,7 +207,7 @@ class RolloutSampler:
         actions = np.empty((n, T), np.int64)
         rewards = np.empty((n, T), np.float64)
         _kernels.trajectories_trial(
-            seed, *self._model, pt.table, pt.actions, pt.deterministic, pt.probs, *self._reward, states,
+            seed, *self._model, pt.table, kernel_actions(pt), pt.deterministic, pt.probs, *self._reward, states,
             actions, rewards, None,
         )  # fmt: skip
         return states, actions, rewards

@@ -142,10 +142,16 @@ def flatten(model: tuple) -> tuple:
     return tuple(x for item in model for x in (item if isinstance(item, tuple) else (item,)))
 
 
+def kernel_actions(pt: PolicyTables):
+    """The kernels' ``pi_actions``: the actions of a deterministic policy, None for a stochastic one (the kernels
+    compile one loop per form and only the form they are called with)."""
+    return pt.actions if pt.deterministic else None
+
+
 def kernel_args(mdp, t: ModelTables, pt: PolicyTables) -> tuple:
     """The model and policy arguments of the trajectory kernels (between ``seed`` and the outputs)."""
     return (
-        t.init, t.P, mdp.S, mdp.A, pt.table, pt.actions, pt.deterministic, pt.probs, t.R, t.noise, t.std,
+        t.init, t.P, mdp.S, mdp.A, pt.table, kernel_actions(pt), pt.deterministic, pt.probs, t.R, t.noise, t.std,
     )  # fmt: skip
 
 
