@@ -48,7 +48,7 @@ class Backups:
     Parameters
     ----------
     mdp : TabularMDP
-        Dense or sparse; finite-horizon MDPs use ``gamma = 1`` and a step ``h``.
+        Dense or sparse; finite-horizon MDPs use their discount (``gamma = 1`` when undiscounted) and a step ``h``.
 
     Notes
     -----
@@ -59,7 +59,7 @@ class Backups:
     def __init__(self, mdp: TabularMDP) -> None:
         mdp = check_instance(mdp, "mdp", TabularMDP)
         self.mdp, self.S, self.A = mdp, mdp.S, mdp.A
-        self.gamma = float(mdp.gamma) if mdp.is_discounted else 1.0
+        self.gamma = float(mdp.discount)
         self.sparse = mdp.is_sparse
         if self.sparse:
             T = mdp.transitions
@@ -95,7 +95,7 @@ class Backups:
         h, V = self._step(h), self._values(V)
         if not self.sparse:  # the same expressions as planning.q_from_values, so dense results agree exactly
             PV = (self._dense(h) @ V).reshape(self.S, self.A)
-            return self.mdp.R_at(h) + PV if self.mdp.is_episodic else self.mdp.R + self.gamma * PV
+            return self.mdp.R_at(h) + self.gamma * PV if self.mdp.is_episodic else self.mdp.R + self.gamma * PV
         out = np.empty(self.S * self.A)
         csr_q(*self._csr, self.rewards(h), V, self.gamma, self._row0(h if h is not None else 0), out)
         return out.reshape(self.S, self.A)
