@@ -17,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
+from theory_rl._ranges import check_reward_range
 from theory_rl._sparse import DENSE_LIMIT, canonical_transitions, dense_to_transitions, is_sparse, transitions_to_dense
 from theory_rl._validation import (
     as_float_array,
@@ -130,7 +131,7 @@ class TabularMDP:
         check_shape(init, "init", (S,))
         if not sparse:
             check_distributions(P, "P")
-        reward_range = _reward_range(reward_range)
+        reward_range = check_reward_range(reward_range)
         check_range(R, "R", *reward_range)
         check_distributions(init, "init")
 
@@ -443,12 +444,3 @@ def trusted_mdp(P, R, init, *, gamma=None, horizon=None, reward_noise="bernoulli
         object.__setattr__(mdp, name, value)
     return mdp
 
-
-def _reward_range(value) -> tuple[float, float]:
-    """``value`` as a pair of finite floats ``(r_min, r_max)`` with ``r_min < r_max``, else a ValueError."""
-    if isinstance(value, (str, bytes)) or np.ndim(value) != 1 or len(value) != 2:
-        raise ValueError(f"reward_range is {value!r}, expected a pair (r_min, r_max)")
-    low, high = check_real(value[0], "reward_range[0]"), check_real(value[1], "reward_range[1]")
-    if not low < high:
-        raise ValueError(f"reward_range is ({low!r}, {high!r}), expected r_min < r_max")
-    return (low, high)

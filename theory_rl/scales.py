@@ -21,13 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from theory_rl._ranges import UNIT
 from theory_rl._validation import check_instance, check_real
 from theory_rl.mdp import TabularMDP
 
 __all__ = ["RewardMap", "unit_rewards", "undiscounted_stages", "require_unit_scale", "scale_meta"]
 
-#: The unit range every bound and clipping rule of the papers assumes.
-UNIT = (0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,8 @@ def undiscounted_stages(mdp: TabularMDP) -> TabularMDP:
     gamma^(t-h) r_t``), so its optimal policies are ``mdp``'s: the form in which algorithms and bounds written for
     undiscounted horizons see a discounted one. Its reward range is ``(min(r_min, 0), max(r_max, 0))``, which holds
     every ``gamma^h r``; the reward noise is kept (means match; sampled laws scale only for Gaussian/deterministic).
-    An undiscounted ``mdp`` is returned as is. Refused where ``gamma^(H-1)`` underflows (below 1e-200).
+    An undiscounted ``mdp`` is returned as is. Refused where ``gamma^(H-1)`` underflows (below 1e-200) or is 0
+    (``gamma = 0``, ``H > 1``): the late stage rewards vanish, and with them the equivalence of the policies.
 
     Examples
     --------
@@ -160,7 +160,8 @@ def undiscounted_stages(mdp: TabularMDP) -> TabularMDP:
         return mdp
     if H > 1 and g ** (H - 1) < 1e-200:
         raise ValueError(f"mdp.gamma is {g!r} with horizon {H}: gamma^(H-1) = {g ** (H - 1):.3g} underflows the "
-                         "stage rewards gamma^h R; use a shorter horizon or a larger discount")  # fmt: skip
+                         "stage rewards gamma^h R (the native form has no such limit); use a shorter horizon or a "
+                         "larger discount")  # fmt: skip
     R = (g ** np.arange(H))[:, None, None] * mdp.stage_R
     lo, hi = mdp.reward_range
     return mdp.replace(R=R, gamma=None, reward_range=(min(lo, 0.0), max(hi, 0.0)))

@@ -44,11 +44,12 @@ def unit_dataset(data):
     meta = data.meta.copy()
     del meta["reward_range"]
     meta["unit_rewards_of"] = [m.low, m.high]
-    if hasattr(data, "reward_sums"):
+    fields = {f.name for f in dataclasses.fields(data)}
+    if "reward" in fields:  # sample level (its counts and reward sums follow from the samples)
+        return dataclasses.replace(data, reward=m.to_unit(data.reward), meta=meta), m
+    if "reward_sums" in fields:
         sums = (np.asarray(data.reward_sums, dtype=np.float64) - m.low * np.asarray(data.counts)) / m.scale
         return dataclasses.replace(data, reward_sums=sums, meta=meta), m
-    if hasattr(data, "reward"):
-        return dataclasses.replace(data, reward=m.to_unit(data.reward), meta=meta), m
     raise ValueError(f"data is a {type(data).__name__} without reward_sums or reward fields")
 
 
