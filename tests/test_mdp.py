@@ -87,7 +87,7 @@ def test_bad_entries_are_named(mutate, message):
         ({"gamma": 0.9, "reward_range": (1.0, 0.0)}, "reward_range is (1.0, 0.0), expected r_min < r_max"),
         ({"gamma": 0.9, "reward_range": (0.0, float("inf"))}, "reward_range[1] is inf"),
         ({"gamma": 0.9, "reward_range": 1.0}, "reward_range is 1.0, expected a pair"),
-        ({"gamma": 0.9, "reward_range": (0.0, 0.5)}, "R[1, 0] is 1, expected a value in [0, 0.5]"),
+        ({"gamma": 0.9, "reward_range": (0.0, 0.5)}, "R[2, 0] is 0.670624, expected a value in [0, 0.5]"),
         ({"gamma": 0.9, "reward_noise": "poisson"}, "reward_noise"),
         ({"gamma": 0.9, "reward_std": -1.0}, "reward_std"),
         ({"gamma": float("nan")}, "gamma is nan, expected a real number in [0, 1)"),
