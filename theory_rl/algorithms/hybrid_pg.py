@@ -56,6 +56,7 @@ from theory_rl.data import CountDataset, CountsBuilder, Rollouts, RolloutSampler
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import as_probabilities, uniform_policy
 from theory_rl.results import Result
+from theory_rl.scales import require_unit_scale
 
 __all__ = ["HACResult", "hac_step_size", "softmax_npg_update", "mc_statistics", "hpe", "hac", "count_fqi", "hy_q",
            "loglinear_policy", "hnpg_direction", "hnpg"]
@@ -201,6 +202,7 @@ def count_fqi(data: CountDataset, features=None) -> np.ndarray:
     class (tabular when ``features`` is None, else ``phi theta``), backward in ``h``. Returns ``f`` ``(H, S, A)``."""
     if data.horizon is None:
         raise ValueError("data must be finite-horizon")
+    require_unit_scale(data, "count_fqi")  # issue 15: an undiscounted horizon
     H, S, A = data.horizon, data.S, data.A
     phi = _features(features, S, A)
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)

@@ -66,6 +66,7 @@ from theory_rl.data import CountDataset, CountsBuilder, RolloutSampler
 from theory_rl.mdp import TabularMDP
 from theory_rl.penalties import hoeffding
 from theory_rl.results import Result
+from theory_rl.scales import require_unit_scale
 
 __all__ = ["OFFLINE", "ONLINE", "FinetuneResult", "offline_phase", "finetune"]
 
@@ -288,6 +289,7 @@ def finetune(
     if (data.S, data.A) != (mdp.S, mdp.A) or data.horizon is not None:
         raise ValueError(f"data has (S, A, horizon) = {(data.S, data.A, data.horizon)}, expected "
                          f"{(mdp.S, mdp.A, None)} as mdp")  # fmt: skip
+    require_unit_scale(mdp, "finetune")  # issue 15: vmax = 1/(1 - gamma), the clipping and the bonus assume [0, 1]
     S, A, gamma = mdp.S, mdp.A, mdp.gamma
     Phi = None
     if features is not None:
