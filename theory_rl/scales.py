@@ -25,7 +25,9 @@ from theory_rl._ranges import UNIT
 from theory_rl._validation import check_instance, check_real
 from theory_rl.mdp import TabularMDP
 
-__all__ = ["RewardMap", "unit_rewards", "undiscounted_stages", "require_unit_scale", "scale_meta"]
+# require_unit_scale, scale_meta, scale_meta_of, dataset_gamma and check_sampleable are the plumbing of the samplers
+# and algorithms (public names, not in __all__).
+__all__ = ["RewardMap", "unit_rewards", "undiscounted_stages"]
 
 
 
