@@ -12,7 +12,7 @@ which keeps the optimal policies (a positive affine map of every reward orders t
 back exactly: ``V = w V_unit + r_min / (1 - gamma)`` (discounted) and ``V_h = w V_unit_h + r_min sum_{t=h}^{H-1}
 gamma^(t-h)`` (finite horizon), ``w = r_max - r_min``; the same for Q-values. :func:`unit_rewards` gives the mapped
 MDP; :func:`undiscounted_stages` the undiscounted finite-horizon MDP with stage rewards ``gamma^h R_h`` (values
-``gamma^h V_h``, the same optimal policies). Functions that do neither refuse through :func:`require_unit_scale`.
+``gamma^h V_h``, the same optimal policies). Functions that do neither refuse through ``require_unit_scale``.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def unit_rewards(mdp: TabularMDP) -> tuple[TabularMDP, RewardMap]:
     The same transitions, initial distribution, discount and horizon; mean rewards ``(R - r_min) / w`` with
     ``w = r_max - r_min``; Gaussian reward noise scaled to ``reward_std / w``, so that a sampled reward ``r`` of
     ``mdp`` and ``(r - r_min) / w`` have the same law. Bernoulli rewards are Bernoulli in the mapped MDP: on a range
-    other than [0, 1] the samplers refuse them (see :func:`require_unit_scale`). Optimal policies are the same;
+    other than [0, 1] the samplers refuse them (``check_sampleable``). Optimal policies are the same;
     ``map.values(V_unit, mapped)`` gives ``mdp``'s values exactly (to rounding). The identity map returns ``mdp``.
 
     Examples

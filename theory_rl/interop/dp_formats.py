@@ -11,7 +11,7 @@ and theory_rl's) when ``X == Z`` and as ``(A, S, S)`` (``layout="ASS"``, pymdpto
 function takes its library's layout when only that reading fits; when both fit (``S == A``) or only the other
 one does, it raises a ValueError asking for ``layout=``. Two-dimensional rewards are ``(S, A)`` in both libraries.
 
-Rewards outside [0, 1] go through the explicit affine :class:`~theory_rl.interop.rewards.RewardMap` of their
+Rewards outside [0, 1] go through the explicit affine :class:`~theory_rl.scales.RewardMap` of their
 range (returned; ``ImportedMDP.values`` maps values back). Infeasible actions are refused, with a message saying
 so: theory_rl's planning and samplers do not yet restrict the action set (issue 15, item 5), and replacing an
 infeasible action by a very low reward would silently change the problem. Neither library has an initial

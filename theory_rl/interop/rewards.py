@@ -11,10 +11,10 @@ Every reward of the model, the absorbing state's 0 included, goes through the sa
 are unchanged (an affine map with a positive slope of every reward preserves the order of the returns) and the
 values map back exactly: for a discounted MDP ``V = (high - low) V_unit + low / (1 - gamma)``; at step ``h`` of a
 finite-horizon one ``V_h = (high - low) V_unit_h + low (H - h)`` (``H - h`` rewards are still to come). The same
-holds for Q-values. :class:`RewardMap` itself lives in :mod:`theory_rl.scales` (issue 15, item 5: the one map of
-rewards onto [0, 1]) and is re-exported here. A finite horizon with a discount is imported in native form
-(``TabularMDP(..., gamma=g, horizon=H)``); ``ImportedMDP.stage_discount`` stays for records built by hand in the
-older stage-reward form.
+holds for Q-values. :class:`~theory_rl.scales.RewardMap` itself lives in :mod:`theory_rl.scales` (issue 15, item
+5: the one map of rewards onto [0, 1]) and is re-exported here. A finite horizon with a discount is imported in
+native form (``TabularMDP(..., gamma=g, horizon=H)``); ``ImportedMDP.stage_discount`` stays for records built by hand
+in the older stage-reward form.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from theory_rl._validation import check_instance, check_int, check_mapping, chec
 from theory_rl.mdp import TabularMDP
 from theory_rl.scales import RewardMap
 
-__all__ = ["RewardMap", "ImportedMDP"]
+__all__ = ["ImportedMDP"]  # and RewardMap, re-exported from theory_rl.scales (documented there)
 
 
 def fit_reward_map(low: float, high: float, reward_range) -> RewardMap:
@@ -58,7 +58,7 @@ class ImportedMDP:
     ----------
     mdp : TabularMDP
         The model, rewards in [0, 1] (``reward_map.to_unit`` of the source's).
-    reward_map : RewardMap
+    reward_map : theory_rl.scales.RewardMap
         How rewards were mapped; ``reward_map.values(V, mdp)`` gives values in the source's units.
     absorbing : int or None
         The absorbing state added for termination (Gymnasium), or None.

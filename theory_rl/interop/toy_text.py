@@ -10,7 +10,7 @@ a :class:`~theory_rl.mdp.TabularMDP`:
   absorbing state is added only when some transition terminates;
 - *duplicates*: entries with the same next state (FrozenLake's slippery moves against a wall list it up to three
   times) are summed; the mean reward is ``R(s, a) = sum_entries p r``;
-- *rewards*: mapped to [0, 1] by the affine :class:`~theory_rl.interop.rewards.RewardMap` of the rewards' range
+- *rewards*: mapped to [0, 1] by the affine :class:`~theory_rl.scales.RewardMap` of the rewards' range
   (the absorbing state's 0 included), the identity when they already lie in [0, 1] (FrozenLake); it is returned,
   and ``ImportedMDP.values`` maps values back;
 - *start*: ``env.unwrapped.initial_state_distrib`` (all three environments have one), unless ``init`` is given.
@@ -124,7 +124,7 @@ def from_toy_text(
         Initial distribution over the environment's states; ``env.unwrapped.initial_state_distrib`` by default.
     reward_range : (float, float), optional
         The range mapped to [0, 1]; by default the rewards' own range (with the absorbing state's 0), or the
-        identity map when they lie in [0, 1]. See :class:`~theory_rl.interop.rewards.RewardMap`.
+        identity map when they lie in [0, 1]. See :class:`~theory_rl.scales.RewardMap`.
     reward_noise : str, default "deterministic"
         How the MDP samples rewards around their mean (see :class:`~theory_rl.mdp.TabularMDP`). Gymnasium's
         rewards depend on the next state; the MDP keeps only their mean ``R(s, a)``, which is what its values use.
