@@ -220,7 +220,8 @@ def test_algorithms_on_a_range_match_the_mapped_unit_mdp(mdp, reward_range, seed
     mu = np.full(((mdp.horizon,) if mdp.is_episodic else ()) + (mdp.S, mdp.A), 1.0 / (mdp.S * mdp.A))
     sampler = sample_iid if seed % 2 else sample_iid_counts  # sample-level or count data
     data, data_unit = sampler(ranged, mu, 40, seed=seed), sampler(unit, mu, 40, seed=seed)
-    mapped, _ = unit_dataset(data)
+    mapped, _, discount = unit_dataset(data)
+    assert discount is None
     np.testing.assert_allclose(mapped.reward_sums, data_unit.reward_sums, atol=1e-9)
     algos = [vi_lcb_episodic, empirical_vi] if mdp.is_episodic else [vi_lcb, bernstein_vi_lcb, empirical_vi]
     for algo in algos:
@@ -261,3 +262,57 @@ def test_bounds_scale_with_the_range_width():
                                [0.2, 0.02])  # fmt: skip
     with pytest.raises(ValueError, match="reward_range is"):
         thm4.evaluate(N=1000, C=1.0, S=10, reward_range=(1, 1))
+
+
+@settings(max_examples=25, deadline=None)
+@given(tabular_mdps(episodic=True, max_S=4, max_A=3, max_H=4), st.sampled_from([(0.0, 1.0), (-1.0, 2.0), (2.0, 7.0)]),
+       st.sampled_from([0.5, 0.9]), st.integers(0, 2**32 - 1))  # fmt: skip
+def test_episodic_algorithms_on_a_discounted_horizon_match_the_stage_reward_mdp(mdp, reward_range, g, seed):
+    """A discounted finite horizon through on_unit_rewards against the undiscounted stage-reward MDP of the mapped
+    MDP (deterministic rewards, so the two samples are the same up to rounding), and empirical VI against exact
+    planning on the data's own empirical model (which keeps the range and the discount)."""
+    lo, hi = reward_range
+    ranged = mdp.replace(R=lo + (hi - lo) * mdp.R, reward_range=reward_range, reward_noise="deterministic", gamma=g)
+    stage = undiscounted_stages(unit_rewards(ranged)[0])
+    mu = np.full((mdp.horizon, mdp.S, mdp.A), 1.0 / (mdp.S * mdp.A))
+    data, data_stage = sample_iid_counts(ranged, mu, 30, seed=seed), sample_iid_counts(stage, mu, 30, seed=seed)
+    assert data.meta["discount"] == g and "discount" not in data_stage.meta
+    with pytest.raises(ValueError, match="undiscounted finite horizon" if lo == 0 and hi == 1 else "assumes rewards"):
+        vi_lcb_episodic(data)
+    weight = (g ** np.arange(mdp.horizon))[:, None]
+    for algo in (vi_lcb_episodic, empirical_vi):
+        res, ref = on_unit_rewards(algo, data), algo(data_stage)
+        assert res.constants["discount"] == g
+        Q = np.asarray(ref.Q)
+        top2 = np.sort(Q, axis=-1)[..., -2:] if mdp.A > 1 else None
+        clear = (top2[..., 1] - top2[..., 0] > 1e-7) if top2 is not None else np.ones(Q.shape[:-1], bool)
+        np.testing.assert_array_equal(np.asarray(res.policy)[clear], np.asarray(ref.policy)[clear])
+        tail = lo * (1 - g ** (mdp.horizon - np.arange(mdp.horizon)[:, None])) / (1 - g)
+        np.testing.assert_allclose(res.V, (hi - lo) * np.asarray(ref.V) / weight + tail, atol=1e-7 * (hi - lo))
+    # the third route: exact discounted planning on the empirical model in the data's own units
+    exact = planning.backward_induction(data.empirical_mdp(np.full(mdp.S, 1.0 / mdp.S)))
+    np.testing.assert_allclose(on_unit_rewards(empirical_vi, data).V, exact.V, atol=1e-9 * max(1.0, abs(lo), hi))
+
+
+def test_pevi_through_on_unit_rewards_with_tabular_features():
+    """PEVI (Jin et al. 2021) with one-hot features on a ranged MDP's data: the same policy as on the mapped MDP's
+    data with the same seed, values mapped back; refused without the map."""
+    import functools
+
+    from theory_rl.algorithms.linear import pevi
+
+    rng = np.random.default_rng(5)
+    S, A, H = 3, 2, 3
+    mdp = TabularMDP(rng.dirichlet(np.ones(S), size=(S, A)), -3.0 + 4.0 * rng.random((S, A)), np.full(S, 1 / S),
+                     horizon=H, reward_range=(-3, 1), reward_noise="gaussian", reward_std=0.4)  # fmt: skip
+    unit, m = unit_rewards(mdp)
+    phi = np.eye(S * A).reshape(S, A, S * A)
+    mu = np.full((H, S, A), 1.0 / (S * A))
+    data, data_unit = sample_iid_counts(mdp, mu, 200, seed=9), sample_iid_counts(unit, mu, 200, seed=9)
+    with pytest.raises(ValueError, match=r"PEVI assumes rewards in \[0, 1\]"):
+        pevi(phi, data)
+    res, ref = on_unit_rewards(functools.partial(pevi, phi), data, penalty_scale=0.1), pevi(phi, data_unit,
+                                                                                          penalty_scale=0.1)
+    np.testing.assert_array_equal(res.policy, ref.policy)
+    np.testing.assert_allclose(res.V, m.values(ref.V, data_unit), atol=1e-9)
+    assert not np.allclose(res.V, ref.V)  # the map is not the identity here

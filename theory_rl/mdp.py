@@ -291,7 +291,8 @@ class TabularMDP:
         """Return a new MDP with some constructor arguments changed.
 
         Changing between discounted and finite horizon needs both keywords, e.g.
-        ``mdp.replace(gamma=None, horizon=10)``.
+        ``mdp.replace(gamma=None, horizon=10)``; ``mdp.replace(horizon=10)`` keeps ``gamma`` (a discounted finite
+        horizon).
         """
         kwargs = dict(
             P=self._P if self._P is not None else self._T,
