@@ -41,6 +41,7 @@ from theory_rl.data import RolloutSampler
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, solve
 from theory_rl.results import IterativeResult, stop_at_max_iter
+from theory_rl.scales import require_unit_scale
 
 __all__ = ["VARIANTS", "MODES", "EdgeOfReachResult", "void_values", "truncated_fqi", "boundary_value_q"]
 
@@ -291,7 +292,7 @@ def truncated_fqi(
         read (``n_members``, ``oracle_q``, ``n_iterations``, ``n_rollouts``, ``epsilon``); sizes whose tables
         would not fit in memory are refused at once.
     """
-    S, A, gamma = mdp.S, mdp.A, mdp.gamma
+    S, A, gamma = require_unit_scale(mdp, "truncated_fqi").S, mdp.A, mdp.gamma  # issue 15: void values, penalties
     _check_sizes(S, A, k, n_members, n_iterations, n_rollouts)
     P = _model_arg(mdp, model)
     R = _reward_arg(mdp, reward_penalty, penalty_scale)
