@@ -3,6 +3,8 @@ planning, the samplers, the bounds and the offline algorithms), each against an 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -316,3 +318,35 @@ def test_pevi_through_on_unit_rewards_with_tabular_features():
     np.testing.assert_array_equal(res.policy, ref.policy)
     np.testing.assert_allclose(res.V, m.values(ref.V, data_unit), atol=1e-9)
     assert not np.allclose(res.V, ref.V)  # the map is not the identity here
+
+
+def test_every_algorithm_that_assumes_unit_rewards_refuses_a_range():
+    """Each refusal of issue 15, item 5, by name: a ranged (or discounted finite-horizon) model or dataset is refused
+    at once with the map to use, never run with constants sized for [0, 1]."""
+    from theory_rl.algorithms import edge_of_reach, glow, hybrid_pg, o2o, robust_offline, sim2real
+
+    rng = np.random.default_rng(2)
+    S, A, H = 3, 2, 2
+    P = rng.dirichlet(np.ones(S), size=(S, A))
+    ranged = dict(R=-1.0 + 3.0 * rng.random((S, A)), init=np.full(S, 1 / S), reward_range=(-1, 2),
+                  reward_noise="deterministic")  # fmt: skip
+    disc = TabularMDP(P, gamma=0.9, **ranged)
+    epi = TabularMDP(P, horizon=H, **ranged)
+    epi_disc = TabularMDP(P, gamma=0.9, horizon=H, R=np.full((S, A), 0.5), init=np.full(S, 1 / S))
+    disc_data = sample_iid_counts(disc, np.full((S, A), 1 / (S * A)), 30, seed=0)
+    epi_counts = sample_iid_counts(epi_disc, np.full((H, S, A), 1 / (S * A)), 30, seed=0)
+    classes = glow.decoy_classes(epi_disc.replace(gamma=None), [np.zeros((H, S, A), bool)], 0.5)
+    calls = {
+        "GLOW (theory_rl.algorithms.glow)": lambda: glow.glow(epi, classes, 2, seed=0),
+        "model_based_classes": lambda: glow.model_based_classes([epi]),
+        "decoy_classes": lambda: glow.decoy_classes(epi_disc, [np.zeros((H, S, A), bool)], 0.5),
+        "GLOW's statistics": lambda: glow.mabo_cr(classes, epi_counts, 1.0),
+        "count_fqi": lambda: hybrid_pg.count_fqi(epi_counts),
+        "the sim2real algorithms": lambda: sim2real.sim_only(disc),
+        "IQL / RIQL": lambda: robust_offline.iql(sample_iid(disc, np.full((S, A), 1 / (S * A)), 30, seed=0)),
+        "finetune": lambda: o2o.finetune(disc, disc_data, seed=0),
+        "truncated_fqi": lambda: edge_of_reach.truncated_fqi(disc, [0], 2, seed=0),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=rf"{re.escape(name)} assumes (rewards in \[0, 1\]|an undiscounted)"):
+            call()
