@@ -105,7 +105,8 @@ class RewardMap:
                              f"{gamma!r}): give one discount")  # fmt: skip
         shape = (-1,) + (1,) * (V.ndim - 1)
         remaining = (H - np.arange(H)).reshape(shape)  # rewards still to come at step h
-        g = gamma if stage_discount is None else check_real(stage_discount, "stage_discount", low=0.0, high=1.0)
+        g = gamma if stage_discount is None else check_real(stage_discount, "stage_discount", low=0.0, high=1.0,
+                                                              closed="right")
         if g is None or g == 1.0:
             return self.scale * V + self.low * remaining
         tail = self.low * (1.0 - g**remaining) / (1.0 - g)
