@@ -342,6 +342,7 @@ def test_every_algorithm_that_assumes_unit_rewards_refuses_a_range():
         "decoy_classes": lambda: glow.decoy_classes(epi_disc, [np.zeros((H, S, A), bool)], 0.5),
         "GLOW's statistics": lambda: glow.mabo_cr(classes, epi_counts, 1.0),
         "count_fqi": lambda: hybrid_pg.count_fqi(epi_counts),
+        "hac / hy_q / hnpg": lambda: hybrid_pg.hac(epi, None, 2, seed=0),
         "the sim2real algorithms": lambda: sim2real.sim_only(disc),
         "IQL / RIQL": lambda: robust_offline.iql(sample_iid(disc, np.full((S, A), 1 / (S * A)), 30, seed=0)),
         "finetune": lambda: o2o.finetune(disc, disc_data, seed=0),

@@ -215,6 +215,7 @@ def count_fqi(data: CountDataset, features=None) -> np.ndarray:
 
 def _check_lock(mdp, offline, T, m):
     check_instance(mdp, "mdp", TabularMDP, episodic=True)
+    require_unit_scale(mdp, "hac / hy_q / hnpg")  # issue 15: eta and f in [0, H] assume [0, 1], no discount
     check_table("the values per iteration", (T,), ("T",))
     check_table("the rollouts per iteration", (m, mdp.horizon + 1), ("m", "horizon + 1"), itemsize=24)
     if offline is not None:
