@@ -737,3 +737,22 @@ EXAMPLES["as_feasible_mask"] = _ex(_MASK, 4, 2)
 EXAMPLES["mask_infeasible"] = _ex(D("disc"), np.zeros((4, 2)))
 EXAMPLES["check_feasible_pairs"] = _ex(D("disc"), np.array([0, 1]), np.array([1, 0]))
 EXAMPLES["refuse_masked"] = _ex(D("disc"), "this algorithm")
+
+
+# ---------------------------------------------------------------------- issue 15, item 5 [scale-ranges]
+@functools.cache
+def _ranged():
+    """A 2-state MDP with rewards on [-1, 2] (Gaussian), discounted 0.9 over a horizon of 3, and its i.i.d. counts."""
+    from theory_rl import data
+    from theory_rl.mdp import TabularMDP
+
+    mdp = TabularMDP(np.full((2, 2, 2), 0.5), [[-1.0, 2.0], [0.5, 0.0]], [1.0, 0.0], gamma=0.9, horizon=3,
+                     reward_range=(-1, 2), reward_noise="gaussian")  # fmt: skip
+    undiscounted = mdp.replace(gamma=None)
+    return mdp, data.sample_iid_counts(undiscounted, np.full((3, 2, 2), 0.25), 20, seed=0)
+
+
+EXAMPLES["unit_rewards"] = _ex(lambda: _ranged()[0])
+EXAMPLES["undiscounted_stages"] = _ex(lambda: _ranged()[0])
+EXAMPLES["unit_dataset"] = _ex(lambda: _ranged()[1])
+EXAMPLES["on_unit_rewards"] = _ex(lambda: _resolve("algorithms.lcb.vi_lcb_episodic"), lambda: _ranged()[1])

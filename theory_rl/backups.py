@@ -49,7 +49,7 @@ class Backups:
     Parameters
     ----------
     mdp : TabularMDP
-        Dense or sparse; finite-horizon MDPs use ``gamma = 1`` and a step ``h``.
+        Dense or sparse; finite-horizon MDPs use their discount (``gamma = 1`` when undiscounted) and a step ``h``.
 
     Notes
     -----
@@ -60,7 +60,7 @@ class Backups:
     def __init__(self, mdp: TabularMDP) -> None:
         mdp = check_instance(mdp, "mdp", TabularMDP)
         self.mdp, self.S, self.A = mdp, mdp.S, mdp.A
-        self.gamma = float(mdp.gamma) if mdp.is_discounted else 1.0
+        self.gamma = float(mdp.discount)
         self.sparse = mdp.is_sparse
         if self.sparse:
             T = mdp.transitions
@@ -107,7 +107,7 @@ class Backups:
         h, V = self._step(h), self._values(V)
         if not self.sparse:  # the same expressions as planning.q_from_values, so dense results agree exactly
             PV = (self._dense(h) @ V).reshape(self.S, self.A)
-            Q = self.mdp.R_at(h) + PV if self.mdp.is_episodic else self.mdp.R + self.gamma * PV
+            Q = self.mdp.R_at(h) + self.gamma * PV if self.mdp.is_episodic else self.mdp.R + self.gamma * PV
             return mask_infeasible(self.mdp, Q) if masked and self.mdp.feasible is not None else Q
         out = np.empty(self.S * self.A)
         R = self.max_rewards(h) if masked else self.rewards(h)

@@ -21,7 +21,10 @@ and a guessed episodic rate would be presented as the paper's; ``UNREGISTERED`` 
 Conventions
 -----------
 Bounds stated with ``\lesssim`` / ``\gtrsim`` are encoded without their universal constants (``constants``
-says so); evaluating them gives the rate, not a number that provably bounds the sub-optimality. Symbols are
+says so); evaluating them gives the rate, not a number that provably bounds the sub-optimality. Every theorem
+assumes rewards in [0, 1]; for rewards in ``[r_min, r_max]`` the affine map onto [0, 1] (:mod:`theory_rl.scales`)
+keeps the optimal policies and multiplies every sub-optimality by ``r_max - r_min``, so
+``evaluate(reward_range=(r_min, r_max), ...)`` scales the bound by that width (issue 15, item 5). Symbols are
 module-level sympy Symbols with positivity assumptions; :meth:`Bound.evaluate` takes them by name
 (``N=..., C=..., gamma=...``) and broadcasts numpy arrays.
 
@@ -43,6 +46,7 @@ import numpy as np
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 
+from theory_rl._ranges import check_reward_range
 from theory_rl._validation import as_float_array, check_choice, check_str
 from theory_rl.divergences import bernoulli_kl, kl_half_vs_inverse
 
@@ -210,13 +214,16 @@ class Bound:
         out = np.broadcast_to(out, shape)
         return bool(out) if out.ndim == 0 else out
 
-    def evaluate(self, check_regime: bool = True, **values):
+    def evaluate(self, check_regime: bool = True, *, reward_range=(0.0, 1.0), **values):
         """Evaluate the bound numerically (lambdified, cached, numpy-broadcasting).
 
         Parameters
         ----------
         check_regime : bool, default True
             Raise when the regime condition is false at any of the given points.
+        reward_range : (float, float), default (0, 1)
+            The rewards' range ``(r_min, r_max)``: the bound (stated for [0, 1]) is multiplied by
+            ``r_max - r_min``, the factor by which the affine map of the rewards scales every sub-optimality.
         **values : float or array_like
             One value per symbol, by name (``N=..., C=...``).
 
@@ -229,6 +236,7 @@ class Bound:
         ValueError
             If a symbol is missing or unknown, or (``check_regime``) the regime does not hold.
         """
+        low, high = check_reward_range(reward_range)
         args = self._args(self._expr_symbols, values)
         if check_regime:
             ok = self.in_regime(**values)
@@ -236,7 +244,7 @@ class Bound:
                 raise ValueError(f"{self.name} ({self.number}): values outside the regime "
                                  f"{self.regime_text} [{self.regime}]")
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.asarray(self._expr_fn(*args), dtype=float)
+            out = np.asarray(self._expr_fn(*args), dtype=float) * (high - low)
         if args:
             out = np.broadcast_to(out, np.broadcast_shapes(*(a.shape for a in args)))
         return float(out) if out.ndim == 0 else out

@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from theory_rl._validation import check_instance, check_positive_int
 from theory_rl.mdp import TabularMDP
+from theory_rl.scales import check_sampleable
 
 __all__ = ["TabularEnv"]
 
@@ -37,6 +38,7 @@ class TabularEnv(gym.Env):
 
     def __init__(self, mdp: TabularMDP, max_episode_steps: int | None = None) -> None:
         check_instance(mdp, "mdp", TabularMDP)
+        check_sampleable(mdp)  # issue 15: Bernoulli rewards need reward_range [0, 1]
         if mdp.is_episodic:
             steps = None if max_episode_steps is None else check_positive_int(max_episode_steps, "max_episode_steps")
             if steps is not None and steps != mdp.horizon:

@@ -1,10 +1,10 @@
 """Tabular MDPs and bandits as immutable, validated records.
 
 Conventions (see DESIGN.md): states ``0..S-1``, actions ``0..A-1``; ``P`` has shape ``(S, A, S)`` or, stage-dependent,
-``(H, S, A, S)``; mean rewards ``R`` have shape ``(S, A)`` or ``(H, S, A)`` and lie in [0, 1]; ``init`` has shape
-``(S,)``. Everything is float64. Arrays are copied on construction and marked read-only, so an MDP never changes and
-never aliases the caller's arrays (``copy=False`` keeps a read-only view of a float64 C-contiguous argument
-instead: see :class:`TabularMDP`).
+``(H, S, A, S)``; mean rewards ``R`` have shape ``(S, A)`` or ``(H, S, A)`` and lie in ``reward_range`` ([0, 1] by
+default; :mod:`theory_rl.scales` maps any range onto it); ``init`` has shape ``(S,)``. Everything is float64.
+Arrays are copied on construction and marked read-only, so an MDP never changes and never aliases the caller's
+arrays (``copy=False`` keeps a read-only view of a float64 C-contiguous argument instead: see :class:`TabularMDP`).
 
 Sparse storage: ``P`` may instead be any scipy.sparse matrix of shape ``(S*A, S)`` or ``(H*S*A, S)``, row
 ``(h*S + s)*A + a``; it is kept as canonical CSR (:attr:`TabularMDP.transitions`) and never densified by the
@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from theory_rl._dense import owned_array, owned_transitions
+from theory_rl._ranges import check_reward_range
 from theory_rl._sparse import (
     DENSE_LIMIT,
     canonical_transitions,
@@ -56,11 +57,13 @@ class TabularMDP:
         (row ``(h*S + s)*A + a``, column ``s'``; S is its column count, A comes from ``R``), validated without
         densifying, and kept as canonical read-only CSR (:attr:`transitions`).
     R : array_like, shape (S, A) or (H, S, A)
-        Mean rewards in [0, 1].
+        Mean rewards, in ``reward_range``.
     init : array_like, shape (S,)
         Initial-state distribution rho.
     gamma : float, optional
-        Discount factor in [0, 1). Exactly one of ``gamma`` and ``horizon`` must be given.
+        Discount factor in [0, 1) of a discounted MDP; with ``horizon``, the discount of a finite-horizon one, in
+        [0, 1] (``V_h = R_h + gamma P_h V_{h+1}``; 1, like None, means undiscounted). At least one of ``gamma``
+        and ``horizon`` must be given.
     horizon : int, optional
         Episode length H >= 1 of a finite-horizon MDP.
     reward_noise : {"bernoulli", "gaussian", "deterministic"}, default "bernoulli"
@@ -82,6 +85,9 @@ class TabularMDP:
         the MDP only: the caller's array stays writable, and writing it afterwards changes the MDP behind its
         checks and its caches (transitions, cached returns); hand over arrays you will not write again. A sparse
         ``P`` is stored as its canonical CSR copy either way.
+    reward_range : (float, float), default (0, 1)
+        The bounded range ``[r_min, r_max]`` (``r_min < r_max``) of the rewards, which every mean reward must lie
+        in; the bounds and algorithms that assume [0, 1] use it or refuse (see :mod:`theory_rl.scales`).
 
     Raises
     ------
@@ -109,9 +115,11 @@ class TabularMDP:
         reward_std: float = 0.1,
         feasible=None,
         copy: bool = True,
+        reward_range=(0.0, 1.0),
     ) -> None:
-        if (gamma is None) == (horizon is None):
-            raise ValueError("give exactly one of gamma (discounted MDP) and horizon (finite-horizon MDP)")
+        if gamma is None and horizon is None:
+            raise ValueError("give gamma (discounted MDP), horizon (finite-horizon MDP) or both (discounted finite "
+                             "horizon)")
         sparse = is_sparse(P)
         # dense P: checked (finite, >= 0, rows sum to one) and copied in one pass (theory_rl._dense); checked is False
         # when that pass left the row sums to check_distributions below (small P, or a row at the tolerance's edge)
@@ -124,13 +132,16 @@ class TabularMDP:
         # The shared plain checks (no decorator: construction is on hot paths, e.g. one MDP per empirical model).
         reward_noise = check_choice(reward_noise, "reward_noise", REWARD_NOISES)
         reward_std = check_real(reward_std, "reward_std", low=0.0)
-        if gamma is not None:
+        if gamma is not None and horizon is not None:  # a discounted finite horizon; gamma = 1 is undiscounted
+            gamma = check_real(gamma, "gamma", low=0.0, high=1.0)
+            gamma = None if gamma == 1.0 else gamma
+        elif gamma is not None:
             gamma = check_real(gamma, "gamma", low=0.0, high=1.0, closed="left")
             if (not sparse and P.ndim != 3) or R.ndim != 2:
                 raise ValueError(
                     f"a discounted MDP needs stationary P (S, A, S) and R (S, A), got shapes {P.shape} and {R.shape}"
                 )
-        else:
+        if horizon is not None:
             horizon = check_positive_int(horizon, "horizon")
             if not sparse and P.ndim == 4 and P.shape[0] != horizon:
                 raise ValueError(f"P has {P.shape[0]} stages, expected horizon = {horizon}")
@@ -153,7 +164,8 @@ class TabularMDP:
         check_shape(init, "init", (S,))
         if not checked:
             check_distributions(P, "P")
-        check_range(R, "R", 0.0, 1.0)
+        reward_range = check_reward_range(reward_range)
+        check_range(R, "R", *reward_range)
         check_distributions(init, "init")
 
         self._P = None if sparse else P
@@ -167,6 +179,7 @@ class TabularMDP:
         self._reward_noise = reward_noise
         self._reward_std = reward_std
         self._feasible = as_feasible_mask(feasible, self._S, self._A)
+        self._reward_range = reward_range
 
     # Immutability: each private field is set once, in __init__; cached_property writes to __dict__ directly.
     def __setattr__(self, name, value):
@@ -203,7 +216,7 @@ class TabularMDP:
 
     @property
     def R(self) -> np.ndarray:
-        """Mean rewards in [0, 1], shape (S, A) or (H, S, A), read-only."""
+        """Mean rewards in :attr:`reward_range`, shape (S, A) or (H, S, A), read-only."""
         return self._R
 
     @property
@@ -213,7 +226,7 @@ class TabularMDP:
 
     @property
     def gamma(self) -> float | None:
-        """Discount factor, or None for a finite-horizon MDP."""
+        """Discount factor; for a finite-horizon MDP, its discount or None (undiscounted)."""
         return self._gamma
 
     @property
@@ -248,8 +261,8 @@ class TabularMDP:
 
     @property
     def is_discounted(self) -> bool:
-        """True for a discounted MDP, False for a finite-horizon one."""
-        return self._gamma is not None
+        """True for an (infinite-horizon) discounted MDP, False for a finite-horizon one, discounted or not."""
+        return self._horizon is None
 
     @property
     def is_episodic(self) -> bool:
@@ -264,8 +277,22 @@ class TabularMDP:
 
     @property
     def vmax(self) -> float:
-        """Largest possible value: 1/(1-gamma) (discounted) or H (finite horizon)."""
-        return float(self._horizon) if self.is_episodic else 1.0 / (1.0 - self._gamma)
+        """Largest possible ``|value|``: ``max(|r_min|, |r_max|)`` times 1/(1-gamma) (discounted), H (finite horizon)
+        or (1 - gamma^H)/(1 - gamma) (discounted finite horizon); 1/(1-gamma) or H for rewards in [0, 1]."""
+        g, H = self._gamma, self._horizon
+        steps = float(H) if g is None else 1.0 / (1.0 - g) if H is None else (1.0 - g**H) / (1.0 - g)
+        return max(abs(self._reward_range[0]), abs(self._reward_range[1])) * steps
+
+    @property
+    def reward_range(self) -> tuple[float, float]:
+        """The rewards' range ``(r_min, r_max)``, (0, 1) by default."""
+        return self._reward_range
+
+    @property
+    def discount(self) -> float:
+        """The factor of the next step's value in a Bellman backup: :attr:`gamma`, or 1 for an undiscounted finite
+        horizon."""
+        return 1.0 if self._gamma is None else self._gamma
 
     @property
     def feasible(self) -> np.ndarray | None:
@@ -303,7 +330,8 @@ class TabularMDP:
         """Return a new MDP with some constructor arguments changed.
 
         Changing between discounted and finite horizon needs both keywords, e.g.
-        ``mdp.replace(gamma=None, horizon=10)``.
+        ``mdp.replace(gamma=None, horizon=10)``; ``mdp.replace(horizon=10)`` keeps ``gamma`` (a discounted finite
+        horizon).
         """
         kwargs = dict(
             P=self._P if self._P is not None else self._T,
@@ -314,6 +342,7 @@ class TabularMDP:
             reward_noise=self._reward_noise,
             reward_std=self._reward_std,
             feasible=self._feasible,
+            reward_range=self._reward_range,
         )
         unknown = set(changes) - set(kwargs)
         if unknown:
@@ -323,6 +352,8 @@ class TabularMDP:
 
     def __repr__(self) -> str:
         kind = f"gamma={self._gamma}" if self.is_discounted else f"horizon={self._horizon}"
+        kind += f", gamma={self._gamma}" if self.is_episodic and self._gamma is not None else ""
+        kind += f", reward_range={self._reward_range}" if self._reward_range != (0.0, 1.0) else ""
         stat = "" if self.is_stationary else ", stage-dependent"
         stat += f", sparse nnz={self._T.nnz}" if self.is_sparse else ""
         return f"{type(self).__name__}(S={self.S}, A={self.A}, {kind}{stat}, rewards={self._reward_noise})"
@@ -434,22 +465,25 @@ class ContextualBandit(TabularMDP):
 
 
 def trusted_mdp(P, R, init, *, gamma=None, horizon=None, reward_noise="bernoulli", reward_std=0.1,
-                feasible=None) -> TabularMDP:
+                feasible=None, reward_range=(0.0, 1.0)) -> TabularMDP:
     """A :class:`TabularMDP` built without the constructor's checks and copies (issue 16), for arrays this package
     produced itself and hands over: C-contiguous float64 ``P``, ``R`` and ``init`` that already satisfy every
-    check (an empirical model ``P = C / N`` with clipped ``r_hat``), ``gamma`` a float in [0, 1) or ``horizon`` a
-    positive int. The arrays are marked read-only and owned by the MDP. Never for a caller's arrays: the public
-    constructor validates those; dense only. ``feasible``: None or a read-only bool ``(S, A)`` mask as
-    ``TabularMDP.feasible`` holds (issue 15). Not in ``__all__``. (Sets the fields of ``TabularMDP.__init__``;
-    keep in step: a test compares the two.)"""
+    check (an empirical model ``P = C / N`` with clipped ``r_hat``), ``gamma`` a float in [0, 1) or None,
+    ``horizon`` a positive int or None (not both None), ``reward_range`` a pair of floats. The arrays are marked
+    read-only and owned by the MDP. Never for a caller's arrays: the public constructor validates those; dense
+    only. ``feasible``: None or a read-only bool ``(S, A)`` mask as ``TabularMDP.feasible`` holds
+    (issue 15). Not in ``__all__``. (Sets the fields of ``TabularMDP.__init__``; keep in step: a test compares the two.)
+    """
     mdp = object.__new__(TabularMDP)
     S, A = P.shape[-3], P.shape[-2]
     for name, value in (("_P", P), ("_T", None), ("_S", int(S)), ("_A", int(A)),
                         ("_stages", P.shape[0] if P.ndim == 4 else 1), ("_R", R), ("_init", init),
                         ("_gamma", gamma), ("_horizon", horizon),
                         ("_reward_noise", reward_noise), ("_reward_std", reward_std),
-                        ("_feasible", feasible)):  # fmt: skip
+                        ("_feasible", feasible),
+                        ("_reward_range", (float(reward_range[0]), float(reward_range[1])))):  # fmt: skip
         if isinstance(value, np.ndarray):
             value.setflags(write=False)
         object.__setattr__(mdp, name, value)
     return mdp
+

@@ -99,8 +99,8 @@ def _result(mdp, V, Q, iterations, residual, error_bound, converged, method, con
 def q_from_values(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
     """One-step look-ahead ``Q(s, a) = R(s, a) + gamma * sum_s' P(s'|s, a) V(s')``.
 
-    For a finite-horizon MDP, ``h`` selects the step (``V`` is then ``V_{h+1}``) and gamma is 1. ``-inf`` at the
-    infeasible pairs of a masked MDP.
+    For a finite-horizon MDP, ``h`` selects the step (``V`` is then ``V_{h+1}``) and gamma is its discount (1 when
+    undiscounted). ``-inf`` at the infeasible pairs of a masked MDP.
     """
     mdp = _check_mdp(mdp)
     V = _values_arg(mdp, V)
@@ -108,7 +108,7 @@ def q_from_values(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
     if mdp.is_sparse:  # issue 15: sparse storage, never densified
         return sparse_q_from_values(mdp, V, h)
     if mdp.is_episodic:
-        return mask_infeasible(mdp, mdp.R_at(h) + (_flat(mdp.P_at(h)) @ V).reshape(mdp.S, mdp.A))
+        return mask_infeasible(mdp, mdp.R_at(h) + mdp.discount * (_flat(mdp.P_at(h)) @ V).reshape(mdp.S, mdp.A))
     return mask_infeasible(mdp, mdp.R + mdp.gamma * (_flat(mdp.P) @ V).reshape(mdp.S, mdp.A))
 
 
@@ -132,8 +132,9 @@ def bellman_expectation(mdp: TabularMDP, policy, V, h: int | None = None) -> np.
 def backward_induction(mdp: TabularMDP) -> PlanningResult:
     """Exact optimal values of a finite-horizon MDP by backward induction.
 
-    ``V_H = 0``, ``Q_h = R_h + P_h V_{h+1}``, ``V_h = max_a Q_h`` for ``h = H-1, ..., 0``; stationary or
-    stage-dependent ``P`` and ``R``. Exact up to floating point; the error bound is the round-off of the H backups.
+    ``V_H = 0``, ``Q_h = R_h + gamma P_h V_{h+1}``, ``V_h = max_a Q_h`` for ``h = H-1, ..., 0`` (gamma the MDP's
+    discount, 1 when undiscounted); stationary or stage-dependent ``P`` and ``R``. Exact up to floating point;
+    the error bound is the round-off of the H backups.
     """
     mdp = _check_mdp(mdp)
     mdp._require_episodic("backward_induction")
@@ -143,7 +144,7 @@ def backward_induction(mdp: TabularMDP) -> PlanningResult:
     V = np.zeros((H + 1, S))
     Q = np.empty((H, S, A))
     for h in range(H - 1, -1, -1):
-        Q[h] = mask_infeasible(mdp, mdp.R_at(h) + (_flat(mdp.P_at(h)) @ V[h + 1]).reshape(S, A))
+        Q[h] = mask_infeasible(mdp, mdp.R_at(h) + mdp.discount * (_flat(mdp.P_at(h)) @ V[h + 1]).reshape(S, A))
         V[h] = Q[h].max(axis=1)
     return _result(mdp, V[:H], Q, H, 0.0, H * _roundoff(S, V[0]), True, "backward_induction")
 
@@ -312,8 +313,9 @@ def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
 
     Discounted: ``min sum_s V(s)`` subject to ``V(s) >= R(s, a) + gamma sum_s' P(s'|s, a) V(s')`` for all
     ``(s, a)`` (Puterman 1994, Sec. 6.9). Finite horizon: the same with ``V_h(s) >= R_h(s, a) + P_h V_{h+1}``
-    and ``V_H = 0``. Solved with scipy's HiGHS. The certificate is the Bellman residual divided by ``1 - gamma``
-    (discounted) or times H (finite horizon). Infeasible pairs' constraints are left out.
+    (times the discount, if any) and ``V_H = 0``. Solved with scipy's HiGHS. The certificate is the Bellman
+    residual divided by ``1 - gamma`` (discounted) or times H (finite horizon). Infeasible pairs'
+    constraints are left out.
     """
     from scipy.optimize import linprog  # noqa: PLC0415 (lazily: 0.5 s of imports for this check alone)
     mdp = _check_mdp(mdp)
@@ -341,7 +343,7 @@ def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
         row = [None] * H
         row[h] = -select
         if h + 1 < H:
-            row[h + 1] = scipy.sparse.csr_matrix(_flat(mdp.P_at(h)))
+            row[h + 1] = scipy.sparse.csr_matrix(mdp.discount * _flat(mdp.P_at(h)))
         blocks.append(row)
     for h in range(H):  # give every block row its column widths
         for j in range(H):
@@ -350,9 +352,8 @@ def optimal_values_lp(mdp: TabularMDP) -> PlanningResult:
     keep = _feasible_rows(mdp, H)
     A_ub = scipy.sparse.bmat(blocks, format="csr")[keep]
     b_ub = -np.concatenate([mdp.R_at(h).reshape(-1) for h in range(H)])[keep]
-    res = linprog(
-        np.ones(H * S), A_ub=A_ub, b_ub=b_ub, bounds=(None, None), method="highs", options=_LP_OPTIONS
-    )
+    res = linprog(np.ones(H * S), A_ub=A_ub, b_ub=b_ub, bounds=(None, None), method="highs",
+                  options=_LP_OPTIONS)
     if res.status != 0:
         raise ConvergenceError(f"the LP solver failed: {res.message}")
     V = res.x.reshape(H, S)
@@ -383,8 +384,8 @@ def _policy_kernel(P: np.ndarray, R: np.ndarray, pi: np.ndarray) -> tuple[np.nda
 def evaluate(mdp: TabularMDP, policy) -> np.ndarray:
     """Exact state values of ``policy``.
 
-    Discounted: the linear solve ``(I - gamma P_pi) V = r_pi``. Finite horizon: backward induction, returning
-    ``V[h, s]`` for ``h = 0..H-1``.
+    Discounted: the linear solve ``(I - gamma P_pi) V = r_pi``. Finite horizon: backward induction
+    ``V_h = r_pi_h + gamma P_pi_h V_{h+1}`` (gamma 1 when undiscounted), returning ``V[h, s]`` for ``h = 0..H-1``.
 
     Parameters
     ----------
@@ -410,7 +411,7 @@ def evaluate(mdp: TabularMDP, policy) -> np.ndarray:
     V = np.zeros((H + 1, S))
     for h in range(H - 1, -1, -1):
         P_pi, r_pi = _policy_kernel(mdp.P_at(h), mdp.R_at(h), pi[h])
-        V[h] = r_pi + P_pi @ V[h + 1]
+        V[h] = r_pi + mdp.discount * (P_pi @ V[h + 1])
     return V[:H]
 
 
@@ -481,7 +482,7 @@ def occupancy(mdp: TabularMDP, policy) -> np.ndarray:
     ``d^pi(s, a) = (1 - gamma) sum_t gamma^t Pr(s_t = s, a_t = a)``, from the linear solve
     ``(I - gamma P_pi)^T d = (1 - gamma) rho``; it sums to 1 and ``J(pi) = <d^pi, R> / (1 - gamma)``.
     Finite horizon: ``d_h^pi(s, a) = Pr(s_h = s, a_h = a)`` by forward recursion, shape ``(H, S, A)``, each step
-    summing to 1, and ``J(pi) = sum_h <d_h^pi, R_h>``.
+    summing to 1, and ``J(pi) = sum_h gamma^h <d_h^pi, R_h>`` (gamma the discount, 1 when undiscounted).
     """
     mdp = _check_mdp(mdp)
     pi = policy_matrix(mdp, policy)

@@ -49,7 +49,8 @@ def _values(mdp: TabularMDP, V, name: str) -> np.ndarray:
 def sparse_q_from_values(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray:
     """``Q(s, a) = R(s, a) + gamma * sum_s' P(s'|s, a) V(s')`` on the MDP's own storage, shape ``(S, A)``.
 
-    As ``planning.q_from_values``: for a finite-horizon MDP, ``h`` selects the step and gamma is 1.
+    As ``planning.q_from_values``: for a finite-horizon MDP, ``h`` selects the step and gamma is its discount (1
+    when undiscounted).
     """
     mdp = check_instance(mdp, "mdp", TabularMDP)
     V = _values(mdp, V, "V")
@@ -59,9 +60,10 @@ def sparse_q_from_values(mdp: TabularMDP, V, h: int | None = None) -> np.ndarray
 def sparse_backward_induction(mdp: TabularMDP) -> PlanningResult:
     """Exact optimal values of a finite-horizon MDP by backward induction on sparse stages.
 
-    ``V_H = 0``, ``V_h = max_a R_h + P_h V_{h+1}`` (one pass over stage h's non-zeros, numba), ``Q_h`` from one
-    more pass; the error bound is the round-off of the H backups, ``H (b + 6) eps (1 + |V|_inf)`` with b the
-    largest row support. Memory: the ``(H, S, A)`` table Q plus the transitions.
+    ``V_H = 0``, ``V_h = max_a R_h + gamma P_h V_{h+1}`` (gamma the discount, 1 when undiscounted; one pass over
+    stage h's non-zeros, numba), ``Q_h`` from one more pass; the error bound is the round-off of the H backups,
+    ``H (b + 6) eps (1 + |V|_inf)`` with b the largest row support. Memory: the ``(H, S, A)`` table Q
+    plus the transitions.
     """
     mdp = check_instance(mdp, "mdp", TabularMDP, episodic=True)
     B = Backups(mdp)
@@ -136,7 +138,8 @@ def sparse_evaluate(mdp: TabularMDP, policy) -> np.ndarray:
     Discounted: ``(I - gamma P_pi) V = r_pi`` with ``P_pi`` sparse, solved by
     :func:`~theory_rl.backups.policy_values` (a dense LAPACK solve up to 4096 states; beyond, GMRES and Jacobi
     sweeps to a sup-norm residual of 1e-12, so ``|V - V^pi|_inf <= 1e-12 / (1 - gamma)``). Finite horizon:
-    ``V_h = sum_a pi_h(a|s) Q_h(s, a)`` with ``Q_h = R_h + P_h V_{h+1}``, exactly. Shapes as ``planning.evaluate``.
+    ``V_h = sum_a pi_h(a|s) Q_h(s, a)`` with ``Q_h = R_h + gamma P_h V_{h+1}``, exactly. Shapes as
+    ``planning.evaluate``.
     """
     mdp = check_instance(mdp, "mdp", TabularMDP)
     pi = policy_matrix(mdp, policy)

@@ -113,13 +113,15 @@ def test_mdptoolbox_finite_horizon_matches_a_backward_loop():
         for _ in range(H):  # the oracle: V_h(s) = max_a R(s, a) + g sum_s' P[a, s, s'] V_{h+1}(s')
             V = np.max(R + g * np.einsum("ast,t->sa", P, V), axis=1)
         np.testing.assert_allclose(imp.values(planning.solve(imp.mdp).V)[0], V, atol=1e-10)
-        assert imp.stage_discount == (0.8 if discount == 0.8 else None)
+        assert imp.stage_discount is None and imp.mdp.gamma == (0.8 if discount == 0.8 else None)  # native form
     with pytest.raises(ValueError, match="discount"):  # no horizon: a discount in (0, 1) is needed
         from_mdptoolbox(P, R)
     with pytest.raises(ValueError, match="discount"):
         from_mdptoolbox(P, R, 1.0)
-    with pytest.raises(ValueError, match="underflows"):
-        from_mdptoolbox(P, R, 0.01, horizon=200)
+    # the native discounted finite horizon has no stage rewards 0.01^h to underflow (issue 15, item 5)
+    imp = from_mdptoolbox(P, R, 0.01, horizon=200)
+    V = imp.values(planning.solve(imp.mdp).V)
+    np.testing.assert_allclose(V[-1], R.max(axis=1), atol=1e-12)  # the last step pays its reward, undiscounted
 
 
 @pytest.mark.filterwarnings("ignore:infinite horizon solution methods are disabled")  # QuantEcon at beta = 1

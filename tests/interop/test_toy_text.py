@@ -98,7 +98,7 @@ def test_values_match_value_iteration_over_env_P(key, gamma):
 def test_finite_horizon_matches_backward_induction_over_env_P(key, gamma):
     env = make(key)
     imp = from_toy_text(env, horizon=7, gamma=gamma)  # both: the discounted problem truncated at 7 steps
-    assert imp.stage_discount == gamma and imp.mdp.is_episodic
+    assert imp.stage_discount is None and imp.mdp.gamma == gamma and imp.mdp.is_episodic  # native form
     res = planning.solve(imp.mdp)
     oracle = loop_backward_induction(env.unwrapped.P, 7, 1.0 if gamma is None else gamma)
     S_env = len(env.unwrapped.P)

@@ -57,6 +57,7 @@ from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import as_probabilities, uniform_policy
 from theory_rl.results import Result
+from theory_rl.scales import require_unit_scale
 
 __all__ = ["HACResult", "hac_step_size", "softmax_npg_update", "mc_statistics", "hpe", "hac", "count_fqi", "hy_q",
            "loglinear_policy", "hnpg_direction", "hnpg"]
@@ -202,6 +203,7 @@ def count_fqi(data: CountDataset, features=None) -> np.ndarray:
     class (tabular when ``features`` is None, else ``phi theta``), backward in ``h``. Returns ``f`` ``(H, S, A)``."""
     if data.horizon is None:
         raise ValueError("data must be finite-horizon")
+    require_unit_scale(data, "count_fqi")  # issue 15: an undiscounted horizon
     H, S, A = data.horizon, data.S, data.A
     phi = _features(features, S, A)
     model = data.empirical_model(unseen="uniform", unseen_reward=0.0)
@@ -215,6 +217,7 @@ def count_fqi(data: CountDataset, features=None) -> np.ndarray:
 def _check_lock(mdp, offline, T, m):
     check_instance(mdp, "mdp", TabularMDP, episodic=True)
     refuse_masked(mdp, "hac / hy_q / hnpg")  # issue 15: softmax and greedy steps over all actions
+    require_unit_scale(mdp, "hac / hy_q / hnpg")  # issue 15: eta and f in [0, H] assume [0, 1], no discount
     check_table("the values per iteration", (T,), ("T",))
     check_table("the rollouts per iteration", (m, mdp.horizon + 1), ("m", "horizon + 1"), itemsize=24)
     if offline is not None:

@@ -55,11 +55,10 @@ from theory_rl.feasibility import as_feasible_mask
 from theory_rl.mdp import trusted_mdp
 from theory_rl.penalties import bernstein, hoeffding
 from theory_rl.results import stop_at_max_iter
+from theory_rl.scales import require_unit_scale
 
-__all__ = [
-    "OfflineResult", "bandit_scores", "lcb_bandit", "lcb_contextual", "empirical_best", "most_played", "vi_lcb",
-    "vi_lcb_episodic", "bernstein_vi_lcb", "empirical_vi", "behaviour_cloning",
-]
+__all__ = ["OfflineResult", "bandit_scores", "lcb_bandit", "lcb_contextual", "empirical_best", "most_played", "vi_lcb",
+           "vi_lcb_episodic", "bernstein_vi_lcb", "empirical_vi", "behaviour_cloning"]
 
 #: The constant inside the square root of the Hoeffding penalties of Alg. 2-4 (Rashidinejad et al. 2021).
 PAPER_CONSTANT = 2000.0
@@ -80,7 +79,7 @@ def _check_data(data, *, episodic: bool | None = None):
     if episodic is not None and (getattr(data, "horizon", None) is not None) != episodic:
         kind = "finite-horizon (counts per step h)" if episodic else "discounted or bandit"
         raise ValueError(f"this algorithm needs {kind} data; got data with horizon={getattr(data, 'horizon', None)}")
-    return data
+    return require_unit_scale(data, "this algorithm (theory_rl.algorithms.lcb)")  # issue 15: [0, 1], undiscounted H
 
 
 #: The specs shared by the algorithms' scalar parameters.

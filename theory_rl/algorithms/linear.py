@@ -34,6 +34,7 @@ from theory_rl.data import CountDataset, RolloutSampler
 from theory_rl.linear import LINEAR_MODELS, LinearMDP, feature_covariance
 from theory_rl.penalties import elliptical
 from theory_rl.results import Result, renamed_field
+from theory_rl.scales import require_unit_scale
 
 __all__ = [
     "sherman_morrison",
@@ -119,7 +120,7 @@ def pevi_beta(d: int, H: int, K: int, xi: float, *, c: float = 1.0) -> float:
 def _finite_horizon(data: CountDataset) -> int:
     if data.horizon is None:
         raise ValueError("data is a discounted CountDataset (horizon None); expected finite-horizon counts (H, S, A)")
-    return data.horizon
+    return require_unit_scale(data, "PEVI").horizon  # issue 15: beta and the clipping at H - h assume [0, 1]
 
 
 @validate_params(data=Instance(CountDataset), xi=Real(0.0, 1.0, closed="neither"), c=Real(0.0, closed="neither"),

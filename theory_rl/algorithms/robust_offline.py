@@ -47,6 +47,7 @@ from theory_rl._validation import (
 )
 from theory_rl.data import CountDataset, OfflineDataset
 from theory_rl.results import IterativeResult, stop_at_max_iter
+from theory_rl.scales import require_unit_scale
 
 __all__ = ["expectile", "huber_location", "ensemble_quantile", "iql", "riql"]
 
@@ -170,6 +171,7 @@ def _discount(data) -> float:
     gamma = getattr(data, "gamma", None)
     if gamma is None or getattr(data, "horizon", None) is not None:
         raise ValueError("data must be discounted (data.gamma in [0, 1), no horizon)")
+    require_unit_scale(data, "IQL / RIQL")  # issue 15: RIQL's Huber threshold is in [0, 1] reward units
     return check_real(gamma, "data.gamma", low=0.0, high=1.0, closed="left")
 
 

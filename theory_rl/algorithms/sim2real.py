@@ -67,6 +67,7 @@ from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import as_probabilities, epsilon_mixture
 from theory_rl.results import IterativeResult, stop_at_max_iter
+from theory_rl.scales import require_unit_scale
 
 __all__ = [
     "H2O_DEFAULTS", "Sim2RealResult", "kl_gap", "tv_gap", "overlap_kernel", "count_kernel", "darc_correction",
@@ -195,11 +196,11 @@ def darc_correction(P, P_sim, *, clip: float = 10.0) -> np.ndarray:
 
 # ---------------------------------------------------------------------- the one Bellman core
 def _check_sources(real, sim, sim_mu, policy):
-    check_instance(sim, "sim", TabularMDP, episodic=False)
+    require_unit_scale(check_instance(sim, "sim", TabularMDP, episodic=False), "the sim2real algorithms")
     refuse_masked(sim, "the sim2real learners")  # issue 15: their soft-max backups range over all actions
     S, A = sim.S, sim.A
     if real is not None:
-        check_instance(real, "real", CountDataset)
+        require_unit_scale(check_instance(real, "real", CountDataset), "the sim2real algorithms")
         if real.horizon is not None or (real.S, real.A) != (S, A) or real.gamma != sim.gamma:
             raise ValueError(f"real has S={real.S}, A={real.A}, gamma={real.gamma}, horizon={real.horizon}; "
                              f"expected discounted data with S={S}, A={A}, gamma={sim.gamma} (the simulator's)")

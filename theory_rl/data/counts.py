@@ -19,6 +19,7 @@ import numpy as np
 from theory_rl._validation import Options, Real, check_int, check_mapping, index_str, validate_params
 from theory_rl.data.files import copy_meta, write_files
 from theory_rl.mdp import TabularMDP
+from theory_rl.scales import scale_meta_of
 
 __all__ = ["UNSEEN_CONVENTIONS", "EmpiricalModel", "CountDataset"]
 
@@ -162,10 +163,15 @@ class CountDataset:
         return EmpiricalModel(P, R, N.copy(), seen)
 
     def empirical_mdp(self, init, unseen: str = "uniform", unseen_reward: float = 0.0) -> TabularMDP:
-        """The empirical model as a :class:`TabularMDP` (rewards clipped to [0, 1]; deterministic rewards)."""
+        """The empirical model as a :class:`TabularMDP` (deterministic rewards clipped to the data's reward range,
+        ``meta["reward_range"]`` or [0, 1]; a finite horizon's ``meta["discount"]`` kept; issue 15, item 5)."""
         model = self.empirical_model(unseen, unseen_reward)
-        kind = {"gamma": self.gamma} if self.horizon is None else {"horizon": self.horizon}
-        return TabularMDP(model.P, np.clip(model.R, 0.0, 1.0), init, reward_noise="deterministic", **kind)
+        scale = scale_meta_of(self)
+        low, high = scale.get("reward_range", (0.0, 1.0))
+        kind = {"gamma": self.gamma} if self.horizon is None else {"horizon": self.horizon,
+                                                                   "gamma": scale.get("discount")}
+        return TabularMDP(model.P, np.clip(model.R, low, high), init, reward_noise="deterministic",
+                          reward_range=(low, high), **kind)  # fmt: skip
 
     def __add__(self, other: CountDataset) -> CountDataset:
         if not isinstance(other, CountDataset):

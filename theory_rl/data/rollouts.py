@@ -47,6 +47,7 @@ from theory_rl.data.tables import (
     support_table,
 )
 from theory_rl.mdp import TabularMDP
+from theory_rl.scales import dataset_gamma, scale_meta
 
 __all__ = ["sample_trajectories", "sample_trajectories_batch", "Rollouts", "RolloutSampler", "sample_rollouts"]
 
@@ -82,7 +83,7 @@ def transition_outputs(shape):
 
 def _trajectory_dataset(mdp, arrays, meta) -> OfflineDataset:
     s, s2, a, r, b, h, e = (x.reshape(-1) for x in arrays)  # C-contiguous: views, no copies
-    return trusted_offline_dataset(s, a, r, s2, h, e, b, mdp.S, mdp.A, mdp.gamma, mdp.horizon, meta)
+    return trusted_offline_dataset(s, a, r, s2, h, e, b, mdp.S, mdp.A, dataset_gamma(mdp), mdp.horizon, meta)
 
 
 def sample_trajectories(
@@ -137,7 +138,8 @@ def sample_trajectories_batch(
     pt = policy_tables(mdp, policy)
     ss = seed_sequence(seed)
     coverage = LazyCoverage(mdp, policy=np.array(policy, copy=True), n_steps=T)
-    meta = {"generator": "sample_trajectories", "mdp": repr(mdp), "n_episodes": n_episodes, "n_steps": T}
+    meta = {"generator": "sample_trajectories", "mdp": repr(mdp), "n_episodes": n_episodes, "n_steps": T,
+            **scale_meta(mdp)}  # fmt: skip
     args = kernel_args(mdp, model_tables(mdp), pt)
     if n_trials is None:
         out = transition_outputs((n_episodes, T))

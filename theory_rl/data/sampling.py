@@ -42,6 +42,7 @@ from theory_rl.data.samples import OfflineDataset, trusted_offline_dataset
 from theory_rl.data.tables import MODELS, flatten, mixture_weights, model_tables, policy_tables, support_table
 from theory_rl.feasibility import check_feasible_pairs, check_feasible_policy
 from theory_rl.mdp import TabularMDP
+from theory_rl.scales import check_sampleable, dataset_gamma, scale_meta
 
 __all__ = [
     "sample_iid",
@@ -68,7 +69,7 @@ def _iid_outputs(shape):
 def _iid_dataset(mdp, arrays, meta) -> OfflineDataset:
     s, a, r, s2, h, b = arrays
     episode = np.arange(s.shape[0], dtype=np.int64)
-    return trusted_offline_dataset(s, a, r, s2, h, episode, b, mdp.S, mdp.A, mdp.gamma, mdp.horizon, meta)
+    return trusted_offline_dataset(s, a, r, s2, h, episode, b, mdp.S, mdp.A, dataset_gamma(mdp), mdp.horizon, meta)
 
 
 @validate_params(mdp=Instance(TabularMDP), n=Integer(0))
@@ -111,7 +112,7 @@ def sample_iid_batch(
     else:
         check_table("the sampled tuples", (n_trials, stages, n), ("n_trials", "H", "n"), itemsize=36)
     coverage = LazyCoverage(mdp, mu=mu)
-    meta = {"generator": "sample_iid", "mdp": repr(mdp), "n": n}
+    meta = {"generator": "sample_iid", "mdp": repr(mdp), "n": n, **scale_meta(mdp)}
     model = (mu_table, flat, t.P, mdp.S, mdp.A, t.R, t.noise, t.std)
     if n_trials is None:
         out = _iid_outputs((stages * n,))
@@ -165,6 +166,7 @@ def _multinomial_rows(rng: np.random.Generator, N: np.ndarray, P: np.ndarray) ->
 
 
 def _reward_sums(mdp, N: np.ndarray, R: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    check_sampleable(mdp)
     return sample_rewards(rng, R, mdp.reward_noise, mdp.reward_std, n=N)
 
 
@@ -224,8 +226,8 @@ def sample_generative(mdp, n_per_pair, seed: SeedLike) -> CountDataset:
     C = _multinomial_rows(rng, N, P)
     size = int(n_per_pair) if np.ndim(n_per_pair) == 0 else "per pair"
     meta = {"generator": "sample_generative", "mdp": repr(mdp), "n_per_pair": size, "n": int(N.sum()),
-            "seed": seed_record(ss)}  # fmt: skip
-    return trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), mdp.S, mdp.A, getattr(mdp, "gamma", None),
+            "seed": seed_record(ss), **scale_meta(mdp)}  # fmt: skip
+    return trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), mdp.S, mdp.A, dataset_gamma(mdp),
                                  getattr(mdp, "horizon", None), meta)  # fmt: skip
 
 
@@ -321,7 +323,8 @@ def sample_policy_counts(mdp, policy, n_episodes: int, seed: SeedLike, *, weight
                 nxt = rng.multinomial(n_sa, P[h])
                 C[h] += nxt
                 ns = nxt.sum(axis=(0, 1))
-    meta = {"generator": "sample_policy_counts", "mdp": repr(mdp), "n_episodes": n_episodes, "seed": record}
+    meta = {"generator": "sample_policy_counts", "mdp": repr(mdp), "n_episodes": n_episodes, "seed": record,
+            **scale_meta(mdp)}  # fmt: skip
     return trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), S, A, None, H, meta)
 
 
@@ -357,8 +360,9 @@ def sample_iid_counts_batch(mdp: TabularMDP, mu, n: int, seeds) -> list[CountDat
         rng = np.random.default_rng(ss)
         N = rng.multinomial(np.full(flat.shape[0], n), flat).reshape(mu.shape)
         C = rng.multinomial(N, P)
-        meta = Manifest({"generator": "sample_iid_counts", "mdp": repr(mdp), "n": n, "seed": seed_record(ss)},
+        meta = Manifest({"generator": "sample_iid_counts", "mdp": repr(mdp), "n": n, "seed": seed_record(ss),
+                         **scale_meta(mdp)},
                         {"coverage": coverage})  # fmt: skip
-        out.append(trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), mdp.S, mdp.A, mdp.gamma, mdp.horizon,
-                                         meta))  # fmt: skip
+        out.append(trusted_count_dataset(N, C, _reward_sums(mdp, N, R, rng), mdp.S, mdp.A, dataset_gamma(mdp),
+                                         mdp.horizon, meta))  # fmt: skip
     return out

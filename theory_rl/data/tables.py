@@ -25,6 +25,7 @@ from theory_rl.feasibility import check_feasible_pairs
 from theory_rl.linear import LinearMDP
 from theory_rl.mdp import TabularMDP
 from theory_rl.policies import is_deterministic, policy_matrix
+from theory_rl.scales import check_sampleable
 
 __all__ = ["MODELS"]
 
@@ -68,6 +69,7 @@ def model_tables(mdp) -> ModelTables:
     tables = _TABLES.get(mdp)
     if tables is None:
         check_instance(mdp, "mdp", MODELS)
+        check_sampleable(mdp)  # Bernoulli rewards need [0, 1]
         S, A = mdp.S, mdp.A
         # A dense P gives its non-zeros as a CSR triple; a sparse model passes its own canonical triple: the same
         # tables, so the same samples for the same seeds, in memory linear in the non-zeros.

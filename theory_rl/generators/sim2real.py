@@ -153,7 +153,8 @@ def global_gap(mdp: TabularMDP, lam: float, *, seed: SeedLike) -> TabularMDP:
     rng = as_generator(seed)
     P_rand = rng.dirichlet(np.ones(mdp.S), size=(mdp.S, mdp.A))
     P = (1.0 - lam) * mdp.P + lam * P_rand
-    return TabularMDP(P, mdp.R, mdp.init, gamma=mdp.gamma, reward_noise=mdp.reward_noise, reward_std=mdp.reward_std)
+    return TabularMDP(P, mdp.R, mdp.init, gamma=mdp.gamma, reward_noise=mdp.reward_noise, reward_std=mdp.reward_std,
+                      reward_range=mdp.reward_range)
 
 
 def bridge_pairs(instance: SimGapInstance) -> np.ndarray:

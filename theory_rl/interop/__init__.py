@@ -13,7 +13,8 @@ Models (issue 15): :func:`from_toy_text` (Gymnasium's FrozenLake, Taxi, CliffWal
 :mod:`~theory_rl.interop.toy_text`, extra ``gym``), :func:`from_discrete_dp` (QuantEcon's ``DiscreteDP`` arrays)
 and :func:`from_mdptoolbox` (pymdptoolbox's ``(A, S, S)`` arrays; :mod:`~theory_rl.interop.dp_formats`, neither
 library needed). Each returns an :class:`ImportedMDP`: the MDP with rewards in [0, 1] and the explicit affine
-:class:`RewardMap` that put them there (``ImportedMDP.values`` maps values back to the source's units).
+:class:`~theory_rl.scales.RewardMap` that put them there (``ImportedMDP.values`` maps values back to the source's
+units).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from __future__ import annotations
 from theory_rl.interop.d3rlpy_io import from_d3rlpy, to_d3rlpy
 from theory_rl.interop.dp_formats import from_discrete_dp, from_mdptoolbox
 from theory_rl.interop.minari_io import from_minari, to_minari
-from theory_rl.interop.rewards import ImportedMDP, RewardMap
+from theory_rl.interop.rewards import ImportedMDP, RewardMap  # noqa: F401 (RewardMap: theory_rl.scales's)
 from theory_rl.interop.toy_text import from_toy_text
 
 __all__ = ["to_minari", "from_minari", "to_d3rlpy", "from_d3rlpy",
-           "from_toy_text", "from_discrete_dp", "from_mdptoolbox", "ImportedMDP", "RewardMap"]
+           "from_toy_text", "from_discrete_dp", "from_mdptoolbox", "ImportedMDP"]
+# RewardMap (theory_rl.scales, issue 15 item 5) is imported above for ``from theory_rl.interop import RewardMap``.

@@ -11,7 +11,7 @@ and theory_rl's) when ``X == Z`` and as ``(A, S, S)`` (``layout="ASS"``, pymdpto
 function takes its library's layout when only that reading fits; when both fit (``S == A``) or only the other
 one does, it raises a ValueError asking for ``layout=``. Two-dimensional rewards are ``(S, A)`` in both libraries.
 
-Rewards outside [0, 1] go through the explicit affine :class:`~theory_rl.interop.rewards.RewardMap` of their
+Rewards outside [0, 1] go through the explicit affine :class:`~theory_rl.scales.RewardMap` of their
 range (returned; ``ImportedMDP.values`` maps values back). Infeasible actions (QuantEcon's ``R = -inf``, a pair
 the state-action form leaves out, or ``-inf`` in a ``(S, A)`` reward table of pymdptoolbox's form) become the MDP's
 action mask ``mdp.feasible`` (issue 15, item 5), which planning, policies and samplers respect; the reward map is
@@ -19,8 +19,8 @@ fitted to the finite rewards, and infeasible pairs hold the placeholder reward 0
 (never read). A ``-inf`` transition reward (pymdptoolbox's ``(A, S, S)`` rewards) is refused: it is not an action
 mask. Neither library has an initial
 distribution: ``init`` is uniform unless given. A finite horizon (QuantEcon's ``backward_induction``,
-pymdptoolbox's ``FiniteHorizon``) with a discount below 1 is imported exactly as the undiscounted MDP with stage
-rewards ``discount^h R`` (same optimal policies; values mapped back by ``ImportedMDP.values``).
+pymdptoolbox's ``FiniteHorizon``) with a discount below 1 is imported as a finite-horizon MDP with that discount
+(``TabularMDP(..., gamma=discount, horizon=H)``; values mapped back by ``ImportedMDP.values``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from theory_rl._validation import (
     validate_params,
 )
 from theory_rl.generators.csr import use_sparse
-from theory_rl.interop.rewards import ImportedMDP, discounted_stages, fit_reward_map
+from theory_rl.interop.rewards import ImportedMDP, fit_reward_map
 from theory_rl.mdp import REWARD_NOISES, TabularMDP
 
 __all__ = ["LAYOUTS", "from_discrete_dp", "from_mdptoolbox"]
@@ -112,9 +112,9 @@ def build(kernel, R_flat: np.ndarray, S: int, A: int, init, gamma, horizon, rewa
           source: str, meta: dict, infeasible=None) -> ImportedMDP:  # fmt: skip
     """The :class:`ImportedMDP` of a CSR kernel ``(S*A, S)`` (rows ``s*A + a``) and mean rewards ``(S*A,)``:
     stored sparse or dense as :func:`~theory_rl.generators.csr.use_sparse` says. With both ``gamma`` and
-    ``horizon`` (a discounted finite horizon, ``gamma < 1``), the undiscounted stage-reward form
-    (:func:`~theory_rl.interop.rewards.discounted_stages`). ``infeasible`` (bool ``(S*A,)``, optional): the pairs
-    that become ``mdp.feasible``'s False entries (reward 0 in the unit scale; an empty row becomes a self-loop)."""
+    ``horizon`` (a discounted finite horizon), the MDP's native form (``gamma = 1``: undiscounted). ``infeasible``
+    (bool ``(S*A,)``, optional): the pairs that become ``mdp.feasible``'s False entries (reward 0 in the unit
+    scale; an empty row becomes a self-loop)."""
     infeasible = np.zeros(S * A, bool) if infeasible is None else np.asarray(infeasible, bool).reshape(-1)
     finite = R_flat[~infeasible]
     if finite.size == 0:
@@ -130,15 +130,9 @@ def build(kernel, R_flat: np.ndarray, S: int, A: int, init, gamma, horizon, rewa
     init = np.full(S, 1.0 / S) if init is None else init
     R_unit = np.clip(reward_map.to_unit(R_flat.reshape(S, A)), 0.0, 1.0)  # clips rounding only: R in range
     R_unit[infeasible.reshape(S, A)] = 0.0  # a placeholder, never read (issue 15)
-    stage_discount = None
-    if horizon is not None and gamma is not None:
-        if gamma < 1.0:
-            R_unit, stage_discount = discounted_stages(R_unit, gamma, horizon), gamma
-        gamma = None
     mdp = TabularMDP(P, R_unit, init, gamma=gamma, horizon=horizon, reward_noise=reward_noise,
                      feasible=~infeasible.reshape(S, A) if infeasible.any() else None)
-    return ImportedMDP(mdp, reward_map, None, source, {"S": S, "A": A, "nonzeros": int(kernel.nnz), **meta},
-                       stage_discount)  # fmt: skip
+    return ImportedMDP(mdp, reward_map, None, source, {"S": S, "A": A, "nonzeros": int(kernel.nnz), **meta})
 
 
 def _sa_label(A: int):
@@ -176,8 +170,7 @@ def from_discrete_dp(
         ``0..S-1 x 0..max(a_indices)`` appears at most once (a missing pair is an infeasible action).
     horizon : int, optional
         A finite horizon ``T``, as QuantEcon's ``backward_induction(ddp, T)`` (terminal values 0). With
-        ``beta < 1`` the MDP is the undiscounted stage-reward form (rewards ``beta^h R`` at step ``h``: the same
-        optimal policies; ``ImportedMDP.values`` divides ``beta^h`` back out).
+        ``beta < 1`` the MDP is discounted by ``beta`` over its ``T`` steps (``mdp.gamma`` with ``mdp.horizon``).
     layout : {"SAS", "ASS"}, optional
         Axis order of a product-form ``Q``: needed when ``S == A`` (see the module doc).
     init : array_like, shape (S,), optional
@@ -309,8 +302,7 @@ def from_mdptoolbox(
         Discount factor in (0, 1) of an infinite-horizon problem; in (0, 1] with ``horizon`` (None: 1).
     horizon : int, optional
         A finite horizon ``N``, pymdptoolbox's ``FiniteHorizon(P, R, discount, N)`` (terminal values 0). With
-        ``discount < 1`` the MDP is the undiscounted stage-reward form (rewards ``discount^h R`` at step ``h``:
-        the same optimal policies; ``ImportedMDP.values`` divides ``discount^h`` back out).
+        ``discount < 1`` the MDP is discounted by it over its ``N`` steps (``mdp.gamma`` with ``mdp.horizon``).
     layout : {"ASS", "SAS"}, optional
         Axis order of ``P``: needed when ``S == A`` (see the module doc).
     init, reward_range, reward_noise, sparse

@@ -10,7 +10,7 @@ a :class:`~theory_rl.mdp.TabularMDP`:
   absorbing state is added only when some transition terminates;
 - *duplicates*: entries with the same next state (FrozenLake's slippery moves against a wall list it up to three
   times) are summed; the mean reward is ``R(s, a) = sum_entries p r``;
-- *rewards*: mapped to [0, 1] by the affine :class:`~theory_rl.interop.rewards.RewardMap` of the rewards' range
+- *rewards*: mapped to [0, 1] by the affine :class:`~theory_rl.scales.RewardMap` of the rewards' range
   (the absorbing state's 0 included), the identity when they already lie in [0, 1] (FrozenLake); it is returned,
   and ``ImportedMDP.values`` maps values back;
 - *start*: ``env.unwrapped.initial_state_distrib`` (all three environments have one), unless ``init`` is given.
@@ -28,7 +28,7 @@ import scipy.sparse
 from theory_rl._validation import Integer, Options, Real, check_table, validate_params
 from theory_rl.generators.csr import use_sparse
 from theory_rl.interop.optional import require
-from theory_rl.interop.rewards import ImportedMDP, discounted_stages, fit_reward_map
+from theory_rl.interop.rewards import ImportedMDP, fit_reward_map
 from theory_rl.mdp import REWARD_NOISES, TabularMDP
 
 __all__ = ["from_toy_text"]
@@ -119,13 +119,12 @@ def from_toy_text(
     gamma, horizon
         Discounted (``gamma``, the default 0.9 when neither is given) or finite-horizon MDP (e.g. the
         environment's ``spec.max_episode_steps``). Both: the ``gamma``-discounted problem truncated at ``horizon``
-        steps, imported exactly as the undiscounted stage-reward MDP (rewards ``gamma^h R`` at step ``h``, the same
-        optimal policies; ``ImportedMDP.values`` divides ``gamma^h`` back out).
+        steps, imported as the finite-horizon MDP with that discount (``mdp.gamma`` with ``mdp.horizon``).
     init : array_like, shape (S_env,), optional
         Initial distribution over the environment's states; ``env.unwrapped.initial_state_distrib`` by default.
     reward_range : (float, float), optional
         The range mapped to [0, 1]; by default the rewards' own range (with the absorbing state's 0), or the
-        identity map when they lie in [0, 1]. See :class:`~theory_rl.interop.rewards.RewardMap`.
+        identity map when they lie in [0, 1]. See :class:`~theory_rl.scales.RewardMap`.
     reward_noise : str, default "deterministic"
         How the MDP samples rewards around their mean (see :class:`~theory_rl.mdp.TabularMDP`). Gymnasium's
         rewards depend on the next state; the MDP keeps only their mean ``R(s, a)``, which is what its values use.
@@ -177,11 +176,8 @@ def from_toy_text(
     if absorbing is not None:
         init = np.append(init, 0.0)
     R_unit = np.clip(reward_map.to_unit(R.reshape(n_states, A)), 0.0, 1.0)  # clips rounding only
-    stage_discount = None
-    if gamma is not None and horizon is not None:  # a discounted finite horizon: the stage-reward form
-        R_unit, stage_discount, gamma = discounted_stages(R_unit, gamma, horizon), gamma, None
     mdp = TabularMDP(P, R_unit, init, gamma=gamma, horizon=horizon, reward_noise=reward_noise)
     name = getattr(spec, "id", None) or type(unwrapped).__name__
     meta = {"S_env": S, "A": A, "terminating_transitions": int(ends.sum()), "nonzeros": int(kernel.nnz),
             "max_episode_steps": getattr(spec, "max_episode_steps", None)}  # fmt: skip
-    return ImportedMDP(mdp, reward_map, absorbing, f"gymnasium {name}", meta, stage_discount)
+    return ImportedMDP(mdp, reward_map, absorbing, f"gymnasium {name}", meta)

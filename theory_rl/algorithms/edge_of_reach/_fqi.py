@@ -42,6 +42,7 @@ from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, solve
 from theory_rl.results import IterativeResult, stop_at_max_iter
+from theory_rl.scales import require_unit_scale
 
 __all__ = ["VARIANTS", "MODES", "EdgeOfReachResult", "void_values", "truncated_fqi", "boundary_value_q"]
 
@@ -293,7 +294,7 @@ def truncated_fqi(
         would not fit in memory are refused at once.
     """
     refuse_masked(mdp, "edge-of-reach FQI")  # issue 15: its max over actions ranges over all of them
-    S, A, gamma = mdp.S, mdp.A, mdp.gamma
+    S, A, gamma = require_unit_scale(mdp, "truncated_fqi").S, mdp.A, mdp.gamma  # issue 15: void values, penalties
     _check_sizes(S, A, k, n_members, n_iterations, n_rollouts)
     P = _model_arg(mdp, model)
     R = _reward_arg(mdp, reward_penalty, penalty_scale)

@@ -41,6 +41,7 @@ from theory_rl._validation import (
 from theory_rl.coverage import as_distribution
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import occupancy
+from theory_rl.scales import require_unit_scale
 
 __all__ = [
     "FiniteClasses", "MixtureRatios", "decoy_classes", "finite_classes", "greedy_actions", "hybrid_ratio_class",
@@ -271,6 +272,8 @@ def model_based_classes(models, *, mixtures: int = 1, ratio_cap: float = RATIO_C
         raise ValueError("models must be a non-empty sequence of finite-horizon TabularMDPs")
     if len({(m.horizon, m.S, m.A) for m in models}) != 1:
         raise ValueError("models differ in (H, S, A)")
+    for m in models:  # issue 15: F is the undiscounted Q* in [0, H]
+        require_unit_scale(m, "model_based_classes")
     F = np.stack([_optimal_q(m.stage_P, m.stage_R) for m in models])
     policies = trusted_greedy_actions(F)
     W = np.unique(np.concatenate([ratio_class(m, policies, mixtures=mixtures, ratio_cap=ratio_cap)
@@ -295,7 +298,7 @@ def decoy_classes(mdp: TabularMDP, targets, bonus: float, *, mixtures: int = 1,
     shape = (mdp.horizon, mdp.S, mdp.A)
     if targets.ndim != 4 or targets.shape[1:] != shape:
         raise ValueError(f"targets has shape {targets.shape}, expected (n_decoys, {shape[0]}, {shape[1]}, {shape[2]})")
-    P, R = mdp.stage_P, mdp.stage_R
+    P, R = require_unit_scale(mdp, "decoy_classes").stage_P, mdp.stage_R  # issue 15: undiscounted Q* in [0, H]
     rewards = [R + bonus * t for t in targets] + [np.array(R)]
     F = np.stack([_optimal_q(P, r) for r in rewards])
     W = ratio_class(mdp, trusted_greedy_actions(F), mixtures=mixtures, ratio_cap=ratio_cap)

@@ -47,6 +47,7 @@ from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.planning import expected_return, occupancy, solve
 from theory_rl.results import Result
+from theory_rl.scales import require_unit_scale
 
 __all__ = [
     "POSITIVE", "POSITIVE_PROB", "GlowResult", "glow", "glow_constants", "potential", "clipping_loss", "ClassEvaluator",
@@ -58,6 +59,7 @@ def check_problem(mdp, classes) -> None:
     """``mdp`` a finite-horizon TabularMDP, ``classes`` a :class:`FiniteClasses` of the same ``(H, S, A)``."""
     check_instance(mdp, "mdp", TabularMDP, episodic=True)
     refuse_masked(mdp, "glow / h2o / offline_only")  # issue 15: the classes' greedy policies range over all actions
+    require_unit_scale(mdp, "GLOW (theory_rl.algorithms.glow)")  # issue 15: its constants assume [0, 1], no discount
     check_instance(classes, "classes", FiniteClasses)
     if classes.shape != (mdp.horizon, mdp.S, mdp.A):
         raise ValueError(f"classes have shape {classes.shape}, expected (H, S, A) = {(mdp.horizon, mdp.S, mdp.A)}")

@@ -30,6 +30,7 @@ import numpy as np
 
 from theory_rl._validation import Real, as_float_array, validate_params
 from theory_rl.data import CountDataset, CountsBuilder
+from theory_rl.scales import require_unit_scale
 
 __all__ = [
     "ALPHA", "CLIP", "SufficientStatistics", "as_counts", "residual_sums", "weighted_moments", "glow_violations",
@@ -52,7 +53,7 @@ def as_counts(stats) -> CountDataset:
         raise ValueError(f"stats is a {type(stats).__name__}, expected a theory_rl.data.CountDataset")
     if stats.horizon is None:
         raise ValueError("stats is a discounted record (horizon None), expected per-layer counts (H, S, A)")
-    return stats
+    return require_unit_scale(stats, "GLOW's statistics")  # issue 15: rewards in [0, 1], undiscounted layers
 
 
 class SufficientStatistics(CountsBuilder):

@@ -67,6 +67,7 @@ from theory_rl.feasibility import refuse_masked
 from theory_rl.mdp import TabularMDP
 from theory_rl.penalties import hoeffding
 from theory_rl.results import Result
+from theory_rl.scales import require_unit_scale
 
 __all__ = ["OFFLINE", "ONLINE", "FinetuneResult", "offline_phase", "finetune"]
 
@@ -290,6 +291,7 @@ def finetune(
         raise ValueError(f"data has (S, A, horizon) = {(data.S, data.A, data.horizon)}, expected "
                          f"{(mdp.S, mdp.A, None)} as mdp")  # fmt: skip
     refuse_masked(mdp, "finetune")  # issue 15: its Q-learning's max over actions ranges over all of them
+    require_unit_scale(mdp, "finetune")  # issue 15: vmax = 1/(1 - gamma), the clipping and the bonus assume [0, 1]
     S, A, gamma = mdp.S, mdp.A, mdp.gamma
     Phi = None
     if features is not None:
