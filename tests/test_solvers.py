@@ -81,12 +81,23 @@ def test_span_certificate_brackets_the_optimal_values(mdp, sparse, seed):
 def test_mpi_stops_by_the_span_and_reports_it():
     mdp = garnet(200, 4, 5, seed=3, gamma=0.99)
     res = solvers.modified_policy_iteration(mdp, tol=1e-6)
-    assert res.residual < 1e-6 * 0.01 / 0.99 and res.constants == {"tol": 1e-6, "m": 4, "max_iter":
-                                                                       res.constants["max_iter"]}
+    assert res.residual < 1e-6 * 0.01 and res.constants == {
+        "tol": 1e-6, "m": "adaptive", "sweeps": res.constants["sweeps"], "max_iter": res.constants["max_iter"]}
+    assert 0 < res.constants["sweeps"] <= 50 * (res.iterations - 1)  # adaptive: at most MPI_SWEEP_CAP a backup
     vi = planning.value_iteration(mdp, tol=1e-6)
     assert res.iterations < vi.iterations / 20  # far fewer full backups than value iteration
+    for sparse in (False, True):  # a given m: exactly m sweeps after each backup but the last
+        fixed = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp, tol=1e-6, m=3)
+        assert fixed.constants["m"] == 3 and fixed.constants["sweeps"] == 3 * (fixed.iterations - 1)
+        assert np.abs(fixed.V - res.V).max() <= fixed.error_bound + res.error_bound
     with pytest.raises(ConvergenceError, match="modified_policy_iteration did not converge in 2"):
         solvers.modified_policy_iteration(mdp, max_iter=2)
+    V_star = planning.policy_iteration(mdp).V
+    for model in (mdp, _sparse(mdp)):  # stopped early, the certificate still holds (V and T V of one backup)
+        with pytest.warns(ConvergenceWarning):
+            early = solvers.modified_policy_iteration(model, max_iter=2, m=1, on_max_iter="warn")
+        assert not early.converged and early.error_bound > 1e-6
+        assert np.abs(early.V - V_star).max() <= early.error_bound
     with pytest.warns(ConvergenceWarning):
         assert not solvers.gauss_seidel_value_iteration(mdp, max_iter=2, on_max_iter="warn").converged
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["csr_bellman_max", "csr_q", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan"]
+__all__ = [
+    "csr_bellman_max", "csr_q", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan", "csr_bellman_gather",
+    "gathered_sweeps", "csr_shifted_q",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -32,6 +35,98 @@ def csr_bellman_max(indptr, indices, data, R, V, gamma, S, A, row0, V_out, act_o
                 best_a = a
         V_out[s] = best
         act_out[s] = best_a
+
+
+@njit(cache=True, nogil=True)
+def csr_bellman_gather(indptr, indices, data, R, V, gamma, S, A, V_out, act, pv,
+                       gptr, gidx, gdat, gr):  # pragma: no cover - numba
+    """One backup for modified policy iteration, fused with what the iteration needs next.
+
+    As :func:`csr_bellman_max` (``V_out = T V``, ``act`` its lowest argmax), and in the same pass: ``pv[r] = P(. |
+    r) . V`` for every row (so that Q of ``V + c`` costs no second pass), the greedy rows gathered into the compact
+    CSR ``(gptr, gidx, gdat)`` with rewards ``gr`` (copied while the row is still in cache), and the span of
+    ``T V - V``. Returns ``(min(T V - V), max(T V - V), changes)``, ``changes`` counting the states whose action
+    differs from ``act`` on entry. ``gidx`` / ``gdat`` hold ``sum_s max_a nnz(s, a)`` entries; ``act`` must hold
+    valid actions on entry. A ``-inf`` reward never wins a max unless every action of the state has one.
+    """
+    lo = np.inf
+    hi = -np.inf
+    changes = 0
+    n = 0
+    gptr[0] = 0
+    for s in range(S):
+        base = s * A
+        best = -np.inf
+        best_a = 0
+        for a in range(A):
+            r = base + a
+            acc = 0.0
+            for k in range(indptr[r], indptr[r + 1]):
+                acc += data[k] * V[np.uint64(indices[k])]
+            pv[r] = acc
+            q = R[r] + gamma * acc
+            if q > best:
+                best = q
+                best_a = a
+        if best_a != act[s]:
+            changes += 1
+        act[s] = best_a
+        V_out[s] = best
+        d = best - V[s]
+        lo = min(lo, d)
+        hi = max(hi, d)
+        r = base + best_a
+        for k in range(indptr[r], indptr[r + 1]):
+            gidx[n] = indices[k]
+            gdat[n] = data[k]
+            n += 1
+        gptr[s + 1] = n
+        gr[s] = R[r]
+    return lo, hi, changes
+
+
+@njit(cache=True, nogil=True)
+def gathered_sweeps(gptr, gidx, gdat, gr, V, work, gamma, m, stop):  # pragma: no cover - numba
+    """Up to ``m`` Jacobi sweeps ``V <- gr + gamma P_pi V`` on a gathered policy CSR, alternating between ``V``
+    and ``work`` (both overwritten); stops after the first sweep whose change has span below ``stop``.
+
+    Returns ``(values, spare, sweeps, span)``: the buffer holding the last sweep, the other one, the number of
+    sweeps done and the span ``max - min`` of the last sweep's change (inf when ``m = 0``).
+    """
+    src = V
+    dst = work
+    j = 0
+    span = np.inf
+    S = gr.shape[0]
+    while j < m:
+        lo = np.inf
+        hi = -np.inf
+        for s in range(S):
+            acc = 0.0
+            for k in range(gptr[s], gptr[s + 1]):
+                acc += gdat[k] * src[np.uint64(gidx[k])]
+            x = gr[s] + gamma * acc
+            dst[s] = x
+            d = x - src[s]
+            lo = min(lo, d)
+            hi = max(hi, d)
+        src, dst = dst, src
+        j += 1
+        span = hi - lo
+        if span < stop:
+            break
+    return src, dst, j, span
+
+
+@njit(cache=True, nogil=True)
+def csr_shifted_q(indptr, data, R, pv, gamma, c, out):  # pragma: no cover - numba
+    """``out[r] = R[r] + gamma * (pv[r] + c * sum_k P(k | r))``: Q of ``V + c`` from ``pv = P V`` (each row's sum
+    taken in storage order, so no assumption that it is exactly one). ``out`` may be ``pv``."""
+    for r in range(out.shape[0]):
+        acc = 0.0
+        for k in range(indptr[r], indptr[r + 1]):
+            acc += data[k]
+        out[r] = R[r] + gamma * (pv[r] + c * acc)
 
 
 @njit(cache=True, nogil=True)
