@@ -14,7 +14,7 @@ from numba import njit
 
 __all__ = [
     "csr_bellman_max", "csr_q", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan", "csr_bellman_gather",
-    "gathered_sweeps", "csr_shifted_q",
+    "gathered_sweeps", "csr_shifted_q", "mpi_eliminate",
 ]
 
 
@@ -38,16 +38,17 @@ def csr_bellman_max(indptr, indices, data, R, V, gamma, S, A, row0, V_out, act_o
 
 
 @njit(cache=True, nogil=True)
-def csr_bellman_gather(indptr, indices, data, R, V, gamma, S, A, V_out, act, pv,
+def csr_bellman_gather(indptr, indices, data, R, V, gamma, S, A, V_out, act, pv, alive,
                        gptr, gidx, gdat, gr):  # pragma: no cover - numba
     """One backup for modified policy iteration, fused with what the iteration needs next.
 
-    As :func:`csr_bellman_max` (``V_out = T V``, ``act`` its lowest argmax), and in the same pass: ``pv[r] = P(. |
-    r) . V`` for every row (so that Q of ``V + c`` costs no second pass), the greedy rows gathered into the compact
-    CSR ``(gptr, gidx, gdat)`` with rewards ``gr`` (copied while the row is still in cache), and the span of
-    ``T V - V``. Returns ``(min(T V - V), max(T V - V), changes)``, ``changes`` counting the states whose action
-    differs from ``act`` on entry. ``gidx`` / ``gdat`` hold ``sum_s max_a nnz(s, a)`` entries; ``act`` must hold
-    valid actions on entry. A ``-inf`` reward never wins a max unless every action of the state has one.
+    As :func:`csr_bellman_max` (``V_out = T V``, ``act`` its lowest argmax) over the rows with ``alive[r]`` set
+    (the others are skipped unread: actions proven suboptimal, see :func:`mpi_eliminate`), and in the same pass:
+    ``pv[r] = P(. | r) . V`` for every live row (so that Q of ``V + c`` costs no second pass), the greedy rows
+    gathered into the compact CSR ``(gptr, gidx, gdat)`` with rewards ``gr`` (copied while the row is still in
+    cache), and the span of ``T V - V``. Returns ``(min(T V - V), max(T V - V), changes)``, ``changes`` counting
+    the states whose action differs from ``act`` on entry. ``gidx`` / ``gdat`` hold ``sum_s max_a nnz(s, a)``
+    entries. A ``-inf`` reward never wins a max unless every live action of the state has one.
     """
     lo = np.inf
     hi = -np.inf
@@ -60,6 +61,8 @@ def csr_bellman_gather(indptr, indices, data, R, V, gamma, S, A, V_out, act, pv,
         best_a = 0
         for a in range(A):
             r = base + a
+            if not alive[r]:
+                continue
             acc = 0.0
             for k in range(indptr[r], indptr[r + 1]):
                 acc += data[k] * V[np.uint64(indices[k])]
@@ -83,6 +86,26 @@ def csr_bellman_gather(indptr, indices, data, R, V, gamma, S, A, V_out, act, pv,
         gptr[s + 1] = n
         gr[s] = R[r]
     return lo, hi, changes
+
+
+@njit(cache=True, nogil=True)
+def mpi_eliminate(rptr, R, pv, W, gamma, slack, alive):  # pragma: no cover - numba
+    """Clear ``alive[r]`` for the live rows ``r`` of state ``s`` (``rptr[s] <= r < rptr[s + 1]``) with
+    ``W[s] - (R[r] + gamma pv[r]) > slack``; returns the number of live rows left.
+
+    With ``W = T V`` and ``slack`` at least ``gamma sp(T V - V) / (1 - gamma)`` plus round-off, such an action
+    is not optimal (MacQueen's test, Puterman 1994, Sec. 6.7.2; the proof is in ``Backups.mpi``).
+    """
+    live = 0
+    for s in range(rptr.shape[0] - 1):
+        w = W[s]
+        for r in range(rptr[s], rptr[s + 1]):
+            if alive[r]:
+                if w - (R[r] + gamma * pv[r]) > slack:
+                    alive[r] = 0
+                else:
+                    live += 1
+    return live
 
 
 @njit(cache=True, nogil=True)
@@ -119,14 +142,23 @@ def gathered_sweeps(gptr, gidx, gdat, gr, V, work, gamma, m, stop):  # pragma: n
 
 
 @njit(cache=True, nogil=True)
-def csr_shifted_q(indptr, data, R, pv, gamma, c, out):  # pragma: no cover - numba
-    """``out[r] = R[r] + gamma * (pv[r] + c * sum_k P(k | r))``: Q of ``V + c`` from ``pv = P V`` (each row's sum
-    taken in storage order, so no assumption that it is exactly one). ``out`` may be ``pv``."""
+def csr_shifted_q(indptr, indices, data, R, V, pv, alive, gamma, c, out):  # pragma: no cover - numba
+    """``out[r] = R[r] + gamma * (P(. | r) . V + c * sum_k P(k | r))``: Q of ``V + c``, from ``pv = P V`` on the
+    rows with ``alive[r]`` set and from a fresh pass over the others (each row's sum taken in storage order, so
+    no assumption that it is exactly one). ``out`` may be ``pv``."""
     for r in range(out.shape[0]):
         acc = 0.0
-        for k in range(indptr[r], indptr[r + 1]):
-            acc += data[k]
-        out[r] = R[r] + gamma * (pv[r] + c * acc)
+        total = 0.0
+        if alive[r]:
+            for k in range(indptr[r], indptr[r + 1]):
+                total += data[k]
+            acc = pv[r]
+        else:
+            for k in range(indptr[r], indptr[r + 1]):
+                x = data[k]
+                total += x
+                acc += x * V[np.uint64(indices[k])]
+        out[r] = R[r] + gamma * (acc + c * total)
 
 
 @njit(cache=True, nogil=True)

@@ -23,8 +23,10 @@ from theory_rl._csr_kernels import (
     csr_shifted_q,
     dense_gauss_seidel,
     gathered_sweeps,
+    mpi_eliminate,
 )
 from theory_rl._validation import (
+    PROB_TOL,
     as_float_array,
     as_index_array,
     check_choice,
@@ -36,8 +38,8 @@ from theory_rl._validation import (
 from theory_rl.mdp import TabularMDP
 from theory_rl.results import ConvergenceError, PlanningResult
 
-__all__ = ["DIRECT_LIMIT", "LINEAR_SOLVERS", "MPI_SWEEP_CAP", "MPI_SWEEP_RATIO", "Backups", "MPIRun",
-           "policy_values"]
+__all__ = ["DIRECT_LIMIT", "LINEAR_SOLVERS", "MPI_SWEEP_CAP", "MPI_SWEEP_RATIO", "Backups",
+           "MPIRun", "policy_values"]
 
 #: States up to which a policy's values come from a dense LAPACK solve (a 4096 x 4096 system: 128 MiB, ~1 s).
 DIRECT_LIMIT = 4096
@@ -168,6 +170,15 @@ class Backups:
         policy), at most ``MPI_SWEEP_CAP``. Sparse storage: one numba pass per backup that also keeps ``P V`` (the
         result's Q then costs no second pass) and gathers d's rows into a compact CSR for the sweeps (allocated
         once). Dense: one BLAS call per backup and per sweep. Returns the :class:`MPIRun` of the last backup.
+
+        Sparse storage also drops actions proven suboptimal (MacQueen 1967; Puterman 1994, Sec. 6.7.2), so that
+        later backups read fewer rows. After a backup ``W = T' V`` of the current action sets (the same ``V*``
+        as the MDP, by induction), with ``lo <= W - V <= hi`` and ``c = gamma / (1 - gamma)``: Porteus' bounds give
+        ``V* <= V + hi / (1 - gamma)``, so ``Q*(s, a) = R + gamma P V* <= Q_V(s, a) + c hi``, and ``V*(s) >= W(s) +
+        c lo``; an action with ``W(s) - Q_V(s, a) > c (hi - lo)`` thus has ``Q*(s, a) < V*(s)`` and is not
+        optimal, and dropping it leaves ``V*`` unchanged. The slack adds the round-off of the computed ``Q_V``,
+        ``W``, ``lo``, ``hi`` (``4 (1 + c)`` times :meth:`roundoff`) and rows summing to ``1 +- PROB_TOL`` (``c
+        (|lo| + |hi|) PROB_TOL``). The result's Q covers every action (see :class:`MPIRun`).
         """
         gamma, S, A = self.gamma, self.S, self.A
         R = self.rewards()
@@ -180,13 +191,15 @@ class Backups:
             room = int(np.diff(indptr).reshape(S, A).max(axis=1).sum()) if S * A else 0
             gptr, gidx, gdat, gr = np.empty(S + 1, np.int64), np.empty(room, np.int64), np.empty(room), np.empty(S)
             pv = np.empty(S * A)
+            alive = np.ones(S * A, dtype=np.uint8)
+            rptr = np.arange(0, S * A + 1, A, dtype=np.int64)
         else:
             P2 = self._dense(None)
         sweeps, changes = 0, S
         for k in range(1, max_iter + 1):
             if self.sparse:
-                lo, hi, changes = csr_bellman_gather(*self._csr, R, V, gamma, S, A, W, act, pv, gptr, gidx, gdat,
-                                                     gr)
+                lo, hi, changes = csr_bellman_gather(*self._csr, R, V, gamma, S, A, W, act, pv, alive, gptr, gidx,
+                                                     gdat, gr)
             else:
                 Q = R.reshape(S, A) + gamma * (P2 @ V).reshape(S, A)
                 best = np.argmax(Q, axis=1)
@@ -196,6 +209,10 @@ class Backups:
             span = hi - lo
             if span < threshold or k == max_iter:
                 break
+            if self.sparse:
+                c = gamma / (1.0 - gamma)
+                slack = c * span + c * (abs(lo) + abs(hi)) * PROB_TOL + 4.0 * (1.0 + c) * self.roundoff(V)
+                mpi_eliminate(rptr, R, pv, W, gamma, slack, alive)
             stop = 0.0 if m is not None else threshold if (changes == 0 and k > 1) else max(
                 threshold, MPI_SWEEP_RATIO * span)
             if self.sparse:  # three buffers rotate: the old V becomes the next backup's output
@@ -205,7 +222,7 @@ class Backups:
             else:
                 V, j = self._dense_sweeps(P2, R, act, W, cap, stop)
             sweeps += j
-        return MPIRun(self, V, lo, hi, k, sweeps, span < threshold, pv if self.sparse else None)
+        return MPIRun(self, V, lo, hi, k, sweeps, span < threshold, (pv, alive) if self.sparse else None)
 
     def _dense_sweeps(self, P2, R, act, V, m: int, stop: float) -> tuple[np.ndarray, int]:
         rows = np.arange(self.S) * self.A + act
@@ -325,10 +342,12 @@ class MPIRun:
     ``V + c`` has ``Q = R + gamma (P V + c P 1)``, from the ``P V`` the backup kept (sparse storage): no further pass.
     """
 
-    def __init__(self, backups, V, lo, hi, iterations, sweeps, converged, pv) -> None:
+    def __init__(self, backups, V, lo, hi, iterations, sweeps, converged, kept) -> None:
         self.backups, self.V, self.lo, self.hi = backups, V, float(lo), float(hi)
-        self.iterations, self.sweeps, self.converged, self._pv = int(iterations), int(sweeps), bool(converged), pv
+        self.iterations, self.sweeps, self.converged, self._kept = int(iterations), int(sweeps), bool(converged), kept
         self.span = self.hi - self.lo
+        #: Sparse storage: ``(S*A,)`` uint8, 0 for the actions proven suboptimal on the way; None when dense.
+        self.alive = None if kept is None else kept[1]
 
     def certificate(self) -> tuple[np.ndarray, np.ndarray, float]:
         """``(V_out, Q, error_bound)``: the band's midpoint ``V_out = V + (lo + hi) / (2 (1 - gamma))``, its Q, and
@@ -337,11 +356,11 @@ class MPIRun:
         one_minus = 1.0 - B.gamma
         c = 0.5 * (self.lo + self.hi) / one_minus
         V_out = self.V + c
-        if self._pv is None:
+        if self._kept is None:
             Q = B.q(V_out)
-        else:
-            Q = self._pv  # overwritten in place: Q of V + c from P V and the row sums
-            csr_shifted_q(B._csr[0], B._csr[2], B.rewards(), self._pv, B.gamma, c, Q)
-            Q = Q.reshape(B.S, B.A)
+        else:  # Q of V + c from P V and the row sums (a fresh pass over the dropped rows only), into pv's buffer
+            pv, alive = self._kept
+            csr_shifted_q(*B._csr, B.rewards(), self.V, pv, alive, B.gamma, c, pv)
+            Q = pv.reshape(B.S, B.A)
         bound = 0.5 * self.span / one_minus + B.roundoff(V_out) / one_minus
         return V_out, Q, bound

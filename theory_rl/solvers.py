@@ -145,7 +145,8 @@ def modified_policy_iteration(
     -------
     PlanningResult
         ``method="modified_policy_iteration"``, ``constants`` with ``tol``, ``m`` (``"adaptive"`` or the given
-        number), ``sweeps`` (evaluation sweeps in all), ``max_iter``.
+        number), ``sweeps`` (evaluation sweeps in all), ``max_iter``, ``dropped`` (state-action pairs proven
+        suboptimal and skipped by later backups; sparse storage, ``Backups.mpi``).
     """
     done = _trivial(mdp, "modified_policy_iteration")
     if done is not None:
@@ -162,7 +163,8 @@ def modified_policy_iteration(
                          f"gamma={gamma}")
     V_out, Q, bound = run.certificate()
     return B.result(V_out, Q, run.iterations, run.span, bound, run.converged, "modified_policy_iteration",
-                    {"tol": tol, "m": "adaptive" if m is None else m, "sweeps": run.sweeps, "max_iter": max_iter})
+                    {"tol": tol, "m": "adaptive" if m is None else m, "sweeps": run.sweeps, "max_iter": max_iter,
+                     "dropped": 0 if run.alive is None else int(run.alive.size - np.count_nonzero(run.alive))})
 
 
 @validate_params(**_SOLVER_SPECS)
