@@ -14,7 +14,7 @@ from numba import njit
 
 __all__ = [
     "csr_bellman_max", "csr_q", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan", "csr_bellman_gather",
-    "gathered_sweeps", "csr_shifted_q", "mpi_eliminate",
+    "gathered_sweeps", "sweep_done", "csr_shifted_q", "mpi_eliminate",
 ]
 
 
@@ -109,17 +109,21 @@ def mpi_eliminate(rptr, R, pv, W, gamma, slack, alive):  # pragma: no cover - nu
 
 
 @njit(cache=True, nogil=True)
-def gathered_sweeps(gptr, gidx, gdat, gr, V, work, gamma, m, stop):  # pragma: no cover - numba
+def gathered_sweeps(gptr, gidx, gdat, gr, V, work, gamma, m, stop, final, budget,
+                    span0):  # pragma: no cover - numba
     """Up to ``m`` Jacobi sweeps ``V <- gr + gamma P_pi V`` on a gathered policy CSR, alternating between ``V``
-    and ``work`` (both overwritten); stops after the first sweep whose change has span below ``stop``.
+    and ``work`` (both overwritten); stops after the first sweep whose change has span below ``final``, or below
+    ``stop`` unless the last two spans' ratio predicts reaching ``final`` within ``budget`` more sweeps
+    (:func:`sweep_done`; ``span0`` is the span of ``V``'s own change, ``sp(T V - V)`` after a backup).
 
     Returns ``(values, spare, sweeps, span)``: the buffer holding the last sweep, the other one, the number of
-    sweeps done and the span ``max - min`` of the last sweep's change (inf when ``m = 0``).
+    sweeps done and the span ``max - min`` of the last sweep's change (``span0`` when ``m = 0``).
     """
     src = V
     dst = work
     j = 0
-    span = np.inf
+    span = span0
+    prev = span0
     S = gr.shape[0]
     while j < m:
         lo = np.inf
@@ -135,10 +139,25 @@ def gathered_sweeps(gptr, gidx, gdat, gr, V, work, gamma, m, stop):  # pragma: n
             hi = max(hi, d)
         src, dst = dst, src
         j += 1
-        span = hi - lo
-        if span < stop:
+        prev, span = span, hi - lo
+        if sweep_done(span, prev, stop, final, budget):
             break
     return src, dst, j, span
+
+
+@njit(cache=True, nogil=True)
+def sweep_done(span, prev, stop, final, budget):  # pragma: no cover - numba
+    """Adaptive MPI's rule after a sweep whose change has span ``span`` (``prev`` before it): done below
+    ``final``; below ``stop``, done unless the contraction ``span / prev`` reaches ``final`` within ``budget``
+    more sweeps (then the next backup is likely the last one, for at most ``budget`` cheap sweeps)."""
+    if span < final:
+        return True
+    if not span < stop:
+        return False
+    rate = span / prev
+    if not rate < 1.0 or rate <= 0.0:
+        return True
+    return np.log(final / span) / np.log(rate) > budget
 
 
 @njit(cache=True, nogil=True)

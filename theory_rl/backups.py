@@ -24,6 +24,7 @@ from theory_rl._csr_kernels import (
     dense_gauss_seidel,
     gathered_sweeps,
     mpi_eliminate,
+    sweep_done,
 )
 from theory_rl._validation import (
     PROB_TOL,
@@ -167,7 +168,8 @@ class Backups:
         Each iteration is one backup ``W = T V`` with its greedy policy d, then evaluation sweeps
         ``V <- r_d + gamma P_d V`` from ``W``: exactly ``m`` of them, or (``m=None``) until a sweep's change has
         span below ``max(threshold, MPI_SWEEP_RATIO * sp(T V - V))`` (below ``threshold`` once d repeats the last
-        policy), at most ``MPI_SWEEP_CAP``. Sparse storage: one numba pass per backup that also keeps ``P V`` (the
+        policy, or when the sweeps contract fast enough to get there within A more, a backup's cost), at most
+        ``MPI_SWEEP_CAP``. Sparse storage: one numba pass per backup that also keeps ``P V`` (the
         result's Q then costs no second pass) and gathers d's rows into a compact CSR for the sweeps (allocated
         once). Dense: one BLAS call per backup and per sweep. Returns the :class:`MPIRun` of the last backup.
 
@@ -213,25 +215,30 @@ class Backups:
                 c = gamma / (1.0 - gamma)
                 slack = c * span + c * (abs(lo) + abs(hi)) * PROB_TOL + 4.0 * (1.0 + c) * self.roundoff(V)
                 mpi_eliminate(rptr, R, pv, W, gamma, slack, alive)
-            stop = 0.0 if m is not None else threshold if (changes == 0 and k > 1) else max(
-                threshold, MPI_SWEEP_RATIO * span)
+            if m is not None:
+                stop = final = 0.0
+            else:
+                final = threshold
+                stop = threshold if (changes == 0 and k > 1) else max(threshold, MPI_SWEEP_RATIO * span)
             if self.sparse:  # three buffers rotate: the old V becomes the next backup's output
                 V_old = V
-                V, spare, j, _ = gathered_sweeps(gptr, gidx, gdat, gr, W, spare, gamma, cap, stop)
+                V, spare, j, _ = gathered_sweeps(gptr, gidx, gdat, gr, W, spare, gamma, cap, stop, final, A, span)
                 W = V_old
             else:
-                V, j = self._dense_sweeps(P2, R, act, W, cap, stop)
+                V, j = self._dense_sweeps(P2, R, act, W, cap, stop, final, span)
             sweeps += j
-        return MPIRun(self, V, lo, hi, k, sweeps, span < threshold, (pv, alive) if self.sparse else None)
+        return MPIRun(self, V, lo, hi, k, sweeps, span < threshold, pv if self.sparse else None,
+                      alive if self.sparse else None)
 
-    def _dense_sweeps(self, P2, R, act, V, m: int, stop: float) -> tuple[np.ndarray, int]:
+    def _dense_sweeps(self, P2, R, act, V, m: int, stop: float, final: float, span: float) -> tuple:
         rows = np.arange(self.S) * self.A + act
         P_pi, r_pi = P2[rows], R[rows]
         for j in range(1, m + 1):
             V_new = r_pi + self.gamma * (P_pi @ V)
             d = V_new - V
             V = V_new
-            if float(d.max() - d.min()) < stop:
+            prev, span = span, float(d.max() - d.min())
+            if sweep_done(span, prev, stop, final, self.A):
                 return V, j
         return V, m
 
@@ -342,12 +349,13 @@ class MPIRun:
     ``V + c`` has ``Q = R + gamma (P V + c P 1)``, from the ``P V`` the backup kept (sparse storage): no further pass.
     """
 
-    def __init__(self, backups, V, lo, hi, iterations, sweeps, converged, kept) -> None:
+    def __init__(self, backups, V, lo, hi, iterations, sweeps, converged, pv, alive) -> None:
         self.backups, self.V, self.lo, self.hi = backups, V, float(lo), float(hi)
-        self.iterations, self.sweeps, self.converged, self._kept = int(iterations), int(sweeps), bool(converged), kept
+        self.iterations, self.sweeps, self.converged = int(iterations), int(sweeps), bool(converged)
         self.span = self.hi - self.lo
+        self._pv = pv
         #: Sparse storage: ``(S*A,)`` uint8, 0 for the actions proven suboptimal on the way; None when dense.
-        self.alive = None if kept is None else kept[1]
+        self.alive = alive
 
     def certificate(self) -> tuple[np.ndarray, np.ndarray, float]:
         """``(V_out, Q, error_bound)``: the band's midpoint ``V_out = V + (lo + hi) / (2 (1 - gamma))``, its Q, and
@@ -356,11 +364,10 @@ class MPIRun:
         one_minus = 1.0 - B.gamma
         c = 0.5 * (self.lo + self.hi) / one_minus
         V_out = self.V + c
-        if self._kept is None:
+        if B.sparse:  # Q of V + c from P V and the row sums (a fresh pass over the dropped rows only), into pv
+            csr_shifted_q(*B._csr, B.rewards(), self.V, self._pv, self.alive, B.gamma, c, self._pv)
+            Q = self._pv.reshape(B.S, B.A)
+        else:  # dense: one BLAS call, as planning.q_from_values (P 1 would cost as much)
             Q = B.q(V_out)
-        else:  # Q of V + c from P V and the row sums (a fresh pass over the dropped rows only), into pv's buffer
-            pv, alive = self._kept
-            csr_shifted_q(*B._csr, B.rewards(), self.V, pv, alive, B.gamma, c, pv)
-            Q = pv.reshape(B.S, B.A)
         bound = 0.5 * self.span / one_minus + B.roundoff(V_out) / one_minus
         return V_out, Q, bound
