@@ -39,8 +39,7 @@ from theory_rl._validation import (
 from theory_rl.mdp import TabularMDP
 from theory_rl.results import ConvergenceError, PlanningResult
 
-__all__ = ["DIRECT_LIMIT", "LINEAR_SOLVERS", "MPI_SWEEP_CAP", "MPI_SWEEP_RATIO", "Backups",
-           "MPIRun", "policy_values"]
+__all__ = ["DIRECT_LIMIT", "LINEAR_SOLVERS", "MPI_SWEEP_CAP", "MPI_SWEEP_RATIO", "Backups", "policy_values"]
 
 #: States up to which a policy's values come from a dense LAPACK solve (a 4096 x 4096 system: 128 MiB, ~1 s).
 DIRECT_LIMIT = 4096
@@ -171,7 +170,7 @@ class Backups:
         policy, or when the sweeps contract fast enough to get there within A more, a backup's cost), at most
         ``MPI_SWEEP_CAP``. Sparse storage: one numba pass per backup that also keeps ``P V`` (the
         result's Q then costs no second pass) and gathers d's rows into a compact CSR for the sweeps (allocated
-        once). Dense: one BLAS call per backup and per sweep. Returns the :class:`MPIRun` of the last backup.
+        once). Dense: one BLAS call per backup and per sweep. Returns the ``MPIRun`` of the last backup.
 
         Sparse storage also drops actions proven suboptimal (MacQueen 1967; Puterman 1994, Sec. 6.7.2), so that
         later backups read fewer rows. After a backup ``W = T' V`` of the current action sets (the same ``V*``
@@ -180,7 +179,7 @@ class Backups:
         c lo``; an action with ``W(s) - Q_V(s, a) > c (hi - lo)`` thus has ``Q*(s, a) < V*(s)`` and is not
         optimal, and dropping it leaves ``V*`` unchanged. The slack adds the round-off of the computed ``Q_V``,
         ``W``, ``lo``, ``hi`` (``4 (1 + c)`` times :meth:`roundoff`) and rows summing to ``1 +- PROB_TOL`` (``c
-        (|lo| + |hi|) PROB_TOL``). The result's Q covers every action (see :class:`MPIRun`).
+        (|lo| + |hi|) PROB_TOL``). The result's Q covers every action (see ``MPIRun.certificate``).
         """
         gamma, S, A = self.gamma, self.S, self.A
         R = self.rewards()
@@ -340,7 +339,7 @@ def policy_values(P_pi, r_pi, gamma: float, *, linear_solver: str = "auto", atol
     return V
 
 
-class MPIRun:
+class MPIRun:  # returned by Backups.mpi, not built by users (so not in __all__)
     """The last backup of :meth:`Backups.mpi`: ``V`` and the bounds ``lo <= T V - V <= hi`` of its computed backup.
 
     :meth:`certificate` turns them into Porteus' bounds in the form ``V + [lo, hi] / (1 - gamma)`` (Porteus 1971;
