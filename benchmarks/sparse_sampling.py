@@ -2,32 +2,44 @@
 
     python -m benchmarks.sparse_sampling [--quick] [--episodes N]
 
-Instances: sparse Garnet MDPs (A = 10, branching 5, gamma 0.99, seed 0) with S = 1,000,000 and S = 50, the
-latter also in dense form. Each figure is ``data.sample_trajectories`` end to end (policy and model tables cached
-after the warm-up, the output arrays allocated per call) with a deterministic policy, ``n_steps`` = 20 steps per
-episode, one thread: transitions per second, median of the repeats. At a million states each step reads an
-unpredictable row of the support tables (a cache miss), which is the cost this benchmark exposes; issue 15's
-target is 50M transitions/s end to end at S = 1,000,000. The dense and sparse forms at S = 50 give the same
-samples (the same support tables), so their ratio is the cost of nothing but the storage.
+Instances: sparse Garnet MDPs (A = 10, branching 5, gamma 0.99, seed 0) with S = 1,000,000 and S = 50, the latter
+also in dense form. Each figure is ``data.sample_trajectories`` end to end (policy and model tables cached after the
+warm-up, the output arrays allocated per call) with a deterministic policy, ``n_steps`` = 20 steps per episode, one
+thread (run with ``NUMBA_NUM_THREADS=1``): transitions per CPU second, median of the repeats. At a million states
+each step reads an unpredictable row of the support tables (a cache miss), which is the cost this benchmark exposes;
+issue 15's target is 50M transitions/s end to end at S = 1,000,000. The dense and sparse forms at S = 50 give the
+same samples (the same support tables), so their ratio is the cost of nothing but the storage.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
 
-from benchmarks._timing import median_time
 from theory_rl import data
 from theory_rl.generators import garnet
 
 A, BRANCHING, GAMMA, STEPS = 10, 5, 0.99, 20
 
 
+def cpu_median(fn, repeats: int) -> float:
+    """Median CPU time (``time.process_time``) of ``fn()`` over ``repeats`` runs after one warm-up: on a shared
+    machine wall time measures the load, CPU time what the call needs from one core."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return float(np.median(times))
+
+
 def rate(mdp, n_episodes: int, repeats: int) -> float:
-    """Transitions per second of ``sample_trajectories`` on ``mdp`` (deterministic policy: action s mod A)."""
+    """Transitions per CPU second of ``sample_trajectories`` on ``mdp`` (deterministic policy: action s mod A)."""
     policy = np.arange(mdp.S) % mdp.A
-    seconds = median_time(lambda: data.sample_trajectories(mdp, policy, n_episodes, 0, n_steps=STEPS), repeats)
+    seconds = cpu_median(lambda: data.sample_trajectories(mdp, policy, n_episodes, 0, n_steps=STEPS), repeats)
     return n_episodes * STEPS / seconds
 
 
@@ -46,7 +58,8 @@ def main() -> None:
     ]
     rates = {name: rate(mdp, n, args.repeats) for name, mdp in rows}
     base = rates["sparse S=50"]
-    print(f"sample_trajectories, deterministic policy, {n:,} episodes x {STEPS} steps, median of {args.repeats}")
+    print(f"sample_trajectories, deterministic policy, {n:,} episodes x {STEPS} steps, CPU time, median of "
+          f"{args.repeats}")
     for name, r in rates.items():
         print(f"{name:>22}: {r / 1e6:7.1f}M transitions/s   ({r / base:.2f}x sparse S=50)")
     print(f"issue 15 target at S = 1,000,000: 50M/s; measured {rates[rows[0][0]] / 1e6:.1f}M/s")

@@ -81,12 +81,24 @@ def test_span_certificate_brackets_the_optimal_values(mdp, sparse, seed):
 def test_mpi_stops_by_the_span_and_reports_it():
     mdp = garnet(200, 4, 5, seed=3, gamma=0.99)
     res = solvers.modified_policy_iteration(mdp, tol=1e-6)
-    assert res.residual < 1e-6 * 0.01 / 0.99 and res.constants == {"tol": 1e-6, "m": 4, "max_iter":
-                                                                       res.constants["max_iter"]}
+    assert res.residual < 1e-6 * 0.01 and res.constants == {
+        "tol": 1e-6, "m": "adaptive", "sweeps": res.constants["sweeps"], "max_iter": res.constants["max_iter"],
+        "dropped": 0}  # dense storage: no action elimination
+    assert 0 < res.constants["sweeps"] <= 50 * (res.iterations - 1)  # adaptive: at most MPI_SWEEP_CAP a backup
     vi = planning.value_iteration(mdp, tol=1e-6)
     assert res.iterations < vi.iterations / 20  # far fewer full backups than value iteration
+    for sparse in (False, True):  # a given m: exactly m sweeps after each backup but the last
+        fixed = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp, tol=1e-6, m=3)
+        assert fixed.constants["m"] == 3 and fixed.constants["sweeps"] == 3 * (fixed.iterations - 1)
+        assert np.abs(fixed.V - res.V).max() <= fixed.error_bound + res.error_bound
     with pytest.raises(ConvergenceError, match="modified_policy_iteration did not converge in 2"):
         solvers.modified_policy_iteration(mdp, max_iter=2)
+    V_star = planning.policy_iteration(mdp).V
+    for model in (mdp, _sparse(mdp)):  # stopped early, the certificate still holds (V and T V of one backup)
+        with pytest.warns(ConvergenceWarning):
+            early = solvers.modified_policy_iteration(model, max_iter=2, m=1, on_max_iter="warn")
+        assert not early.converged and early.error_bound > 1e-6
+        assert np.abs(early.V - V_star).max() <= early.error_bound
     with pytest.warns(ConvergenceWarning):
         assert not solvers.gauss_seidel_value_iteration(mdp, max_iter=2, on_max_iter="warn").converged
 
@@ -148,3 +160,53 @@ def test_policy_values_refuses_what_it_cannot_certify():
     for solver, atol in (("gmres", 1e-14), ("bicgstab", 1e-13)):
         V = policy_values(P_pi, r_pi, 0.999, linear_solver=solver, atol=atol)
         assert np.abs(r_pi + 0.999 * (P_pi @ V) - V).max() <= atol
+
+
+def test_mpi_drops_only_suboptimal_actions():
+    """Sparse MPI's action elimination (MacQueen's test with Porteus' bounds) drops many actions but never an
+    optimal one, ties included: action 4 duplicates action 0, so wherever 0 is optimal both must stay."""
+    base = garnet(300, 4, 3, seed=7, gamma=0.95, sparse=True)
+    S, A = base.S, 5
+    T = base.transitions
+    rows = (np.arange(S)[:, None] * 4 + np.array([0, 1, 2, 3, 0])).reshape(-1)
+    mdp = TabularMDP(sp.csr_array(T[rows]), np.asarray(base.R)[:, [0, 1, 2, 3, 0]], base.init, gamma=0.95)
+    exact = planning.policy_iteration(TabularMDP(T[rows].toarray().reshape(S, A, S), mdp.R, mdp.init, gamma=0.95))
+    optimal = exact.Q >= exact.Q.max(axis=1, keepdims=True) - 1e-9
+    assert optimal[:, 0].sum() > 10 and np.array_equal(optimal[:, 0], optimal[:, 4])
+    res = solvers.modified_policy_iteration(mdp, tol=1e-10)
+    assert np.abs(res.V - exact.V).max() <= res.error_bound + exact.error_bound
+    assert np.abs(res.Q - exact.Q).max() <= res.error_bound + exact.error_bound + 1e-12  # dropped rows' Q too
+    B = Backups(mdp)
+    run = B.mpi(np.full(S, float(mdp.R.min()) / 0.05), m=None, threshold=1e-10 * 0.05, max_iter=1000)
+    alive = run.alive.reshape(S, A).astype(bool)
+    assert res.constants["dropped"] == (~alive).sum() > S  # more than one action a state on average
+    assert alive[optimal].all()
+
+
+def test_mpi_elimination_keeps_an_optimal_action_that_looks_bad_at_the_start():
+    """The slack gamma sp(T V - V) / (1 - gamma) is needed: from V0 = V* + (0, -4, +4) the optimal action 0 of
+    state 0 (to the absorbing state 1, reward 1; action 1 leads to state 2, reward 0.9) trails by 5.7 at V0 while
+    sp(T V0 - V0) = 2.1; a slack of sp(T V - V) alone would drop it and converge to the wrong values."""
+    P = np.zeros((3, 2, 3))
+    P[0, 0, 1] = P[0, 1, 2] = P[1, :, 1] = P[2, :, 2] = 1.0
+    R = np.array([[0.0, 0.0], [1.0, 1.0], [0.9, 0.9]])
+    mdp = TabularMDP(sp.csr_array(P.reshape(6, 3)), R, np.full(3, 1 / 3), gamma=0.95)
+    V_star = np.array([19.0, 20.0, 18.0])
+    res = solvers.modified_policy_iteration(mdp, V0=V_star + np.array([0.0, -4.0, 4.0]), m=0)
+    assert res.policy[0] == 0 and np.abs(res.V - V_star).max() <= res.error_bound + 1e-12
+
+
+def test_mpi_on_a_larger_sparse_garnet_agrees_with_policy_iteration():
+    """S = 2,000, gamma 0.99 (the regime of benchmarks/quantecon.py, scaled down): the fused sparse MPI (adaptive
+    sweeps, action elimination, Q from the kept P V) and the dense one agree with exact policy iteration within
+    their certificates, and the policy is the optimal one."""
+    sparse = garnet(2000, 6, 4, seed=11, gamma=0.99, sparse=True)
+    dense = TabularMDP(sparse.P, sparse.R, sparse.init, gamma=0.99)
+    exact = solvers.krylov_policy_iteration(dense, linear_solver="direct")
+    for model in (sparse, dense):
+        res = solvers.modified_policy_iteration(model)
+        assert res.error_bound < 1e-8 and res.converged  # tol / 2 plus the round-off term (S terms dense)
+        assert np.abs(res.V - exact.V).max() <= res.error_bound + exact.error_bound
+        assert np.abs(res.Q - planning.q_from_values(dense, res.V)).max() <= 1e-12 * dense.vmax
+        assert np.array_equal(res.policy, exact.policy)
+    assert res.constants["dropped"] == 0 < solvers.modified_policy_iteration(sparse).constants["dropped"]

@@ -12,7 +12,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["csr_bellman_max", "csr_q", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan"]
+__all__ = [
+    "csr_bellman_max", "csr_q", "csr_gauss_seidel", "dense_gauss_seidel", "csr_scan", "csr_bellman_gather",
+    "gathered_sweeps", "sweep_done", "csr_shifted_q", "mpi_eliminate",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -32,6 +35,149 @@ def csr_bellman_max(indptr, indices, data, R, V, gamma, S, A, row0, V_out, act_o
                 best_a = a
         V_out[s] = best
         act_out[s] = best_a
+
+
+@njit(cache=True, nogil=True)
+def csr_bellman_gather(indptr, indices, data, R, V, gamma, S, A, V_out, act, pv, alive,
+                       gptr, gidx, gdat, gr):  # pragma: no cover - numba
+    """One backup for modified policy iteration, fused with what the iteration needs next.
+
+    As :func:`csr_bellman_max` (``V_out = T V``, ``act`` its lowest argmax) over the rows with ``alive[r]`` set
+    (the others are skipped unread: actions proven suboptimal, see :func:`mpi_eliminate`), and in the same pass:
+    ``pv[r] = P(. | r) . V`` for every live row (so that Q of ``V + c`` costs no second pass), the greedy rows
+    gathered into the compact CSR ``(gptr, gidx, gdat)`` with rewards ``gr`` (copied while the row is still in
+    cache), and the span of ``T V - V``. Returns ``(min(T V - V), max(T V - V), changes)``, ``changes`` counting
+    the states whose action differs from ``act`` on entry. ``gidx`` / ``gdat`` hold ``sum_s max_a nnz(s, a)``
+    entries. A ``-inf`` reward never wins a max unless every live action of the state has one.
+    """
+    lo = np.inf
+    hi = -np.inf
+    changes = 0
+    n = 0
+    gptr[0] = 0
+    for s in range(S):
+        base = s * A
+        best = -np.inf
+        best_a = 0
+        for a in range(A):
+            r = base + a
+            if not alive[r]:
+                continue
+            acc = 0.0
+            for k in range(indptr[r], indptr[r + 1]):
+                acc += data[k] * V[np.uint64(indices[k])]
+            pv[r] = acc
+            q = R[r] + gamma * acc
+            if q > best:
+                best = q
+                best_a = a
+        if best_a != act[s]:
+            changes += 1
+        act[s] = best_a
+        V_out[s] = best
+        d = best - V[s]
+        lo = min(lo, d)
+        hi = max(hi, d)
+        r = base + best_a
+        for k in range(indptr[r], indptr[r + 1]):
+            gidx[n] = indices[k]
+            gdat[n] = data[k]
+            n += 1
+        gptr[s + 1] = n
+        gr[s] = R[r]
+    return lo, hi, changes
+
+
+@njit(cache=True, nogil=True)
+def mpi_eliminate(rptr, R, pv, W, gamma, slack, alive):  # pragma: no cover - numba
+    """Clear ``alive[r]`` for the live rows ``r`` of state ``s`` (``rptr[s] <= r < rptr[s + 1]``) with
+    ``W[s] - (R[r] + gamma pv[r]) > slack``; returns the number of live rows left.
+
+    With ``W = T V`` and ``slack`` at least ``gamma sp(T V - V) / (1 - gamma)`` plus round-off, such an action
+    is not optimal (MacQueen's test, Puterman 1994, Sec. 6.7.2; the proof is in ``Backups.mpi``).
+    """
+    live = 0
+    for s in range(rptr.shape[0] - 1):
+        w = W[s]
+        for r in range(rptr[s], rptr[s + 1]):
+            if alive[r]:
+                if w - (R[r] + gamma * pv[r]) > slack:
+                    alive[r] = 0
+                else:
+                    live += 1
+    return live
+
+
+@njit(cache=True, nogil=True)
+def gathered_sweeps(gptr, gidx, gdat, gr, V, work, gamma, m, stop, final, budget,
+                    span0):  # pragma: no cover - numba
+    """Up to ``m`` Jacobi sweeps ``V <- gr + gamma P_pi V`` on a gathered policy CSR, alternating between ``V``
+    and ``work`` (both overwritten); stops after the first sweep whose change has span below ``final``, or below
+    ``stop`` unless the last two spans' ratio predicts reaching ``final`` within ``budget`` more sweeps
+    (:func:`sweep_done`; ``span0`` is the span of ``V``'s own change, ``sp(T V - V)`` after a backup).
+
+    Returns ``(values, spare, sweeps, span)``: the buffer holding the last sweep, the other one, the number of
+    sweeps done and the span ``max - min`` of the last sweep's change (``span0`` when ``m = 0``).
+    """
+    src = V
+    dst = work
+    j = 0
+    span = span0
+    prev = span0
+    S = gr.shape[0]
+    while j < m:
+        lo = np.inf
+        hi = -np.inf
+        for s in range(S):
+            acc = 0.0
+            for k in range(gptr[s], gptr[s + 1]):
+                acc += gdat[k] * src[np.uint64(gidx[k])]
+            x = gr[s] + gamma * acc
+            dst[s] = x
+            d = x - src[s]
+            lo = min(lo, d)
+            hi = max(hi, d)
+        src, dst = dst, src
+        j += 1
+        prev, span = span, hi - lo
+        if sweep_done(span, prev, stop, final, budget):
+            break
+    return src, dst, j, span
+
+
+@njit(cache=True, nogil=True)
+def sweep_done(span, prev, stop, final, budget):  # pragma: no cover - numba
+    """Adaptive MPI's rule after a sweep whose change has span ``span`` (``prev`` before it): done below
+    ``final``; below ``stop``, done unless the contraction ``span / prev`` reaches ``final`` within ``budget``
+    more sweeps (then the next backup is likely the last one, for at most ``budget`` cheap sweeps)."""
+    if span < final:
+        return True
+    if not span < stop:
+        return False
+    rate = span / prev
+    if not rate < 1.0 or rate <= 0.0:
+        return True
+    return np.log(final / span) / np.log(rate) > budget
+
+
+@njit(cache=True, nogil=True)
+def csr_shifted_q(indptr, indices, data, R, V, pv, alive, gamma, c, out):  # pragma: no cover - numba
+    """``out[r] = R[r] + gamma * (P(. | r) . V + c * sum_k P(k | r))``: Q of ``V + c``, from ``pv = P V`` on the
+    rows with ``alive[r]`` set and from a fresh pass over the others (each row's sum taken in storage order, so
+    no assumption that it is exactly one). ``out`` may be ``pv``."""
+    for r in range(out.shape[0]):
+        acc = 0.0
+        total = 0.0
+        if alive[r]:
+            for k in range(indptr[r], indptr[r + 1]):
+                total += data[k]
+            acc = pv[r]
+        else:
+            for k in range(indptr[r], indptr[r + 1]):
+                x = data[k]
+                total += x
+                acc += x * V[np.uint64(indices[k])]
+        out[r] = R[r] + gamma * (acc + c * total)
 
 
 @njit(cache=True, nogil=True)

@@ -16,12 +16,18 @@ import scipy.sparse
 import scipy.sparse.linalg
 
 from theory_rl._csr_kernels import (
+    csr_bellman_gather,
     csr_bellman_max,
     csr_gauss_seidel,
     csr_q,
+    csr_shifted_q,
     dense_gauss_seidel,
+    gathered_sweeps,
+    mpi_eliminate,
+    sweep_done,
 )
 from theory_rl._validation import (
+    PROB_TOL,
     as_float_array,
     as_index_array,
     check_choice,
@@ -34,12 +40,16 @@ from theory_rl.feasibility import mask_infeasible
 from theory_rl.mdp import TabularMDP
 from theory_rl.results import ConvergenceError, PlanningResult
 
-__all__ = ["DIRECT_LIMIT", "LINEAR_SOLVERS", "Backups", "policy_values"]
+__all__ = ["DIRECT_LIMIT", "LINEAR_SOLVERS", "MPI_SWEEP_CAP", "MPI_SWEEP_RATIO", "Backups", "policy_values"]
 
 #: States up to which a policy's values come from a dense LAPACK solve (a 4096 x 4096 system: 128 MiB, ~1 s).
 DIRECT_LIMIT = 4096
 #: Linear solvers of :func:`policy_values`: "auto" (direct up to DIRECT_LIMIT states, else GMRES).
 LINEAR_SOLVERS = ("auto", "direct", "gmres", "bicgstab")
+#: Adaptive MPI (``m=None``): at most this many evaluation sweeps per iteration, ...
+MPI_SWEEP_CAP = 50
+#: ... stopping once a sweep's change has span below this fraction of the last backup's span ``sp(T V - V)``.
+MPI_SWEEP_RATIO = 0.1
 _EPS = np.finfo(np.float64).eps
 
 
@@ -164,6 +174,87 @@ class Backups:
             return Pi @ self.mdp.transitions, (pi * R).reshape(S, A).sum(axis=1)
         return np.einsum("sa,sat->st", policy, self.mdp.P), np.einsum("sa,sa->s", policy, R.reshape(S, A))
 
+    # ------------------------------------------------------------------ modified policy iteration
+    def mpi(self, V, *, m: int | None, threshold: float, max_iter: int) -> MPIRun:
+        """Modified policy iteration from ``V`` until ``sp(T V - V) < threshold`` or ``max_iter`` backups.
+
+        Each iteration is one backup ``W = T V`` with its greedy policy d, then evaluation sweeps
+        ``V <- r_d + gamma P_d V`` from ``W``: exactly ``m`` of them, or (``m=None``) until a sweep's change has
+        span below ``max(threshold, MPI_SWEEP_RATIO * sp(T V - V))`` (below ``threshold`` once d repeats the last
+        policy, or when the sweeps contract fast enough to get there within A more, a backup's cost), at most
+        ``MPI_SWEEP_CAP``. Sparse storage: one numba pass per backup that also keeps ``P V`` (the
+        result's Q then costs no second pass) and gathers d's rows into a compact CSR for the sweeps (allocated
+        once). Dense: one BLAS call per backup and per sweep. Returns the ``MPIRun`` of the last backup.
+
+        Sparse storage also drops actions proven suboptimal (MacQueen 1967; Puterman 1994, Sec. 6.7.2), so that
+        later backups read fewer rows. After a backup ``W = T' V`` of the current action sets (the same ``V*``
+        as the MDP, by induction), with ``lo <= W - V <= hi`` and ``c = gamma / (1 - gamma)``: Porteus' bounds give
+        ``V* <= V + hi / (1 - gamma)``, so ``Q*(s, a) = R + gamma P V* <= Q_V(s, a) + c hi``, and ``V*(s) >= W(s) +
+        c lo``; an action with ``W(s) - Q_V(s, a) > c (hi - lo)`` thus has ``Q*(s, a) < V*(s)`` and is not
+        optimal, and dropping it leaves ``V*`` unchanged. The slack adds the round-off of the computed ``Q_V``,
+        ``W``, ``lo``, ``hi`` (``4 (1 + c)`` times :meth:`roundoff`) and rows summing to ``1 +- PROB_TOL`` (``c
+        (|lo| + |hi|) PROB_TOL``). The result's Q covers every action (see ``MPIRun.certificate``).
+        """
+        gamma, S, A = self.gamma, self.S, self.A
+        R = self.rewards()
+        V = np.array(self._values(V))
+        W, spare = np.empty(S), np.empty(S)
+        act = np.zeros(S, dtype=np.int64)
+        cap = MPI_SWEEP_CAP if m is None else int(m)
+        if self.sparse:
+            indptr = self._csr[0]
+            room = int(np.diff(indptr).reshape(S, A).max(axis=1).sum()) if S * A else 0
+            gptr, gidx, gdat, gr = np.empty(S + 1, np.int64), np.empty(room, np.int64), np.empty(room), np.empty(S)
+            pv = np.empty(S * A)
+            alive = np.ones(S * A, dtype=np.uint8)
+            rptr = np.arange(0, S * A + 1, A, dtype=np.int64)
+        else:
+            P2 = self._dense(None)
+        sweeps, changes = 0, S
+        for k in range(1, max_iter + 1):
+            if self.sparse:
+                lo, hi, changes = csr_bellman_gather(*self._csr, R, V, gamma, S, A, W, act, pv, alive, gptr, gidx,
+                                                     gdat, gr)
+            else:
+                Q = R.reshape(S, A) + gamma * (P2 @ V).reshape(S, A)
+                best = np.argmax(Q, axis=1)
+                changes = int(np.count_nonzero(best != act)) if k > 1 else S
+                act, W = best, Q[np.arange(S), best]
+                lo, hi = float((W - V).min()), float((W - V).max())
+            span = hi - lo
+            if span < threshold or k == max_iter:
+                break
+            if self.sparse:
+                c = gamma / (1.0 - gamma)
+                slack = c * span + c * (abs(lo) + abs(hi)) * PROB_TOL + 4.0 * (1.0 + c) * self.roundoff(V)
+                mpi_eliminate(rptr, R, pv, W, gamma, slack, alive)
+            if m is not None:
+                stop = final = 0.0
+            else:
+                final = threshold
+                stop = threshold if (changes == 0 and k > 1) else max(threshold, MPI_SWEEP_RATIO * span)
+            if self.sparse:  # three buffers rotate: the old V becomes the next backup's output
+                V_old = V
+                V, spare, j, _ = gathered_sweeps(gptr, gidx, gdat, gr, W, spare, gamma, cap, stop, final, A, span)
+                W = V_old
+            else:
+                V, j = self._dense_sweeps(P2, R, act, W, cap, stop, final, span)
+            sweeps += j
+        return MPIRun(self, V, lo, hi, k, sweeps, span < threshold, pv if self.sparse else None,
+                      alive if self.sparse else None)
+
+    def _dense_sweeps(self, P2, R, act, V, m: int, stop: float, final: float, span: float) -> tuple:
+        rows = np.arange(self.S) * self.A + act
+        P_pi, r_pi = P2[rows], R[rows]
+        for j in range(1, m + 1):
+            V_new = r_pi + self.gamma * (P_pi @ V)
+            d = V_new - V
+            V = V_new
+            prev, span = span, float(d.max() - d.min())
+            if sweep_done(span, prev, stop, final, self.A):
+                return V, j
+        return V, m
+
     # ------------------------------------------------------------------ certificates
     @staticmethod
     def result(V, Q, iterations, residual, error_bound, converged, method, constants=None) -> PlanningResult:
@@ -260,3 +351,36 @@ def policy_values(P_pi, r_pi, gamma: float, *, linear_solver: str = "auto", atol
         sweeps += n
         residual = float(np.abs(r_pi + gamma * (P_pi @ V) - V).max())
     return V
+
+
+class MPIRun:  # returned by Backups.mpi, not built by users (so not in __all__)
+    """The last backup of :meth:`Backups.mpi`: ``V`` and the bounds ``lo <= T V - V <= hi`` of its computed backup.
+
+    :meth:`certificate` turns them into Porteus' bounds in the form ``V + [lo, hi] / (1 - gamma)`` (Porteus 1971;
+    Puterman 1994, Sec. 6.6): ``T V >= V + lo`` gives ``V* >= V + lo / (1 - gamma)`` by monotonicity and
+    contraction, and likewise above. This form is ``1/gamma`` wider than the one around ``T V``, but its midpoint
+    ``V + c`` has ``Q = R + gamma (P V + c P 1)``, from the ``P V`` the backup kept (sparse storage): no further pass.
+    """
+
+    def __init__(self, backups, V, lo, hi, iterations, sweeps, converged, pv, alive) -> None:
+        self.backups, self.V, self.lo, self.hi = backups, V, float(lo), float(hi)
+        self.iterations, self.sweeps, self.converged = int(iterations), int(sweeps), bool(converged)
+        self.span = self.hi - self.lo
+        self._pv = pv
+        #: Sparse storage: ``(S*A,)`` uint8, 0 for the actions proven suboptimal on the way; None when dense.
+        self.alive = alive
+
+    def certificate(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """``(V_out, Q, error_bound)``: the band's midpoint ``V_out = V + (lo + hi) / (2 (1 - gamma))``, its Q, and
+        the band's half-width plus the round-off of the computed backup (a proven bound on ``|V_out - V*|``)."""
+        B = self.backups
+        one_minus = 1.0 - B.gamma
+        c = 0.5 * (self.lo + self.hi) / one_minus
+        V_out = self.V + c
+        if B.sparse:  # Q of V + c from P V and the row sums (a fresh pass over the dropped rows only), into pv
+            csr_shifted_q(*B._csr, B.rewards(), self.V, self._pv, self.alive, B.gamma, c, self._pv)
+            Q = self._pv.reshape(B.S, B.A)
+        else:  # dense: one BLAS call, as planning.q_from_values (P 1 would cost as much)
+            Q = B.q(V_out)
+        bound = 0.5 * self.span / one_minus + B.roundoff(V_out) / one_minus
+        return V_out, Q, bound
