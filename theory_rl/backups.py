@@ -196,7 +196,7 @@ class Backups:
         (|lo| + |hi|) PROB_TOL``). The result's Q covers every action (see ``MPIRun.certificate``).
         """
         gamma, S, A = self.gamma, self.S, self.A
-        R = self.rewards()
+        R = self.max_rewards()  # -inf at infeasible pairs: the greedy rows (and so the sweeps) stay feasible
         V = np.array(self._values(V))
         W, spare = np.empty(S), np.empty(S)
         act = np.zeros(S, dtype=np.int64)
@@ -378,7 +378,7 @@ class MPIRun:  # returned by Backups.mpi, not built by users (so not in __all__)
         c = 0.5 * (self.lo + self.hi) / one_minus
         V_out = self.V + c
         if B.sparse:  # Q of V + c from P V and the row sums (a fresh pass over the dropped rows only), into pv
-            csr_shifted_q(*B._csr, B.rewards(), self.V, self._pv, self.alive, B.gamma, c, self._pv)
+            csr_shifted_q(*B._csr, B.max_rewards(), self.V, self._pv, self.alive, B.gamma, c, self._pv)
             Q = self._pv.reshape(B.S, B.A)
         else:  # dense: one BLAS call, as planning.q_from_values (P 1 would cost as much)
             Q = B.q(V_out)
