@@ -34,7 +34,11 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "coverage": (["theory_rl/coverage/*"],
                  ["tests/coverage", "tests/algorithms/test_glow.py", "tests/test_invalid_input.py"]),
     "planning": (["theory_rl/planning.py"], ["tests/test_planning.py", "tests/coverage/test_coverage.py"]),
-    "data": (["theory_rl/data/*"], ["tests/data", "tests/algorithms/test_lcb.py", "tests/test_invalid_input.py"]),
+    # tests/data, and the unit tests that also exercise data's samplers and tables (kernels' sampling laws, the
+    # batched counts, linear MDPs' counts); the experiments are left out
+    "data": (["theory_rl/data/*"],
+             ["tests/data", "tests/test_kernels.py", "tests/test_speed_paths.py", "tests/linear/test_linear.py",
+              "tests/algorithms/test_lcb.py", "tests/test_invalid_input.py"]),
     # the unit tests only: the experiments' quick runs (16 s) would be rerun for every surviving mutant
     "lcb": (["theory_rl/algorithms/lcb.py"],
             ["tests/algorithms/test_lcb.py", "tests/algorithms/test_lcb_mutation.py", "tests/test_invalid_input.py"]),

@@ -1,0 +1,288 @@
+"""Kill tests of the data layer's mutants (issue 14, item 3; ``python -m benchmarks.mutation --module data``).
+
+Each test pins a value a plausible slip would change: counts against hand-computed tables, the exact error
+message (which names the offending entry and the expected range), the manifests' entries, file round trips.
+Only public functions and methods are called. Statistical checks use fixed seeds and state their false-failure
+probability.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from theory_rl import data
+from theory_rl.data import CountDataset, CountsBuilder, OfflineDataset
+from theory_rl.mdp import TabularMDP
+
+
+def _raises(exc, message, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` raises ``exc`` whose message is exactly ``message``."""
+    with pytest.raises(exc) as info:
+        fn(*args, **kwargs)
+    assert str(info.value) == message
+    return info.value
+
+
+# ---------------------------------------------------------------------- CountsBuilder
+def test_add_transition_refuses_each_entry_by_name_and_range():
+    b = CountsBuilder(3, 2)
+    _raises(ValueError, "s is -1, expected an integer in [0, 2]", b.add_transition, None, -1, 0, 0.5, 0)
+    _raises(ValueError, "s is 3, expected an integer in [0, 2]", b.add_transition, None, 3, 0, 0.5, 0)
+    _raises(ValueError, "a is -1, expected an integer in [0, 1]", b.add_transition, None, 0, -1, 0.5, 0)
+    _raises(ValueError, "a is 2, expected an integer in [0, 1]", b.add_transition, None, 0, 2, 0.5, 0)
+    _raises(ValueError, "s_next is -1, expected an integer in [0, 2]", b.add_transition, None, 0, 0, 0.5, -1)
+    _raises(ValueError, "s_next is 3, expected an integer in [0, 2]", b.add_transition, None, 0, 0, 0.5, 3)
+    with pytest.raises(ValueError, match=r"^r is nan"):
+        b.add_transition(None, 0, 0, float("nan"), 0)
+    assert b.n == 0  # nothing was counted by a refused call
+
+
+def test_add_transition_counts_exactly_discounted_and_per_step():
+    b = CountsBuilder(3, 2, gamma=0.5)
+    b.add_transition(None, 2, 1, 0.25, 0)
+    b.add_transition(None, 2, 1, 0.5, 1)
+    b.add_transition(None, 0, 0, 1.0, 2)
+    N = np.zeros((3, 2), int)
+    N[2, 1], N[0, 0] = 2, 1
+    np.testing.assert_array_equal(b.counts, N)
+    C = np.zeros((3, 2, 3), int)
+    C[2, 1, 0] = C[2, 1, 1] = C[0, 0, 2] = 1
+    np.testing.assert_array_equal(b.transition_counts, C)
+    R = np.zeros((3, 2))
+    R[2, 1], R[0, 0] = 0.75, 1.0
+    np.testing.assert_array_equal(b.reward_sums, R)
+    h = CountsBuilder(3, 2, horizon=2)
+    h.add_transition(1, 2, 1, 0.25, 0)
+    N2 = np.zeros((2, 3, 2), int)
+    N2[1, 2, 1] = 1
+    np.testing.assert_array_equal(h.counts, N2)
+    assert h.transition_counts[1, 2, 1, 0] == 1 and h.transition_counts.sum() == 1
+    assert h.reward_sums[1, 2, 1] == 0.25 and h.reward_sums.sum() == 0.25
+
+
+def test_add_batch_refuses_each_argument_by_name():
+    b = CountsBuilder(3, 2)
+    ok = dict(states=[0, 1], actions=[1, 0], rewards=[0.5, 0.25], next_states=[2, 0])
+    for name, bad, message in (
+        ("states", [0, 3], "states[1] is 3, expected a value in 0..2"),
+        ("actions", [2, 0], "actions[0] is 2, expected a value in 0..1"),
+        ("next_states", [0, 3], "next_states[1] is 3, expected a value in 0..2"),
+    ):
+        _raises(ValueError, message, b.add_batch, **{**ok, name: bad})
+    with pytest.raises(ValueError, match=r"^rewards "):
+        b.add_batch(**{**ok, "rewards": [[0.5, 0.25]]})
+    for name, short in (("actions", [1]), ("rewards", [0.5]), ("next_states", [2])):
+        _raises(ValueError, f"{name} has shape (1,), expected (2,) as states", b.add_batch, **{**ok, name: short})
+    _raises(ValueError, "steps is given, but the builder is discounted (horizon=None): omit steps",
+            b.add_batch, **ok, steps=[0, 0])
+    h = CountsBuilder(3, 2, horizon=4)
+    _raises(ValueError, "a finite-horizon builder needs steps in 0..3", h.add_batch, **ok)
+    _raises(ValueError, "steps[1] is 4, expected a value in 0..3", h.add_batch, **ok, steps=[0, 4])
+    _raises(ValueError, "steps has shape (1,), expected (2,) as states", h.add_batch, **ok, steps=[0])
+    assert b.n == 0 and h.n == 0
+
+
+def test_add_batch_counts_exactly():
+    b = CountsBuilder(3, 2)
+    b.add_batch([0, 1, 0], [1, 0, 1], [0.5, 0.25, 1.0], [2, 0, 1])
+    np.testing.assert_array_equal(b.counts, [[0, 2], [1, 0], [0, 0]])
+    np.testing.assert_array_equal(b.reward_sums, [[0, 1.5], [0.25, 0], [0, 0]])
+    assert b.transition_counts[0, 1, 2] == 1 and b.transition_counts[0, 1, 1] == 1
+    assert b.transition_counts[1, 0, 0] == 1 and b.transition_counts.sum() == 3
+    h = CountsBuilder(3, 2, horizon=2)
+    h.add_batch([0, 0], [1, 1], [0.5, 0.25], [2, 1], steps=[1, 0])
+    assert h.counts[1, 0, 1] == 1 and h.counts[0, 0, 1] == 1 and h.counts.sum() == 2
+    assert h.transition_counts[1, 0, 1, 2] == 1 and h.transition_counts[0, 0, 1, 1] == 1
+    assert h.reward_sums[1, 0, 1] == 0.5 and h.reward_sums[0, 0, 1] == 0.25
+
+
+# ---------------------------------------------------------------------- CountDataset
+def _counts(horizon=None, gamma=0.5):
+    """S = 2, A = 2; pair (0, 1) seen 3 times with reward sum 4.5 (r_hat = 1.5 > 1), pair (1, 0) seen twice with
+    sum -1 (r_hat = -0.5 < 0), the others unseen."""
+    lead = () if horizon is None else (horizon,)
+    N = np.zeros(lead + (2, 2), np.int64)
+    C = np.zeros(lead + (2, 2, 2), np.int64)
+    Rs = np.zeros(lead + (2, 2))
+    N[..., 0, 1], N[..., 1, 0] = 3, 2
+    C[..., 0, 1, 0], C[..., 0, 1, 1], C[..., 1, 0, 0] = 1, 2, 2
+    Rs[..., 0, 1], Rs[..., 1, 0] = 4.5, -1.0
+    return CountDataset(N, C, Rs, 2, 2, gamma=None if horizon else gamma, horizon=horizon, meta={"tag": "x"})
+
+
+def test_empirical_mdp_clips_rewards_keeps_the_kind_and_the_unseen_reward():
+    d = _counts()
+    m = d.empirical_mdp([0.5, 0.5], unseen_reward=0.75)
+    assert m.gamma == 0.5 and m.horizon is None and m.reward_noise == "deterministic"
+    # r_hat = 1.5 clipped to 1, -0.5 clipped to 0, unseen pairs get 0.75
+    np.testing.assert_array_equal(m.R, [[0.75, 1.0], [0.0, 0.75]])
+    np.testing.assert_allclose(m.P[0, 1], [1 / 3, 2 / 3])
+    np.testing.assert_array_equal(m.P[0, 0], [0.5, 0.5])
+    loop = d.empirical_mdp([0.5, 0.5], unseen="self_loop")
+    np.testing.assert_array_equal(loop.P[1, 1], [0.0, 1.0])
+    np.testing.assert_array_equal(loop.R, [[0.0, 1.0], [0.0, 0.0]])
+    h = _counts(horizon=3).empirical_mdp([1.0, 0.0], unseen_reward=0.25)
+    assert h.horizon == 3 and h.reward_noise == "deterministic"
+    np.testing.assert_array_equal(h.stage_R[2], [[0.25, 1.0], [0.0, 0.25]])
+
+
+def test_offline_dataset_empirical_mdp_passes_the_unseen_reward():
+    ds = OfflineDataset(np.array([0, 0]), np.array([1, 1]), np.array([0.5, 1.0]), np.array([1, 0]),
+                        np.zeros(2, np.int32), np.arange(2), np.ones(2), 2, 2, gamma=0.9)
+    m = ds.empirical_mdp([1.0, 0.0], unseen_reward=0.25)
+    np.testing.assert_array_equal(m.R, [[0.25, 0.75], [0.25, 0.25]])
+    assert m.gamma == 0.9
+    np.testing.assert_array_equal(m.P[0, 1], [0.5, 0.5])
+
+
+def test_adding_count_datasets_adds_every_table_and_records_both_parts():
+    a, b = _counts(), _counts()
+    s = a + b
+    np.testing.assert_array_equal(s.counts, 2 * a.counts)
+    np.testing.assert_array_equal(s.transition_counts, 2 * a.transition_counts)
+    np.testing.assert_array_equal(s.reward_sums, 2 * a.reward_sums)
+    assert (s.S, s.A, s.gamma, s.horizon) == (2, 2, 0.5, None)
+    assert s.meta == {"generator": "concatenate", "parts": [{"tag": "x"}, {"tag": "x"}]}
+    assert s.n == 10
+    h = _counts(horizon=2) + _counts(horizon=2)
+    assert (h.gamma, h.horizon) == (None, 2)
+    with pytest.raises(ValueError, match=r"^datasets differ in gamma: 0.5 vs None$"):
+        a + _counts(horizon=2)
+
+
+# ---------------------------------------------------------------------- OfflineDataset
+def _trajectories(episode=(0, 0, 1), gamma=0.9):
+    """Three transitions: an episode 0 -> 1 -> 0 and a one-step episode 1 -> 1 (by default)."""
+    n = len(episode)
+    return OfflineDataset(np.array([0, 1, 1])[:n], np.array([1, 0, 1])[:n], np.array([0.5, 0.25, 1.0])[:n],
+                          np.array([1, 0, 1])[:n], np.array([0, 1, 0])[:n], np.array(episode, np.int64), np.ones(n), 2, 2,
+                          gamma=gamma, meta={"tag": "t"})  # fmt: skip
+
+
+def test_manifest_reports_computed_entries_as_present():
+    mdp = TabularMDP(np.full((2, 2, 2), 0.5), np.full((2, 2), 0.5), [0.5, 0.5], gamma=0.9)
+    ds = data.sample_iid(mdp, np.full((2, 2), 0.25), 3, seed=0)
+    assert "generator" in ds.meta and "coverage" in ds.meta and "absent" not in ds.meta
+    assert ds.meta.get("absent", 7) == 7 and ds.meta["generator"] == "sample_iid"
+
+
+def test_as_arrays_flags_and_keys():
+    out = _trajectories().as_arrays()
+    assert list(out) == ["observations", "actions", "rewards", "next_observations", "terminations", "truncations",
+                         "episode_ids"]
+    assert out["truncations"].dtype == bool and out["terminations"].dtype == bool
+    np.testing.assert_array_equal(out["truncations"], [False, True, True])
+    np.testing.assert_array_equal(out["terminations"], [False, False, False])
+    np.testing.assert_array_equal(out["next_observations"], [1, 0, 1])
+    np.testing.assert_array_equal(out["episode_ids"], [0, 0, 1])
+    two = _trajectories(episode=(4, 4)).as_arrays()
+    np.testing.assert_array_equal(two["truncations"], [False, True])
+    one = _trajectories(episode=(0,)).as_arrays()
+    np.testing.assert_array_equal(one["truncations"], [True])
+
+
+def test_episodes_exact_arrays_including_one_step_episodes():
+    eps = _trajectories().episodes()
+    assert [sorted(e) for e in eps] == [sorted(["id", "observations", "actions", "rewards", "terminations",
+                                                "truncations"])] * 2
+    assert [e["id"] for e in eps] == [0, 1]
+    np.testing.assert_array_equal(eps[0]["observations"], [0, 1, 0])
+    np.testing.assert_array_equal(eps[1]["observations"], [1, 1])
+    np.testing.assert_array_equal(eps[0]["rewards"], [0.5, 0.25])
+    np.testing.assert_array_equal(eps[1]["actions"], [1])
+    for e in eps:
+        assert e["terminations"].dtype == bool and not e["terminations"].any()
+        assert e["truncations"].dtype == bool and e["truncations"][-1] and not e["truncations"][:-1].any()
+    singles = _trajectories(episode=(5, 6, 7)).episodes()
+    assert [e["id"] for e in singles] == [5, 6, 7]
+    assert _trajectories(episode=()).episodes() == []
+
+
+def test_episodes_names_the_first_break():
+    d = OfflineDataset(np.array([0, 0, 1]), np.zeros(3, int), np.zeros(3), np.array([1, 0, 1]), np.zeros(3, int),
+                       np.array([3, 3, 3]), np.ones(3), 2, 1, gamma=0.5)  # fmt: skip
+    _raises(ValueError, "episode 3 is not a trajectory: next_state[0] is 1 but state[1] is 0; "
+                        "theory_rl.interop.to_minari cuts it into runs", d.episodes)
+    d2 = OfflineDataset(np.array([0, 1, 0]), np.zeros(3, int), np.zeros(3), np.array([1, 1, 1]), np.zeros(3, int),
+                        np.array([3, 3, 3]), np.ones(3), 2, 1, gamma=0.5)  # fmt: skip
+    _raises(ValueError, "episode 3 is not a trajectory: next_state[1] is 1 but state[2] is 0; "
+                        "theory_rl.interop.to_minari cuts it into runs", d2.episodes)
+
+
+def test_concatenate_renumbers_episodes_and_records_the_parts():
+    a, b = _trajectories(), _trajectories(episode=(2, 2, 5))
+    c = data.concatenate([a, b, a])
+    np.testing.assert_array_equal(c.episode, [0, 0, 1, 4, 4, 7, 8, 8, 9])
+    np.testing.assert_array_equal(c.state, np.tile(a.state, 3))
+    assert (c.S, c.A, c.gamma, c.horizon) == (2, 2, 0.9, None)
+    assert c.meta == {"generator": "concatenate", "parts": [{"tag": "t"}] * 3}
+    one = data.concatenate([b])
+    np.testing.assert_array_equal(one.episode, [2, 2, 5])
+    assert one.gamma == 0.9
+    empty = _trajectories(episode=())
+    np.testing.assert_array_equal(data.concatenate([empty, a]).episode, [0, 0, 1])
+
+
+def test_concatenate_refusals_name_the_entry():
+    a = _trajectories()
+    _raises(ValueError, "datasets is empty", data.concatenate, [])
+    with pytest.raises(ValueError, match=r"^datasets is OfflineDataset \("):
+        data.concatenate(a)
+    with pytest.raises(ValueError, match=r"^datasets\[1\] "):
+        data.concatenate([a, "x"])
+    _raises(ValueError, "datasets differ in gamma: 0.9 vs 0.5", data.concatenate, [a, _trajectories(gamma=0.5)])
+
+
+# ---------------------------------------------------------------------- corrupt
+def _iid(n=400, seed=0):
+    mdp = TabularMDP(np.full((3, 2, 3), 1 / 3), np.full((3, 2), 0.5), [0.5, 0.25, 0.25], gamma=0.9)
+    return data.sample_iid(mdp, np.full((3, 2), 1 / 6), n, seed=seed)
+
+
+def test_corrupt_records_its_parameters_and_drops_the_clean_coverage_record():
+    clean = _iid()
+    out = data.corrupt(clean, "reward", seed=1)
+    m = out.data.meta
+    assert m["corruption"] == {"target": "reward", "mode": "random", "rate": 0.3, "scale": 1.0,
+                               "n_corrupted": int(out.mask.sum()),
+                               "source": "Yang et al. (2023), RIQL attack.py (tabular analogue)"}
+    # the clean data's C* no longer describes the corrupted samples: gone, whether or not it had been read
+    assert "coverage" not in m and m.get("coverage") is None
+    assert m["generator"] == "sample_iid" and "coverage" in clean.meta
+    clean.meta["coverage"]  # noqa: B018 (computed now)
+    assert "coverage" not in data.corrupt(clean, "state", seed=1).data.meta
+
+
+def test_corrupt_default_scale_is_one():
+    clean = _iid()
+    adv = data.corrupt(clean, "reward", seed=1, mode="adversarial")
+    np.testing.assert_array_equal(adv.data.reward[adv.mask], -clean.reward[adv.mask])
+    rnd = data.corrupt(clean, "reward", seed=1, rate=1.0)
+    # U(-30, 30) over 400 draws: |r| > 15 has probability 1/2 each; all at most 15 has probability 2^-400
+    assert np.abs(rnd.data.reward).max() > 15 and np.abs(rnd.data.reward).max() <= 30
+
+
+def test_corrupt_refuses_a_misshapen_q_for_every_target():
+    clean = _iid()
+    for target in ("reward", "dynamics", "action", "state"):
+        for mode in ("random", "adversarial"):
+            _raises(ValueError, "Q has shape (2, 2), expected (3, 2)", data.corrupt, clean, target, seed=0,
+                    mode=mode, Q=np.zeros((2, 2)))
+    _raises(ValueError, "the adversarial state attack needs Q, shape (3, 2)", data.corrupt, clean, "state", seed=0,
+            mode="adversarial")
+
+
+@pytest.mark.parametrize("target, field, size", [("action", "action", 2), ("state", "state", 3),
+                                                 ("dynamics", "next_state", 3)])
+def test_random_index_attacks_draw_uniform_values_without_q(target, field, size):
+    clean = _iid(n=600)
+    out = data.corrupt(clean, target, seed=4, rate=1.0)  # no Q: the random attacks never read it
+    new = getattr(out.data, field)
+    assert new.dtype == getattr(clean, field).dtype
+    counts = np.bincount(new, minlength=size)
+    # 600 uniform draws on 2 or 3 values: every count within 6 sd of its mean (false failure < 1e-8)
+    sd = np.sqrt(600 * (1 / size) * (1 - 1 / size))
+    assert np.all(np.abs(counts - 600 / size) < 6 * sd), counts
