@@ -72,8 +72,8 @@ def test_add_batch_refuses_each_argument_by_name():
         ("next_states", [0, 3], "next_states[1] is 3, expected a value in 0..2"),
     ):
         _raises(ValueError, message, b.add_batch, **{**ok, name: bad})
-    with pytest.raises(ValueError, match=r"^rewards "):
-        b.add_batch(**{**ok, "rewards": [[0.5, 0.25]]})
+    _raises(ValueError, "rewards must have 1 dimensions, got shape (1, 2)", b.add_batch,
+            **{**ok, "rewards": [[0.5, 0.25]]})
     for name, short in (("actions", [1]), ("rewards", [0.5]), ("next_states", [2])):
         _raises(ValueError, f"{name} has shape (1,), expected (2,) as states", b.add_batch, **{**ok, name: short})
     _raises(ValueError, "steps is given, but the builder is discounted (horizon=None): omit steps",
@@ -83,6 +83,83 @@ def test_add_batch_refuses_each_argument_by_name():
     _raises(ValueError, "steps[1] is 4, expected a value in 0..3", h.add_batch, **ok, steps=[0, 4])
     _raises(ValueError, "steps has shape (1,), expected (2,) as states", h.add_batch, **ok, steps=[0])
     assert b.n == 0 and h.n == 0
+
+
+def test_builder_views_are_read_only_and_rollouts_must_be_a_record():
+    b = CountsBuilder(2, 2, horizon=2)
+    for view in (b.counts, b.transition_counts, b.reward_sums, b.init_counts):
+        with pytest.raises(ValueError, match="read-only"):
+            view[(0,) * view.ndim] = 5
+    _raises(ValueError, "rollouts is a tuple, expected a Rollouts record", b.add_rollouts, (1, 2, 3))
+    mdp = TabularMDP(np.full((2, 2, 2), 0.5), np.full((2, 2), 0.5), [0.5, 0.5], horizon=2)
+    _raises(ValueError, "rng is a int, expected a Generator", data.RolloutSampler(mdp).episode, [0, 0], 3)
+    assert b.n == 0
+
+
+def test_add_episode_refuses_each_argument_by_name():
+    b = CountsBuilder(3, 2, horizon=2)
+    for args, message in (
+        (([[[0, 1]]], [[[0]]], [[[0.0]]]), "states has shape (1, 1, 2), expected (T+1,) or (n, T+1) with T+1 >= 1"),
+        ((np.array([], int), [], []), "states has shape (0,), expected (T+1,) or (n, T+1) with T+1 >= 1"),
+        (([0, 1, 2], [0], [0.0, 1.0]), "actions has shape (1,), expected (2,)"),
+        (([0, 1, 2], [0, 1], [0.0]), "rewards has shape (1,), expected (2,)"),
+        (([0, 5], [0], [0.0]), "states[1] is 5, expected a value in 0..2"),
+        (([0, 1], [3], [0.0]), "actions[0] is 3, expected a value in 0..1"),
+        (([0, 1], [1], [np.nan]), "rewards[0] is nan, expected a finite number"),
+        (([0, 1, 1, 1], [0, 0, 0], [0.0, 0.0, 0.0]), "the episode has 3 steps, more than the horizon H = 2"),
+    ):
+        _raises(ValueError, message, b.add_episode, *args)
+    assert b.n == 0 and b.init_counts.sum() == 0
+
+
+def test_add_episode_of_zero_steps_counts_the_first_state_only():
+    b = CountsBuilder(3, 2, horizon=2)
+    b.add_episode([2], np.array([], int), [])
+    b.add_episode([[1, 0], [1, 2]], [[1], [0]], [[0.5], [0.25]])
+    np.testing.assert_array_equal(b.init_counts, [0, 2, 1])
+    assert b.n == 2 and b.counts[0, 1, 1] == 1 and b.counts[0, 1, 0] == 1
+    assert b.transition_counts[0, 1, 1, 0] == 1 and b.transition_counts[0, 1, 0, 2] == 1
+    np.testing.assert_array_equal(b.reward_sums[0, 1], [0.25, 0.5])
+
+
+def test_add_rollouts_checks_ranges_exactly_at_the_edges():
+    R = data.Rollouts
+    b = CountsBuilder(2, 1, horizon=2)
+    b.add_rollouts(R(np.array([[1]]), np.empty((1, 0), np.int64), np.empty((1, 0))))  # no step: no action
+    b.add_rollouts(R(np.array([[1, 0]]), np.array([[0]]), np.array([[0.5]])))  # A = 1: action 0 is in range
+    np.testing.assert_array_equal(b.init_counts, [0, 2])
+    assert b.n == 1 and b.counts[0, 1, 0] == 1 and b.reward_sums[0, 1, 0] == 0.5
+    msg = "rollouts has states or actions outside this builder's S = 2, A = 1"
+    _raises(ValueError, msg, b.add_rollouts, R(np.array([[0, 2]]), np.array([[0]]), np.array([[0.0]])))
+    _raises(ValueError, msg, b.add_rollouts, R(np.array([[0, 1]]), np.array([[1]]), np.array([[0.0]])))
+    _raises(ValueError, "the episodes have 3 steps, more than the horizon H = 2", b.add_rollouts,
+            R(np.zeros((1, 4), np.int64), np.zeros((1, 3), np.int64), np.zeros((1, 3))))
+    assert b.n == 1
+
+
+def test_to_counts_records_gamma_and_meta():
+    b = CountsBuilder(2, 2, gamma=0.25)
+    b.add_transition(None, 0, 1, 0.5, 1)
+    c = b.to_counts()
+    assert c.meta == {"generator": "CountsBuilder"} and c.gamma == 0.25 and c.horizon is None
+    given = {"source": "x"}
+    c2 = b.to_counts(meta=given)
+    assert c2.meta == {"source": "x"} and c2.meta is not given
+    b.add_transition(None, 0, 1, 0.5, 1)
+    assert c.n == 1 and b.n == 2  # a copy: the builder keeps growing
+
+
+def test_copy_count_dataset_is_the_same_record_with_a_copied_meta():
+    from theory_rl.data.counts import copy_count_dataset
+
+    h = _counts(horizon=3)
+    c = copy_count_dataset(h)
+    for f in ("counts", "transition_counts", "reward_sums"):
+        assert getattr(c, f) is getattr(h, f)
+    assert (c.S, c.A, c.gamma, c.horizon) == (2, 2, None, 3)
+    assert c.meta == {"tag": "x"} and c.meta is not h.meta
+    d = copy_count_dataset(_counts())
+    assert (d.gamma, d.horizon) == (0.5, None)
 
 
 def test_add_batch_counts_exactly():
