@@ -8,8 +8,6 @@ probability.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
@@ -235,8 +233,8 @@ def _trajectories(episode=(0, 0, 1), gamma=0.9):
     """Three transitions: an episode 0 -> 1 -> 0 and a one-step episode 1 -> 1 (by default)."""
     n = len(episode)
     return OfflineDataset(np.array([0, 1, 1])[:n], np.array([1, 0, 1])[:n], np.array([0.5, 0.25, 1.0])[:n],
-                          np.array([1, 0, 1])[:n], np.array([0, 1, 0])[:n], np.array(episode, np.int64), np.ones(n), 2, 2,
-                          gamma=gamma, meta={"tag": "t"})  # fmt: skip
+                          np.array([1, 0, 1])[:n], np.array([0, 1, 0])[:n], np.array(episode, np.int64), np.ones(n),
+                          2, 2, gamma=gamma, meta={"tag": "t"})  # fmt: skip
 
 
 def test_manifest_reports_computed_entries_as_present():
@@ -363,3 +361,17 @@ def test_random_index_attacks_draw_uniform_values_without_q(target, field, size)
     # 600 uniform draws on 2 or 3 values: every count within 6 sd of its mean (false failure < 1e-8)
     sd = np.sqrt(600 * (1 / size) * (1 - 1 / size))
     assert np.all(np.abs(counts - 600 / size) < 6 * sd), counts
+
+
+# ---------------------------------------------------------------------- samplers: sizes
+def test_generative_sample_sizes_are_bounded_and_named():
+    mdp = TabularMDP(np.full((2, 2, 2), 0.5), np.full((2, 2), 0.5), [0.5, 0.5], gamma=0.9)
+    _raises(ValueError, "n_per_pair is 4611686018427387905, expected an integer in [0, 4611686018427387904]",
+            data.sample_generative, mdp, 2**62 + 1, 0)
+    _raises(ValueError, "n_per_pair[0, 1] is 4.61169e+18, expected an integer count in [0, 2**62)",
+            data.sample_generative, mdp, np.array([[1.0, 2.0**62], [0.0, 0.0]]), 0)
+    d = data.sample_generative(mdp, np.array([[3.0, 0.0], [1.0, 2.0]]), 0)
+    assert d.counts.dtype == np.int64 and d.meta["n_per_pair"] == "per pair" and d.meta["n"] == 6
+    np.testing.assert_array_equal(d.counts, [[3, 0], [1, 2]])
+    e = data.sample_generative(mdp, 4, 0)
+    assert e.counts.dtype == np.int64 and e.meta["n_per_pair"] == 4 and e.n == 16
