@@ -8,11 +8,18 @@ probability.
 
 from __future__ import annotations
 
+import importlib
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+
 import numpy as np
 import pytest
 
 from theory_rl import data
 from theory_rl.data import CountDataset, CountsBuilder, OfflineDataset
+from theory_rl.data.samples import FIELDS
 from theory_rl.mdp import TabularMDP
 
 
@@ -209,6 +216,10 @@ def test_offline_dataset_empirical_mdp_passes_the_unseen_reward():
                         np.zeros(2, np.int32), np.arange(2), np.ones(2), 2, 2, gamma=0.9)
     m = ds.empirical_mdp([1.0, 0.0], unseen_reward=0.25)
     np.testing.assert_array_equal(m.R, [[0.25, 0.75], [0.25, 0.25]])
+    # the default unseen reward is 0 (LCB's convention), for both records
+    np.testing.assert_array_equal(ds.empirical_mdp([1.0, 0.0]).R, [[0.0, 0.75], [0.0, 0.0]])
+    np.testing.assert_array_equal(ds.to_counts().empirical_mdp([1.0, 0.0]).R, [[0.0, 0.75], [0.0, 0.0]])
+    np.testing.assert_array_equal(ds.empirical_mdp([1.0, 0.0], "self_loop").P[1, 0], [0.0, 1.0])
     assert m.gamma == 0.9
     np.testing.assert_array_equal(m.P[0, 1], [0.5, 0.5])
 
@@ -375,3 +386,166 @@ def test_generative_sample_sizes_are_bounded_and_named():
     np.testing.assert_array_equal(d.counts, [[3, 0], [1, 2]])
     e = data.sample_generative(mdp, 4, 0)
     assert e.counts.dtype == np.int64 and e.meta["n_per_pair"] == 4 and e.n == 16
+
+
+# ---------------------------------------------------------------------- subsets, counts of samples
+def test_subset_keeps_the_record_and_refuses_bad_indices_by_name():
+    d = _trajectories()
+    s = d.subset(np.array([True, False, True]))
+    np.testing.assert_array_equal(s.state, [0, 1])
+    assert (s.gamma, s.horizon, s.S, s.A) == (0.9, None, 2, 2) and s.meta == {"tag": "t"} and s.meta is not d.meta
+    np.testing.assert_array_equal(d.subset([2, 0]).reward, [1.0, 0.5])
+    _raises(ValueError, "index is a boolean mask of shape (2,), expected (3,)", d.subset, np.array([True, False]))
+    _raises(ValueError, "index[1] is 3, expected a value in 0..2", d.subset, [0, 3])
+    # a 2-D index would give 2-D fields, a record the constructor refuses
+    _raises(ValueError, "index must have 1 dimension(s), got shape (2, 2)", d.subset, np.array([[0, 1], [1, 2]]))
+
+
+def test_to_counts_of_finite_horizon_samples_keeps_horizon_and_meta():
+    d = OfflineDataset(np.array([0, 1]), np.array([1, 0]), np.array([0.5, 0.25]), np.array([1, 0]),
+                       np.array([0, 2]), np.array([0, 0]), np.ones(2), 2, 2, horizon=3, meta={"tag": "h"})  # fmt: skip
+    c = d.to_counts()
+    assert (c.horizon, c.gamma) == (3, None) and c.meta == {"tag": "h"} and c.meta is not d.meta
+    assert c.counts.shape == (3, 2, 2) and c.counts[0, 0, 1] == 1 and c.counts[2, 1, 0] == 1
+
+
+# ---------------------------------------------------------------------- files
+def test_count_dataset_round_trip_and_manifest_entries(tmp_path):
+    d = _counts(horizon=2)
+    d.save(tmp_path / "c")
+    manifest = json.loads((tmp_path / "c.json").read_text())
+    assert manifest["n"] == 10 and manifest["meta"] == {"tag": "x"} and manifest["kind"] == "counts"
+    assert (manifest["S"], manifest["A"], manifest["gamma"], manifest["horizon"]) == (2, 2, None, 2)
+    back = data.load(tmp_path / "c.npz")
+    for f in ("counts", "transition_counts", "reward_sums"):
+        np.testing.assert_array_equal(getattr(back, f), getattr(d, f))
+    assert back.meta == {"tag": "x"} and back.horizon == 2
+
+
+def test_manifest_missing_key_is_a_key_error_naming_the_key():
+    mdp = TabularMDP(np.full((2, 2, 2), 0.5), np.full((2, 2), 0.5), [0.5, 0.5], gamma=0.9)
+    meta = data.sample_iid(mdp, np.full((2, 2), 0.25), 3, seed=0).meta
+    with pytest.raises(KeyError) as info:
+        meta["absent"]  # noqa: B018
+    assert info.value.args == ("absent",)
+
+
+class _Meta(Mapping):
+    """A read-only mapping with no ``copy`` method (a valid ``meta``: any mapping is)."""
+
+    def __init__(self, **kw):
+        self._d = kw
+
+    def __getitem__(self, k):
+        return self._d[k]
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self):
+        return len(self._d)
+
+
+def test_any_mapping_is_a_valid_meta_for_subsets_and_counts():
+    d = OfflineDataset(np.array([0]), np.array([1]), np.array([0.5]), np.array([1]), np.array([0]), np.array([0]),
+                       np.ones(1), 2, 2, gamma=0.5, meta=_Meta(tag="m"))  # fmt: skip
+    assert d.subset([0]).meta == {"tag": "m"} and type(d.subset([0]).meta) is dict
+    assert d.to_counts().meta == {"tag": "m"}
+
+
+def _saved(tmp_path):
+    d = _trajectories()
+    d.save(tmp_path / "d")
+    return d, str(tmp_path / "d")
+
+
+def _rewrite_npz(path, members):
+    """Replace ``path``'s members: ``members`` maps a name to the raw bytes of its ``.npy`` (or another) file; the
+    saved ``save_id`` member is kept."""
+    with zipfile.ZipFile(path) as zf:
+        keep = {"save_id.npy": zf.read("save_id.npy")}
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, raw in {**keep, **members}.items():
+            zf.writestr(name, raw)
+
+
+def _npy(arr, version=(1, 0)):
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.asarray(arr), version=version, allow_pickle=True)
+    return buf.getvalue()
+
+
+def _header_only(shape, payload: int) -> bytes:
+    """A version-1.0 ``.npy`` of int64 that declares ``shape`` but holds ``payload`` bytes of data."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<i8", "fortran_order": False, "shape": shape})
+    return buf.getvalue() + bytes(payload)
+
+
+def test_version_2_headers_load(tmp_path):
+    d, stem = _saved(tmp_path)
+    _rewrite_npz(stem + ".npz", {f + ".npy": _npy(getattr(d, f), version=(2, 0)) for f in FIELDS})
+    back = data.load(stem)
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(back, f), getattr(d, f))
+
+
+def test_hostile_arrays_are_refused_naming_the_file_and_the_array(tmp_path):
+    d, stem = _saved(tmp_path)
+    npz = stem + ".npz"
+    good = {f + ".npy": _npy(getattr(d, f)) for f in FIELDS}
+    _rewrite_npz(npz, {**good, "notes.txt": b"x"})
+    _raises(ValueError, f"{npz}: holds 'notes.txt', not a .npy array", data.load, stem)
+    _rewrite_npz(npz, {**good, "state.npy": _npy(np.array([1, "a"], dtype=object))})
+    _raises(ValueError, f"{npz}: array 'state' has dtype object (pickled objects): refused", data.load, stem)
+    # 10 x 10 int64 declared (800 bytes), 16 held: the product of the dimensions, times the item size
+    member = _header_only((10, 10), 16)
+    _rewrite_npz(npz, {**good, "state.npy": member})
+    _raises(ValueError, f"{npz}: array 'state' declares shape (10, 10) of int64 but holds {len(member)} bytes",
+            data.load, stem)
+    # declared size exactly the member's size: not refused by the size check (numpy then reads it)
+    exact = _header_only((20,), 32)  # 128-byte header + 32 bytes = 160 = 20 * 8
+    assert len(exact) == 160
+    _rewrite_npz(npz, {**good, "state.npy": exact})
+    with pytest.raises(ValueError) as info:
+        data.load(stem)
+    assert "declares shape" not in str(info.value) and str(info.value).startswith(npz + ": ")
+
+
+def test_hostile_manifests_are_refused_naming_the_file(tmp_path, monkeypatch):
+    d, stem = _saved(tmp_path)
+    js = stem + ".json"
+    text = open(js).read()
+    for content, problem in (
+        ("[1, 2]", "is not a theory_rl dataset manifest (format 'theory_rl.dataset/1')"),
+        ('{"format": "other"}', "is not a theory_rl dataset manifest (format 'theory_rl.dataset/1')"),
+        ("{", "is not valid JSON: JSONDecodeError: Expecting property name enclosed in double quotes: line 1 "
+              "column 2 (char 1)"),
+    ):
+        with open(js, "w") as fh:
+            fh.write(content)
+        _raises(ValueError, f"{js}: {problem}", data.load, stem)
+    with open(js, "w") as fh:
+        fh.write(text)
+    files = importlib.import_module("theory_rl.data.files")
+    reads = []
+    real_open = open
+
+    def recording_open(*args, **kwargs):
+        fh = real_open(*args, **kwargs)
+        read = fh.read
+
+        def counted(size=-1):
+            reads.append(size)
+            return read(size)
+
+        fh.read = counted
+        return fh
+
+    monkeypatch.setattr(files, "open", recording_open, raising=False)
+    size = len(text.encode())
+    monkeypatch.setattr(files, "MAX_MANIFEST_BYTES", size)  # exactly the manifest's size: still read
+    assert len(data.load(stem)) == 3
+    assert reads == [size + 1]  # one bounded read: at most one byte over the limit
+    monkeypatch.setattr(files, "MAX_MANIFEST_BYTES", size - 1)
+    _raises(ValueError, f"{js}: is over {size - 1} bytes, not a dataset manifest", data.load, stem)
