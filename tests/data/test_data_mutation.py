@@ -549,3 +549,70 @@ def test_hostile_manifests_are_refused_naming_the_file(tmp_path, monkeypatch):
     assert reads == [size + 1]  # one bounded read: at most one byte over the limit
     monkeypatch.setattr(files, "MAX_MANIFEST_BYTES", size - 1)
     _raises(ValueError, f"{js}: is over {size - 1} bytes, not a dataset manifest", data.load, stem)
+
+
+def test_npz_errors_are_wrapped_once_and_cut_at_200_characters(tmp_path):
+    d, stem = _saved(tmp_path)
+    npz = stem + ".npz"
+    good = {f + ".npy": _npy(getattr(d, f)) for f in FIELDS}
+    # numpy's own ValueError (truncated data), wrapped once, its text kept
+    _rewrite_npz(npz, {**good, "state.npy": _header_only((20,), 32)})
+    _raises(ValueError, f"{npz}: is not a valid .npz of plain arrays: EOF: reading array data, expected 160 bytes "
+                        "got 32", data.load, stem)
+    # a header numpy refuses with a long message (it quotes the header): the text is cut at 200 characters
+    header = "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), '" + "x" * 300 + "': 0}"
+    header += " " * (63 - (len(header) + 10) % 64) + "\n"
+    raw = np.lib.format.magic(1, 0) + len(header).to_bytes(2, "little") + header.encode("latin1") + bytes(24)
+    _rewrite_npz(npz, {**good, "state.npy": raw})
+    with pytest.raises(ValueError) as info:
+        data.load(stem)
+    prefix = f"{npz}: is not a valid .npz of plain arrays: "
+    text = str(info.value)
+    assert text.startswith(prefix) and len(text) == len(prefix) + 200 and not text[len(prefix):].startswith(npz)
+    # not a zip: the exception's name and text
+    with open(npz, "wb") as fh:
+        fh.write(b"not a zip")
+    _raises(ValueError, f"{npz}: is not a valid .npz of plain arrays: BadZipFile: File is not a zip file",
+            data.load, stem)
+
+
+def test_a_missing_array_file_with_a_long_name_is_cut_at_200_characters(tmp_path):
+    folder = tmp_path / ("d" * 200)
+    folder.mkdir()
+    d = _trajectories()
+    d.save(folder / "x")
+    npz = str(folder / "x.npz")
+    (folder / "x.npz").unlink()
+    err = f"[Errno 2] No such file or directory: '{npz}'"
+    assert len(err) > 201
+    _raises(ValueError, f"{npz}: is not a valid .npz of plain arrays: FileNotFoundError: {err[:200]}", data.load,
+            folder / "x")
+
+
+def test_save_ids_that_do_not_match_are_named_as_found(tmp_path):
+    d, stem = _saved(tmp_path)
+    npz = stem + ".npz"
+    sid = json.loads(open(stem + ".json").read())["save_id"]
+    good = {f + ".npy": _npy(getattr(d, f)) for f in FIELDS}
+    for found, shown in ((None, "None"), (np.array(5), "array(5)"), (np.array(["abc"]), "array(['abc'], dtype='<U3')")):
+        with zipfile.ZipFile(npz, "w") as zf:
+            for name, raw in good.items():
+                zf.writestr(name, raw)
+            if found is not None:
+                zf.writestr("save_id.npy", _npy(found))
+        _raises(ValueError, f"{npz}: is not the array file of its manifest (save_id {shown} against {sid!r}): the "
+                            "pair is from two different saves (a save interrupted between its two renames?)",
+                data.load, stem)
+
+
+def test_the_memory_check_counts_each_array_in_its_own_item_size(tmp_path, monkeypatch):
+    d, stem = _saved(tmp_path)
+    npz = stem + ".npz"
+    good = {f + ".npy": _npy(getattr(d, f)) for f in FIELDS}
+    # 100 int32 states are 400 bytes: under a 500-byte limit (at 8 bytes an entry they would be 800)
+    _rewrite_npz(npz, {**good, "state.npy": _npy(np.zeros(100, np.int32))})
+    monkeypatch.setattr("theory_rl._validation.MEMORY_BYTES", 500)
+    _raises(ValueError, f"{stem}.json / .npz: action has 3 entries, but state has 100", data.load, stem)
+    _rewrite_npz(npz, {**good, "state.npy": _npy(np.zeros(126, np.int32))})
+    with pytest.raises(ValueError, match=r": array 'state' asks for 126 entries"):
+        data.load(stem)
