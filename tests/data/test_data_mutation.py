@@ -616,3 +616,20 @@ def test_the_memory_check_counts_each_array_in_its_own_item_size(tmp_path, monke
     _rewrite_npz(npz, {**good, "state.npy": _npy(np.zeros(126, np.int32))})
     with pytest.raises(ValueError, match=r": array 'state' asks for 126 entries"):
         data.load(stem)
+
+
+# ---------------------------------------------------------------------- rollouts
+def test_an_episode_is_one_lane_run_from_one_raw_draw():
+    mdp = TabularMDP(np.full((3, 2, 3), 1 / 3), np.full((3, 2), 0.5), [1 / 3] * 3, horizon=4)
+    sampler = data.RolloutSampler(mdp)
+    policy = np.array([0, 1, 1])
+    rng = np.random.default_rng(5)
+    raw = np.random.default_rng(5).bit_generator.random_raw()
+    ep = sampler.episode(policy, rng)
+    # the documented seed rule: one raw 64-bit output, then a one-episode kernel run from it
+    states, actions, rewards = sampler._run(np.uint64(raw), policy, 1)
+    np.testing.assert_array_equal(ep.states, states[0])
+    np.testing.assert_array_equal(ep.actions, actions[0])
+    np.testing.assert_array_equal(ep.rewards, rewards[0])
+    assert ep.states.shape == (5,) and ep.actions.shape == (4,)
+    assert rng.bit_generator.random_raw() == np.random.default_rng(5).bit_generator.random_raw(2)[1]
