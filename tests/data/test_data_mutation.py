@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
 import zipfile
 from collections.abc import Mapping
 
@@ -633,3 +634,37 @@ def test_an_episode_is_one_lane_run_from_one_raw_draw():
     np.testing.assert_array_equal(ep.rewards, rewards[0])
     assert ep.states.shape == (5,) and ep.actions.shape == (4,)
     assert rng.bit_generator.random_raw() == np.random.default_rng(5).bit_generator.random_raw(2)[1]
+
+
+def test_saves_write_hidden_temporaries_beside_the_files_then_rename(tmp_path, monkeypatch):
+    files = importlib.import_module("theory_rl.data.files")
+    moves = []
+    real = files.os.replace
+
+    def recording(src, dst):
+        moves.append((str(src), str(dst)))
+        return real(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", recording)
+    d = _trajectories()
+    d.save(tmp_path / "s")
+    assert [dst for _, dst in moves] == [str(tmp_path / "s.npz"), str(tmp_path / "s.json")]
+    for src, dst in moves:
+        assert os.path.dirname(src) == str(tmp_path) and os.path.basename(src).startswith(".tmp-")
+        assert os.path.splitext(src)[1] == os.path.splitext(dst)[1]
+    manifest = json.loads((tmp_path / "s.json").read_text())
+    assert manifest["n"] == 3 and manifest["meta"] == {"tag": "t"} and manifest["kind"] == "samples"
+    assert sorted(os.listdir(tmp_path)) == ["s.json", "s.npz"]
+
+
+def test_the_manifest_count_must_be_an_int_equal_to_the_arrays(tmp_path):
+    d = _trajectories(episode=(0,))
+    d.save(tmp_path / "one")
+    path = tmp_path / "one.json"
+    manifest = json.loads(path.read_text())
+    for n, shown in ((True, "True"), (1.0, "1.0"), (2, "2")):
+        path.write_text(json.dumps({**manifest, "n": n}))
+        _raises(ValueError, f"{tmp_path / 'one'}.json / .npz: the manifest says n = {shown}, but the arrays hold 1 "
+                            "transitions", data.load, tmp_path / "one")
+    path.write_text(json.dumps({**manifest, "n": None}))
+    assert len(data.load(tmp_path / "one.json")) == 1
