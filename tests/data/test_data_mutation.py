@@ -668,3 +668,11 @@ def test_the_manifest_count_must_be_an_int_equal_to_the_arrays(tmp_path):
                             "transitions", data.load, tmp_path / "one")
     path.write_text(json.dumps({**manifest, "n": None}))
     assert len(data.load(tmp_path / "one.json")) == 1
+
+
+def test_corrupt_keeps_the_kind_of_the_data():
+    out = data.corrupt(_iid(n=20), "action", seed=0)
+    assert (out.data.gamma, out.data.horizon, out.data.S, out.data.A) == (0.9, None, 3, 2)
+    mdp = TabularMDP(np.full((3, 2, 3), 1 / 3), np.full((3, 2), 0.5), [0.5, 0.25, 0.25], horizon=2)
+    h = data.corrupt(data.sample_iid(mdp, np.full((3, 2), 1 / 6), 10, seed=0), "state", seed=0)
+    assert (h.data.gamma, h.data.horizon) == (None, 2)
