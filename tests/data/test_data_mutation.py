@@ -676,3 +676,88 @@ def test_corrupt_keeps_the_kind_of_the_data():
     mdp = TabularMDP(np.full((3, 2, 3), 1 / 3), np.full((3, 2), 0.5), [0.5, 0.25, 0.25], horizon=2)
     h = data.corrupt(data.sample_iid(mdp, np.full((3, 2), 1 / 6), 10, seed=0), "state", seed=0)
     assert (h.data.gamma, h.data.horizon) == (None, 2)
+
+
+# ---------------------------------------------------------------------- the records' construction checks
+def _cd(N, C, R):
+    return CountDataset(np.asarray(N) if not isinstance(N, list) else N, np.asarray(C), np.asarray(R), 2, 1,
+                        gamma=0.5)
+
+
+def test_count_dataset_refusals_name_the_entry_and_the_expected_value():
+    C0, R0 = np.zeros((2, 1, 2)), np.zeros((2, 1))
+    _raises(ValueError, "counts has shape list, expected (S, A) = (2, 1)", _cd, [[1], [0]], C0, R0)
+    _raises(ValueError, "counts has dtype complex128, expected integers or floats", _cd, np.array([[1j], [0]]), C0,
+            R0)
+    _raises(ValueError, "counts[1, 0] is -1, expected a finite count >= 0", _cd, np.array([[1], [-1]]), C0, R0)
+    _raises(ValueError, "counts[1, 0] is nan, expected a finite count >= 0", _cd, np.array([[1.0], [np.nan]]),
+            [[[1.0, 0]], [[0, 0]]], R0)
+    _raises(ValueError, "reward_sums[0, 0] is inf, expected a finite number", _cd, np.array([[1], [0]]),
+            [[[1, 0]], [[0, 0]]], np.array([[np.inf], [0]]))
+    _raises(ValueError, "transition_counts[0, 0] sums to 1.0000000000015 over next states, but counts[0, 0] is 1.0",
+            _cd, np.array([[1.0], [0]]), [[[1.0 + 1.5e-12, 0]], [[0, 0]]], R0)
+    # the tolerance is relative, 1e-12 * max(1, N), with a strict inequality: N = 1e12 admits a difference of 1
+    assert 1e-12 * 1e12 == 1.0
+    ok = _cd(np.array([[1e12], [0]]), [[[1e12 + 1, 0]], [[0, 0]]], R0)
+    assert ok.counts.dtype == np.float64 and _cd(np.array([[1.0], [0]]), [[[1.0 + 0.5e-12, 0]], [[0, 0]]], R0)
+
+
+def _od(**over):
+    f = dict(state=np.array([0, 1]), action=np.array([0, 0]), reward=np.array([0.5, 1.0]),
+             next_state=np.array([1, 0]), step=np.array([0, 0]), episode=np.array([0, 0]), behaviour_prob=np.ones(2))
+    return OfflineDataset(**{**f, **over}, S=2, A=1, gamma=0.5)
+
+
+def test_offline_dataset_refusals_name_the_entry_and_the_expected_value():
+    assert _od(reward=np.array([0.5, 1.0], np.float32)).reward.dtype == np.float32  # any float or integer rewards
+    assert _od(reward=np.array([0, 1])).reward.dtype.kind == "i"
+    _raises(ValueError, "reward has dtype bool, expected a float array", _od, reward=np.array([True, False]))
+    _raises(ValueError, "state must be a 1-D numpy array, got shape list", _od, state=[0, 1])
+    _raises(ValueError, "episode[1] is -1, expected an integer >= 0", _od, episode=np.array([0, -1]))
+    _raises(ValueError, "state[1] is 2, expected a value in 0..1", _od, state=np.array([0, 2]))
+    e = np.array([], int)
+    with pytest.raises(ValueError, match=r"^counts of shape \(S, A\) = \(10000000, 10000000\) needs 1e\+14 "):
+        OfflineDataset(e, e, np.array([]), e, e, e, np.array([]), 10**7, 10**7, gamma=0.5)
+    with pytest.raises(ValueError, match=r"^counts of shape \(horizon, S, A\) = \(1000, 10000000, 10000000\) "
+                                         r"needs 1e\+17 "):
+        OfflineDataset(e, e, np.array([]), e, e, e, np.array([]), 10**7, 10**7, horizon=1000)
+
+
+# ---------------------------------------------------------------------- writing files
+def test_the_manifest_is_sorted_indented_json_with_lists_kept(tmp_path):
+    d = _trajectories()
+    meta = {"parts": [{"a": 1}, 2], "b": "x"}
+    d2 = d.subset(np.arange(3))
+    object.__setattr__(d2, "meta", meta)  # a meta with a list (as concatenate records)
+    d2.save(tmp_path / "m.json")  # a path ending in .json names the pair
+    text = (tmp_path / "m.json").read_text()
+    manifest = json.loads(text)
+    assert text == json.dumps(manifest, indent=2, sort_keys=True)
+    assert manifest["meta"] == meta and sorted(os.listdir(tmp_path)) == ["m.json", "m.npz"]
+
+
+def test_write_files_checks_its_arguments_and_defaults_meta(tmp_path):
+    files = importlib.import_module("theory_rl.data.files")
+    _raises(ValueError, "kind is 'bad', expected one of ('counts', 'samples')", files.write_files, tmp_path / "a",
+            "bad", {}, {})
+    _raises(ValueError, "arrays is a list, expected a dict", files.write_files, tmp_path / "a", "counts", [], {})
+    files.write_files(tmp_path / "a", "counts", {"x": np.zeros(2)}, {"S": 1})
+    assert json.loads((tmp_path / "a.json").read_text())["meta"] == {}
+
+
+def test_a_failed_save_leaves_nothing_and_raises_the_cause(tmp_path, monkeypatch):
+    files = importlib.import_module("theory_rl.data.files")
+    d = _trajectories()
+    calls = []
+
+    def failing_fsync(fd, fail_at):
+        calls.append(fd)
+        if len(calls) == fail_at:
+            raise OSError("disk full")
+
+    for fail_at in (1, 2):  # the array file's write, then the manifest's
+        calls.clear()
+        monkeypatch.setattr(files.os, "fsync", lambda fd, k=fail_at: failing_fsync(fd, k))
+        with pytest.raises(OSError, match="^disk full$"):
+            d.save(tmp_path / "f")
+        assert os.listdir(tmp_path) == []
