@@ -761,3 +761,11 @@ def test_a_failed_save_leaves_nothing_and_raises_the_cause(tmp_path, monkeypatch
         with pytest.raises(OSError, match="^disk full$"):
             d.save(tmp_path / "f")
         assert os.listdir(tmp_path) == []
+
+
+def test_single_precision_counts_are_admitted_and_checked():
+    N = np.array([[1.0], [0.0]], np.float32)
+    assert _cd(N, [[[1.0, 0]], [[0, 0]]], np.zeros((2, 1))).counts.dtype == np.float32
+    _raises(ValueError, "counts[1, 0] is nan, expected a finite count >= 0", _cd,
+            np.array([[1.0], [np.nan]], np.float32), [[[1.0, 0]], [[0, 0]]], np.zeros((2, 1)))
+    _raises(ValueError, "state must be a 1-D numpy array, got shape (1, 2)", _od, state=np.array([[0, 1]]))
