@@ -769,3 +769,19 @@ def test_single_precision_counts_are_admitted_and_checked():
     _raises(ValueError, "counts[1, 0] is nan, expected a finite count >= 0", _cd,
             np.array([[1.0], [np.nan]], np.float32), [[[1.0, 0]], [[0, 0]]], np.zeros((2, 1)))
     _raises(ValueError, "state must be a 1-D numpy array, got shape (1, 2)", _od, state=np.array([[0, 1]]))
+
+
+def test_sizes_and_probabilities_at_their_edges():
+    z = np.zeros
+    _raises(ValueError, "horizon is 0, expected an integer >= 1", CountDataset, z((2, 1)), z((2, 1, 2)), z((2, 1)), 2,
+            1, horizon=0)
+    assert CountDataset(z((1, 2, 1)), z((1, 2, 1, 2)), z((1, 2, 1)), 2, 1, horizon=1).horizon == 1
+    _raises(ValueError, "gamma is 1.0, expected a discount factor in [0, 1) or None", CountDataset, z((2, 1)),
+            z((2, 1, 2)), z((2, 1)), 2, 1, gamma=1.0)
+    _raises(ValueError, "gamma is 0.5 and horizon is 2: a dataset is discounted (gamma) or finite-horizon (horizon), "
+                        "not both", CountDataset, z((2, 2, 1)), z((2, 2, 1, 2)), z((2, 2, 1)), 2, 1, gamma=0.5,
+            horizon=2)
+    assert _od(behaviour_prob=np.array([0.0, 1.0])).behaviour_prob[0] == 0.0  # both ends of [0, 1] admitted
+    _raises(ValueError, "behaviour_prob[1] is 1.5, expected a probability in [0, 1]", _od,
+            behaviour_prob=np.array([1.0, 1.5]))
+    _raises(ValueError, "reward[0] is nan, expected a finite number", _od, reward=np.array([np.nan, 1.0]))
