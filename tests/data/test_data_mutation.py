@@ -384,6 +384,7 @@ def test_generative_sample_sizes_are_bounded_and_named():
             data.sample_generative, mdp, np.array([[1.0, 2.0**62], [0.0, 0.0]]), 0)
     d = data.sample_generative(mdp, np.array([[3.0, 0.0], [1.0, 2.0]]), 0)
     assert d.counts.dtype == np.int64 and d.meta["n_per_pair"] == "per pair" and d.meta["n"] == 6
+    assert d.meta["generator"] == "sample_generative" and d.meta["mdp"] == repr(mdp)
     np.testing.assert_array_equal(d.counts, [[3, 0], [1, 2]])
     e = data.sample_generative(mdp, 4, 0)
     assert e.counts.dtype == np.int64 and e.meta["n_per_pair"] == 4 and e.n == 16
