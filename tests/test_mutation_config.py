@@ -3,7 +3,7 @@ selections exist, and the equivalent-mutant table is well formed."""
 
 from pathlib import Path
 
-from benchmarks.mutation import MODULES, equivalent_mutants, expose_validated
+from benchmarks.mutation import GROUPS, MODULES, equivalent_mutants, expose_validated
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,3 +43,10 @@ def test_every_selection_exists_and_equivalents_name_configured_modules():
     names = equivalent_mutants()
     assert names and all(name.startswith(prefixes) for name in names), sorted(
         n for n in names if not n.startswith(prefixes))
+
+
+def test_the_data_parts_cover_every_data_module_once():
+    assert all(part in MODULES for parts in GROUPS.values() for part in parts)
+    files = [f for part in GROUPS["data"] for f in MODULES[part][0]]
+    modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "theory_rl" / "data").glob("*.py"))
+    assert sorted(files) == [m for m in modules if not m.endswith("__init__.py")]

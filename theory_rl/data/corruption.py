@@ -31,7 +31,6 @@ import numpy as np
 
 from theory_rl._random import SeedLike, as_generator
 from theory_rl._validation import Options, Real, as_float_array, check_instance, validate_params
-from theory_rl.data.files import copy_meta
 from theory_rl.data.samples import FIELDS, OfflineDataset
 
 __all__ = ["CORRUPTION_TARGETS", "CORRUPTION_MODES", "Corrupted", "corrupt"]
@@ -119,8 +118,9 @@ def corrupt(data: OfflineDataset, target: str, *, seed: SeedLike, mode: str = "r
         else:
             new = np.argmin(Q, axis=0)[arrays["action"][idx]]
         arrays["state"][idx] = new.astype(arrays["state"].dtype)
-    meta = copy_meta(data.meta)
-    meta.pop("coverage", None)  # the clean data's coverage record no longer describes these samples
+    # The clean data's coverage record no longer describes these samples: dropped, also while still lazy (a
+    # Manifest's dict() holds its computed entries only; popping "coverage" left an unread lazy record in place).
+    meta = {k: v for k, v in dict(data.meta).items() if k != "coverage"}
     meta["corruption"] = {"target": target, "mode": mode, "rate": rate, "scale": scale, "n_corrupted": int(m),
                           "source": "Yang et al. (2023), RIQL attack.py (tabular analogue)"}
     out = OfflineDataset(**arrays, S=data.S, A=data.A, gamma=data.gamma, horizon=data.horizon, meta=meta)

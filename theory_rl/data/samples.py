@@ -180,7 +180,7 @@ class OfflineDataset:
         """The samples at ``index`` (an integer or boolean array), in that order."""
         index = np.asarray(index)
         if index.dtype != bool:
-            index = as_index_array(index, "index", len(self), ndim=None)
+            index = as_index_array(index, "index", len(self))  # 1-D: a 2-D index made 2-D fields
         elif index.shape != (len(self),):
             raise ValueError(f"index is a boolean mask of shape {index.shape}, expected ({len(self)},)")
         return trusted_offline_dataset(
