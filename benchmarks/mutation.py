@@ -36,8 +36,9 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     # the planning layer: exact solvers, the scalable ones, their sparse forms and the backups they share
     "planning": (["theory_rl/planning.py", "theory_rl/solvers.py", "theory_rl/sparse_planning.py",
                   "theory_rl/backups.py"],
-                 ["tests/test_planning.py", "tests/test_solvers.py", "tests/test_sparse_mdp.py",
-                  "tests/test_speed_paths.py", "tests/coverage/test_coverage.py", "tests/test_invalid_input.py"]),
+                 ["tests/test_planning.py", "tests/test_planning_mutation.py", "tests/test_solvers.py",
+                  "tests/test_sparse_mdp.py", "tests/test_speed_paths.py", "tests/coverage/test_coverage.py",
+                  "tests/test_invalid_input.py"]),
     "data": (["theory_rl/data/*"], ["tests/data", "tests/algorithms/test_lcb.py", "tests/test_invalid_input.py"]),
     # the unit tests only: the experiments' quick runs (16 s) would be rerun for every surviving mutant
     "lcb": (["theory_rl/algorithms/lcb.py"],

@@ -590,7 +590,8 @@ def test_solve_dispatch_and_the_size_rule():
         assert np.abs(res.V - exact.V).max() <= res.error_bound + exact.error_bound
     assert pl.solve(mdp, method="value_iteration", tol=1e-2).constants["tol"] == 1e-2
     epi = _random_mdp(3, 2, 0, horizon=2)
-    assert pl.solve(epi, method="value_iteration").method == "backward_induction"
+    for method in ("value_iteration", "lp", "policy_iteration"):
+        assert pl.solve(epi, method=method).method == "backward_induction"
 
 
 def test_expected_and_optimal_returns_by_hand():
@@ -665,3 +666,57 @@ def test_lp_failure_is_a_convergence_error(monkeypatch):
     for mdp in (_one_state([0.5], 0.5), _ladder(2)):
         with pytest.raises(ConvergenceError, match=r"^the LP solver failed: The problem is infeasible\.$"):
             pl.optimal_values_lp(mdp)
+
+
+def test_returns_of_policies_in_every_form_are_not_confused_by_the_cache():
+    """Probability policies that truncate to the same integers, lists, and finite-horizon returns (init . V_0)."""
+    mdp = _one_state([0.25, 0.75], 0.5)
+    assert pl.expected_return(mdp, np.array([[0.5, 0.5]])) == 1.0
+    assert pl.expected_return(mdp, np.array([[0.75, 0.25]])) == pytest.approx(0.75, rel=1e-15)
+    assert pl.expected_return(mdp, [1]) == 1.5 and pl.expected_return(mdp, [0]) == 0.5
+    assert pl.expected_return(mdp, np.array([1.0])) == 1.5  # a float action array, not a probability table
+    ladder = _ladder(3)
+    stay, go = np.zeros((3, 2), dtype=int), np.ones((3, 2), dtype=int)
+    assert pl.expected_return(ladder, stay) == 0.0 and pl.expected_return(ladder, go) == 2.5
+    assert pl.optimal_return(ladder) == 2.5 and pl.suboptimality(ladder, stay) == 2.5
+    assert pl.optimal_return(ladder.replace(init=[0.0, 1.0])) == 3.0
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(("gamma", "tol", "k"), [(0.5, 1e-3, 12), (0.9, 1e-2, 73)])
+def test_value_iteration_by_hand_on_both_storages(gamma, tol, k, sparse):
+    """As tests/test_planning.py's one-state check, on dense and sparse storage, from 0 and from V0 = V_1 = 1 (one
+    step fewer): k, residual gamma^(k-1), and the bound (gamma^k + roundoff) / (1 - gamma), roundoff (b + c) eps
+    (1 + |V|) with b = 1 and c = 2 dense, 6 sparse."""
+    mdp = _one_state([1.0], gamma)
+    mdp = _sparse(mdp) if sparse else mdp
+    for V0, steps in ((None, k), ([1.0], k - 1)):
+        res = pl.value_iteration(mdp, tol=tol, V0=V0)
+        assert res.iterations == steps and res.method == "value_iteration" and res.converged is True
+        assert res.residual == pytest.approx(gamma ** (k - 1), rel=1e-12)
+        V = (1 - gamma**k) / (1 - gamma)
+        assert res.V[0] == pytest.approx(V, rel=1e-15) and res.Q[0, 0] == pytest.approx(1 + gamma * V, rel=1e-15)
+        roundoff = (7 if sparse else 3) * EPS * (1 + V)
+        assert res.error_bound == pytest.approx((gamma**k + roundoff) / (1 - gamma), rel=1e-12)
+        assert res.constants == {"tol": tol, "max_iter": default_max_iter(gamma, tol, 1 / (1 - gamma) + (
+            0.0 if V0 is None else 1.0))}
+    with pytest.warns(ConvergenceWarning, match="^value_iteration did not converge in 2 iterations"):
+        capped = pl.value_iteration(mdp, tol=tol, max_iter=2, on_max_iter="warn")
+    assert capped.iterations == 2 and capped.converged is False and capped.residual == pytest.approx(gamma, rel=1e-15)
+    assert capped.constants["max_iter"] == 2
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_start_and_policy_arguments_are_checked_by_name(sparse):
+    mdp = _random_mdp(5, 3, 0, gamma=0.9)
+    model = _sparse(mdp) if sparse else mdp
+    for fn in (solvers.modified_policy_iteration, solvers.gauss_seidel_value_iteration, pl.value_iteration):
+        with pytest.raises(ValueError, match=r"^V0 has shape \(2,\), expected \(5,\)"):
+            fn(model, V0=np.zeros(2))
+    for fn in (solvers.krylov_policy_iteration, pl.policy_iteration):
+        with pytest.raises(ValueError, match=r"^policy0 has shape \(2,\), expected \(5,\)"):
+            fn(model, policy0=np.zeros(2, dtype=int))
+        with pytest.raises(ValueError, match=r"^policy0\[1\] is 3, expected"):
+            fn(model, policy0=[0, 3, 0, 0, 0])
+    with pytest.raises(ValueError, match=r"^policy\[0\] is 7, expected"):
+        Backups(model).policy_system(np.array([7, 0, 0, 0, 0]))
