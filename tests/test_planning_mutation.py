@@ -561,12 +561,19 @@ def test_policy_values_refusals_are_named():
         policy_values(sp.csr_array(np.full((2, 2), np.inf)), np.ones(2), 0.9)
     with pytest.raises(ValueError, match="^P_pi must have finite real entries"):
         policy_values(sp.csr_array(np.array([[1j, 0], [0, 1]])), np.ones(2), 0.9)
-    with pytest.raises(ValueError, match="gamma"):
+    with pytest.raises(ValueError, match=r"^gamma is 1\.0, expected a real number in \[0, 1\)"):
         policy_values(np.eye(2), np.ones(2), 1.0)
-    with pytest.raises(ValueError, match="atol"):
+    with pytest.raises(ValueError, match=r"^gamma is -0\.1, expected a real number in \[0, 1\)"):
+        policy_values(np.eye(2), np.ones(2), -0.1)
+    with pytest.raises(ValueError, match=r"^atol is 0\.0, expected a real number in \(0, inf\)"):
         policy_values(np.eye(2), np.ones(2), 0.5, atol=0.0)
-    with pytest.raises(ValueError, match="linear_solver"):
+    with pytest.raises(ValueError, match="^linear_solver"):
         policy_values(np.eye(2), np.ones(2), 0.5, linear_solver="lu")
+    with pytest.raises(ValueError, match=r"^r_pi must have 1 dimensions"):
+        policy_values(np.eye(2), np.ones((2, 1)), 0.5)
+    with pytest.raises(ValueError, match=r"^P_pi must have 2 dimensions"):
+        policy_values(np.ones(2), np.ones(2), 0.5)
+    assert np.allclose(policy_values(np.eye(2, dtype=int), [1, 2], 0.5, linear_solver="gmres"), [2, 4], rtol=1e-12, atol=0)
     assert np.allclose(policy_values([[0, 1], [1, 0]], [1, 0], 0.5), [4 / 3, 2 / 3], rtol=1e-15, atol=0)
 
 
@@ -720,3 +727,56 @@ def test_start_and_policy_arguments_are_checked_by_name(sparse):
             fn(model, policy0=[0, 3, 0, 0, 0])
     with pytest.raises(ValueError, match=r"^policy\[0\] is 7, expected"):
         Backups(model).policy_system(np.array([7, 0, 0, 0, 0]))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_backups_checks_its_arguments_by_name(sparse):
+    mdp = _random_mdp(3, 2, 0, gamma=0.9)
+    fin = _random_mdp(3, 2, 0, horizon=2)
+    model, fin_model = (_sparse(mdp), _sparse(fin)) if sparse else (mdp, fin)
+    with pytest.raises(TypeError, match="^mdp is a NoneType, expected a TabularMDP"):
+        Backups(None)
+    with pytest.raises(ValueError, match=r"^V has shape \(2,\), expected \(3,\)"):
+        Backups(model).q(np.zeros(2))
+    with pytest.raises(ValueError, match=r"^V has shape \(2,\), expected \(3,\)"):
+        Backups(model).bellman(np.zeros(2))
+    with pytest.raises(ValueError, match=r"^h is 0, but the model is stationary"):
+        Backups(model).q(np.zeros(3), 0)
+    with pytest.raises(ValueError, match=r"^a finite-horizon model needs the step h in 0\.\.1"):
+        Backups(fin_model).q(np.zeros(3))
+    with pytest.raises(ValueError, match=r"^a finite-horizon model needs the step h in 0\.\.1"):
+        Backups(fin_model).rewards()
+    B = Backups(fin_model)
+    assert B.gamma == 1.0 and Backups(model).gamma == 0.9 and B.S == 3 and B.A == 2
+    assert np.array_equal(B.rewards(1), fin.R_at(1).reshape(-1))
+    V = np.array([0.5, 1.0, 0.25])
+    for h in (0, 1):
+        assert np.allclose(B.q(V, h), fin.R_at(h) + fin.P_at(h) @ V, rtol=1e-15, atol=0)
+        W, act = B.bellman(V, h)
+        assert np.array_equal(W, B.q(V, h).max(axis=1)) and np.array_equal(act, B.q(V, h).argmax(axis=1))
+
+
+SOLVER_CALLS = {
+    "value_iteration": pl.value_iteration, "policy_iteration": pl.policy_iteration, "lp": pl.optimal_values_lp,
+    "modified_policy_iteration": solvers.modified_policy_iteration,
+    "gauss_seidel_value_iteration": solvers.gauss_seidel_value_iteration,
+    "krylov_policy_iteration": solvers.krylov_policy_iteration, "backward_induction": pl.backward_induction,
+}
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("name", sorted(SOLVER_CALLS))
+def test_results_are_read_only_and_typed(name, sparse):
+    """Every solver's V, Q and policy are read-only (a caller cannot corrupt a cached result), with Python scalars
+    for the counters, on both storages and both kinds of MDP."""
+    for mdp in (_random_mdp(4, 3, 1, gamma=0.9), _random_mdp(4, 3, 1, horizon=2), _one_state([0.5, 1.0], 0.0)):
+        if name == "backward_induction" and mdp.is_discounted:
+            continue
+        res = SOLVER_CALLS[name](_sparse(mdp) if sparse else mdp)
+        for arr in (res.V, res.Q, res.policy):
+            assert not arr.flags.writeable
+            with pytest.raises(ValueError):
+                arr[...] = 0
+        assert type(res.iterations) is int and type(res.residual) is float and type(res.error_bound) is float
+        assert res.converged is True and isinstance(res.constants, dict)
+        assert res.policy.shape == res.Q.shape[:-1] and res.V.shape == res.Q.shape[:-1]
