@@ -573,7 +573,8 @@ def test_policy_values_refusals_are_named():
         policy_values(np.eye(2), np.ones((2, 1)), 0.5)
     with pytest.raises(ValueError, match=r"^P_pi must have 2 dimensions"):
         policy_values(np.ones(2), np.ones(2), 0.5)
-    assert np.allclose(policy_values(np.eye(2, dtype=int), [1, 2], 0.5, linear_solver="gmres"), [2, 4], rtol=1e-12, atol=0)
+    V = policy_values(np.eye(2, dtype=int), [1, 2], 0.5, linear_solver="gmres")
+    assert np.allclose(V, [2, 4], rtol=1e-12, atol=0)
     assert np.allclose(policy_values([[0, 1], [1, 0]], [1, 0], 0.5), [4 / 3, 2 / 3], rtol=1e-15, atol=0)
 
 
