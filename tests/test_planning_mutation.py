@@ -193,6 +193,20 @@ def test_gauss_seidel_stopping_rule_and_certificate_by_hand(sparse):
     assert capped.iterations == 3 and capped.residual == 0.25 and capped.converged is False
 
 
+def test_gauss_seidel_at_the_threshold_and_at_a_fixed_point():
+    """Capped at sweep 11, whose change equals the threshold: not converged (strict inequality). With tol = 1e-300
+    the sweeps reach the floating-point fixed point V = 2 (change 0): the contraction bound is then
+    (b + 6) eps (1 + 2) / (1 - gamma)^2 = 84 eps, the span bound half of it, and the result carries the span bound."""
+    mdp = _one_state([1.0], 0.5)
+    with pytest.warns(ConvergenceWarning, match="did not converge in 11 iterations"):
+        res = solvers.gauss_seidel_value_iteration(mdp, tol=2.0**-9, max_iter=11, on_max_iter="warn")
+    assert res.converged is False and res.residual == 2.0**-10
+    for model in (mdp, _sparse(mdp)):
+        res = solvers.gauss_seidel_value_iteration(model, tol=1e-300)
+        assert res.residual == 0.0 and res.V[0] == 2.0 and res.converged is True
+        assert res.error_bound == pytest.approx(7 * EPS * 3 / 0.5, rel=1e-12)
+
+
 def test_gauss_seidel_messages_name_the_method_and_the_numbers():
     mdp = _one_state([1.0], 0.5)
     threshold = 2.0**-9 * 0.5 / 1.0
