@@ -221,19 +221,39 @@ def _idle(S: int, gamma: float) -> TabularMDP:
     return TabularMDP(np.full((S, 2, S), 1.0 / S), np.zeros((S, 2)), np.full(S, 1.0 / S), gamma=gamma)
 
 
+def _thin(S: int) -> sp.csr_array:
+    """(S * 2, S) transitions: action 0 moves from s to s or s + 1 (mod S) with probability 1/2 each, action 1
+    stays: 3 S entries in all."""
+    rows, cols, vals = [], [], []
+    for s in range(S):
+        rows += [2 * s, 2 * s, 2 * s + 1]
+        cols += [s, (s + 1) % S, s]
+        vals += [0.5, 0.5, 1.0]
+    return sp.csr_array((vals, (rows, cols)), shape=(2 * S, S))
+
+
 def test_default_iteration_caps_refuse_absurd_work_by_name():
     """gamma = 1 - 1e-5: the default cap is 2 ceil(log(vmax / threshold) / -log gamma) + 100 = 8.4e6 sweeps.
     Gauss-Seidel sweeps all S A S = 2e4 transitions each time (1.7e11 operations > 1e11: refused at once, naming
     the method); modified policy iteration checks the cap alone (8.4e10 <= 1e11: it runs, and stops at once)."""
     gamma = 1 - 1e-5
     mdp = _idle(100, gamma)
+    ops = r"asks for about 2\.53e\+11 operations"  # 8427992 sweeps x (2e4 transitions + 1e4)
     with pytest.raises(ValueError, match=rf"^gauss_seidel_value_iteration at gamma={gamma!r} \(max_iter 8\.43e\+06\) "
-                                         r"asks for about"):
+                                         + ops):
         solvers.gauss_seidel_value_iteration(mdp)
-    with pytest.raises(ValueError, match=rf"^value_iteration at gamma={gamma!r} \(max_iter 8\.43e\+06\) asks for"):
+    with pytest.raises(ValueError, match=rf"^value_iteration at gamma={gamma!r} \(max_iter 8\.43e\+06\) " + ops):
         pl.value_iteration(mdp)
-    with pytest.raises(ValueError, match=rf"^value_iteration at gamma={gamma!r} \(max_iter 8\.43e\+06\) asks for"):
-        pl.value_iteration(_sparse(mdp))
+    for model in (_sparse(mdp),):
+        with pytest.raises(ValueError, match=rf"^value_iteration at gamma={gamma!r} \(max_iter 8\.43e\+06\) " + ops):
+            pl.value_iteration(model)
+    with pytest.raises(ValueError, match=rf"^gauss_seidel_value_iteration at gamma={gamma!r} \(max_iter 8\.43e\+06\) "
+                                         + ops):
+        solvers.gauss_seidel_value_iteration(_sparse(mdp))
+    # a sparser MDP: 300 transitions per sweep, 8.43e6 x (300 + 1e4) = 8.7e10 operations, allowed (and stops at once)
+    thin = TabularMDP(_thin(100), np.zeros((100, 2)), np.full(100, 0.01), gamma=gamma)
+    assert pl.value_iteration(thin).iterations == 1
+    assert solvers.gauss_seidel_value_iteration(thin).iterations == 1
     res = solvers.modified_policy_iteration(mdp)
     assert res.iterations == 1 and res.constants["max_iter"] == 8427992 and np.array_equal(res.V, np.zeros(100))
     assert solvers.gauss_seidel_value_iteration(mdp, max_iter=5).iterations == 1
@@ -611,6 +631,8 @@ def test_solve_dispatch_and_the_size_rule():
         assert res.method == ("lp" if method == "lp" else method)
         assert np.abs(res.V - exact.V).max() <= res.error_bound + exact.error_bound
     assert pl.solve(mdp, method="value_iteration", tol=1e-2).constants["tol"] == 1e-2
+    with pytest.raises(ValueError, match="^method is 'simplex'"):
+        pl.solve(mdp, method="simplex")
     epi = _random_mdp(3, 2, 0, horizon=2)
     for method in ("value_iteration", "lp", "policy_iteration"):
         assert pl.solve(epi, method=method).method == "backward_induction"
