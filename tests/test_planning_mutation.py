@@ -817,3 +817,22 @@ def test_results_are_read_only_and_typed(name, sparse):
         assert type(res.iterations) is int and type(res.residual) is float and type(res.error_bound) is float
         assert res.converged is True and isinstance(res.constants, dict)
         assert res.policy.shape == res.Q.shape[:-1] and res.V.shape == res.Q.shape[:-1]
+
+
+def test_expected_return_is_cached_for_integer_action_arrays_only(monkeypatch):
+    """Documented: the return of a deterministic action array is computed once per MDP (any integer dtype, keyed by
+    its content); probability tables and lists are evaluated each time."""
+    mdp = _random_mdp(4, 2, 3, gamma=0.9)
+    calls = []
+    real = pl.evaluate
+    monkeypatch.setattr(pl, "evaluate", lambda m, p: calls.append(1) or real(m, p))
+    a, b = np.array([0, 1, 1, 0]), np.array([1, 1, 1, 0], dtype=np.uint16)
+    J = [pl.expected_return(mdp, a), pl.expected_return(mdp, b)]
+    assert len(calls) == 2 and J[0] != J[1]
+    assert [pl.expected_return(mdp, a), pl.expected_return(mdp, b.astype(np.int32))] == J and len(calls) == 2
+    assert pl.expected_return(mdp, a.reshape(1, 4)[0]) == J[0] and len(calls) == 2
+    pi = np.eye(2)[a]
+    assert pl.expected_return(mdp, pi) == pytest.approx(J[0], rel=1e-14) and len(calls) == 3
+    pl.expected_return(mdp, pi)
+    pl.expected_return(mdp, list(a))
+    assert len(calls) == 5
