@@ -71,12 +71,12 @@ def test_backward_induction_result_record_by_hand(sparse):
         assert res.residual == 0.0 and res.converged is True and res.iterations == H
         assert res.method == "backward_induction"
         width = 1 + 6 if sparse else 2 + 2  # every row of the ladder has one non-zero
-        assert res.error_bound == pytest.approx(H * width * EPS * (1 + H), rel=1e-12)
+        assert res.error_bound == pytest.approx(H * width * EPS * (1 + H), rel=1e-12, abs=0)
         assert np.array_equal(res.policy[:, 0], [1, 1, 1, 1])
     if sparse:
         res = sparse_backward_induction(mdp)
         assert res.converged is True and res.residual == 0.0
-        assert res.error_bound == pytest.approx(H * 7 * EPS * (1 + H), rel=1e-12)
+        assert res.error_bound == pytest.approx(H * 7 * EPS * (1 + H), rel=1e-12, abs=0)
 
 
 def test_backward_induction_refuses_a_discounted_mdp_by_name():
@@ -143,11 +143,11 @@ def test_gamma_zero_is_one_backup_named_by_its_method(name, sparse):
     assert res.method == name and res.iterations == 1 and res.residual == 0.0 and res.converged is True
     assert np.array_equal(res.V, [0.5, 0.5, 0.125]) and np.array_equal(res.Q, R)
     assert np.array_equal(res.policy, [1, 0, 1])
-    assert res.error_bound == pytest.approx((2 + 6 if sparse else 3 + 6) * EPS * 1.5, rel=1e-12)
+    assert res.error_bound == pytest.approx((2 + 6 if sparse else 3 + 6) * EPS * 1.5, rel=1e-12, abs=0)
     vi = pl.value_iteration(mdp, V0=[0.25, 0.0, 0.0])  # gamma = 0: one step; residual |T V0 - V0|
     assert np.array_equal(vi.V, [0.5, 0.5, 0.125]) and np.array_equal(vi.Q, R) and vi.iterations == 1
     assert vi.residual == 0.5 and vi.converged is True and vi.method == "value_iteration"
-    assert vi.error_bound == pytest.approx((2 + 6 if sparse else 3 + 2) * EPS * 1.5, rel=1e-12)
+    assert vi.error_bound == pytest.approx((2 + 6 if sparse else 3 + 2) * EPS * 1.5, rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("name", SOLVERS)
@@ -182,7 +182,7 @@ def test_gauss_seidel_stopping_rule_and_certificate_by_hand(sparse):
     assert res.iterations == 12 and res.residual == 2.0**-11 and res.converged is True
     assert res.method == "gauss_seidel_value_iteration"
     assert res.V[0] == 2.0 and res.Q[0, 0] == 2.0
-    assert res.error_bound == pytest.approx(7 * EPS * 3 / 0.5, rel=1e-12)
+    assert res.error_bound == pytest.approx(7 * EPS * 3 / 0.5, rel=1e-12, abs=0)
     assert res.constants == {"tol": 2.0**-9, "max_iter": res.constants["max_iter"]}
     assert res.constants["max_iter"] >= 100
     # an explicit start: V0 = 1 is V_1, so one sweep fewer
@@ -204,7 +204,7 @@ def test_gauss_seidel_at_the_threshold_and_at_a_fixed_point():
     for model in (mdp, _sparse(mdp)):
         res = solvers.gauss_seidel_value_iteration(model, tol=1e-300)
         assert res.residual == 0.0 and res.V[0] == 2.0 and res.converged is True
-        assert res.error_bound == pytest.approx(7 * EPS * 3 / 0.5, rel=1e-12)
+        assert res.error_bound == pytest.approx(7 * EPS * 3 / 0.5, rel=1e-12, abs=0)
 
 
 def test_gauss_seidel_messages_name_the_method_and_the_numbers():
@@ -325,6 +325,18 @@ CASES = [(5, 3, 0, 0.9), (6, 2, 1, 0.95), (4, 4, 2, 0.8), (7, 3, 3, 0.9)]
 
 
 @pytest.mark.parametrize("sparse", [False, True])
+def test_modified_policy_iteration_by_hand_on_one_state(sparse):
+    """One state, rewards (0.5, 1), gamma 1/2: the start min R / (1 - gamma) = 1, W = T V = 1.5, span 0 (one state),
+    so one iteration; the midpoint W + c (W - V) = 2 = V* exactly, and the bound is the round-off term alone,
+    (b + 6) eps (1 + 2) / (1 - gamma) = 42 eps."""
+    mdp = _one_state([0.5, 1.0], 0.5)
+    res = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp)
+    assert res.iterations == 1 and res.residual == 0.0 and res.V[0] == 2.0 and res.converged is True
+    assert res.error_bound == pytest.approx(42 * EPS, rel=1e-12, abs=0)
+    assert np.array_equal(res.Q, [[1.5, 2.0]]) and np.array_equal(res.policy, [1])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize(("S", "A", "seed", "gamma"), CASES)
 def test_modified_policy_iteration_is_puterman_mpi(S, A, seed, gamma, sparse):
     """Iterations, span, the midpoint values and the certificate c sp / 2 + (b + 6) eps (1 + |V|) / (1 - gamma)
@@ -339,10 +351,10 @@ def test_modified_policy_iteration_is_puterman_mpi(S, A, seed, gamma, sparse):
         k, span, V = _reference_mpi(mdp, tol, m, V0)
         res = solvers.modified_policy_iteration(model, tol=tol, **kw)
         assert (res.iterations, res.method, res.converged) == (k, "modified_policy_iteration", True), (m, kw)
-        assert res.residual == pytest.approx(span, rel=1e-9)
+        assert res.residual == pytest.approx(span, rel=1e-9, abs=0)
         assert np.allclose(res.V, V, rtol=1e-12, atol=0)
         roundoff = (_width(mdp, sparse) + 6) * EPS * (1 + np.abs(res.V).max())
-        assert res.error_bound == pytest.approx(c * span / 2 + roundoff / (1 - gamma), rel=1e-9)
+        assert res.error_bound == pytest.approx(c * span / 2 + roundoff / (1 - gamma), rel=1e-9, abs=0)
         assert res.constants == {"tol": tol, "m": m, "max_iter": res.constants["max_iter"]}
         assert np.allclose(res.Q, mdp.R + gamma * mdp.P @ res.V, rtol=1e-13, atol=0)
 
@@ -360,14 +372,14 @@ def test_gauss_seidel_is_the_in_place_sweep(S, A, seed, gamma, sparse):
         k, change, V = _reference_gauss_seidel(mdp, tol, V0)
         res = solvers.gauss_seidel_value_iteration(model, tol=tol, **kw)
         assert (res.iterations, res.converged) == (k, True)
-        assert res.residual == pytest.approx(change, rel=1e-9)
+        assert res.residual == pytest.approx(change, rel=1e-9, abs=0)
         W, _ = _greedy(mdp, V)
         d = W - V
         b = _width(mdp, sparse) + 6
         span_bound = c * (d.max() - d.min()) / 2 + b * EPS * (1 + np.abs(W + c * (d.max() + d.min()) / 2).max()) / (
             1 - gamma)
         gs_bound = (gamma * change + b * EPS * (1 + np.abs(V).max()) / (1 - gamma)) / (1 - gamma)
-        assert res.error_bound == pytest.approx(min(span_bound, gs_bound), rel=1e-9)
+        assert res.error_bound == pytest.approx(min(span_bound, gs_bound), rel=1e-9, abs=0)
         want = W + c * (d.max() + d.min()) / 2 if span_bound < gs_bound else V
         assert np.allclose(res.V, want, rtol=1e-12, atol=0)
 
@@ -392,7 +404,7 @@ def test_policy_iterations_are_howards(S, A, seed, gamma, sparse):
             residual = np.abs(Q.max(axis=1) - V).max()
             assert res.residual == pytest.approx(residual, rel=1e-6, abs=1e-13)
             assert res.error_bound == pytest.approx((res.residual + (b + c) * EPS * (1 + np.abs(V).max())) / (
-                1 - gamma), rel=1e-12)
+                1 - gamma), rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -654,7 +666,7 @@ def test_expected_and_optimal_returns_by_hand():
     for actions in ([0, 0], [1, 0], [1, 1], [0, 1]):
         r = two.R[[0, 1], actions]
         V = r + 0.5 * r.mean() / 0.5
-        assert pl.expected_return(two, np.array(actions)) == pytest.approx(0.25 * V[0] + 0.75 * V[1], rel=1e-14)
+        assert pl.expected_return(two, np.array(actions)) == pytest.approx(0.25 * V[0] + 0.75 * V[1], rel=1e-14, abs=0)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -683,7 +695,7 @@ def test_finite_horizon_lp_and_q_values_by_hand():
     residual = np.abs(np.stack([(mdp.R + mdp.P @ (lp.V[h + 1] if h < 2 else np.zeros(2))).max(axis=1)
                                 for h in range(3)]) - lp.V).max()
     assert lp.residual == pytest.approx(residual, rel=1e-6, abs=1e-15)
-    assert lp.error_bound == pytest.approx((lp.residual + 4 * EPS * (1 + np.abs(lp.V).max())) * 3, rel=1e-9)
+    assert lp.error_bound == pytest.approx((lp.residual + 4 * EPS * (1 + np.abs(lp.V).max())) * 3, rel=1e-9, abs=0)
     stay = np.zeros((3, 2), dtype=int)  # action 0: state 0 stays and earns nothing
     Q = pl.q_values(mdp, stay)
     assert np.array_equal(Q[:, 1], [[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]][::-1])
@@ -694,9 +706,9 @@ def test_discounted_lp_certificate_by_hand():
     """One state, rewards (0.25, 0.75), gamma 1/2: V* = 1.5; the certificate is (residual + 3 eps (1 + |V|)) / (1 -
     gamma) with the residual |max_a Q - V| recomputed."""
     lp = pl.optimal_values_lp(_one_state([0.25, 0.75], 0.5))
-    assert lp.V[0] == pytest.approx(1.5, rel=1e-9) and lp.method == "lp" and lp.converged is True
+    assert lp.V[0] == pytest.approx(1.5, rel=1e-9, abs=0) and lp.method == "lp" and lp.converged is True
     assert lp.residual == pytest.approx(abs(0.75 + 0.5 * lp.V[0] - lp.V[0]), abs=1e-16)
-    assert lp.error_bound == pytest.approx((lp.residual + 3 * EPS * (1 + lp.V[0])) / 0.5, rel=1e-9)
+    assert lp.error_bound == pytest.approx((lp.residual + 3 * EPS * (1 + lp.V[0])) / 0.5, rel=1e-9, abs=0)
     assert np.array_equal(lp.policy, [1])
 
 
@@ -716,7 +728,7 @@ def test_returns_of_policies_in_every_form_are_not_confused_by_the_cache():
     """Probability policies that truncate to the same integers, lists, and finite-horizon returns (init . V_0)."""
     mdp = _one_state([0.25, 0.75], 0.5)
     assert pl.expected_return(mdp, np.array([[0.5, 0.5]])) == 1.0
-    assert pl.expected_return(mdp, np.array([[0.75, 0.25]])) == pytest.approx(0.75, rel=1e-15)
+    assert pl.expected_return(mdp, np.array([[0.75, 0.25]])) == pytest.approx(0.75, rel=1e-15, abs=0)
     assert pl.expected_return(mdp, [1]) == 1.5 and pl.expected_return(mdp, [0]) == 0.5
     assert pl.expected_return(mdp, np.array([1.0])) == 1.5  # a float action array, not a probability table
     ladder = _ladder(3)
@@ -737,16 +749,18 @@ def test_value_iteration_by_hand_on_both_storages(gamma, tol, k, sparse):
     for V0, steps in ((None, k), ([1.0], k - 1)):
         res = pl.value_iteration(mdp, tol=tol, V0=V0)
         assert res.iterations == steps and res.method == "value_iteration" and res.converged is True
-        assert res.residual == pytest.approx(gamma ** (k - 1), rel=1e-12)
+        assert res.residual == pytest.approx(gamma ** (k - 1), rel=1e-9, abs=0)  # a difference of near-equal V
         V = (1 - gamma**k) / (1 - gamma)
-        assert res.V[0] == pytest.approx(V, rel=1e-15) and res.Q[0, 0] == pytest.approx(1 + gamma * V, rel=1e-15)
-        roundoff = (7 if sparse else 3) * EPS * (1 + V)
-        assert res.error_bound == pytest.approx((gamma**k + roundoff) / (1 - gamma), rel=1e-12)
+        assert res.V[0] == pytest.approx(V, rel=1e-15, abs=0)
+        assert res.Q[0, 0] == pytest.approx(1 + gamma * V, rel=1e-15, abs=0)
+        roundoff = (7 if sparse else 3) * EPS * (1 + V)  # 3e-11 of the bound: seen at rel=1e-13
+        assert res.error_bound == pytest.approx((gamma * res.residual + roundoff) / (1 - gamma), rel=1e-13, abs=0)
         assert res.constants == {"tol": tol, "max_iter": default_max_iter(gamma, tol, 1 / (1 - gamma) + (
             0.0 if V0 is None else 1.0))}
     with pytest.warns(ConvergenceWarning, match="^value_iteration did not converge in 2 iterations"):
         capped = pl.value_iteration(mdp, tol=tol, max_iter=2, on_max_iter="warn")
-    assert capped.iterations == 2 and capped.converged is False and capped.residual == pytest.approx(gamma, rel=1e-15)
+    assert capped.iterations == 2 and capped.converged is False
+    assert capped.residual == pytest.approx(gamma, rel=1e-15, abs=0)
     assert capped.constants["max_iter"] == 2
 
 
@@ -832,7 +846,7 @@ def test_expected_return_is_cached_for_integer_action_arrays_only(monkeypatch):
     assert [pl.expected_return(mdp, a), pl.expected_return(mdp, b.astype(np.int32))] == J and len(calls) == 2
     assert pl.expected_return(mdp, a.reshape(1, 4)[0]) == J[0] and len(calls) == 2
     pi = np.eye(2)[a]
-    assert pl.expected_return(mdp, pi) == pytest.approx(J[0], rel=1e-14) and len(calls) == 3
+    assert pl.expected_return(mdp, pi) == pytest.approx(J[0], rel=1e-14, abs=0) and len(calls) == 3
     pl.expected_return(mdp, pi)
     pl.expected_return(mdp, list(a))
     assert len(calls) == 5
