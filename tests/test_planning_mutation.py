@@ -850,3 +850,43 @@ def test_expected_return_is_cached_for_integer_action_arrays_only(monkeypatch):
     pl.expected_return(mdp, pi)
     pl.expected_return(mdp, list(a))
     assert len(calls) == 5
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_policy_iteration_switches_only_above_its_documented_margin(sparse):
+    """One state, rewards (0.5, 0.5 + delta), gamma 1/2, started at action 0 (V = 1): a switch needs
+    Q(1) - Q(0) = delta above 1e-12 (1 + |V|) = 2e-12 with direct solves, and above 2 gamma atol / (1 - gamma)
+    + 2e-12 with a Krylov solver, atol = tol (1 - gamma) / 4 (2.5e-7 at tol = 1e-6). Without a switch the run
+    stops after one evaluation with V = 1; with one, after two with V = 1 + 2 delta."""
+    def run(delta, fn, **kw):
+        mdp = _one_state([0.5, 0.5 + delta], 0.5)
+        return fn(_sparse(mdp) if sparse else mdp, policy0=[0], **kw)
+
+    direct = [pl.policy_iteration, lambda m, **kw: solvers.krylov_policy_iteration(m, linear_solver="direct", **kw)]
+    for fn in direct:
+        for delta, switched in ((1.5e-12, False), (2.5e-12, True)):
+            res = run(delta, fn)
+            assert res.iterations == (2 if switched else 1), (fn, delta)
+            assert res.V[0] == pytest.approx(1 + 2 * delta if switched else 1.0, rel=1e-15, abs=0)
+    for solver in ("gmres", "bicgstab"):
+        for delta, switched in ((2.45e-7, False), (2.55e-7, True)):
+            res = run(delta, solvers.krylov_policy_iteration, tol=1e-6, linear_solver=solver)
+            assert res.iterations == (2 if switched else 1), (solver, delta)
+            assert res.V[0] == pytest.approx(1 + 2 * delta if switched else 1.0, rel=1e-12, abs=0)
+            assert res.error_bound == pytest.approx((0.0 if switched else delta) / 0.5, rel=1e-6, abs=1e-14)
+
+
+def test_krylov_solve_does_the_work_where_jacobi_sweeps_alone_could_not():
+    """gamma = 0.9999: from a poor start, Jacobi sweeps alone would need about log(atol) / log(gamma) = 2.5e5 sweeps
+    (more than the 10^4 allowed), so the result within atol shows the Krylov solve itself converged on the system
+    I - gamma P_pi (dense operator and sparse matrix)."""
+    rng = np.random.default_rng(5)
+    P = rng.random((40, 40)) ** 3
+    P /= P.sum(axis=1, keepdims=True)
+    r = rng.random(40)
+    exact = np.linalg.solve(np.eye(40) - 0.9999 * P, r)
+    for P_pi in (P, sp.csr_array(P)):
+        for solver in ("gmres", "bicgstab"):
+            V = policy_values(P_pi, r, 0.9999, linear_solver=solver, atol=1e-9)
+            assert np.abs(r + 0.9999 * (P_pi @ V) - V).max() <= 1e-9
+            assert np.abs(V - exact).max() <= 1e-9 / 1e-4
