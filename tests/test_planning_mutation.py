@@ -21,7 +21,13 @@ from theory_rl import solvers
 from theory_rl.backups import DIRECT_LIMIT, Backups, policy_values
 from theory_rl.mdp import TabularMDP
 from theory_rl.results import ConvergenceError, ConvergenceWarning
-from theory_rl.sparse_planning import default_max_iter, sparse_backward_induction, sparse_evaluate, sparse_q_from_values
+from theory_rl.sparse_planning import (
+    default_max_iter,
+    sparse_backward_induction,
+    sparse_evaluate,
+    sparse_q_from_values,
+    sparse_value_iteration,
+)
 
 EPS = np.finfo(np.float64).eps
 
@@ -890,3 +896,38 @@ def test_krylov_solve_does_the_work_where_jacobi_sweeps_alone_could_not():
             V = policy_values(P_pi, r, 0.9999, linear_solver=solver, atol=1e-9)
             assert np.abs(r + 0.9999 * (P_pi @ V) - V).max() <= 1e-9
             assert np.abs(V - exact).max() <= 1e-9 / 1e-4
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_value_iteration_at_the_threshold(sparse):
+    """One state, reward 1, gamma 1/2, tol 2^-9: the threshold is 2^-10, which the residual of step 11 equals
+    exactly; the rule is strict, so it stops at step 12, and a run capped at 11 has not converged."""
+    mdp = _one_state([1.0], 0.5)
+    mdp = _sparse(mdp) if sparse else mdp
+    assert pl.value_iteration(mdp, tol=2.0**-9).iterations == 12
+    with pytest.warns(ConvergenceWarning, match="^value_iteration did not converge in 11 iterations"):
+        res = pl.value_iteration(mdp, tol=2.0**-9, max_iter=11, on_max_iter="warn")
+    assert res.converged is False and res.residual == 2.0**-10
+
+
+def test_sparse_value_iteration_called_directly():
+    """sparse_value_iteration is public: its own defaults (tol 1e-8, raise at the cap), its finite-horizon
+    dispatch, and its work estimate from the stored non-zeros (a dense MDP: S A S per sweep)."""
+    mdp = _random_mdp(5, 3, 0, gamma=0.9)
+    for model in (mdp, _sparse(mdp)):
+        res = sparse_value_iteration(model)
+        assert res.constants["tol"] == 1e-8 and res.error_bound < 1e-8 / 2 and res.method == "value_iteration"
+        with pytest.raises(ConvergenceError, match="^value_iteration did not converge in 1 iterations"):
+            sparse_value_iteration(model, max_iter=1)
+    epi = _ladder(3)
+    for model in (epi, _sparse(epi)):
+        res = sparse_value_iteration(model)
+        assert res.method == "backward_induction" and np.array_equal(res.V, _ladder_values(3))
+    gamma = 1 - 1e-5
+    dense_thin = TabularMDP(_thin(100).toarray().reshape(100, 2, 100), np.zeros((100, 2)), np.full(100, 0.01),
+                            gamma=gamma)
+    with pytest.raises(ValueError, match=rf"^value_iteration at gamma={gamma!r} \(max_iter 8\.43e\+06\) asks for "
+                                         r"about 2\.53e\+11 operations"):
+        sparse_value_iteration(dense_thin)
+    assert sparse_value_iteration(TabularMDP(_thin(100), np.zeros((100, 2)), np.full(100, 0.01),
+                                             gamma=gamma)).iterations == 1
