@@ -602,6 +602,9 @@ def test_policy_values_refuses_a_residual_the_sweeps_cannot_lower():
         assert match, str(err.value)
         n = math.ceil(math.log(1e-12 / float(match.group(1))) / math.log(0.9))
         assert 60 <= n <= 70 and 10_000 <= int(match.group(3)) < 10_000 + n
+    # gamma = 0.999: each batch would need ~7000 sweeps, capped at 1000, so exactly ten batches
+    with pytest.raises(ConvergenceError, match=r"after the Krylov solve and 10000 Jacobi sweeps \(gamma=0\.999\)$"):
+        policy_values(P, [0.3, 1.0], 0.999, linear_solver="gmres", atol=1e-12)
 
 
 def test_policy_values_refusals_are_named():
