@@ -542,12 +542,8 @@ def test_policy_system_and_values_against_the_definition(sparse):
         assert np.abs(policy_values(P_pi, r_pi, 0.9, linear_solver=solver) - exact).max() <= 1e-12 / 0.1
     for model_eval in (pl.evaluate(model, pi), sparse_evaluate(model, pi)):
         assert np.allclose(model_eval, exact, rtol=1e-12, atol=0)
-    assert np.allclose(pl.evaluate(model, actions),
-                       np.linalg.solve(np.eye(6) - 0.9 * P_a_dense(mdp, actions), r_a), rtol=1e-12, atol=0)
-
-
-def P_a_dense(mdp, actions):
-    return mdp.P[np.arange(mdp.S), actions]
+    P_dense = mdp.P[np.arange(6), actions]
+    assert np.allclose(pl.evaluate(model, actions), np.linalg.solve(np.eye(6) - 0.9 * P_dense, r_a), rtol=1e-12, atol=0)
 
 
 def test_policy_values_polishes_a_crude_krylov_solution_with_jacobi_sweeps():
