@@ -930,3 +930,13 @@ def test_sparse_value_iteration_called_directly():
         sparse_value_iteration(dense_thin)
     assert sparse_value_iteration(TabularMDP(_thin(100), np.zeros((100, 2)), np.full(100, 0.01),
                                              gamma=gamma)).iterations == 1
+
+
+def test_lp_resolves_optimal_values_below_highs_default_tolerance():
+    """One state, rewards (0.5, 0.5 + 1e-8), gamma 1/2: V* = 1 + 2e-8. HiGHS at its default tolerances (1e-7)
+    returns 1 here; the LP check runs at 1e-10 and must see the difference."""
+    for delta in (1e-8, 1e-9):
+        lp = pl.optimal_values_lp(_one_state([0.5, 0.5 + delta], 0.5))
+        assert abs(lp.V[0] - (1 + 2 * delta)) < 1e-12 and np.array_equal(lp.policy, [1])
+    epi = TabularMDP(np.ones((1, 2, 1)), np.array([[0.5, 0.5 + 1e-8]]), np.ones(1), horizon=2)
+    assert np.allclose(pl.optimal_values_lp(epi).V[:, 0], [1 + 2e-8, 0.5 + 1e-8], rtol=0, atol=1e-12)
