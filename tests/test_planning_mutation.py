@@ -940,3 +940,15 @@ def test_lp_resolves_optimal_values_below_highs_default_tolerance():
         assert abs(lp.V[0] - (1 + 2 * delta)) < 1e-12 and np.array_equal(lp.policy, [1])
     epi = TabularMDP(np.ones((1, 2, 1)), np.array([[0.5, 0.5 + 1e-8]]), np.ones(1), horizon=2)
     assert np.allclose(pl.optimal_values_lp(epi).V[:, 0], [1 + 2e-8, 0.5 + 1e-8], rtol=0, atol=1e-12)
+
+
+def test_discounted_lp_certificate_recomputed():
+    """Several states: the LP's residual is max_s |max_a Q(s, a) - V(s)| of its own V and Q, and its bound
+    (residual + (S + 2) eps (1 + |V|)) / (1 - gamma)."""
+    mdp = _random_mdp(6, 3, 4, gamma=0.9)
+    lp = pl.optimal_values_lp(mdp)
+    assert np.allclose(lp.Q, mdp.R + 0.9 * mdp.P @ lp.V, rtol=1e-14, atol=0)
+    assert lp.residual == np.abs(lp.Q.max(axis=1) - lp.V).max() and lp.residual < 1e-8
+    assert lp.error_bound == pytest.approx((lp.residual + 8 * EPS * (1 + np.abs(lp.V).max())) / 0.1, rel=1e-14,
+                                           abs=0)
+    assert np.abs(lp.V - pl.policy_iteration(mdp).V).max() <= lp.error_bound
