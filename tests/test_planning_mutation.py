@@ -122,7 +122,12 @@ def test_finite_horizon_state_occupancy_is_the_forward_distribution(sparse):
 
 
 def test_sparse_values_arguments_are_checked_by_name():
-    mdp = _sparse(_random_mdp(3, 2, 0, gamma=0.9))
+    dense = _random_mdp(3, 2, 0, gamma=0.9)
+    with pytest.raises(ValueError, match=r"^V must have 1 dimensions, got shape \(1, 3\)"):
+        pl.q_from_values(dense, np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"^V0 must have 1 dimensions, got shape \(1, 3\)"):
+        pl.value_iteration(dense, V0=np.zeros((1, 3)))
+    mdp = _sparse(dense)
     with pytest.raises(ValueError, match=r"^V must have 1 dimensions, got shape \(1, 3\)"):
         sparse_q_from_values(mdp, np.zeros((1, 3)))
     with pytest.raises(ValueError, match=r"^V has shape \(2,\), expected \(3,\)"):
