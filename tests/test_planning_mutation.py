@@ -267,6 +267,12 @@ def test_default_iteration_caps_refuse_absurd_work_by_name():
     assert solvers.gauss_seidel_value_iteration(thin).iterations == 1
     res = solvers.modified_policy_iteration(mdp)
     assert res.iterations == 1 and res.constants["max_iter"] == 8427992 and np.array_equal(res.V, np.zeros(100))
+    # gamma = 1 - 1e-6: MPI's cap alone, 9.3e7 x 1e4 operations, is refused too
+    closer = 1 - 1e-6
+    cap = default_max_iter(closer, 1e-8, 1 / (1 - closer))
+    with pytest.raises(ValueError, match="^" + re.escape(f"modified_policy_iteration at gamma={closer!r} (max_iter "
+                                                         f"{cap:.3g}) asks for about {cap * 1e4:.3g} operations")):
+        solvers.modified_policy_iteration(_idle(3, closer))
     assert solvers.gauss_seidel_value_iteration(mdp, max_iter=5).iterations == 1
 
 
@@ -781,6 +787,9 @@ def test_start_and_policy_arguments_are_checked_by_name(sparse):
     for fn in (solvers.modified_policy_iteration, solvers.gauss_seidel_value_iteration, pl.value_iteration):
         with pytest.raises(ValueError, match=r"^V0 has shape \(2,\), expected \(5,\)"):
             fn(model, V0=np.zeros(2))
+    for fn in (solvers.modified_policy_iteration, solvers.gauss_seidel_value_iteration):
+        with pytest.raises(ValueError, match=r"^V0 must have 1 dimensions, got shape \(1, 5\)"):
+            fn(model, V0=np.zeros((1, 5)))
     for fn in (solvers.krylov_policy_iteration, pl.policy_iteration):
         with pytest.raises(ValueError, match=r"^policy0 has shape \(2,\), expected \(5,\)"):
             fn(model, policy0=np.zeros(2, dtype=int))
