@@ -265,6 +265,12 @@ def test_default_iteration_caps_refuse_absurd_work_by_name():
     thin = TabularMDP(_thin(100), np.zeros((100, 2)), np.full(100, 0.01), gamma=gamma)
     assert pl.value_iteration(thin).iterations == 1
     assert solvers.gauss_seidel_value_iteration(thin).iterations == 1
+    # the same transitions stored dense: a sweep reads all S A S entries, so the same cap is refused
+    dense_thin = TabularMDP(_thin(100).toarray().reshape(100, 2, 100), np.zeros((100, 2)), np.full(100, 0.01),
+                            gamma=gamma)
+    with pytest.raises(ValueError, match=rf"^gauss_seidel_value_iteration at gamma={gamma!r} \(max_iter 8\.43e\+06\) "
+                                         + ops):
+        solvers.gauss_seidel_value_iteration(dense_thin)
     res = solvers.modified_policy_iteration(mdp)
     assert res.iterations == 1 and res.constants["max_iter"] == 8427992 and np.array_equal(res.V, np.zeros(100))
     # gamma = 1 - 1e-6: MPI's cap alone, 9.3e7 x 1e4 operations, is refused too
@@ -338,7 +344,8 @@ def _warm_actions(mdp, sweeps):
     return _greedy(mdp, V)[1]
 
 
-CASES = [(5, 3, 0, 0.9), (6, 2, 1, 0.95), (4, 4, 2, 0.8), (7, 3, 3, 0.9)]
+# the last case: the greedy policies after 3 and after 4 warm-up sweeps differ, and take 2 and 1 evaluations
+CASES = [(5, 3, 0, 0.9), (6, 2, 1, 0.95), (4, 4, 2, 0.8), (7, 3, 3, 0.9), (8, 4, 10, 0.99)]
 
 
 @pytest.mark.parametrize("sparse", [False, True])
