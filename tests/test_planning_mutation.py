@@ -987,3 +987,13 @@ def test_policy_iteration_default_warm_start_is_three_sweeps(sparse):
     model = _sparse(mdp) if sparse else mdp
     assert pl.policy_iteration(model).iterations == 2 == solvers.krylov_policy_iteration(model).iterations
     assert solvers.krylov_policy_iteration(model, warm_start=4).iterations == 1
+
+
+def test_direct_policy_values_never_multiply_by_p_pi():
+    """"direct" (and "auto" below DIRECT_LIMIT states) is one dense solve of (I - gamma P_pi) V = r_pi: no product
+    with P_pi, so a matrix whose products are inexact (_Jittery) still gives the exact solution."""
+    P = np.array([[0.5, 0.5], [0.25, 0.75]])
+    exact = np.linalg.solve(np.eye(2) - 0.9 * P, [0.3, 1.0])
+    for solver in ("direct", "auto"):
+        assert np.allclose(policy_values(_Jittery(P), [0.3, 1.0], 0.9, linear_solver=solver), exact, rtol=1e-14,
+                           atol=0)
