@@ -997,3 +997,13 @@ def test_direct_policy_values_never_multiply_by_p_pi():
     for solver in ("direct", "auto"):
         assert np.allclose(policy_values(_Jittery(P), [0.3, 1.0], 0.9, linear_solver=solver), exact, rtol=1e-14,
                            atol=0)
+
+
+def test_a_krylov_solution_within_atol_is_returned_without_sweeps():
+    """The sup-norm residual of the Krylov solution is checked once (one product with P_pi); when it meets atol,
+    no Jacobi sweep follows."""
+    P = np.array([[0.5, 0.5], [0.25, 0.75]])
+    for solver in ("gmres", "bicgstab"):
+        _Jittery.flips = 0
+        policy_values(_Jittery(P), [0.3, 1.0], 0.9, linear_solver=solver, atol=1e-6)
+        assert _Jittery.flips == 1
