@@ -35,7 +35,12 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "bounds": (["theory_rl/bounds.py", "theory_rl/divergences.py"], ["tests/test_bounds.py"]),
     "coverage": (["theory_rl/coverage/*"],
                  ["tests/coverage", "tests/algorithms/test_glow.py", "tests/test_invalid_input.py"]),
-    "planning": (["theory_rl/planning.py"], ["tests/test_planning.py", "tests/coverage/test_coverage.py"]),
+    # the planning layer: exact solvers, the scalable ones, their sparse forms and the backups they share
+    "planning": (["theory_rl/planning.py", "theory_rl/solvers.py", "theory_rl/sparse_planning.py",
+                  "theory_rl/backups.py"],
+                 ["tests/test_planning.py", "tests/test_planning_mutation.py", "tests/test_solvers.py",
+                  "tests/test_sparse_mdp.py", "tests/test_speed_paths.py", "tests/coverage/test_coverage.py",
+                  "tests/test_invalid_input.py"]),
     # theory_rl/data/ in two parts (3,679 mutants in all: too many for one run on two shared cores); `--module data`
     # runs both (GROUPS). Tests: tests/data and the unit tests that also call data (kernels' sampling laws, the
     # batched counts, linear MDPs' counts, LCB); the experiments are left out
