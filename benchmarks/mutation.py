@@ -43,7 +43,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
                 "tests/linear", "tests/test_invalid_input.py"]),
     "glow": (["theory_rl/algorithms/glow/*"],
              ["tests/algorithms/test_glow.py", "tests/algorithms/test_glow_mutation.py",
-              "tests/algorithms/test_glow_mutation2.py", "tests/test_invalid_input.py"]),
+              "tests/algorithms/test_glow_mutation2.py", "tests/algorithms/test_glow_mutation3.py",
+              "tests/test_invalid_input.py"]),
 }
 EQUIVALENT_FILE = ROOT / "tests" / "mutation_equivalent.md"
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
