@@ -3,6 +3,8 @@ run of ``python -m benchmarks.mutation --module glow`` left alive after ``test_g
 ``test_glow_mutation2.py``: defaults passed through, the clipping loss's edges, the plug-ins' arguments, and GLOW's /
 H2O's rounds replayed against an independent recomputation."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -323,3 +325,52 @@ def test_h2o_refuses_the_mle_plugin_without_models():
     fc = decoy_classes(inst.mdp, inst.targets, 0.2)
     with pytest.raises(ValueError, match=r"^plugin 'mle' needs model-based classes \(classes.models is None\)$"):
         h2o(inst.mdp, finite_classes(fc.F, fc.W), np.full((3, 2, 2), 0.25), 5, seed=0, plugin="mle")
+
+
+# ---------------------------------------------------------------------------------------------- glow's boundary
+def _too_big(what, names, dims, itemsize=8):
+    from theory_rl._validation import MEMORY_BYTES
+
+    n = int(np.prod([float(v) for v in dims]))
+    return ("^" + re.escape(f"{what} of shape ({', '.join(names)}) = ({', '.join(str(v) for v in dims)}) needs "
+                            f"{n:.3g} entries ({n * itemsize:.3g} bytes), more than this machine's "
+                            f"{MEMORY_BYTES:.3g} bytes of memory") + "$")
+
+
+def test_glow_memory_refusals_in_full():
+    """Each table GLOW would allocate is refused at once, its message naming the table, its dimensions and sizes:
+    the occupancies (T, H, S, A) with diagnostics, the per-round records (T, H) without, one round's episodes
+    (K, H + 1) at 24 bytes per step."""
+    from theory_rl.algorithms.glow import glow
+
+    inst, fc = _decoys()
+    T = 10**15
+    with pytest.raises(ValueError, match=_too_big("the played policies' occupancies", ("T", "H", "S", "A"),
+                                                  (T, 3, 2, 2))):
+        glow(inst.mdp, fc, T, seed=0)
+    with pytest.raises(ValueError, match=_too_big("the per-round records", ("T", "H"), (T, 3))):
+        glow(inst.mdp, fc, T, seed=0, diagnostics=False)
+    with pytest.raises(ValueError, match=_too_big("one round's episodes", ("K", "H + 1"), (T, 4), itemsize=24)):
+        glow(inst.mdp, fc, 2, K=T, seed=0)
+
+
+def test_glow_uses_the_c_cov_and_mixture_flag_passed_and_counts_the_mixtures_in_l():
+    """An explicit c_cov is used (default gamma sqrt(c_cov / (T L)), potential bound 5 c_cov log(1 + t)); an explicit
+    mixture_ratios=True is kept, and L = log(6 |F| T H / delta) + log(|W| + |F| binom(T + m - 1, m - 1)) (one
+    dynamics, m distinct greedy policies), as in the module docstring of hybrid for H2O."""
+    import math
+
+    from theory_rl.algorithms.glow import glow
+
+    inst, fc = _decoys()
+    T, delta = 6, 0.1
+    res = glow(inst.mdp, fc, T, seed=0, c_cov=2.5, mixture_ratios=True, diagnostics=False)
+    nF, nW, m = fc.F.shape[0], fc.W.shape[0], len(np.unique(fc.policies, axis=0))
+    assert nW != fc.F.shape[1]  # |W| differs from H: a size read off the wrong axis shows
+    log_w = math.log(nW + nF * math.comb(T + m - 1, m - 1))
+    L = math.log(6 * nF * T * 3 / delta) + log_w
+    assert res.constants["c_cov"] == 2.5 and res.constants["mixture_ratios"] is True
+    assert res.constants["log_n_W"] == pytest.approx(log_w, rel=1e-12)
+    assert res.constants["L"] == pytest.approx(L, rel=1e-12)
+    assert res.constants["gamma"] == pytest.approx(math.sqrt(2.5 / (T * L)), rel=1e-12)
+    np.testing.assert_allclose(res.potential_bound, 5 * 2.5 * np.log1p(np.arange(1, T + 1)), rtol=1e-12)
