@@ -374,3 +374,54 @@ def test_glow_uses_the_c_cov_and_mixture_flag_passed_and_counts_the_mixtures_in_
     assert res.constants["L"] == pytest.approx(L, rel=1e-12)
     assert res.constants["gamma"] == pytest.approx(math.sqrt(2.5 / (T * L)), rel=1e-12)
     np.testing.assert_allclose(res.potential_bound, 5 * 2.5 * np.log1p(np.arange(1, T + 1)), rtol=1e-12)
+
+
+def test_glow_records_its_constants_and_types_in_full():
+    """The constants dict, key by key (names as documented), and the record types of GlowResult: set_size int,
+    q_star_in bool, chosen int."""
+    import math
+
+    from theory_rl.algorithms.glow import glow
+
+    inst, fc = _decoys()
+    res = glow(inst.mdp, fc, 4, seed=0, K=2, delta=0.2, gamma=0.3, c_cov=1.5, beta_scale=0.5, mixture_ratios=False,
+               diagnostics=False)
+    nF, nW = fc.F.shape[0], fc.W.shape[0]
+    L = math.log(6 * nF * nW * 4 * 3 / 0.2)
+    assert res.constants.keys() == {"L", "gamma", "c_cov", "delta", "K", "beta_scale", "n_F", "n_W", "mixture_ratios",
+                                    "log_n_W"}
+    assert res.constants["L"] == pytest.approx(L, rel=1e-12)
+    assert {k: res.constants[k] for k in ("gamma", "c_cov", "delta", "K", "beta_scale", "n_F", "n_W",
+                                          "mixture_ratios")} == {
+        "gamma": 0.3, "c_cov": 1.5, "delta": 0.2, "K": 2, "beta_scale": 0.5, "n_F": nF, "n_W": nW,
+        "mixture_ratios": False}
+    assert res.constants["log_n_W"] == pytest.approx(math.log(nW), rel=1e-12)
+    assert res.set_size.dtype.kind == "i" and res.chosen.dtype.kind == "i" and res.q_star_in.dtype == bool
+
+
+def test_truth_mask_tolerance_is_inclusive():
+    """A member within atol of Q* entrywise counts as Q*, the bound included (a difference of exactly atol)."""
+    inst, fc = _decoys()
+    q_star = fc.F[np.flatnonzero(fc.truth_mask(inst.mdp))[0]]
+    off = q_star.copy()
+    off[0, 0, 0] += 0.25  # exact in binary: the difference is 0.25
+    assert float(abs(off[0, 0, 0] - q_star[0, 0, 0])) == 0.25
+    mask = classes.finite_classes(np.stack([off, q_star]), fc.W).truth_mask(inst.mdp, atol=0.25)
+    np.testing.assert_array_equal(mask, [True, True])
+    mask = classes.finite_classes(np.stack([off, q_star]), fc.W).truth_mask(inst.mdp, atol=0.2)
+    np.testing.assert_array_equal(mask, [False, True])
+
+
+def test_mabo_cr_objective_uses_the_alpha_and_the_weights_passed():
+    """``alpha`` and ``W`` given to mabo_cr_objective are used: the objective with W = W2 is the objective of the
+    classes whose weight class is W2, and alpha = 0 gives another objective than the default 8 / clip."""
+    from theory_rl.data import sample_iid
+
+    inst, fc = _decoys()
+    stats = sample_iid(inst.mdp, np.full((3, 2, 2), 0.25), 6, 0).to_counts()
+    W2 = fc.W[:2] * 0.5
+    got = offline.mabo_cr_objective(fc, stats, 0.5, W=W2)
+    np.testing.assert_array_equal(got, offline.mabo_cr_objective(classes.finite_classes(fc.F, W2), stats, 0.5))
+    assert not np.array_equal(got, offline.mabo_cr_objective(fc, stats, 0.5))
+    assert not np.array_equal(offline.mabo_cr_objective(fc, stats, 0.5, alpha=0.0),
+                              offline.mabo_cr_objective(fc, stats, 0.5))
