@@ -425,3 +425,18 @@ def test_mabo_cr_objective_uses_the_alpha_and_the_weights_passed():
     assert not np.array_equal(got, offline.mabo_cr_objective(fc, stats, 0.5))
     assert not np.array_equal(offline.mabo_cr_objective(fc, stats, 0.5, alpha=0.0),
                               offline.mabo_cr_objective(fc, stats, 0.5))
+
+
+def test_mixture_ratios_default_offline_weight_is_zero():
+    """weights(counts, nu) with the default offline_weight = 0 is the ratio to the played mixture alone (nu has
+    weight 0), the same as without nu; offline_weight = 1 gives the ratios to nu instead."""
+    from theory_rl.planning import occupancy
+
+    inst, fc = _decoys()
+    mix = classes.MixtureRatios(fc)
+    counts = np.array([2.0, 0.0, 1.0])
+    nu = np.full((3, 2, 2), 0.25)
+    np.testing.assert_array_equal(mix.weights(counts, nu), mix.weights(counts))
+    occ = np.stack([occupancy(inst.mdp, pi) for pi in fc.policies])
+    np.testing.assert_allclose(mix.weights(counts, nu, 1.0), np.minimum(occ / 0.25, 1e6), rtol=1e-12)
+    assert not np.allclose(mix.weights(counts), mix.weights(counts, nu, 1.0))
