@@ -384,9 +384,11 @@ def test_glow_records_its_constants_and_types_in_full():
     from theory_rl.algorithms.glow import glow
 
     inst, fc = _decoys()
+    fc = classes.finite_classes(fc.F[[0, 2]], fc.W)  # |F| = 2, H = 3, |W| = 6: sizes read off a wrong axis show
     res = glow(inst.mdp, fc, 4, seed=0, K=2, delta=0.2, gamma=0.3, c_cov=1.5, beta_scale=0.5, mixture_ratios=False,
                diagnostics=False)
     nF, nW = fc.F.shape[0], fc.W.shape[0]
+    assert len({nF, nW, 3}) == 3
     L = math.log(6 * nF * nW * 4 * 3 / 0.2)
     assert res.constants.keys() == {"L", "gamma", "c_cov", "delta", "K", "beta_scale", "n_F", "n_W", "mixture_ratios",
                                     "log_n_W"}
