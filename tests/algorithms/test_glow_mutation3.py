@@ -442,3 +442,21 @@ def test_mixture_ratios_default_offline_weight_is_zero():
     occ = np.stack([occupancy(inst.mdp, pi) for pi in fc.policies])
     np.testing.assert_allclose(mix.weights(counts, nu, 1.0), np.minimum(occ / 0.25, 1e6), rtol=1e-12)
     assert not np.allclose(mix.weights(counts), mix.weights(counts, nu, 1.0))
+
+
+def test_glow_result_is_the_last_round_and_nan_diagnostics_when_off():
+    """policy, Q and V are those of the last round's member f_T = F[chosen[-1]] (here the last two rounds and the
+    second round play different members); without diagnostics the potential (T, H) and clipping loss (T,) are float
+    arrays of NaN."""
+    from theory_rl.algorithms.glow import glow
+
+    inst, fc = _decoys(0.9)
+    res = glow(inst.mdp, fc, 15, seed=1, K=1, beta_scale=1e-6, mixture_ratios=False, diagnostics=False)
+    last = res.chosen[-1]
+    assert last != res.chosen[-2] and last != res.chosen[1]
+    np.testing.assert_array_equal(res.Q, fc.F[last])
+    np.testing.assert_array_equal(res.policy, fc.policies[last])
+    np.testing.assert_array_equal(res.V, fc.F[last].max(axis=-1))
+    assert res.potential.shape == (15, 3) and res.clipping_loss.shape == (15,)
+    assert res.potential.dtype == np.float64 and res.clipping_loss.dtype == np.float64
+    assert np.isnan(res.potential).all() and np.isnan(res.clipping_loss).all()
