@@ -460,3 +460,21 @@ def test_glow_result_is_the_last_round_and_nan_diagnostics_when_off():
     assert res.potential.shape == (15, 3) and res.clipping_loss.shape == (15,)
     assert res.potential.dtype == np.float64 and res.clipping_loss.dtype == np.float64
     assert np.isnan(res.potential).all() and np.isnan(res.clipping_loss).all()
+
+
+def test_class_evaluator_coverability_is_that_of_the_distinct_policies():
+    """ClassEvaluator.c_cov is the coverability (Xie et al. 2023) of the class's distinct greedy policies, each
+    policy whole (its layers in order): members 0 and 2 share a policy, and the layers of the policies are not in
+    sorted order."""
+    from theory_rl.algorithms.glow.online import ClassEvaluator
+    from theory_rl.coverage import coverability
+
+    mdp = _mdp(H=2, S=2, A=2, seed=4)
+    pols = np.array([[[1, 1], [0, 0]], [[0, 1], [1, 0]], [[1, 1], [0, 0]]])
+    F = (np.arange(2)[None, None, None, :] == pols[..., None]).astype(float)
+    fc = classes.finite_classes(F, np.ones((1, 2, 2, 2)))
+    np.testing.assert_array_equal(fc.policies, pols)
+    want = coverability(mdp, [pols[0], pols[1]]).value
+    assert ClassEvaluator(mdp, fc).c_cov() == pytest.approx(want, rel=1e-14)
+    swapped = coverability(mdp, [p[::-1] for p in pols[:2]]).value
+    assert swapped != pytest.approx(want, rel=1e-6)
