@@ -478,3 +478,16 @@ def test_class_evaluator_coverability_is_that_of_the_distinct_policies():
     assert ClassEvaluator(mdp, fc).c_cov() == pytest.approx(want, rel=1e-14)
     swapped = coverability(mdp, [p[::-1] for p in pols[:2]]).value
     assert swapped != pytest.approx(want, rel=1e-6)
+
+
+def test_check_problem_refuses_a_discounted_mdp_by_name():
+    """check_problem (public; ClassEvaluator's first step) asks for a finite horizon, naming ``mdp``."""
+    from theory_rl.algorithms.glow.online import ClassEvaluator, check_problem
+
+    disc = TabularMDP(np.full((2, 2, 2), 0.5), np.zeros((2, 2)), np.array([1.0, 0.0]), gamma=0.5)
+    fc = classes.finite_classes(np.zeros((1, 1, 2, 2)), np.ones((1, 1, 2, 2)))
+    msg = "mdp must be finite-horizon; got TabularMDP(S=2, A=2, gamma=0.5, rewards=bernoulli)"
+    with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+        check_problem(disc, fc)
+    with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+        ClassEvaluator(disc, fc)
