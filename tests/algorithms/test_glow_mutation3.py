@@ -491,3 +491,14 @@ def test_check_problem_refuses_a_discounted_mdp_by_name():
         check_problem(disc, fc)
     with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
         ClassEvaluator(disc, fc)
+
+
+def test_ratio_class_takes_stochastic_policies_of_any_float_type():
+    """Action probabilities (H, S, A) in float32 are a policy as much as in float64: the same ratios."""
+    mdp = _mdp()
+    pi = np.full((2, 3, 2), 0.5)
+    pi[0, :, 0] = 0.25
+    pi[0, :, 1] = 0.75
+    want = classes.ratio_class(mdp, [pi, np.zeros((2, 3), int)])
+    got = classes.ratio_class(mdp, [pi.astype(np.float32), np.zeros((2, 3), int)])
+    np.testing.assert_allclose(got, want, rtol=1e-6)
