@@ -502,3 +502,34 @@ def test_ratio_class_takes_stochastic_policies_of_any_float_type():
     want = classes.ratio_class(mdp, [pi, np.zeros((2, 3), int)])
     got = classes.ratio_class(mdp, [pi.astype(np.float32), np.zeros((2, 3), int)])
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_glow_confidence_set_includes_a_violation_equal_to_beta():
+    """F_t = {f : violation <= beta_t}, the bound included. Two rounds, gamma = 50, K = 20: after round 1 (member 0's
+    20 episodes, re-drawn from the seed's first child) member 0's violation is 0.49 and the others' 0; beta_scale is
+    set (by stepping through floats) so that beta_2 = 36 s g_2 L / K equals 0.49 exactly, and member 0 stays in F_2."""
+    import math
+
+    from theory_rl._random import seed_sequence, spawn
+    from theory_rl.algorithms.glow import glow, glow_violations
+    from theory_rl.algorithms.glow.online import glow_constants
+    from theory_rl.data import CountsBuilder, RolloutSampler
+
+    inst, fc = _decoys()
+    K, gamma, seed = 20, 50.0, 7
+    builder = CountsBuilder(2, 2, horizon=3)
+    builder.add_rollouts(RolloutSampler(inst.mdp).sample(fc.policies[0], K, spawn(seed_sequence(seed), 2)[0]))
+    g = 2 * gamma
+    viol = glow_violations(fc.F, fc.W, builder.to_counts(), g, 8.0 / g).max(axis=1)
+    assert viol[0] > 0 and np.all(viol[1:] < viol[0])
+    L = glow_constants(fc.F.shape[0], fc.W.shape[0], 2, 3, 0.1, 1.0)["L"]
+    s = viol[0] / (36.0 * g * L / K)
+    for _ in range(200):  # the float s with s * 36 * g * L / K == viol[0] in glow's order of operations
+        beta = s * 36.0 * g * L / (K * 1)
+        if beta == viol[0]:
+            break
+        s = np.nextafter(s, math.inf if beta < viol[0] else 0.0)
+    res = glow(inst.mdp, fc, 2, seed=seed, K=K, gamma=gamma, c_cov=1.0, beta_scale=float(s), mixture_ratios=False,
+               diagnostics=False)
+    assert res.beta[1] == viol[0]
+    assert res.set_size[1] == 3
