@@ -67,8 +67,8 @@ PAPER = {
               "T": 4000, "reps": [0, 1]},
 }
 QUICK = {
-    "T": [250, 500, 1000], "gaps": [0.1, 0.4], "A_sweep": [2, 3], "p_sweep": [0.0, 1.0], "n_gaps": [0.1, 0.4],
-    "T_max": 2500, "m": [1, 4], "block_T": 500, "block_gaps": [0.4], "lam": [0.0, 1.0], "hybrid_T": 200,
+    "T": [250, 500], "gaps": [0.1, 0.4], "A_sweep": [2, 3], "p_sweep": [0.0, 1.0], "n_gaps": [0.1, 0.4],
+    "T_max": 1200, "m": [1, 4], "block_T": 500, "block_gaps": [0.4], "lam": [0.0, 1.0], "hybrid_T": 200,
     "incomplete_T": 200,
     "alone": {"k": 4, "A": 5, "p": 0.05, "n": 4, "s": 4, "s_sweep": [2, 4], "n_sweep": [4, 8], "T": 1500,
               "reps": [0]},

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theory_rl import planning
+from theory_rl._validation import as_float_array
 from theory_rl.algorithms.design import (
     design_objective,
     g_optimal_design,
@@ -164,3 +165,41 @@ def test_design_results_share_the_result_vocabulary_and_old_names_warn():
         reachable_design(lin, 0, np.eye(2), scale=float("nan"))
     with pytest.raises(ValueError, match="g has shape"):
         best_response(lin, 0, np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("eta", [20.0, None])
+def test_reachable_design_internal_objective_is_bit_identical_to_the_validating_one(monkeypatch, eta):
+    """Issue 16: the line search calls the objective without re-validation and without the gradient it does not
+    read. Replaying the run as before (every call validating its arrays and computing the gradient) must give the
+    same design bit for bit; and the public ``design_objective`` gives the same value as the internal path."""
+    from theory_rl.algorithms import design
+
+    lin = random_linear_mdp(4, 2, 3, 3, seed=3)
+    rng = np.random.default_rng(3)
+    X = np.stack([policy_features(lin, rng.integers(0, 2, size=(3, 4)))[2] for _ in range(5)])
+    kw = dict(scale=10.0, A0=0.1 * np.eye(3), eta=eta, tol=1e-6, max_iter=60, on_max_iter="warn")
+    calls = []
+    real = design._objective
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("gradient", True))
+        return real(*args, **kwargs)
+
+    def validating(M, X, eta, gradient=True):  # the path before issue 16: validate, and always the gradient
+        M, X = as_float_array(M, "M", ndim=2), as_float_array(X, "X", ndim=2)
+        return real(M, X, eta, gradient=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        monkeypatch.setattr(design, "_objective", counting)
+        fast = reachable_design(lin, 2, X, **kw)
+        monkeypatch.setattr(design, "_objective", validating)
+        slow = reachable_design(lin, 2, X, **kw)
+    assert calls.count(False) > calls.count(True) > 0  # the line search really takes the value-only path
+    assert fast.value == slow.value and fast.iterations == slow.iterations
+    assert fast.error_bound == slow.error_bound or (np.isnan(fast.error_bound) and np.isnan(slow.error_bound))
+    np.testing.assert_array_equal(fast.weights, slow.weights)
+    np.testing.assert_array_equal(fast.support, slow.support)
+    np.testing.assert_array_equal(fast.covariance, slow.covariance)
+    M = 10.0 * fast.covariance + 0.1 * np.eye(3)
+    assert design_objective(M, X, eta)[0] == real(M, X, eta, gradient=False)[0]

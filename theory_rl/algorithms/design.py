@@ -201,19 +201,31 @@ def design_objective(M, X, eta: float | None = None):
     check_shape(M, "M", (M.shape[0], M.shape[0]))
     X = as_float_array(X, "X", ndim=2)
     check_shape(X, "X", (X.shape[0], M.shape[0]))
+    return _objective(M, X, eta)
+
+
+def _objective(M: np.ndarray, X: np.ndarray, eta: float | None, gradient: bool = True):
+    """:func:`design_objective` on trusted float arrays (issue 16: the line search calls it ~24k times per PEDEL
+    run, so internal calls skip the re-validation, and the line search, which reads only the value, skips the
+    gradient: ``(value, None)`` when ``gradient=False``; the value is computed by the same operations either way).
+    """
     Minv = np.linalg.inv(M)
     Y = X @ Minv
     q = np.einsum("nd,nd->n", Y, X)
     if eta is None:
+        val = float(q.max())
+        if not gradient:
+            return val, None
         p = np.zeros_like(q)
         p[np.argmax(q)] = 1.0
-        val = float(q.max())
     else:
         z = eta * q
         zmax = z.max()
         e = np.exp(z - zmax)
-        p = e / e.sum()
         val = float((zmax + np.log(e.sum())) / eta)
+        if not gradient:
+            return val, None
+        p = e / e.sum()
     grad = -np.einsum("n,nd,ne->de", p, Y, Y)
     return val, grad
 
@@ -291,7 +303,7 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
     support, weights, Lam = [pol], [1.0], Lp
     gap = np.inf
     for it in range(1, max_iter + 1):
-        val, G = design_objective(scale * Lam + A0, X, eta)
+        val, G = _objective(scale * Lam + A0, X, eta)
         pol, Lp = lmo(G)
         gap = float(scale * np.sum(G * (Lam - Lp)))
         if eta is not None and gap <= tol * max(1.0, abs(val)):
@@ -300,7 +312,7 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
 
         def along(t, D=D, Lam=Lam):
             try:
-                return design_objective(scale * (Lam + t * D) + A0, X, eta)[0]
+                return _objective(scale * (Lam + t * D) + A0, X, eta, gradient=False)[0]
             except np.linalg.LinAlgError:
                 return np.inf
 
@@ -321,7 +333,7 @@ def reachable_design(lmdp: LinearMDP, h: int, X, *, scale: float = 1.0, A0=None,
         stop_at_max_iter(on_max_iter, "reachable_design", max_iter,
                          f"max_iter={max_iter}: Frank-Wolfe gap {gap:.3g} > tol * max(1, |value|) = "
                          f"{tol * max(1.0, abs(val)):.3g}")
-    val = design_objective(scale * Lam + A0, X, eta)[0]
+    val = _objective(scale * Lam + A0, X, eta, gradient=False)[0]
     w = np.array(weights)
     keep = w > 1e-12
     bound = float(gap) if eta is not None else float("nan")
