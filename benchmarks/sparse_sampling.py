@@ -18,28 +18,18 @@ import time
 
 import numpy as np
 
+from benchmarks._timing import median_time
 from theory_rl import data
 from theory_rl.generators import garnet
 
 A, BRANCHING, GAMMA, STEPS = 10, 5, 0.99, 20
 
 
-def cpu_median(fn, repeats: int) -> float:
-    """Median CPU time (``time.process_time``) of ``fn()`` over ``repeats`` runs after one warm-up: on a shared
-    machine wall time measures the load, CPU time what the call needs from one core."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        times.append(time.process_time() - t0)
-    return float(np.median(times))
-
-
 def rate(mdp, n_episodes: int, repeats: int) -> float:
     """Transitions per CPU second of ``sample_trajectories`` on ``mdp`` (deterministic policy: action s mod A)."""
     policy = np.arange(mdp.S) % mdp.A
-    seconds = cpu_median(lambda: data.sample_trajectories(mdp, policy, n_episodes, 0, n_steps=STEPS), repeats)
+    seconds = median_time(lambda: data.sample_trajectories(mdp, policy, n_episodes, 0, n_steps=STEPS), repeats,
+                          clock=time.process_time)  # CPU time: on a shared machine wall time measures the load
     return n_episodes * STEPS / seconds
 
 
