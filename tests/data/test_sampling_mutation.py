@@ -1,0 +1,253 @@
+"""Kill tests of the ``data-sampling`` mutants (issue 14, item 3; ``python -m benchmarks.mutation --module
+data-sampling``): ``sample_policy_counts`` (and the action stack and mixture weights it reads), ``controlled_coverage``.
+
+Each test pins a value a plausible slip would change: counts computed by hand on a deterministic MDP, the exact error
+message (naming the offending entry), controlled coverage's closed forms on bandits. Statistical checks use fixed
+seeds and state their false-failure probability. Only public functions are called.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from theory_rl import data
+from theory_rl._random import seed_sequence
+from theory_rl.mdp import ContextualBandit, MultiArmedBandit, TabularMDP
+
+S, A, H = 3, 2, 3
+#: deterministic moves: action a from state s leads to (s + a + 1) mod 3
+NEXT = np.array([[(s + a + 1) % S for a in range(A)] for s in range(S)])
+REWARD = np.array([[0.0, 1.0], [0.5, 0.25], [1.0, 0.0]])
+
+
+def _raises(message, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` raises a ValueError whose message is exactly ``message``."""
+    with pytest.raises(ValueError) as info:
+        fn(*args, **kwargs)
+    assert str(info.value) == message
+
+
+def _chain(init=(1.0, 0.0, 0.0), noise="deterministic") -> TabularMDP:
+    P = np.zeros((S, A, S))
+    P[np.arange(S)[:, None], np.arange(A)[None, :], NEXT] = 1.0
+    return TabularMDP(P, REWARD, np.asarray(init), horizon=H, reward_noise=noise)
+
+
+def _by_hand(actions: np.ndarray, n: int, start: int = 0):
+    """The counts of ``n`` episodes of the deterministic per-step policy ``actions`` (H, S) from ``start``."""
+    N = np.zeros((H, S, A), np.int64)
+    C = np.zeros((H, S, A, S), np.int64)
+    s = start
+    for h in range(H):
+        a = actions[h, s]
+        N[h, s, a] += n
+        C[h, s, a, NEXT[s, a]] += n
+        s = NEXT[s, a]
+    return N, C
+
+
+POLICY = np.array([[0, 1, 0], [1, 1, 1], [0, 0, 1]])  # path: s0 -a0-> s1 -a1-> s0 -a0-> s1
+OTHER = np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0]])  # path: s0 -a1-> s2 -a0-> s0 -a1-> s2
+
+
+# ---------------------------------------------------------------------- sample_policy_counts, exact
+@pytest.mark.parametrize("form", ["per-step", "stationary", "one-hot", "one-hot stationary"])
+def test_policy_counts_of_a_deterministic_chain_are_the_hand_counts(form):
+    mdp = _chain()
+    stationary = np.array([1, 0, 0])  # s0 -a1-> s2 -a0-> s0 -a1-> s2
+    actions = POLICY if "stationary" not in form else np.tile(stationary, (H, 1))
+    policy = {"per-step": POLICY, "stationary": stationary, "one-hot": np.eye(A)[POLICY],
+              "one-hot stationary": np.eye(A)[stationary]}[form]
+    c = data.sample_policy_counts(mdp, policy, 10, seed=0)
+    N, C = _by_hand(actions, 10)
+    np.testing.assert_array_equal(c.counts, N)
+    np.testing.assert_array_equal(c.transition_counts, C)
+    np.testing.assert_array_equal(c.reward_sums, N * REWARD)  # deterministic rewards: the sums are N R exactly
+    assert c.counts.dtype == np.int64 and c.transition_counts.dtype == np.int64
+    assert (c.n, c.S, c.A, c.horizon, c.gamma) == (30, S, A, H, None)
+    assert c.meta == {"generator": "sample_policy_counts", "mdp": repr(mdp), "n_episodes": 10,
+                      "seed": {"entropy": "0", "spawn_key": []}}
+
+
+def test_policy_counts_of_an_unnormalised_start_and_of_zero_episodes():
+    # every episode starts in s2
+    mdp = _chain(init=(0.0, 0.0, 1.0))
+    c = data.sample_policy_counts(mdp, POLICY, 7, seed=4)
+    np.testing.assert_array_equal(c.counts, _by_hand(POLICY, 7, start=2)[0])
+    empty = data.sample_policy_counts(mdp, POLICY, 0, seed=4)
+    assert empty.n == 0 and not empty.counts.any() and not empty.transition_counts.any()
+
+
+@pytest.mark.parametrize("as_list", [False, True])
+@pytest.mark.parametrize("weights", [[1.0, 0.0], [0.0, 1.0]])
+def test_a_mixture_with_one_weight_one_follows_that_policy_only(weights, as_list):
+    mdp = _chain()
+    stack = np.stack([POLICY, OTHER])
+    c = data.sample_policy_counts(mdp, list(stack) if as_list else stack, 12, seed=3, weights=weights)
+    N, C = _by_hand(stack[int(np.argmax(weights))], 12)
+    np.testing.assert_array_equal(c.counts, N)
+    np.testing.assert_array_equal(c.transition_counts, C)
+
+
+@pytest.mark.parametrize("weights", [[1.0, 0.0], [0.0, 1.0]])
+def test_a_mixture_of_mixed_forms_follows_the_weighted_policy(weights):
+    # an (H, S) action table and an (S, A) probability table: not a stack, each read on its own
+    mdp = _chain()
+    stationary = np.array([1, 0, 0])
+    c = data.sample_policy_counts(mdp, [POLICY, np.eye(A)[stationary]], 9, seed=1, weights=weights)
+    actions = POLICY if weights[0] == 1.0 else np.tile(stationary, (H, 1))
+    np.testing.assert_array_equal(c.counts, _by_hand(actions, 9)[0])
+
+
+@pytest.mark.parametrize("as_list", [False, True])
+def test_a_mixture_splits_the_episodes_by_the_weights(as_list):
+    # POLICY takes a0 in s0 at step 0, OTHER a1: N[0, 0, 0] ~ Binomial(4000, 0.25), sd 27.4; outside 6 sd with
+    # probability < 2e-9 (fixed seeds: the outcome is fixed, this is the chance a seed fails a correct sampler)
+    mdp = _chain()
+    stack = np.stack([POLICY, OTHER])
+    for seed in (0, 1, 2):
+        c = data.sample_policy_counts(mdp, list(stack) if as_list else stack, 4000, seed=seed, weights=[0.25, 0.75])
+        k = c.counts[0, 0, 0]
+        assert abs(k - 1000) < 6 * np.sqrt(4000 * 0.25 * 0.75)
+        N0, _ = _by_hand(POLICY, k)
+        N1, _ = _by_hand(OTHER, 4000 - k)
+        np.testing.assert_array_equal(c.counts, N0 + N1)
+
+
+def test_a_generator_seed_continues_its_stream():
+    mdp = _chain(init=(0.5, 0.25, 0.25))
+    pi = np.full((H, S, A), 0.5)
+    rng = np.random.default_rng(seed_sequence(5))
+    first = data.sample_policy_counts(mdp, pi, 50, seed=rng)
+    second = data.sample_policy_counts(mdp, pi, 50, seed=rng)
+    # the first draw from the Generator equals the draw from the seed it was made from; the second continues the
+    # stream (equal counts in all 18 entries of both draws: probability far below 1e-6)
+    np.testing.assert_array_equal(first.counts, data.sample_policy_counts(mdp, pi, 50, seed=5).counts)
+    assert not np.array_equal(first.counts, second.counts)
+    assert first.meta["seed"] == "a Generator's stream"
+
+
+@pytest.mark.parametrize("stationary", [False, True])
+def test_stochastic_policy_counts_are_consistent_and_follow_the_occupancy(stationary):
+    """Per-step (or stationary) probabilities on the deterministic chain from a spread start: every draw obeys the
+    flow identities exactly, and ``N_h / n`` matches the exact occupancy ``d_h``."""
+    init = np.array([0.5, 0.3, 0.2])
+    mdp = _chain(init=init)
+    rng = np.random.default_rng(11)
+    probs = rng.dirichlet(np.ones(A), size=(1 if stationary else H, S))
+    policy = probs[0] if stationary else probs
+    n = 20000
+    c = data.sample_policy_counts(mdp, policy, n, seed=8)
+    N, C = c.counts, c.transition_counts
+    # exact occupancy by forward recursion
+    d = np.zeros((H, S, A))
+    state = init.copy()
+    for h in range(H):
+        d[h] = state[:, None] * probs[0 if stationary else h]
+        state = np.zeros(S)
+        np.add.at(state, NEXT, d[h])
+    for h in range(H):
+        assert N[h].sum() == n
+        np.testing.assert_array_equal(C[h].sum(axis=-1), N[h])
+        moved = np.zeros((S, A, S), np.int64)
+        moved[np.arange(S)[:, None], np.arange(A)[None, :], NEXT] = N[h]
+        np.testing.assert_array_equal(C[h], moved)  # deterministic moves
+        if h + 1 < H:
+            np.testing.assert_array_equal(C[h].sum(axis=(0, 1)), N[h + 1].sum(axis=1))
+    # each of the 18 entries is Binomial(n, d): outside 6 sd with probability < 2e-9 each, < 4e-8 in all
+    sd = np.sqrt(n * d * (1 - d))
+    assert (np.abs(N - n * d) <= 6 * sd + 1e-9).all()
+    np.testing.assert_array_equal(c.reward_sums, N * REWARD)
+
+
+def test_bernoulli_reward_sums_are_binomial_given_the_counts():
+    # POLICY's path visits (0, 0) at steps 0 and 2 (mean reward 0) and (1, 1) at step 1 (mean 0.25)
+    mdp = _chain(noise="bernoulli")
+    c = data.sample_policy_counts(mdp, POLICY, 400, seed=2)
+    R = c.reward_sums
+    assert R[0, 0, 0] == 0 and R[2, 0, 0] == 0  # REWARD[0, 0] = 0: no success
+    # R[1, 1, 1] ~ Binomial(400, 0.25): sd 8.66, outside 6 sd with probability < 2e-9
+    assert abs(R[1, 1, 1] - 100) < 6 * 8.67
+    assert R.sum() == R[1, 1, 1]
+
+
+# ---------------------------------------------------------------------- sample_policy_counts, refusals
+def test_policy_counts_refusals_name_the_entry():
+    mdp = _chain()
+    discounted = TabularMDP(np.ones((1, 1, 1)), [[0.0]], [1.0], gamma=0.5)
+    _raises("mdp is discounted; sample_policy_counts needs a finite-horizon model",
+            data.sample_policy_counts, discounted, [0], 3, 0)
+    bad = POLICY.copy()
+    bad[1, 1] = 2
+    _raises("policy[1, 1] is 2, expected a value in 0..1", data.sample_policy_counts, mdp, bad, 3, 0)
+    stack = np.zeros((2, H, S), int)
+    for value in (A, 5, -1):
+        stack[1, 2, 1] = value
+        for pols in (stack, list(stack)):
+            _raises(f"policy[1, 2, 1] is {value}, expected a value in 0..1",
+                    data.sample_policy_counts, mdp, pols, 3, 0, weights=[0.5, 0.5])
+    # unsigned actions are a stack too
+    ustack = np.zeros((2, H, S), np.uint8)
+    ustack[0, 0, 2] = 7
+    _raises("policy[0, 0, 2] is 7, expected a value in 0..1",
+            data.sample_policy_counts, mdp, ustack, 3, 0, weights=[0.5, 0.5])
+    # not a stack: each policy is read on its own and named policy[k], even one with no episodes
+    half = np.full((S, A), 0.5)
+    half[0, 1] = 0.75
+    _raises("policy[1][0] sums to 1.25, expected 1 (tolerance 2e-10)",
+            data.sample_policy_counts, mdp, [POLICY, half], 3, 0, weights=[1.0, 0.0])
+    _raises("weights is empty, expected one weight per policy", data.sample_policy_counts, mdp, [], 3, 0, weights=[])
+    _raises("policy holds 2 policies, but weights has 1 entries",
+            data.sample_policy_counts, mdp, [POLICY, OTHER], 3, 0, weights=[1.0])
+    _raises("weights sums to 1.1, expected 1 (tolerance 1e-08)",
+            data.sample_policy_counts, mdp, [POLICY, OTHER], 3, 0, weights=[0.5, 0.6])
+    _raises("weights must have 1 dimensions, got shape (1, 2)",
+            data.sample_policy_counts, mdp, [POLICY, OTHER], 3, 0, weights=[[0.5, 0.5]])
+
+
+# ---------------------------------------------------------------------- controlled_coverage, closed forms
+def test_controlled_coverage_on_a_bandit_is_the_closed_form():
+    """Means (0.2, 0.9, 0.5): pi* plays arm 1, ``d = (0, 1, 0)``. ``mu = d / c + (1 - 1/c) nu`` with ``nu`` uniform on
+    arms 0 and 2; the eps-mixture puts ``1 - 2 eps / 3`` on arm 1, so ``d / d_b`` peaks at ``1 / (1 - 2 eps / 3)``:
+    ``eps = 3/4`` for ``c = 2``, and ``c = 4`` is out of reach (``eps = 1`` reaches 3)."""
+    mab = MultiArmedBandit([0.2, 0.9, 0.5])
+    cc = data.controlled_coverage(mab, 2.0)
+    np.testing.assert_allclose(cc.mu.reshape(-1), [0.25, 0.5, 0.25], rtol=0, atol=1e-15)
+    assert cc.c_star == pytest.approx(2.0, abs=1e-12)
+    assert cc.epsilon == pytest.approx(0.75, abs=1e-12)
+    np.testing.assert_allclose(cc.behaviour_policy.reshape(-1), [0.25, 0.5, 0.25], atol=1e-12)
+    assert cc.behaviour_c_star == pytest.approx(2.0, abs=1e-10)
+    np.testing.assert_array_equal(cc.target_policy.reshape(-1), [0.0, 1.0, 0.0])
+    far = data.controlled_coverage(mab, 4.0)
+    np.testing.assert_allclose(far.mu.reshape(-1), [0.375, 0.25, 0.375], rtol=0, atol=1e-15)
+    assert far.c_star == pytest.approx(4.0, abs=1e-12)
+    assert far.epsilon == 1.0
+    np.testing.assert_allclose(far.behaviour_policy.reshape(-1), np.full(3, 1 / 3), atol=1e-15)
+    assert far.behaviour_c_star == pytest.approx(3.0, abs=1e-12)
+    expert = data.controlled_coverage(mab, 1.0)
+    np.testing.assert_array_equal(expert.mu.reshape(-1), [0.0, 1.0, 0.0])
+    assert expert.epsilon == 0.0 and expert.c_star == 1.0 and expert.behaviour_c_star == 1.0
+    np.testing.assert_array_equal(expert.behaviour_policy.reshape(-1), [0.0, 1.0, 0.0])
+
+
+def test_controlled_coverage_breaks_ties_at_the_lowest_index_and_takes_a_given_policy():
+    # two equally likely contexts, pi plays action 1 in context 0 and action 0 in context 1: d = (0, .5, .5, 0)
+    # flat; k* = 1 (the first of the tie), nu uniform 1/3 on pairs 0, 2, 3: mu = d / 2 + nu / 2
+    cb = ContextualBandit([[0.1, 0.9], [0.8, 0.3]], [0.5, 0.5])
+    cc = data.controlled_coverage(cb, 2.0, np.array([1, 0]))
+    np.testing.assert_allclose(cc.mu.reshape(-1), [1 / 6, 1 / 4, 1 / 4 + 1 / 6, 1 / 6], rtol=0, atol=1e-15)
+    assert cc.c_star == pytest.approx(2.0, abs=1e-12)
+    # the same policy given as probabilities; pi* is the same policy here
+    np.testing.assert_allclose(data.controlled_coverage(cb, 2.0, np.eye(2)[[1, 0]]).mu, cc.mu, atol=0)
+    np.testing.assert_allclose(data.controlled_coverage(cb, 2.0).mu, cc.mu, atol=0)
+    # eps-mixture: d_b(s, pi(s)) = 0.5 (1 - eps / 2), ratio 1 / (1 - eps / 2) = 2 at eps = 1: reached exactly
+    assert cc.epsilon == pytest.approx(1.0, abs=1e-10)
+    assert cc.behaviour_c_star == pytest.approx(2.0, abs=1e-9)
+
+
+def test_controlled_coverage_refusals():
+    _raises("c_star > 1 is impossible with a single state-action pair (counting feasible ones; mu = d^pi = 1)",
+            data.controlled_coverage, MultiArmedBandit([0.5]), 1.5)
+    # c_star = 1 on a single pair is fine: mu = d
+    assert data.controlled_coverage(MultiArmedBandit([0.5]), 1.0).mu.reshape(-1) == pytest.approx([1.0])
