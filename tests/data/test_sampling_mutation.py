@@ -251,3 +251,109 @@ def test_controlled_coverage_refusals():
             data.controlled_coverage, MultiArmedBandit([0.5]), 1.5)
     # c_star = 1 on a single pair is fine: mu = d
     assert data.controlled_coverage(MultiArmedBandit([0.5]), 1.0).mu.reshape(-1) == pytest.approx([1.0])
+
+
+# ---------------------------------------------------------------------- the samplers' records: meta, gamma, scale
+def _scaled(**kind) -> TabularMDP:
+    P = np.zeros((S, A, S))
+    P[..., 1] = 1.0  # every move to s1
+    return TabularMDP(P, 3 * REWARD - 1, np.array([1.0, 0.0, 0.0]), reward_noise="deterministic",
+                      reward_range=(-1, 2), **kind)
+
+
+def test_sample_generative_records_seed_gamma_and_scale():
+    mdp = _scaled(gamma=0.75)
+    c = data.sample_generative(mdp, 4, seed=7)
+    assert (c.gamma, c.horizon) == (0.75, None)
+    assert c.meta == {"generator": "sample_generative", "mdp": repr(mdp), "n_per_pair": 4, "n": 24,
+                      "seed": {"entropy": "7", "spawn_key": []}, "reward_range": [-1.0, 2.0]}
+    np.testing.assert_array_equal(c.counts, np.full((S, A), 4))
+    np.testing.assert_array_equal(c.transition_counts[..., 1], np.full((S, A), 4))
+    np.testing.assert_array_equal(c.reward_sums, 4 * (3 * REWARD - 1))
+    episodic = _scaled(gamma=0.75, horizon=2)
+    per = np.full((2, S, A), 2.0)
+    per[1, 2, 0] = 5.0
+    c = data.sample_generative(episodic, per, seed=7)
+    assert (c.gamma, c.horizon) == (None, 2)
+    assert c.meta == {"generator": "sample_generative", "mdp": repr(episodic), "n_per_pair": "per pair", "n": 27,
+                      "seed": {"entropy": "7", "spawn_key": []}, "reward_range": [-1.0, 2.0], "discount": 0.75}
+    np.testing.assert_array_equal(c.counts, per.astype(np.int64))
+
+
+def test_sample_policy_counts_records_the_scale():
+    mdp = _scaled(gamma=0.75, horizon=2)
+    c = data.sample_policy_counts(mdp, [0, 1, 1], 5, seed=7)
+    assert (c.gamma, c.horizon) == (None, 2)
+    assert c.meta == {"generator": "sample_policy_counts", "mdp": repr(mdp), "n_episodes": 5,
+                      "seed": {"entropy": "7", "spawn_key": []}, "reward_range": [-1.0, 2.0], "discount": 0.75}
+    N = np.zeros((2, S, A), np.int64)
+    N[0, 0, 0] = N[1, 1, 1] = 5  # s0 -a0-> s1 -a1-> s1
+    np.testing.assert_array_equal(c.counts, N)
+    np.testing.assert_array_equal(c.reward_sums, N * (3 * REWARD - 1))
+
+
+# ---------------------------------------------------------------------- normalisation, stacks, per-step tables
+def _loose(**kind) -> TabularMDP:
+    """Rows and start summing to 1 + 8e-11 (inside the model's tolerance, 1e-10), last entries 0: numpy's
+    multinomial refuses ``sum(p[:-1]) > 1 + 1e-12``, so only a sampler that renormalises can draw from them."""
+    P = np.zeros((S, A, S))
+    P[..., :2] = 0.5 + 4e-11
+    return TabularMDP(P, REWARD, np.array([0.5 + 4e-11, 0.5 + 4e-11, 0.0]), reward_noise="deterministic", **kind)
+
+
+def test_samplers_renormalise_rows_inside_the_tolerance():
+    mdp = _loose(gamma=0.5)
+    assert mdp.P.sum(axis=-1).max() > 1 + 1e-12 and mdp.init.sum() > 1 + 1e-12  # stored as given
+    c = data.sample_generative(mdp, 5, seed=0)
+    np.testing.assert_array_equal(c.transition_counts.sum(axis=-1), np.full((S, A), 5))
+    assert not c.transition_counts[..., 2].any()
+    episodic = _loose(horizon=H)
+    for policy in (np.zeros(S, int), np.full((S, A), 0.5)):
+        c = data.sample_policy_counts(episodic, policy, 40, seed=1)
+        assert c.counts.sum() == 40 * H and not c.counts[:, 2].any()  # s2 is never reached
+    c = data.sample_policy_counts(episodic, np.zeros((2, H, S), int), 40, seed=1, weights=[0.5, 0.5])
+    assert c.counts.sum() == 40 * H
+    # weights summing to 1 + 5e-9 (inside their tolerance, 1e-8) with a last weight 0: renormalised too
+    c = data.sample_policy_counts(_chain(), np.stack([POLICY, OTHER]), 6, seed=2, weights=[1 + 5e-9, 0.0])
+    np.testing.assert_array_equal(c.counts, _by_hand(POLICY, 6)[0])
+
+
+def test_a_two_step_policy_uses_each_steps_actions():
+    # H = 2: a per-step table (2, S) is not stationary; step 1 must read row 1
+    mdp = _scaled(horizon=2)
+    c = data.sample_policy_counts(mdp, np.array([[0, 0, 0], [1, 0, 1]]), 5, seed=3)
+    N = np.zeros((2, S, A), np.int64)
+    N[0, 0, 0] = N[1, 1, 0] = 5  # s0 -a0-> s1, then row 1 says a0 in s1
+    np.testing.assert_array_equal(c.counts, N)
+    c = data.sample_policy_counts(mdp, np.array([[0, 0, 0], [1, 1, 1]]), 5, seed=3)
+    N[1, 1] = [0, 5]
+    np.testing.assert_array_equal(c.counts, N)
+
+
+def test_only_integer_action_tables_of_the_steps_shape_are_stacked():
+    mdp = _chain()
+    one_hot = np.eye(A, dtype=int)[np.array([[0, 1, 0], [1, 1, 1]])]  # (2, S, A) integers: not (m, H, S)
+    _raises("policy[0] has shape (3, 2), expected (S,) or (H, S) actions with S = 3, H = 3",
+            data.sample_policy_counts, mdp, one_hot, 10, 0, weights=[1.0, 0.0])
+    # Python lists of actions: read one by one
+    c = data.sample_policy_counts(mdp, [[1, 0, 0], POLICY.tolist()], 8, seed=0, weights=[0.0, 1.0])
+    np.testing.assert_array_equal(c.counts, _by_hand(POLICY, 8)[0])
+    # float tables of shape (m, H, S) are probabilities (here H = S = A = 2), not actions
+    square = TabularMDP(np.eye(2)[[[1, 0], [0, 1]]], np.zeros((2, 2)), np.array([1.0, 0.0]), horizon=2,
+                        reward_noise="deterministic")  # s0: a0 -> s1, a1 -> s0; s1: a0 -> s0, a1 -> s1
+    probs = np.stack([np.eye(2)[[1, 1]], np.eye(2)[[0, 0]]])  # policy 0 plays a1 everywhere
+    c = data.sample_policy_counts(square, probs, 7, seed=0, weights=[1.0, 0.0])
+    N = np.zeros((2, 2, 2), np.int64)
+    N[0, 0, 1] = N[1, 0, 1] = 7
+    np.testing.assert_array_equal(c.counts, N)
+
+
+def test_an_infeasible_action_in_a_stack_is_refused_by_name():
+    P = np.zeros((S, A, S))
+    P[..., 0] = 1.0
+    mdp = TabularMDP(P, np.zeros((S, A)), np.array([1.0, 0.0, 0.0]), horizon=2, reward_noise="deterministic",
+                     feasible=[[True, True], [True, False], [True, True]])
+    stack = np.zeros((2, 2, S), int)
+    stack[1, 1, 1] = 1
+    _raises("policy: (state, action) = (1, 1) is infeasible (mdp.feasible is False there)",
+            data.sample_policy_counts, mdp, stack, 10, 0, weights=[0.5, 0.5])
