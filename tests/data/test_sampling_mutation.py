@@ -8,12 +8,15 @@ seeds and state their false-failure probability. Only public functions are calle
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 from theory_rl import data
 from theory_rl._random import seed_sequence
 from theory_rl.mdp import ContextualBandit, MultiArmedBandit, TabularMDP
+from theory_rl.policies import epsilon_mixture
 
 S, A, H = 3, 2, 3
 #: deterministic moves: action a from state s leads to (s + a + 1) mod 3
@@ -249,8 +252,10 @@ def test_controlled_coverage_breaks_ties_at_the_lowest_index_and_takes_a_given_p
 def test_controlled_coverage_refusals():
     _raises("c_star > 1 is impossible with a single state-action pair (counting feasible ones; mu = d^pi = 1)",
             data.controlled_coverage, MultiArmedBandit([0.5]), 1.5)
-    # c_star = 1 on a single pair is fine: mu = d
-    assert data.controlled_coverage(MultiArmedBandit([0.5]), 1.0).mu.reshape(-1) == pytest.approx([1.0])
+    # c_star = 1 on a single pair is fine: mu = d, with no division by the zero other pairs (no warning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert data.controlled_coverage(MultiArmedBandit([0.5]), 1.0).mu.reshape(-1) == pytest.approx([1.0])
 
 
 # ---------------------------------------------------------------------- the samplers' records: meta, gamma, scale
@@ -357,3 +362,47 @@ def test_an_infeasible_action_in_a_stack_is_refused_by_name():
     stack[1, 1, 1] = 1
     _raises("policy: (state, action) = (1, 1) is infeasible (mdp.feasible is False there)",
             data.sample_policy_counts, mdp, stack, 10, 0, weights=[0.5, 0.5])
+
+
+@pytest.mark.parametrize("c_star", [1.3, 1.7, 2.2, 2.9])
+def test_controlled_coverage_behaviour_is_the_documented_epsilon_mixture(c_star):
+    # behaviour_policy = (1 - eps) pi + eps / A exactly (the documented form, float for float), and it reaches c_star
+    mab = MultiArmedBandit([0.2, 0.9, 0.5, 0.1, 0.3, 0.6, 0.7])
+    cc = data.controlled_coverage(mab, c_star)
+    np.testing.assert_array_equal(cc.behaviour_policy, epsilon_mixture(cc.target_policy, cc.epsilon, 1, 7))
+    # d_b(a*) = 1 - 6 eps / 7 = 1 / c_star
+    assert cc.epsilon == pytest.approx(7 / 6 * (1 - 1 / c_star), abs=1e-12)
+    assert cc.behaviour_c_star == pytest.approx(c_star, abs=1e-10)
+
+
+# ---------------------------------------------------------------------- stochastic policies: steps, mixtures
+def _line(A3: int = 3, H2: int = 2) -> TabularMDP:
+    """One state, ``A3`` actions, horizon ``H2``: the counts are the actions drawn."""
+    return TabularMDP(np.ones((1, A3, 1)), np.zeros((1, A3)), np.ones(1), horizon=H2, reward_noise="deterministic")
+
+
+def test_a_two_step_stochastic_policy_uses_each_steps_probabilities():
+    # step 0 plays a0, step 1 splits a1 / a2: a per-step table of H = 2 must not be read as stationary
+    pi = np.array([[[0.0, 0.0, 1.0]], [[0.0, 0.5, 0.5]]])
+    c = data.sample_policy_counts(_line(), pi, 100, seed=4)
+    assert c.counts[0, 0].tolist() == [0, 0, 100]
+    assert c.counts[1, 0, 0] == 0 and c.counts[1, 0].sum() == 100 and 0 < c.counts[1, 0, 1] < 100  # P(fail) = 2^-99
+
+
+def test_stochastic_policies_are_renormalised_inside_their_tolerance():
+    # rows summing to 1 + 8e-11 (policy tolerance 1e-10) with a last entry 0: numpy refuses sum(p[:-1]) > 1 + 1e-12
+    pi = np.array([[0.5 + 4e-11, 0.5 + 4e-11, 0.0]])
+    c = data.sample_policy_counts(_line(), pi, 50, seed=0)
+    assert c.counts[:, 0, 2].sum() == 0 and c.counts.sum() == 100
+
+
+def test_a_mixture_of_stochastic_policies_adds_the_components_counts():
+    # two stochastic (non-stack) policies: each component's counts add up, step by step
+    first = np.array([[0.5, 0.5, 0.0]])
+    second = np.array([[0.0, 0.5, 0.5]])
+    c = data.sample_policy_counts(_line(), [first, second], 300, seed=6, weights=[0.5, 0.5])
+    assert c.counts.sum() == 600 and c.transition_counts.sum() == 600
+    np.testing.assert_array_equal(c.counts.sum(axis=(1, 2)), [300, 300])
+    np.testing.assert_array_equal(c.transition_counts.sum(axis=(1, 2, 3)), [300, 300])
+    # a0 and a2 both drawn at each step: each is Binomial(300, 1/4) given the split; P(zero) < 1e-30
+    assert (c.counts[:, 0, [0, 2]] > 0).all()
