@@ -370,9 +370,9 @@ def test_controlled_coverage_behaviour_is_the_documented_epsilon_mixture(c_star)
     mab = MultiArmedBandit([0.2, 0.9, 0.5, 0.1, 0.3, 0.6, 0.7])
     cc = data.controlled_coverage(mab, c_star)
     np.testing.assert_array_equal(cc.behaviour_policy, epsilon_mixture(cc.target_policy, cc.epsilon, 1, 7))
-    # d_b(a*) = 1 - 6 eps / 7 = 1 / c_star
-    assert cc.epsilon == pytest.approx(7 / 6 * (1 - 1 / c_star), abs=1e-12)
-    assert cc.behaviour_c_star == pytest.approx(c_star, abs=1e-10)
+    # d_b(a*) = 1 - 6 eps / 7 = 1 / c_star; Brent's method at xtol = rtol = 1e-14 finds eps within 2e-14
+    assert cc.epsilon == pytest.approx(7 / 6 * (1 - 1 / c_star), abs=2e-14)
+    assert cc.behaviour_c_star == pytest.approx(c_star, abs=1e-13)
 
 
 # ---------------------------------------------------------------------- stochastic policies: steps, mixtures
@@ -406,3 +406,48 @@ def test_a_mixture_of_stochastic_policies_adds_the_components_counts():
     np.testing.assert_array_equal(c.transition_counts.sum(axis=(1, 2, 3)), [300, 300])
     # a0 and a2 both drawn at each step: each is Binomial(300, 1/4) given the split; P(zero) < 1e-30
     assert (c.counts[:, 0, [0, 2]] > 0).all()
+
+
+# ---------------------------------------------------------------------- sample_transitions
+def _two_stage(**extra):
+    """Step 0 moves ``s -> s + a + 1``, step 1 ``s -> s + 2 a + 2`` (mod 3); deterministic rewards per step."""
+    P = np.zeros((2, S, A, S))
+    for s in range(S):
+        for a in range(A):
+            P[0, s, a, (s + a + 1) % S] = 1.0
+            P[1, s, a, (s + 2 * a + 2) % S] = 1.0
+    R = np.array([REWARD, [[0.75, 0.0], [0.0, 0.125], [0.0, 1.0]]])
+    return P, R
+
+
+def test_sample_transitions_follows_each_steps_model():
+    P, R = _two_stage()
+    mdp = TabularMDP(P, R, np.array([1.0, 0.0, 0.0]), horizon=2, reward_noise="deterministic")
+    states, actions, steps = np.array([0, 1, 2, 0, 2]), np.array([1, 1, 0, 0, 1]), np.array([0, 1, 1, 0, 1])
+    nxt, rew = data.sample_transitions(mdp, states, actions, 0, steps=steps)
+    np.testing.assert_array_equal(nxt, [(s + a + 1) % S if h == 0 else (s + 2 * a + 2) % S
+                                        for s, a, h in zip(states, actions, steps, strict=True)])
+    np.testing.assert_array_equal(rew, R[steps, states, actions])
+    assert nxt.dtype == np.int32 and rew.dtype == np.float64
+    # no steps: step 0 for every pair
+    nxt, rew = data.sample_transitions(mdp, states, actions, 0)
+    np.testing.assert_array_equal(nxt, (states + actions + 1) % S)
+    np.testing.assert_array_equal(rew, R[0, states, actions])
+
+
+def test_sample_transitions_refusals_name_the_entry():
+    P, R = _two_stage()
+    mdp = TabularMDP(P, R, np.array([1.0, 0.0, 0.0]), horizon=2, reward_noise="deterministic")
+    _raises("actions[1] is 2, expected a value in 0..1", data.sample_transitions, mdp, [0, 1], [0, 2], 0)
+    _raises("states has shape (2,) but actions has shape (1,)", data.sample_transitions, mdp, [0, 1], [0], 0)
+    _raises("steps[1] is 2, expected a value in 0..1", data.sample_transitions, mdp, [0, 1], [0, 0], 0, steps=[0, 2])
+    _raises("steps has shape (1,), expected (2,)", data.sample_transitions, mdp, [0, 1], [0, 0], 0, steps=[0])
+    discounted = TabularMDP(P[0], R[0], np.array([1.0, 0.0, 0.0]), gamma=0.5, reward_noise="deterministic",
+                            feasible=[[True, True], [True, False], [True, True]])
+    _raises("steps[1] is 1, expected a value in 0..0",
+            data.sample_transitions, discounted, [0, 1], [0, 0], 0, steps=[0, 1])
+    _raises("states, actions: (state, action) = (1, 1) is infeasible (mdp.feasible is False there)",
+            data.sample_transitions, discounted, [0, 1], [0, 1], 0)
+    nxt, rew = data.sample_transitions(discounted, [0, 1, 2], [1, 0, 0], 0, steps=[0, 0, 0])
+    np.testing.assert_array_equal(nxt, [2, 2, 0])
+    np.testing.assert_array_equal(rew, [1.0, 0.5, 1.0])
