@@ -451,3 +451,55 @@ def test_sample_transitions_refusals_name_the_entry():
     nxt, rew = data.sample_transitions(discounted, [0, 1, 2], [1, 0, 0], 0, steps=[0, 0, 0])
     np.testing.assert_array_equal(nxt, [2, 2, 0])
     np.testing.assert_array_equal(rew, [1.0, 0.5, 1.0])
+
+
+# ---------------------------------------------------------------------- rewards, i.i.d. counts
+def test_sample_rewards_default_std_is_zero():
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(data.sample_rewards(rng, np.array([0.25, 0.5]), "gaussian"), [0.25, 0.5])
+    np.testing.assert_array_equal(data.sample_rewards(rng, np.array([0.25, 0.5]), "gaussian", n=np.array([2, 4])),
+                                  [0.5, 2.0])
+
+
+def test_count_samplers_draw_gaussian_sums_with_the_models_std_and_refuse_unsampleable_bernoulli():
+    P = np.zeros((S, A, S))
+    P[..., 1] = 1.0
+    mdp = TabularMDP(P, REWARD, np.array([1.0, 0.0, 0.0]), gamma=0.5, reward_noise="gaussian", reward_std=0.5)
+    c = data.sample_generative(mdp, 100, seed=0)
+    # each sum is N(100 R, (10 * 0.5)^2): all six within 1e-9 of 100 R has probability ~ 1e-50
+    assert np.abs(c.reward_sums - 100 * REWARD).max() > 1e-9
+    # and each within 6 sd (5 * 6 = 30): false failure < 1.2e-8
+    assert np.abs(c.reward_sums - 100 * REWARD).max() < 30
+    bad = TabularMDP(P, 3 * REWARD - 1, np.array([1.0, 0.0, 0.0]), gamma=0.5, reward_range=(-1, 2))
+    message = ("mdp has Bernoulli rewards (values in {0, 1}) but reward_range (-1.0, 2.0): Bernoulli draws need "
+               "rewards in [0, 1]. Give reward_noise='gaussian' or 'deterministic', or sample "
+               "theory_rl.scales.unit_rewards(mdp) and map the rewards back with its RewardMap")
+    _raises(message, data.sample_generative, bad, 3, 0)
+    _raises(message, data.sample_iid_counts, bad, np.full((S, A), 1 / 6), 3, 0)
+
+
+def test_sample_iid_counts_records_and_renormalises():
+    mdp = _scaled(gamma=0.5)
+    mu = np.full((S, A), 1 / 6)
+    for c in (data.sample_iid_counts(mdp, mu, 60, seed=3), data.sample_iid_counts_batch(mdp, mu, 60, [3])[0]):
+        assert (c.gamma, c.horizon, c.n) == (0.5, None, 60)
+        assert dict(c.meta) == {"generator": "sample_iid_counts", "mdp": repr(mdp), "n": 60,
+                                "seed": {"entropy": "3", "spawn_key": []}, "reward_range": [-1.0, 2.0]}
+        assert c.meta["coverage"] == {"C_star": 3.0}  # the lazy entry: max d* / mu, d* peaking at 1/2, mu = 1/6
+        np.testing.assert_array_equal(c.transition_counts[..., 1], c.counts)  # every move to s1
+        np.testing.assert_array_equal(c.reward_sums, c.counts * (3 * REWARD - 1))
+    episodic = _scaled(horizon=2)
+    c = data.sample_iid_counts(episodic, np.stack([mu, mu]), 30, seed=1)
+    assert (c.gamma, c.horizon, c.n) == (None, 2, 60)
+    np.testing.assert_array_equal(c.counts.sum(axis=(1, 2)), [30, 30])
+    # a distribution and rows summing to 1 + 8e-11 with last entries 0: only renormalised draws pass numpy's check
+    loose = _loose(gamma=0.5)
+    mu = np.zeros((S, A))
+    mu[0] = mu[1, 0] = 1 / 3 + 2e-11
+    c = data.sample_iid_counts(loose, mu, 90, seed=2)
+    assert c.counts.sum() == 90 and c.counts[1, 1] == 0 and not c.counts[2].any()
+    np.testing.assert_array_equal(c.transition_counts.sum(axis=-1), c.counts)
+    with pytest.raises(ValueError) as info:
+        data.sample_iid_counts_batch(loose, mu, 5, 7)
+    assert str(info.value) == "seeds is int, expected a sequence of seeds (one per dataset)"
+
