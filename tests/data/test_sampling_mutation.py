@@ -492,6 +492,11 @@ def test_sample_iid_counts_records_and_renormalises():
     c = data.sample_iid_counts(episodic, np.stack([mu, mu]), 30, seed=1)
     assert (c.gamma, c.horizon, c.n) == (None, 2, 60)
     np.testing.assert_array_equal(c.counts.sum(axis=(1, 2)), [30, 30])
+    # each step's distribution normalised on its own: the last pair, weight 0 at both steps, is never drawn
+    step = np.full((S, A), 1 / 5)
+    step[2, 1] = 0.0
+    c = data.sample_iid_counts(episodic, np.stack([step, step]), 30, seed=1)
+    assert not c.counts[:, 2, 1].any() and c.counts.sum() == 60
     # a distribution and rows summing to 1 + 8e-11 with last entries 0: only renormalised draws pass numpy's check
     loose = _loose(gamma=0.5)
     mu = np.zeros((S, A))
@@ -503,3 +508,66 @@ def test_sample_iid_counts_records_and_renormalises():
         data.sample_iid_counts_batch(loose, mu, 5, 7)
     assert str(info.value) == "seeds is int, expected a sequence of seeds (one per dataset)"
 
+
+
+# ---------------------------------------------------------------------- sample_rewards: the documented draws
+MEANS = np.array([[0.0, 0.25], [0.5, 1.0]])
+
+
+def test_single_rewards_are_the_documented_draws():
+    out = data.sample_rewards(np.random.default_rng(5), MEANS, "bernoulli")
+    np.testing.assert_array_equal(out, (np.random.default_rng(5).random(MEANS.shape) < MEANS).astype(float))
+    assert out.dtype == np.float64 and out[0, 0] == 0.0 and out[1, 1] == 1.0
+    out = data.sample_rewards(np.random.default_rng(5), MEANS, "gaussian", 0.3)
+    np.testing.assert_array_equal(out, MEANS + 0.3 * np.random.default_rng(5).standard_normal(MEANS.shape))
+    rng = np.random.default_rng(5)
+    out = data.sample_rewards(rng, MEANS, "deterministic", 0.3)
+    np.testing.assert_array_equal(out, MEANS)
+    out[0, 0] = 9.0  # a copy, not the caller's array
+    assert MEANS[0, 0] == 0.0
+    assert rng.random() == np.random.default_rng(5).random()  # deterministic rewards draw nothing
+    # a scalar mean gives a float
+    for noise, std in (("bernoulli", 0.0), ("gaussian", 0.2), ("deterministic", 0.0)):
+        value = data.sample_rewards(np.random.default_rng(1), 1.0, noise, std)
+        assert type(value) is float
+    assert data.sample_rewards(np.random.default_rng(1), 1.0, "bernoulli") == 1.0
+    assert data.sample_rewards(np.random.default_rng(1), 0.75, "deterministic") == 0.75
+    assert data.sample_rewards(np.random.default_rng(1), 0.75, "gaussian", 0.2) == \
+        0.75 + 0.2 * np.random.default_rng(1).standard_normal()
+
+
+def test_reward_sums_are_the_documented_draws():
+    N = np.array([[3, 0], [7, 2]])
+    out = data.sample_rewards(np.random.default_rng(6), MEANS, "bernoulli", n=N)
+    np.testing.assert_array_equal(out, np.random.default_rng(6).binomial(N, MEANS).astype(float))
+    assert out.dtype == np.float64 and out[0, 0] == 0.0 and out[1, 1] == 2.0
+    out = data.sample_rewards(np.random.default_rng(6), MEANS, "gaussian", 0.3, n=N)
+    np.testing.assert_array_equal(out, np.random.default_rng(6).normal(N * MEANS, np.sqrt(N) * 0.3))
+    out = data.sample_rewards(np.random.default_rng(6), MEANS, "deterministic", 0.3, n=N)
+    np.testing.assert_array_equal(out, N * MEANS)
+    # integer-valued floats and booleans are counts too
+    np.testing.assert_array_equal(data.sample_rewards(np.random.default_rng(6), MEANS, "deterministic",
+                                                      n=N.astype(float)), N * MEANS)
+    np.testing.assert_array_equal(data.sample_rewards(np.random.default_rng(6), MEANS[0], "deterministic",
+                                                      n=np.array([True, True])), MEANS[0])
+    # a scalar mean with n: a float64 sum
+    out = data.sample_rewards(np.random.default_rng(6), 0.5, "deterministic", n=4)
+    assert np.asarray(out).dtype == np.float64 and out == 2.0
+
+
+def test_sample_rewards_refusals_name_the_entry():
+    rng = np.random.default_rng(0)
+    _raises("mean[1] is 1.5, expected a value in [0, 1]", data.sample_rewards, rng, np.array([0.5, 1.5]),
+            "bernoulli")
+    _raises("mean[0, 1] is 1.5, expected a value in [0, 1]", data.sample_rewards, rng, np.array([[0.5, 1.5]]),
+            "bernoulli", n=np.array([[1, 1]]))
+    _raises("n[1] is 1.5, expected an integer count", data.sample_rewards, rng, np.array([0.5, 0.5]), "gaussian",
+            n=[1, 1.5])
+    _raises("n has shape (3,), expected the shape (2,) of mean", data.sample_rewards, rng, np.array([0.5, 0.5]),
+            "gaussian", n=[1, 2, 3])
+    _raises("n[0, 1] is -2, expected a count >= 0", data.sample_rewards, rng, np.array([[0.5, 0.5]]), "gaussian",
+            n=[[1, -2]])
+    _raises("std is -1.0, expected a real number in [0, inf]", data.sample_rewards, rng, np.array([0.5]),
+            "gaussian", -1.0)
+    # Gaussian and deterministic means are not limited to [0, 1]
+    assert data.sample_rewards(rng, np.array([1.5]), "deterministic", n=np.array([2]))[0] == 3.0
