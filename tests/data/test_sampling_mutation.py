@@ -571,3 +571,38 @@ def test_sample_rewards_refusals_name_the_entry():
             "gaussian", -1.0)
     # Gaussian and deterministic means are not limited to [0, 1]
     assert data.sample_rewards(rng, np.array([1.5]), "deterministic", n=np.array([2]))[0] == 3.0
+
+
+# ---------------------------------------------------------------------- RolloutSampler
+def test_rollout_sampler_follows_a_deterministic_chain_from_a_given_start():
+    mdp = _chain()
+    ro = data.RolloutSampler(mdp, init=[0.0, 0.0, 1.0]).sample(POLICY, 4, seed=0)
+    # s2 -a0-> s0 -a1-> s2 -a1-> s1 (POLICY's rows per step)
+    np.testing.assert_array_equal(ro.states, np.tile([2, 0, 2, 1], (4, 1)))
+    np.testing.assert_array_equal(ro.actions, np.tile([0, 1, 1], (4, 1)))
+    np.testing.assert_array_equal(ro.rewards, np.tile([REWARD[2, 0], REWARD[0, 1], REWARD[2, 1]], (4, 1)))
+    assert ro.rewards.dtype == np.float64
+    empty = data.RolloutSampler(mdp).sample(POLICY, 0, seed=0)
+    assert (empty.states.shape, empty.actions.shape, empty.rewards.shape) == ((0, 4), (0, 3), (0, 3))
+    # a mixture with one weight 1: that policy's path from the model's start s0
+    ro = data.RolloutSampler(mdp).sample([POLICY, OTHER], 3, seed=1, weights=[0.0, 1.0])
+    np.testing.assert_array_equal(ro.states, np.tile([0, 2, 0, 2], (3, 1)))
+
+
+def test_rollout_sampler_refusals_name_the_entry():
+    mdp = _chain()
+    sampler = data.RolloutSampler(mdp)
+    _raises("init must have 1 dimensions, got shape (1, 3)", data.RolloutSampler, mdp, init=[[1.0, 0.0, 0.0]])
+    _raises("init has shape (2,), expected (3,)", data.RolloutSampler, mdp, init=[1.0, 0.0])
+    _raises("init sums to 1.1, expected 1 (tolerance 1e-10)", data.RolloutSampler, mdp, init=[0.5, 0.6, 0.0])
+    _raises("policy[1] is 2, expected a value in 0..1", sampler.sample, np.array([0, 2, 0]), 3, 0)
+    _raises("policy has shape (1, 2), expected (S,) or (H, S) actions with S = 3, H = 3",
+            sampler.sample, np.array([[0, 1]]), 3, 0)
+    _raises("policy[1][1] is 2, expected a value in 0..1",
+            sampler.sample, [np.array([0, 0, 0]), np.array([0, 2, 0])], 3, 0, weights=[0.5, 0.5])
+    _raises("policy[1] is 5, expected a value in 0..1", sampler.episode, np.array([0, 5, 0]),
+            np.random.default_rng(0))
+    with pytest.raises(ValueError) as info:
+        sampler.sample(POLICY, 2**40, 0)
+    assert str(info.value).startswith("the rollouts of shape (n_episodes, n_steps + 1) = (1099511627776, 4) needs "
+                                      "4.4e+12 entries (1.06e+14 bytes), more than this machine's ")
