@@ -566,7 +566,7 @@ def test_sample_rewards_refusals_name_the_entry():
     _raises("n has shape (3,), expected the shape (2,) of mean", data.sample_rewards, rng, np.array([0.5, 0.5]),
             "gaussian", n=[1, 2, 3])
     _raises("n[0, 1] is -2, expected a count >= 0", data.sample_rewards, rng, np.array([[0.5, 0.5]]), "gaussian",
-            n=[[1, -2]])
+            n=[[0, -2]])  # the zero before it is a valid count
     _raises("std is -1.0, expected a real number in [0, inf]", data.sample_rewards, rng, np.array([0.5]),
             "gaussian", -1.0)
     # Gaussian and deterministic means are not limited to [0, 1]
@@ -606,3 +606,22 @@ def test_rollout_sampler_refusals_name_the_entry():
         sampler.sample(POLICY, 2**40, 0)
     assert str(info.value).startswith("the rollouts of shape (n_episodes, n_steps + 1) = (1099511627776, 4) needs "
                                       "4.4e+12 entries (1.06e+14 bytes), more than this machine's ")
+
+
+# ---------------------------------------------------------------------- trajectory datasets, the lazy coverage record
+def test_trajectory_datasets_record_the_discount():
+    mdp = _scaled(gamma=0.75)
+    d = data.sample_trajectories(mdp, np.array([0, 0, 1]), 2, seed=0, n_steps=3)
+    assert (d.gamma, d.horizon, len(d)) == (0.75, None, 6)
+    np.testing.assert_array_equal(d.state, [0, 1, 1] * 2)  # s0 -a0-> s1 -a0-> s1, every move to s1
+    np.testing.assert_array_equal(d.next_state, [1, 1, 1] * 2)
+
+
+def test_lazy_coverage_refusals():
+    from theory_rl.data.behaviour import LazyCoverage  # the samplers' thunk (not re-exported)
+
+    mdp = _scaled(gamma=0.75)
+    message = "LazyCoverage needs exactly one of mu (i.i.d. data) and policy (trajectories)"
+    _raises(message, LazyCoverage, mdp)
+    _raises(message, LazyCoverage, mdp, mu=np.full((S, A), 1 / 6), policy=np.zeros(S, int))
+    _raises("mdp is a str, expected a TabularMDP", LazyCoverage, "mdp", mu=np.full((S, A), 1 / 6))
