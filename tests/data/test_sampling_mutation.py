@@ -625,3 +625,19 @@ def test_lazy_coverage_refusals():
     _raises(message, LazyCoverage, mdp)
     _raises(message, LazyCoverage, mdp, mu=np.full((S, A), 1 / 6), policy=np.zeros(S, int))
     _raises("mdp is a str, expected a TabularMDP", LazyCoverage, "mdp", mu=np.full((S, A), 1 / 6))
+
+
+def test_episode_lengths_and_their_refusals():
+    discounted, episodic = _scaled(gamma=0.75), _scaled(horizon=2)
+    assert data.RolloutSampler(discounted, n_steps=1).T == 1
+    assert data.RolloutSampler(episodic, n_steps=2).T == 2 and data.RolloutSampler(episodic).T == 2
+    ro = data.RolloutSampler(discounted, n_steps=1).sample(np.zeros(S, int), 2, seed=0)
+    np.testing.assert_array_equal(ro.states, [[0, 1], [0, 1]])
+    _raises("n_steps is 0, expected an integer >= 1", data.RolloutSampler, discounted, n_steps=0)
+    _raises("n_steps is float (1.5), expected an integer", data.RolloutSampler, discounted, n_steps=1.5)
+    _raises("a discounted MDP needs n_steps, the length of each sampled trajectory", data.RolloutSampler, discounted)
+    _raises("n_steps is 3; a finite-horizon MDP runs exactly H = 2 steps", data.RolloutSampler, episodic, n_steps=3)
+    with pytest.raises(ValueError) as info:
+        data.RolloutSampler(discounted, n_steps=2**45)
+    assert str(info.value).startswith("one episode of shape (n_steps + 1) = (35184372088833) needs 3.52e+13 entries "
+                                      "(8.44e+14 bytes), more than this machine's ")
