@@ -641,3 +641,26 @@ def test_episode_lengths_and_their_refusals():
         data.RolloutSampler(discounted, n_steps=2**45)
     assert str(info.value).startswith("one episode of shape (n_steps + 1) = (35184372088833) needs 3.52e+13 entries "
                                       "(8.44e+14 bytes), more than this machine's ")
+
+
+def test_trajectory_batches_record_meta_and_refuse_huge_tables():
+    mdp = _scaled(gamma=0.75)
+    policy = np.array([0, 0, 1])
+    base = {"generator": "sample_trajectories", "mdp": repr(mdp), "n_episodes": 2, "n_steps": 3,
+            "reward_range": [-1.0, 2.0]}
+    one = data.sample_trajectories_batch(mdp, policy, 2, 5, None, n_steps=3)
+    assert dict(one.meta) == {**base, "seed": {"entropy": "5", "spawn_key": []}}
+    assert one.meta["coverage"] == {"C_star": "inf"}  # pi* takes a1 in s0, which this policy never does
+    trials = data.sample_trajectories_batch(mdp, policy, 2, 5, 2, n_steps=3)
+    for i, d in enumerate(trials):
+        assert dict(d.meta) == {**base, "seed": {"entropy": "5", "spawn_key": [i]}}
+        assert d.meta["coverage"] == {"C_star": "inf"}
+        np.testing.assert_array_equal(d.state, [0, 1, 1] * 2)
+    with pytest.raises(ValueError) as info:
+        data.sample_trajectories_batch(mdp, policy, 2**40, 5, None, n_steps=3)
+    assert str(info.value).startswith("the sampled transitions of shape (n_episodes, n_steps) = (1099511627776, 3) "
+                                      "needs 3.3e+12 entries (1.19e+14 bytes), more than this machine's ")
+    with pytest.raises(ValueError) as info:
+        data.sample_trajectories_batch(mdp, policy, 2**40, 5, 2, n_steps=3)
+    assert str(info.value).startswith("the sampled transitions of shape (n_trials, n_episodes, n_steps) = "
+                                      "(2, 1099511627776, 3) needs 6.6e+12 entries (2.37e+14 bytes), more than ")
