@@ -664,3 +664,21 @@ def test_trajectory_batches_record_meta_and_refuse_huge_tables():
         data.sample_trajectories_batch(mdp, policy, 2**40, 5, 2, n_steps=3)
     assert str(info.value).startswith("the sampled transitions of shape (n_trials, n_episodes, n_steps) = "
                                       "(2, 1099511627776, 3) needs 6.6e+12 entries (2.37e+14 bytes), more than ")
+
+
+def test_iid_batches_record_meta_and_refuse_huge_tables():
+    mdp = _scaled(gamma=0.75)
+    mu = np.full((S, A), 1 / 6)
+    base = {"generator": "sample_iid", "mdp": repr(mdp), "n": 4, "reward_range": [-1.0, 2.0]}
+    for i, d in enumerate(data.sample_iid_batch(mdp, mu, 4, 5, 2)):
+        assert dict(d.meta) == {**base, "seed": {"entropy": "5", "spawn_key": [i]}}
+        assert d.meta["coverage"] == {"C_star": 4.5}  # max d* / mu with mu = 1/6: d* peaks at 3/4
+        np.testing.assert_array_equal(d.next_state, np.ones(4))  # every move to s1
+    with pytest.raises(ValueError) as info:
+        data.sample_iid_batch(mdp, mu, 2**40, 5, None)
+    assert str(info.value).startswith("the sampled tuples of shape (H, n) = (1, 1099511627776) needs 1.1e+12 "
+                                      "entries (3.96e+13 bytes), more than this machine's ")
+    with pytest.raises(ValueError) as info:
+        data.sample_iid_batch(mdp, mu, 2**40, 5, 2)
+    assert str(info.value).startswith("the sampled tuples of shape (n_trials, H, n) = (2, 1, 1099511627776) needs "
+                                      "2.2e+12 entries (7.92e+13 bytes), more than this machine's ")
