@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory_rl._validation import Options, Real, as_float_array, check_instance, check_range, validate_params
+from theory_rl._validation import (
+    Options,
+    Real,
+    as_float_array,
+    check_instance,
+    check_range,
+    index_str,
+    validate_params,
+)
 from theory_rl.mdp import REWARD_NOISES
 
 __all__ = ["sample_rewards"]
@@ -64,13 +72,13 @@ def sample_rewards(rng: np.random.Generator, mean, noise: str, std: float = 0.0,
         N = as_float_array(N, "n")
         if (np.round(N) != N).any():
             idx = tuple(np.argwhere(np.round(N) != N)[0])
-            raise ValueError(f"n{list(idx)} is {N[idx]}, expected an integer count")
+            raise ValueError(f"n{index_str(idx)} is {N[idx]}, expected an integer count")
         N = N.astype(np.int64)
     if N.shape != R.shape:
         raise ValueError(f"n has shape {N.shape}, expected the shape {R.shape} of mean")
     if (N < 0).any():
         idx = tuple(np.argwhere(N < 0)[0])
-        raise ValueError(f"n{list(idx)} is {N[idx]}, expected a count >= 0")
+        raise ValueError(f"n{index_str(idx)} is {N[idx]}, expected a count >= 0")
     if noise == "bernoulli":
         return rng.binomial(N, R).astype(np.float64)
     if noise == "gaussian":
