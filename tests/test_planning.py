@@ -313,6 +313,11 @@ def test_value_iteration_certificate_value_by_hand(gamma, tol, k):
     V = (1 - gamma**k) / (1 - gamma)
     roundoff = 3 * EPS * (1 + V)  # (S + 2) eps (1 + |V|) with S = 1
     assert res.error_bound == pytest.approx((gamma**k + roundoff) / (1 - gamma), rel=1e-12)
+    # the round-off term itself (about 1e-11 of the bound), against the run's own residual; abs=0, since
+    # pytest.approx's default absolute tolerance of 1e-12 would swallow it
+    V_k = float(res.V[0])
+    expected = (gamma * res.residual + 3 * EPS * (1 + V_k)) / (1 - gamma)
+    assert res.error_bound == pytest.approx(expected, rel=1e-15, abs=0)
     true_error = 1 / (1 - gamma) - float(res.V[0])
     assert true_error <= res.error_bound and true_error > res.error_bound / 2
 
@@ -324,12 +329,12 @@ def test_policy_iteration_certificate_value_by_hand(gamma):
     with pytest.warns(ConvergenceWarning):
         res = pl.policy_iteration(_one_state([0.0, 1.0], gamma), max_iter=1, policy0=[0], on_max_iter="warn")
     assert res.V[0] == 0.0 and res.residual == 1.0 and not res.converged
-    assert res.error_bound == pytest.approx((1 + 3 * EPS) / (1 - gamma), rel=1e-15)
+    assert res.error_bound == pytest.approx((1 + 3 * EPS) / (1 - gamma), rel=1e-15, abs=0)
     true_error = 1 / (1 - gamma) - float(res.V[0])
     assert true_error <= res.error_bound and true_error > res.error_bound / 2
     done = pl.policy_iteration(_one_state([0.0, 1.0], gamma))
     assert done.converged and done.residual == 0.0 and done.V[0] == pytest.approx(1 / (1 - gamma), rel=1e-15)
-    assert done.error_bound == pytest.approx(3 * EPS * (1 + 1 / (1 - gamma)) / (1 - gamma), rel=1e-12)
+    assert done.error_bound == pytest.approx(3 * EPS * (1 + 1 / (1 - gamma)) / (1 - gamma), rel=1e-12, abs=0)
 
 
 @FAST
