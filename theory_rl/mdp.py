@@ -74,7 +74,7 @@ class TabularMDP:
         Action mask (issue 15): ``feasible[s, a]`` is False when action ``a`` may not be taken in state ``s``
         (the same at every step). Every state needs a feasible action. Planning optimises over feasible actions
         only (its ``Q`` is ``-inf`` at infeasible pairs), policies and samplers are refused when they put mass on
-        an infeasible pair (see :mod:`theory_rl.feasibility`). Infeasible pairs keep finite rewards in [0, 1]
+        an infeasible pair (see :mod:`theory_rl.feasibility`). Infeasible pairs keep finite rewards in the range
         and, dense, valid rows of ``P`` (never read); a sparse ``P`` may leave their rows empty (stored as a
         self-loop ``s -> s``). None or all True: no restriction (:attr:`feasible` is then None).
     copy : bool, default True
