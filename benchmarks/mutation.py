@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -64,6 +65,17 @@ GROUPS: dict[str, list[str]] = {"data": ["data-io", "data-sampling"]}
 EQUIVALENT_FILE = ROOT / "tests" / "mutation_equivalent.md"
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 _ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|")
+
+
+def mutmut_environment() -> dict[str, str]:
+    """The environment for ``mutmut``: ours, with numba's fork-safe ``workqueue`` threading layer.
+
+    mutmut 3 runs each mutant in a child forked from one server process. Once a ``parallel=True`` kernel (the
+    batched samplers of ``theory_rl._kernels``) has run in that server under numba's default OpenMP layer, GNU
+    OpenMP makes every forked child raise SIGTERM at once ("fork() called from a process already using GNU OpenMP,
+    this is unsafe"), which mutmut reports as ``suspicious``, killed or not. The workqueue layer survives a fork.
+    """
+    return {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
 
 
 def equivalent_mutants(path: Path = EQUIVALENT_FILE) -> set[str]:
@@ -122,7 +134,7 @@ def _scratch_copy(module: str, dest: Path) -> None:
 
 def _results(workdir: Path) -> dict[str, str]:
     out = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=workdir,
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True, check=True, env=mutmut_environment()).stdout
     verdicts = {}
     for line in out.splitlines():
         name, sep, status = line.strip().rpartition(": ")
@@ -136,7 +148,7 @@ def run_module(module: str, jobs: int, workdir: Path | None = None) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix=f"mutation-{module}-")) if workdir is None else workdir
     _scratch_copy(module, scratch)
     proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)], cwd=scratch,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=mutmut_environment())
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
         raise SystemExit(f"mutmut run failed for {module} (exit {proc.returncode}); scratch copy in {scratch}")

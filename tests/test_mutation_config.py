@@ -50,3 +50,23 @@ def test_the_data_parts_cover_every_data_module_once():
     files = [f for part in GROUPS["data"] for f in MODULES[part][0]]
     modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "theory_rl" / "data").glob("*.py"))
     assert sorted(files) == [m for m in modules if not m.endswith("__init__.py")]
+
+
+def test_mutmut_children_survive_a_fork_after_a_parallel_kernel():
+    # mutmut forks each mutant's test process from one server: under numba's OpenMP layer a fork after a
+    # prange kernel raises SIGTERM in the child (mutmut's "suspicious"); the environment given to mutmut avoids it
+    import subprocess
+    import sys
+
+    from benchmarks.mutation import mutmut_environment
+
+    script = (
+        "import os\nfrom numba import njit, prange\n"
+        "@njit(parallel=True)\ndef f(n):\n    s = 0.0\n    for i in prange(n):\n        s += i\n    return s\n"
+        "f(10)\npid = os.fork()\n"
+        "if pid == 0:\n    f(10)\n    os._exit(0)\n"
+        "print(os.waitpid(pid, 0)[1])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=mutmut_environment(), capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.split() == ["0"], out.stdout + out.stderr
