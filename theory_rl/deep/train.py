@@ -114,12 +114,12 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
     -------
     dict
         ``returns`` (true H-step return per epoch, deterministic policy), ``rollout_reward`` (mean reward of each
-        epoch's new rollouts: how often the stochastic policy's own rollouts meet the goal), ``q_mean`` (mean min-
-        ensemble Q on the last batch of each epoch), ``edge_fraction`` (share of bootstrap states that were edge-of-
-        reach), ``final_return``, ``final_q``, ``optimal_return``, the ensemble-std penalty at states uniform on the
-        edge-of-reach band (``penalty_edge``) and at the buffer's inputs (``penalty_other``, within reach), the
-        final deterministic policy on a grid (``policy_grid``: ``points`` and ``actions``, for Figure 2(b-d)) and
-        its ``trajectories`` over the evaluation horizon from a few initial states.
+        epoch's new rollouts: how often the stochastic policy's own rollouts meet the goal), ``q_mean`` (mean
+        min-ensemble Q on the last batch of each epoch), ``edge_fraction`` (share of bootstrap states that were
+        edge-of-reach), ``final_return``, ``final_q``, ``optimal_return``, the ensemble-std penalty at states
+        uniform on the edge-of-reach band (``penalty_edge``) and at the buffer's inputs (``penalty_other``, within
+        reach), the final deterministic policy on a grid (``policy_grid``: ``points`` and ``actions``, for Figure
+        2(b-d)) and its ``trajectories`` over the evaluation horizon from a few initial states.
     """
     if method not in METHODS:
         raise ValueError(f"method is {method!r}, expected one of {METHODS}")
