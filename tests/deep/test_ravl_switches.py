@@ -241,3 +241,34 @@ def test_grid_cells_rows_table_and_figure():
     assert fitted[f"{configs[1]['cell']}.leaves_start"] == f"{rows[1]['leaves_start']}/2"
     fig = eor.plot_grid(records, fitted)["eor_ravl_grid"]
     assert len(fig.axes[0].patches) == 2
+
+
+# --- the GPU scale study's hooks: a per-epoch callback and the per-epoch rollout reward --------------------------
+
+
+def test_callback_sees_every_epoch_and_can_stop_training(monkeypatch):
+    cfg = replace(TINY, n_epochs=4)
+    plain = train_2d("ravl", seed=2, config=cfg, device="cpu")
+    seen = []
+    watched = train_2d("ravl", seed=2, config=cfg, device="cpu",
+                       callback=lambda e, c: seen.append((e, len(c["returns"]), len(c["rollout_reward"]))))
+    assert watched == plain  # a callback that never stops draws nothing: bit for bit the same run
+    assert seen == [(e, e + 1, e + 1) for e in range(4)]
+    short = train_2d("ravl", seed=2, config=cfg, device="cpu", callback=lambda e, c: e == 1)
+    assert len(short["returns"]) == len(short["alpha"]) == 2  # stopped after the second epoch
+    assert short["returns"] == plain["returns"][:2] and short["q_mean"] == plain["q_mean"][:2]
+
+
+def test_rollout_reward_is_the_mean_reward_of_each_epochs_new_rollouts(monkeypatch):
+    rollouts, means = train_module.mbpo_rollouts, []
+
+    def recording_rollouts(policy_fn, step_fn, start_obs, k):
+        roll = rollouts(policy_fn, step_fn, start_obs, k)
+        means.append(float(roll["rew"].double().mean()))
+        return roll
+
+    monkeypatch.setattr(train_module, "mbpo_rollouts", recording_rollouts)
+    out = train_2d("base", seed=5, config=TINY, device="cpu")
+    assert len(out["rollout_reward"]) == TINY.n_epochs
+    assert out["rollout_reward"] == pytest.approx(means, rel=1e-5, abs=0)
+    assert min(means) > 0  # rewards exp(-d^2/2) are positive everywhere: a zero curve would be a defect

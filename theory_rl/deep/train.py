@@ -92,7 +92,7 @@ class TrainConfig:
         )
 
 
-def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, device=None) -> dict:
+def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, device=None, callback=None) -> dict:
     """Train one agent; returns JSON-ready per-epoch curves and final diagnostics.
 
     Parameters
@@ -104,16 +104,22 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
     config : TrainConfig, optional
     device : str or torch.device, optional
         Default: ``cuda`` when present, else CPU.
+    callback : callable, optional
+        Called after each epoch as ``callback(epoch, curves)`` (``epoch`` counted from 0, ``curves`` the
+        per-epoch lists so far); a true return value ends training after that epoch, and the final diagnostics
+        are those of the shorter run. It draws nothing, so a callback that never stops leaves the run bit for
+        bit as without one. For long runs: progress files and wall-clock budgets (``experiments.edge_of_reach_gpu``).
 
     Returns
     -------
     dict
-        ``returns`` (true H-step return per epoch, deterministic policy), ``q_mean`` (mean min-ensemble Q on the
-        last batch of each epoch), ``edge_fraction`` (share of bootstrap states that were edge-of-reach),
-        ``final_return``, ``final_q``, ``optimal_return``, the ensemble-std penalty at states uniform on the
-        edge-of-reach band (``penalty_edge``) and at the buffer's inputs (``penalty_other``, within reach), the
-        final deterministic policy on a grid (``policy_grid``: ``points`` and ``actions``, for Figure 2(b-d))
-        and its ``trajectories`` over the evaluation horizon from a few initial states.
+        ``returns`` (true H-step return per epoch, deterministic policy), ``rollout_reward`` (mean reward of each
+        epoch's new rollouts: how often the stochastic policy's own rollouts meet the goal), ``q_mean`` (mean
+        min-ensemble Q on the last batch of each epoch), ``edge_fraction`` (share of bootstrap states that were
+        edge-of-reach), ``final_return``, ``final_q``, ``optimal_return``, the ensemble-std penalty at states
+        uniform on the edge-of-reach band (``penalty_edge``) and at the buffer's inputs (``penalty_other``, within
+        reach), the final deterministic policy on a grid (``policy_grid``: ``points`` and ``actions``, for Figure
+        2(b-d)) and its ``trajectories`` over the evaluation horizon from a few initial states.
     """
     if method not in METHODS:
         raise ValueError(f"method is {method!r}, expected one of {METHODS}")
@@ -130,14 +136,15 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
     n_real_batch = round(cfg.real_fraction * cfg.sac.batch_size)
     real = _real_dataset(env, cfg.n_real, gen, device) if n_real_batch or cfg.rollout_start == "dataset" else None
     eval_gen_seed = seed + 1_000_003
-    curves: dict[str, list] = {"returns": [], "q_mean": [], "edge_fraction": [], "alpha": []}
-    for _ in range(cfg.n_epochs):
+    curves: dict[str, list] = {"returns": [], "rollout_reward": [], "q_mean": [], "edge_fraction": [], "alpha": []}
+    for epoch in range(cfg.n_epochs):
         if cfg.rollout_start == "init":
             start = env.sample_init(cfg.rollouts_per_epoch, generator=gen, device=device)
         else:
             start = real.sample(cfg.rollouts_per_epoch, generator=gen)["obs"]
         roll = mbpo_rollouts(agent.act, env.step, start, cfg.k)
         buf.add(**{key: roll[key] for key in ("obs", "act", "rew", "next_obs")})
+        curves["rollout_reward"].append(float(roll["rew"].mean()))
         stats, edge_frac = {}, 0.0
         for _ in range(cfg.updates_per_epoch):
             b = buf.sample(cfg.sac.batch_size - n_real_batch, generator=gen)
@@ -160,6 +167,8 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
         curves["q_mean"].append(stats["q_mean"])
         curves["edge_fraction"].append(edge_frac)
         curves["alpha"].append(stats["alpha"])
+        if callback is not None and callback(epoch, curves):
+            break
     # RAVL's effective penalty, the std over critics at the policy's action (Figure 3): at the buffer's inputs,
     # which are within reach, and at states drawn uniformly from the edge-of-reach band, which never are
     with torch.no_grad():
