@@ -45,7 +45,7 @@ PAPER_SLOPE = -0.502
 PER_STATE_N = 50
 PAPER_N = sorted({math.floor(math.exp(x)) for x in np.arange(4.0, 10.01, 0.5)} | {PER_STATE_N})
 QUICK_N = [PER_STATE_N, 54, 403]
-N_RESAMPLES, QUICK_RESAMPLES = 1000, 100
+N_RESAMPLES, QUICK_RESAMPLES = 1000, 50  # quick: a smoke run of the interval code (issue 16: half the bootstrap time)
 TIE_TOL = 1e-12  # Q values within this of the maximum are ties (round-off in the backward induction)
 GAP_ZERO = 1e-12  # a gap below this is round-off: the policy is optimal
 
