@@ -58,7 +58,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "glow": (["theory_rl/algorithms/glow/*"],
              ["tests/algorithms/test_glow.py", "tests/algorithms/test_glow_mutation.py",
               "tests/algorithms/test_glow_mutation2.py", "tests/algorithms/test_glow_mutation3.py",
-              "tests/test_invalid_input.py"]),
+              "tests/algorithms/test_glow_mutation4.py", "tests/test_invalid_input.py"]),
 }
 #: a name for several MODULES entries run one after the other
 GROUPS: dict[str, list[str]] = {"data": ["data-io", "data-sampling"]}
