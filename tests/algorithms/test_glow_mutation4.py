@@ -3,6 +3,8 @@ complete run on the current code (reward ranges, discounted horizons and action 
 ``test_glow_mutation.py`` .. ``test_glow_mutation3.py``: the refusals of problems off GLOW's scale, the
 de-duplication of near-equal density ratios, and the optimism's exact empirical mean."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,107 @@ def test_optimism_takes_the_exact_empirical_mean_a_one_ulp_larger_value_wins():
     res = online.glow(mdp, fc, 2, seed=0, K=3, beta_scale=1.0, diagnostics=False)
     np.testing.assert_array_equal(res.chosen, [0, 1])
     np.testing.assert_array_equal(res.set_size, [2, 2])
+
+
+def test_criteria_refuse_a_record_off_the_unit_scale_by_name():
+    """``as_counts`` (every criterion's first step) refuses a record whose meta states a reward range other than
+    [0, 1] or a discount, naming "GLOW's statistics"; a unit-scale record of the same model passes unchanged."""
+    from theory_rl.algorithms.glow import statistics
+    from theory_rl.data import sample_iid_counts
+
+    mu = np.full((2, 3, 2), 1 / 6)
+    ranged = sample_iid_counts(_mdp(reward_range=(0.0, 2.0), reward_noise="deterministic"), mu, 20, seed=0)
+    disc = sample_iid_counts(_discounted(), mu, 20, seed=0)
+    fc = classes.model_based_classes([_mdp()])
+    for call in (statistics.as_counts, lambda s: statistics.glow_violations(fc.F, fc.W, s, 1.0, 0.0)):
+        with pytest.raises(ValueError, match="^" + RANGE_MSG.format("GLOW's statistics")):
+            call(ranged)
+        with pytest.raises(ValueError, match="^" + DISC_MSG.format("GLOW's statistics")):
+            call(disc)
+    unit = sample_iid_counts(_mdp(), mu, 20, seed=0)
+    assert statistics.as_counts(unit) is unit
+
+
+def test_decoy_classes_refuses_a_model_off_the_unit_scale_by_name():
+    """``decoy_classes`` builds undiscounted Q* in [0, H] from the model: a range or a discount is refused, naming
+    ``decoy_classes``."""
+    targets = np.zeros((1, 2, 3, 2), bool)
+    with pytest.raises(ValueError, match="^" + RANGE_MSG.format("decoy_classes")):
+        classes.decoy_classes(_ranged(), targets, 0.5)
+    with pytest.raises(ValueError, match="^" + DISC_MSG.format("decoy_classes")):
+        classes.decoy_classes(_discounted(), targets, 0.5)
+
+
+def test_glow_h2o_and_offline_only_refuse_masked_or_off_scale_problems_by_name():
+    """``check_problem`` (the first step of ``glow``, ``h2o``, ``offline_only`` and ``ClassEvaluator``) refuses an
+    MDP with infeasible actions (the classes' greedy policies range over all actions) and one off the unit scale
+    (GLOW's constants assume [0, 1] rewards, no discount), each with a message naming the algorithms."""
+    from theory_rl.algorithms.glow import hybrid
+
+    fc = classes.model_based_classes([_mdp()])
+    nu = np.full((2, 3, 2), 1 / 6)
+    masked = _mdp(feasible=np.array([[True, False], [True, True], [True, True]]))
+    mask_msg = "glow / h2o / offline_only does not support infeasible actions (this mdp has a feasible mask)"
+    calls = {
+        "glow": lambda m: online.glow(m, fc, 2, seed=0),
+        "h2o": lambda m: hybrid.h2o(m, fc, nu, 2, seed=0),
+        "offline_only": lambda m: hybrid.offline_only(m, fc, nu, 2, seed=0),
+        "check_problem": lambda m: online.check_problem(m, fc),
+    }
+    for call in calls.values():
+        with pytest.raises(ValueError, match="^" + re.escape(mask_msg)):
+            call(masked)
+        with pytest.raises(ValueError, match="^" + RANGE_MSG.format(re.escape("GLOW (theory_rl.algorithms.glow)"))):
+            call(_ranged())
+        with pytest.raises(ValueError, match="^" + DISC_MSG.format(re.escape("GLOW (theory_rl.algorithms.glow)"))):
+            call(_discounted())
+    online.check_problem(_mdp(), fc)  # the unit-scale, unmasked model passes
+
+
+# ---------------------------------------------------------------------------------------------- empirical means
+def _moments_by_hand(F, W, counts, trans, rsum, clip):
+    """D[f, w, h] = (1 / N_h) sum_{x,a} min(w, clip) (n f - R - sum_x' C V_{f,h+1}), Q[w, h] = (1 / N_h) sum n
+    min(w, clip)^2, both 0 at a layer with N_h = 0: loops over the entries."""
+    nF, H, S, A = F.shape
+    nW = W.shape[0]
+    D, Q = np.zeros((nF, nW, H)), np.zeros((nW, H))
+    for h in range(H):
+        N = counts[h].sum()
+        if N == 0:
+            continue
+        for j in range(nW):
+            for x in range(S):
+                for a in range(A):
+                    w = min(W[j, h, x, a], clip)
+                    Q[j, h] += counts[h, x, a] * w * w / N
+                    for i in range(nF):
+                        nxt = sum(trans[h, x, a, y] * F[i, h + 1, y].max() for y in range(S)) if h + 1 < H else 0.0
+                        D[i, j, h] += w * (counts[h, x, a] * F[i, h, x, a] - rsum[h, x, a] - nxt) / N
+    return D, Q
+
+
+def test_weighted_moments_divide_by_fractional_layer_sizes_and_ignore_empty_layers():
+    """A record of weighted (fractional) counts: layer 0 holds 0.5 samples in all, so its means are sums times 2;
+    layer 1 holds none, so its moments are 0 whatever its reward sums hold (the empirical mean of an empty
+    sample), not the sums themselves."""
+    from theory_rl.algorithms.glow import statistics
+    from theory_rl.data import CountDataset
+
+    H, S, A = 2, 2, 2
+    counts = np.zeros((H, S, A))
+    counts[0, 0, 1], counts[0, 1, 0] = 0.375, 0.125
+    trans = np.zeros((H, S, A, S))
+    trans[0, 0, 1] = [0.125, 0.25]
+    trans[0, 1, 0] = [0.125, 0.0]
+    rsum = np.zeros((H, S, A))
+    rsum[0, 0, 1], rsum[0, 1, 0] = 0.25, 0.0625
+    rsum[1, 1, 1] = 0.5  # reward sums at a layer without samples
+    data = CountDataset(counts, trans, rsum, S, A, horizon=H)
+    rng = np.random.default_rng(3)
+    F, W = rng.random((3, H, S, A)), 2.0 * rng.random((2, H, S, A))
+    D, Q = statistics.weighted_moments(F, W, data, 1.5)
+    D_ref, Q_ref = _moments_by_hand(F, W, counts, trans, rsum, 1.5)
+    np.testing.assert_allclose(D, D_ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(Q, Q_ref, rtol=1e-12, atol=1e-15)
+    assert np.all(D[:, :, 1] == 0.0) and np.all(Q[:, 1] == 0.0)
+    assert np.abs(D[:, :, 0]).max() > 0.1
