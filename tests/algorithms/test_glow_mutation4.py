@@ -195,3 +195,13 @@ def test_weighted_moments_divide_by_fractional_layer_sizes_and_ignore_empty_laye
     np.testing.assert_allclose(Q, Q_ref, rtol=1e-12, atol=1e-15)
     assert np.all(D[:, :, 1] == 0.0) and np.all(Q[:, 1] == 0.0)
     assert np.abs(D[:, :, 0]).max() > 0.1
+
+
+def test_finite_classes_names_the_dimensions_of_a_value_class_without_four():
+    """A value class must be ``(|F|, H, S, A)``: a scalar or an empty vector is refused at once by its number of
+    dimensions, never by a numpy error from the greedy actions computed on it."""
+    W = np.ones((1, 1, 2, 2))
+    for F in (np.float64(1.0), np.zeros(0), np.zeros((2, 2))):
+        msg = f"F must have 4 dimensions, got shape {F.shape}"
+        with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+            classes.finite_classes(F, W)
