@@ -51,7 +51,9 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
                       DATA_TESTS),
     # the unit tests only: the experiments' quick runs (16 s) would be rerun for every surviving mutant
     "lcb": (["theory_rl/algorithms/lcb.py"],
-            ["tests/algorithms/test_lcb.py", "tests/algorithms/test_lcb_mutation.py", "tests/test_invalid_input.py"]),
+            ["tests/algorithms/test_lcb.py", "tests/algorithms/test_lcb_mutation.py",
+             "tests/algorithms/test_lcb_mutation2.py", "tests/algorithms/test_lcb_feasible.py",
+             "tests/test_invalid_input.py"]),
     "linear": (["theory_rl/algorithms/linear.py"],
                ["tests/algorithms/test_algorithms_linear.py", "tests/algorithms/test_linear_mutation.py",
                 "tests/linear", "tests/test_invalid_input.py"]),
