@@ -35,7 +35,8 @@ DATA_TESTS = ["tests/data", "tests/test_kernels.py", "tests/test_speed_paths.py"
 MODULES: dict[str, tuple[list[str], list[str]]] = {
     "bounds": (["theory_rl/bounds.py", "theory_rl/divergences.py"], ["tests/test_bounds.py"]),
     "coverage": (["theory_rl/coverage/*"],
-                 ["tests/coverage", "tests/algorithms/test_glow.py", "tests/test_invalid_input.py"]),
+                 ["tests/coverage", "tests/algorithms/test_glow.py", "tests/test_feasibility.py",
+                  "tests/test_invalid_input.py"]),
     # the planning layer: exact solvers, the scalable ones, their sparse forms and the backups they share
     "planning": (["theory_rl/planning.py", "theory_rl/solvers.py", "theory_rl/sparse_planning.py",
                   "theory_rl/backups.py"],

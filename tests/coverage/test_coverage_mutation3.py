@@ -24,3 +24,25 @@ def test_minimal_online_episodes_never_exceeds_t_max(monkeypatch):
         assert 1.3 <= T <= T_max
         assert 1.3 / T <= 1.0 < 1.3 / (T / (1 + rtol))
     assert o2o_module.minimal_online_episodes(lin, None, 0.1, h=0, T_max=1.5, rtol=0.5) == 1.5
+
+
+def test_max_reachability_never_uses_an_infeasible_action():
+    """Two states; from state 0 only the infeasible action 1 leads to state 1 (a valid row the mask forbids), so
+    under the mask state 1 is never reached: its reachability is 0 (discounted and at every step of a horizon),
+    while (0, 0) is reached with probability 1 ((1 - gamma) sum_t gamma^t = 1). Without the mask, state 1 would be
+    reached (reachability 1/2 at gamma = 1/2)."""
+    import numpy as np
+
+    from theory_rl.coverage import max_reachability
+    from theory_rl.mdp import TabularMDP
+
+    P = np.zeros((2, 2, 2))
+    P[0, 0], P[0, 1], P[1, :] = [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]
+    mask = np.array([[True, False], [True, True]])
+    want = np.array([[1.0, 0.0], [0.0, 0.0]])
+    disc = max_reachability(TabularMDP(P, np.zeros((2, 2)), np.array([1.0, 0.0]), gamma=0.5, feasible=mask))
+    np.testing.assert_allclose(disc, want, atol=1e-12)
+    epi = max_reachability(TabularMDP(P, np.zeros((2, 2)), np.array([1.0, 0.0]), horizon=3, feasible=mask))
+    np.testing.assert_array_equal(epi, np.stack([want] * 3))
+    free = max_reachability(TabularMDP(P, np.zeros((2, 2)), np.array([1.0, 0.0]), gamma=0.5))
+    np.testing.assert_allclose(free[1], [0.5, 0.5], atol=1e-12)
