@@ -46,3 +46,34 @@ def test_max_reachability_never_uses_an_infeasible_action():
     np.testing.assert_array_equal(epi, np.stack([want] * 3))
     free = max_reachability(TabularMDP(P, np.zeros((2, 2)), np.array([1.0, 0.0]), gamma=0.5))
     np.testing.assert_allclose(free[1], [0.5, 0.5], atol=1e-12)
+
+
+def test_a_data_distribution_on_an_infeasible_pair_is_refused_by_name():
+    """No data can lie on an infeasible pair: ``as_distribution`` (and every coverage measure through it) refuses
+    a distribution with mass there, naming the argument, the pair and (per step) the step; the same distribution is
+    accepted when the MDP has no mask."""
+    import re
+
+    import numpy as np
+    import pytest
+
+    from theory_rl.coverage import as_distribution, concentrability
+    from theory_rl.mdp import TabularMDP
+
+    P = np.full((2, 2, 2), 0.5)
+    mask = np.array([[True, False], [True, True]])
+    mu = np.array([[0.25, 0.25], [0.25, 0.25]])
+    disc = TabularMDP(P, np.zeros((2, 2)), np.array([1.0, 0.0]), gamma=0.5, feasible=mask)
+    msg = "mu puts mass 0.25 on (state, action) = (0, 1), which is infeasible (mdp.feasible is False there)"
+    with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+        as_distribution(disc, mu)
+    with pytest.raises(ValueError, match="^" + re.escape(msg.replace("mu ", "nu ", 1)) + "$"):
+        as_distribution(disc, mu, "nu")
+    with pytest.raises(ValueError, match="^" + re.escape(msg) + "$"):
+        concentrability(disc, np.zeros(2, int), mu)
+    epi = TabularMDP(P, np.zeros((2, 2)), np.array([1.0, 0.0]), horizon=2, feasible=mask)
+    step_msg = msg.replace("(0, 1), which", "(0, 1) at step h=0, which")
+    with pytest.raises(ValueError, match="^" + re.escape(step_msg) + "$"):
+        as_distribution(epi, mu)
+    free = TabularMDP(P, np.zeros((2, 2)), np.array([1.0, 0.0]), gamma=0.5)
+    np.testing.assert_array_equal(as_distribution(free, mu), mu)
