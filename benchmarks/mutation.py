@@ -35,7 +35,8 @@ DATA_TESTS = ["tests/data", "tests/test_kernels.py", "tests/test_speed_paths.py"
 MODULES: dict[str, tuple[list[str], list[str]]] = {
     "bounds": (["theory_rl/bounds.py", "theory_rl/divergences.py"], ["tests/test_bounds.py"]),
     "coverage": (["theory_rl/coverage/*"],
-                 ["tests/coverage", "tests/algorithms/test_glow.py", "tests/test_invalid_input.py"]),
+                 ["tests/coverage", "tests/algorithms/test_glow.py", "tests/test_feasibility.py",
+                  "tests/test_invalid_input.py"]),
     # the planning layer: exact solvers, the scalable ones, their sparse forms and the backups they share
     "planning": (["theory_rl/planning.py", "theory_rl/solvers.py", "theory_rl/sparse_planning.py",
                   "theory_rl/backups.py"],
@@ -51,14 +52,16 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
                       DATA_TESTS),
     # the unit tests only: the experiments' quick runs (16 s) would be rerun for every surviving mutant
     "lcb": (["theory_rl/algorithms/lcb.py"],
-            ["tests/algorithms/test_lcb.py", "tests/algorithms/test_lcb_mutation.py", "tests/test_invalid_input.py"]),
+            ["tests/algorithms/test_lcb.py", "tests/algorithms/test_lcb_mutation.py",
+             "tests/algorithms/test_lcb_mutation2.py", "tests/algorithms/test_lcb_feasible.py",
+             "tests/test_invalid_input.py"]),
     "linear": (["theory_rl/algorithms/linear.py"],
                ["tests/algorithms/test_algorithms_linear.py", "tests/algorithms/test_linear_mutation.py",
                 "tests/linear", "tests/test_invalid_input.py"]),
     "glow": (["theory_rl/algorithms/glow/*"],
              ["tests/algorithms/test_glow.py", "tests/algorithms/test_glow_mutation.py",
               "tests/algorithms/test_glow_mutation2.py", "tests/algorithms/test_glow_mutation3.py",
-              "tests/test_invalid_input.py"]),
+              "tests/algorithms/test_glow_mutation4.py", "tests/test_invalid_input.py"]),
 }
 #: a name for several MODULES entries run one after the other
 GROUPS: dict[str, list[str]] = {"data": ["data-io", "data-sampling"]}
