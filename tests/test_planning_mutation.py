@@ -9,6 +9,7 @@ ones). Survivors that cannot change behaviour are listed with their reasons in t
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -1029,3 +1030,91 @@ def test_lp_values_may_be_negative_with_a_negative_reward_range(episodic):
     result = pl.optimal_values_lp(mdp)
     np.testing.assert_allclose(result.V, expected, rtol=0, atol=1e-9)
     assert (np.asarray(result.policy) == 0).all()
+
+
+# ------------------------------------------- the complete run on the merged code (action masks, fused MPI, horizons)
+def _masked(S, A, seed, **kw) -> TabularMDP:
+    """A random MDP whose action mask leaves out pairs (state s loses action (s % A) when A > 1; state 0 keeps only
+    action 0); infeasible pairs keep finite rewards (the convention of theory_rl.feasibility)."""
+    base = _random_mdp(S, A, seed, **kw)
+    feasible = np.ones((S, A), dtype=bool)
+    feasible[np.arange(S), np.arange(S) % A] = False
+    feasible[0] = False
+    feasible[0, 0] = True
+    kw = {"gamma": base.gamma} if base.is_discounted else {"horizon": base.horizon}
+    P = np.asarray(base.stage_P if base.is_episodic else base.P)
+    R = base.R if base.is_discounted else base.stage_R
+    return TabularMDP(P, R, base.init, feasible=feasible, **kw)
+
+
+def test_bellman_expectation_of_a_masked_mdp_reads_only_the_policys_actions():
+    """T^pi V = sum_a pi(a|s) Q(s, a) over the actions pi takes: a feasible policy puts no mass where Q is -inf, and
+    the operator must not turn 0 * -inf into NaN."""
+    mdp = _masked(5, 3, 2, gamma=0.8)
+    pi = np.where(mdp.feasible, 1.0, 0.0)
+    pi /= pi.sum(axis=1, keepdims=True)
+    V = np.random.default_rng(3).random(5)
+    Q = mdp.R + 0.8 * mdp.P @ V
+    want = (pi * Q).sum(axis=1)
+    got = pl.bellman_expectation(mdp, pi, V)
+    assert np.all(np.isfinite(got))
+    assert np.allclose(got, want, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_backups_policy_sweeps_are_m_jacobi_sweeps_of_the_policy(sparse):
+    """Backups.policy_sweeps(actions, V, m): m sweeps V <- r_d + gamma P_d V of the deterministic policy d, written
+    out; V itself is left unchanged, and m = 0 returns its values."""
+    mdp = _random_mdp(5, 3, 8, gamma=0.7)
+    B = Backups(_sparse(mdp) if sparse else mdp)
+    actions = np.array([2, 0, 1, 2, 1])
+    V0 = np.random.default_rng(4).random(5) * 3.0
+    keep = V0.copy()
+    P_d, r_d = mdp.P[np.arange(5), actions], mdp.R[np.arange(5), actions]
+    want = V0.copy()
+    for m in range(4):
+        got = B.policy_sweeps(actions, V0, m)
+        assert got.shape == (5,)
+        assert np.allclose(got, want, rtol=1e-14, atol=1e-15)
+        want = r_d + 0.7 * (P_d @ want)
+    assert np.array_equal(V0, keep)
+
+
+def _tempting_mask(S, A, seed, **kw) -> TabularMDP:
+    """`_masked` with reward 1 at every infeasible pair and at most 1/2 elsewhere: planning that let an infeasible
+    action in would find larger values."""
+    mdp = _masked(S, A, seed, **kw)
+    R = np.asarray(mdp.R if mdp.is_discounted else mdp.stage_R) * 0.5
+    R = np.where(mdp.feasible, R, 1.0)
+    P = np.asarray(mdp.stage_P if mdp.is_episodic else mdp.P)
+    kw = {"gamma": mdp.gamma} if mdp.is_discounted else {"horizon": mdp.horizon}
+    return TabularMDP(P, R, mdp.init, feasible=mdp.feasible, **kw)
+
+
+def _best_feasible_values(mdp) -> np.ndarray:
+    """Optimal values by enumeration of the feasible deterministic stationary policies (discounted), or backward
+    induction with the max over feasible actions written out (finite horizon)."""
+    S = mdp.S
+    choices = [np.flatnonzero(mdp.feasible[s]) for s in range(S)]
+    if mdp.is_discounted:
+        best = np.full(S, -np.inf)
+        for actions in itertools.product(*choices):
+            rows = np.arange(S), np.array(actions)
+            best = np.maximum(best, np.linalg.solve(np.eye(S) - mdp.gamma * mdp.P[rows], mdp.R[rows]))
+        return best
+    V = np.zeros((mdp.horizon + 1, S))
+    for h in range(mdp.horizon - 1, -1, -1):
+        Q = mdp.R_at(h) + mdp.discount * mdp.P_at(h) @ V[h + 1]
+        V[h] = [max(Q[s, a] for a in choices[s]) for s in range(S)]
+    return V[:-1]
+
+
+@pytest.mark.parametrize("kw", [{"gamma": 0.8}, {"horizon": 3}, {"horizon": 3, "staged": True}])
+def test_lp_of_a_masked_mdp_leaves_the_infeasible_constraints_out(kw):
+    """The LP's constraints of infeasible pairs are left out (optimal values over feasible actions only): against
+    enumeration of the feasible policies, with infeasible pairs paying more than any feasible one."""
+    mdp = _tempting_mask(4, 3, 6, **dict(kw))
+    want = _best_feasible_values(mdp)
+    res = pl.optimal_values_lp(mdp)
+    assert np.allclose(res.V, want, rtol=0, atol=1e-8)
+    assert np.all(mdp.feasible[np.arange(4), res.policy if mdp.is_discounted else res.policy[0]])
