@@ -1118,3 +1118,57 @@ def test_lp_of_a_masked_mdp_leaves_the_infeasible_constraints_out(kw):
     res = pl.optimal_values_lp(mdp)
     assert np.allclose(res.V, want, rtol=0, atol=1e-8)
     assert np.all(mdp.feasible[np.arange(4), res.policy if mdp.is_discounted else res.policy[0]])
+
+
+def _sweeps_done(span, prev, stop, final, budget):
+    """Adaptive MPI's rule after an evaluation sweep (backups.Backups.mpi's docstring), written out."""
+    if span < final:
+        return True
+    if not span < stop:
+        return False
+    rate = span / prev
+    if not rate < 1.0 or rate <= 0.0:
+        return True
+    return math.log(final / span) / math.log(rate) > budget
+
+
+def _reference_adaptive_mpi(mdp, tol, V0):
+    """Modified policy iteration with the adaptive sweep count (``m=None``): after each backup W = T V with span sp,
+    sweeps of the greedy policy from W until a sweep's change has span below max(threshold, 0.1 sp) (below the
+    threshold once the greedy policy repeats), unless the observed contraction reaches the threshold within A more
+    sweeps; at most 50. Returns iterations, the last span, the midpoint values and the sweeps in all."""
+    gamma, rows = mdp.gamma, np.arange(mdp.S)
+    threshold = tol * (1 - gamma)
+    V, previous, sweeps = np.array(V0, dtype=float), None, 0
+    for k in range(1, 10_000):
+        W, act = _greedy(mdp, V)
+        d = W - V
+        span = d.max() - d.min()
+        if span < threshold:
+            break
+        repeated = previous is not None and np.array_equal(act, previous)
+        stop = threshold if repeated else max(threshold, 0.1 * span)
+        V, change = W, span
+        for j in range(1, 51):
+            new = mdp.R[rows, act] + gamma * mdp.P[rows, act] @ V
+            prev, change = change, (new - V).max() - (new - V).min()
+            V = new
+            if _sweeps_done(change, prev, stop, threshold, mdp.A):
+                break
+        sweeps += j
+        previous = act
+    return k, span, V + (d.max() + d.min()) / (2 * (1 - gamma)), sweeps
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(("S", "A", "seed", "gamma"), CASES)
+def test_adaptive_modified_policy_iteration_is_the_documented_rule(S, A, seed, gamma, sparse):
+    """The default m (adaptive sweeps) against the rule written out: the same iterations, sweeps and values."""
+    mdp = _random_mdp(S, A, seed, gamma=gamma)
+    model = _sparse(mdp) if sparse else mdp
+    for tol in (1e-2, 1e-6, 1e-10):
+        k, span, V, sweeps = _reference_adaptive_mpi(mdp, tol, np.full(S, mdp.R.min() / (1 - gamma)))
+        res = solvers.modified_policy_iteration(model, tol=tol)
+        assert (res.iterations, res.constants["sweeps"]) == (k, sweeps), tol
+        assert res.residual == pytest.approx(span, rel=1e-6, abs=1e-13)  # spans near round-off at tol 1e-10
+        assert np.allclose(res.V, V, rtol=1e-10, atol=0)
