@@ -1172,3 +1172,29 @@ def test_adaptive_modified_policy_iteration_is_the_documented_rule(S, A, seed, g
         assert (res.iterations, res.constants["sweeps"]) == (k, sweeps), tol
         assert res.residual == pytest.approx(span, rel=1e-6, abs=1e-13)  # spans near round-off at tol 1e-10
         assert np.allclose(res.V, V, rtol=1e-10, atol=0)
+
+
+def _with_mask(mdp: TabularMDP, sparse: bool) -> TabularMDP:
+    """``mdp`` (masked) on dense or CSR storage, the same mask."""
+    if not sparse:
+        return mdp
+    kw = {"gamma": mdp.gamma} if mdp.is_discounted else {"horizon": mdp.horizon}
+    P = np.asarray(mdp.stage_P if mdp.is_episodic else mdp.P)
+    return TabularMDP(sp.csr_array(P.reshape(-1, mdp.S)), mdp.R if mdp.is_discounted else mdp.stage_R, mdp.init,
+                      feasible=mdp.feasible, **kw)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_finite_horizon_evaluation_of_a_masked_mdp_is_finite(sparse):
+    """Evaluating a feasible policy of a masked finite-horizon MDP reads the rewards of the actions it takes only:
+    V_h = r_pi_h + P_pi_h V_{h+1} written out, finite (Q's -inf at infeasible pairs must not meet pi's zeros)."""
+    mdp = _tempting_mask(4, 3, 9, horizon=3, staged=True)
+    pi = np.where(mdp.feasible, np.random.default_rng(2).random((4, 3)), 0.0)
+    pi = np.broadcast_to(pi / pi.sum(axis=1, keepdims=True), (3, 4, 3))
+    V = np.zeros((4, 4))
+    for h in range(2, -1, -1):
+        V[h] = (pi[h] * (mdp.R_at(h) + mdp.P_at(h) @ V[h + 1])).sum(axis=1)
+    model = _with_mask(mdp, sparse)
+    for got in (sparse_evaluate(model, pi), pl.evaluate(model, pi)):
+        assert np.all(np.isfinite(got))
+        assert np.allclose(got, V[:3], rtol=1e-13, atol=0)
