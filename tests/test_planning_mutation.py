@@ -1198,3 +1198,15 @@ def test_finite_horizon_evaluation_of_a_masked_mdp_is_finite(sparse):
     for got in (sparse_evaluate(model, pi), pl.evaluate(model, pi)):
         assert np.all(np.isfinite(got))
         assert np.allclose(got, V[:3], rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_policy_iterations_refuse_an_infeasible_start_by_name(sparse):
+    """policy0 with an infeasible (state, action) is refused at once, the message naming the argument and the
+    first infeasible pair (state 0 keeps action 0 only)."""
+    mdp = _with_mask(_masked(4, 3, 1, gamma=0.9), sparse)
+    start = np.array([1, 0, 0, 0])
+    message = r"^policy0's \(state, action\) pairs: \(state, action\) = \(0, 1\) is infeasible \(mdp\.feasible is False"
+    for solver in (pl.policy_iteration, solvers.krylov_policy_iteration):
+        with pytest.raises(ValueError, match=message):
+            solver(mdp, policy0=start)
