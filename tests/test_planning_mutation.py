@@ -1210,3 +1210,19 @@ def test_policy_iterations_refuse_an_infeasible_start_by_name(sparse):
     for solver in (pl.policy_iteration, solvers.krylov_policy_iteration):
         with pytest.raises(ValueError, match=message):
             solver(mdp, policy0=start)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_auto_linear_solver_is_direct_up_to_the_limit_inclusive(sparse, monkeypatch):
+    """"auto" means a direct solve up to DIRECT_LIMIT states, the limit included, and GMRES beyond (the documented
+    rule of krylov_policy_iteration and policy_values), checked at a limit lowered to 6 states."""
+    import theory_rl.backups as backups_module  # noqa: PLC0415
+
+    monkeypatch.setattr(solvers, "DIRECT_LIMIT", 6)
+    monkeypatch.setattr(backups_module, "DIRECT_LIMIT", 6)
+    for S, want in ((6, "direct"), (7, "gmres")):
+        mdp = _random_mdp(S, 2, S, gamma=0.9)
+        model = _sparse(mdp) if sparse else mdp
+        assert solvers.krylov_policy_iteration(model).constants["linear_solver"] == want
+        P_pi, r_pi = Backups(model).policy_system(np.zeros(S, dtype=int))
+        assert np.array_equal(policy_values(P_pi, r_pi, 0.9), policy_values(P_pi, r_pi, 0.9, linear_solver=want))
