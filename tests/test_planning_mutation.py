@@ -1226,3 +1226,25 @@ def test_auto_linear_solver_is_direct_up_to_the_limit_inclusive(sparse, monkeypa
         assert solvers.krylov_policy_iteration(model).constants["linear_solver"] == want
         P_pi, r_pi = Backups(model).policy_system(np.zeros(S, dtype=int))
         assert np.array_equal(policy_values(P_pi, r_pi, 0.9), policy_values(P_pi, r_pi, 0.9, linear_solver=want))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_krylov_policy_iteration_evaluates_with_the_named_solver_at_its_atol(sparse):
+    """Each evaluation is policy_values(P_pi, r_pi, gamma, linear_solver=..., atol=tol (1 - gamma) / 4): the final
+    values are those bits for the final policy, not a direct solve's nor another tolerance's (300 states at
+    gamma = 0.99, where the Krylov methods stop measurably short of the exact solution)."""
+    rng = np.random.default_rng(0)
+    S, A = 300, 2
+    P = rng.random((S, A, S)) ** 8
+    P[P < 0.3] = 0.0
+    P[np.arange(S), :, np.arange(S)] += 0.5
+    P /= P.sum(-1, keepdims=True)
+    mdp = TabularMDP(sp.csr_array(P.reshape(-1, S)) if sparse else P, rng.random((S, A)), np.full(S, 1 / S),
+                     gamma=0.99)
+    for solver in ("gmres", "bicgstab"):
+        res = solvers.krylov_policy_iteration(mdp, tol=1e-3, linear_solver=solver)
+        P_pi, r_pi = Backups(mdp).policy_system(res.policy)
+        want = policy_values(P_pi, r_pi, 0.99, linear_solver=solver, atol=1e-3 * 0.01 / 4)
+        assert np.array_equal(res.V, want)
+        assert not np.array_equal(res.V, policy_values(P_pi, r_pi, 0.99, linear_solver="direct"))
+        assert not np.array_equal(res.V, policy_values(P_pi, r_pi, 0.99, linear_solver=solver))
