@@ -1248,3 +1248,17 @@ def test_krylov_policy_iteration_evaluates_with_the_named_solver_at_its_atol(spa
         assert np.array_equal(res.V, want)
         assert not np.array_equal(res.V, policy_values(P_pi, r_pi, 0.99, linear_solver="direct"))
         assert not np.array_equal(res.V, policy_values(P_pi, r_pi, 0.99, linear_solver=solver))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_policy_iteration_keeps_its_action_at_exactly_the_margin(sparse):
+    """The switch needs a STRICT improvement: one state, gamma 1/2, action 0 paying 1/2 (V = 1 and Q(0) = 1 exactly)
+    and action 1 paying r = fl(1 + 2e-12) - 1/2 (exact), so that Q(1) = fl(1 + 2e-12) equals Q(0) + 1e-12 (1 + |V|)
+    to the last bit: no switch, one evaluation (direct solves)."""
+    edge = 1.0 + 1e-12 * (1.0 + 1.0)
+    mdp = _one_state([0.5, edge - 0.5], 0.5)
+    model = _sparse(mdp) if sparse else mdp
+    for fn in (pl.policy_iteration, solvers.krylov_policy_iteration):
+        res = fn(model, policy0=[0])
+        assert res.Q[0, 1] == edge and res.Q[0, 0] == 1.0
+        assert res.iterations == 1 and res.V[0] == 1.0
