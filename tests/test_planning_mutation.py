@@ -1262,3 +1262,24 @@ def test_policy_iteration_keeps_its_action_at_exactly_the_margin(sparse):
         res = fn(model, policy0=[0])
         assert res.Q[0, 1] == edge and res.Q[0, 0] == 1.0
         assert res.iterations == 1 and res.V[0] == 1.0
+
+
+def test_krylov_policy_values_keep_a_sparse_system_sparse():
+    """GMRES and BiCGSTAB on a CSR P_pi work on the sparse system I - gamma P_pi, in memory of order its non-zeros:
+    3,000 states with 3 non-zeros a row, where one dense S x S matrix would take 72 MB (numpy's allocations are
+    traced by tracemalloc), and the values solve the system."""
+    import tracemalloc  # noqa: PLC0415
+
+    S = 3000
+    rng = np.random.default_rng(5)
+    P = sp.csr_array((np.full(3 * S, 1 / 3), rng.integers(0, S, 3 * S), np.arange(0, 3 * S + 1, 3)), shape=(S, S))
+    r = rng.random(S)
+    for solver in ("gmres", "bicgstab"):
+        tracemalloc.start()
+        try:
+            V = policy_values(P, r, 0.9, linear_solver=solver, atol=1e-10)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 8 * S * S / 10, (solver, peak)
+        assert np.abs(r + 0.9 * (P @ V) - V).max() <= 1e-10
