@@ -1283,3 +1283,20 @@ def test_krylov_policy_values_keep_a_sparse_system_sparse():
             tracemalloc.stop()
         assert peak < 8 * S * S / 10, (solver, peak)
         assert np.abs(r + 0.9 * (P @ V) - V).max() <= 1e-10
+
+
+@pytest.mark.parametrize("solver", ["gmres", "bicgstab"])
+def test_policy_values_runs_the_krylov_method_it_is_asked_for(solver, monkeypatch):
+    """linear_solver="gmres" / "bicgstab" runs that scipy.sparse.linalg method (and not the other), on the system
+    I - gamma P_pi, to the stated tolerances."""
+    import scipy.sparse.linalg as spla  # noqa: PLC0415
+
+    calls = []
+    for name in ("gmres", "bicgstab"):
+        real = getattr(spla, name)
+        monkeypatch.setattr(spla, name, lambda *a, _real=real, _name=name, **kw: calls.append(_name) or _real(*a, **kw))
+    mdp = _random_mdp(8, 2, 3, gamma=0.9)
+    P_pi, r_pi = Backups(_sparse(mdp)).policy_system(np.zeros(8, dtype=int))
+    V = policy_values(P_pi, r_pi, 0.9, linear_solver=solver, atol=1e-11)
+    assert calls == [solver]
+    assert np.abs(r_pi + 0.9 * (P_pi @ V) - V).max() <= 1e-11
