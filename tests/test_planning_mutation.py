@@ -1300,3 +1300,18 @@ def test_policy_values_runs_the_krylov_method_it_is_asked_for(solver, monkeypatc
     V = policy_values(P_pi, r_pi, 0.9, linear_solver=solver, atol=1e-11)
     assert calls == [solver]
     assert np.abs(r_pi + 0.9 * (P_pi @ V) - V).max() <= 1e-11
+
+
+@pytest.mark.parametrize("solver", ["gmres", "bicgstab"])
+def test_policy_values_stops_at_a_residual_equal_to_atol(solver):
+    """The Krylov answer is returned as it is when its sup-norm residual |r + gamma P V - V|_inf is at most atol,
+    equality included. The Krylov stop is rtol = 1e-13 relative (2-norm) whenever 0.25 atol is below that, so a
+    first call at such an atol gives the Krylov answer x; called again with atol = the residual of x exactly, the
+    same x must come back, not a Jacobi sweep of it."""
+    mdp = _random_mdp(40, 2, 4, gamma=0.95)
+    P_pi, r_pi = Backups(_sparse(mdp)).policy_system(np.zeros(40, dtype=int))
+    atol = 3.9e-13 * np.linalg.norm(r_pi)
+    x = policy_values(P_pi, r_pi, 0.95, linear_solver=solver, atol=atol)
+    residual = float(np.abs(r_pi + 0.95 * (P_pi @ x) - x).max())
+    assert 0 < residual <= atol
+    assert np.array_equal(policy_values(P_pi, r_pi, 0.95, linear_solver=solver, atol=residual), x)
