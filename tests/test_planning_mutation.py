@@ -1315,3 +1315,20 @@ def test_policy_values_stops_at_a_residual_equal_to_atol(solver):
     residual = float(np.abs(r_pi + 0.95 * (P_pi @ x) - x).max())
     assert 0 < residual <= atol
     assert np.array_equal(policy_values(P_pi, r_pi, 0.95, linear_solver=solver, atol=residual), x)
+
+
+@pytest.mark.parametrize("solver", ["gmres", "bicgstab"])
+def test_policy_values_jacobi_polish_counts_its_sweeps(solver):
+    """The polish after the Krylov answer x runs ceil(log(atol / residual) / log gamma) sweeps, at least one: with
+    gamma * residual <= atol < residual that is exactly one sweep, r + gamma P x (the Krylov stop, rtol 1e-13
+    relative, does not depend on such an atol). At gamma = 0 one sweep gives r itself (no logarithm of 0), bit
+    for bit, however small atol is."""
+    mdp = _random_mdp(40, 2, 4, gamma=0.5)
+    P_pi, r_pi = Backups(_sparse(mdp)).policy_system(np.zeros(40, dtype=int))
+    x = policy_values(P_pi, r_pi, 0.5, linear_solver=solver, atol=3.9e-13 * np.linalg.norm(r_pi))
+    residual = float(np.abs(r_pi + 0.5 * (P_pi @ x) - x).max())
+    assert residual > 0
+    once = policy_values(P_pi, r_pi, 0.5, linear_solver=solver, atol=0.75 * residual)
+    assert np.array_equal(once, r_pi + 0.5 * (P_pi @ x))
+    r = np.random.default_rng(7).random(40) * np.pi
+    assert np.array_equal(policy_values(P_pi, r, 0.0, linear_solver=solver, atol=1e-300), r)
