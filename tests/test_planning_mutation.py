@@ -1332,3 +1332,16 @@ def test_policy_values_jacobi_polish_counts_its_sweeps(solver):
     assert np.array_equal(once, r_pi + 0.5 * (P_pi @ x))
     r = np.random.default_rng(7).random(40) * np.pi
     assert np.array_equal(policy_values(P_pi, r, 0.0, linear_solver=solver, atol=1e-300), r)
+
+
+def test_mpi_run_reports_the_dropped_actions_as_a_uint8_mask():
+    """Backups.mpi's record: on sparse storage ``alive`` is the documented ``(S*A,)`` uint8 mask (1 kept, 0 proven
+    suboptimal), whose zeros modified_policy_iteration reports as ``dropped``; on dense storage None."""
+    mdp = _random_mdp(30, 4, 12, gamma=0.9)
+    start = np.full(30, mdp.R.min() / 0.1)
+    run = Backups(_sparse(mdp)).mpi(start, m=None, threshold=1e-9 * 0.1, max_iter=1000)
+    assert run.alive.dtype == np.uint8 and run.alive.shape == (120,)
+    assert set(np.unique(run.alive)) <= {0, 1}
+    dropped = solvers.modified_policy_iteration(_sparse(mdp), tol=1e-9).constants["dropped"]
+    assert dropped == 120 - int(run.alive.sum()) > 0
+    assert Backups(mdp).mpi(start, m=None, threshold=1e-9 * 0.1, max_iter=1000).alive is None
