@@ -1345,3 +1345,16 @@ def test_mpi_run_reports_the_dropped_actions_as_a_uint8_mask():
     dropped = solvers.modified_policy_iteration(_sparse(mdp), tol=1e-9).constants["dropped"]
     assert dropped == 120 - int(run.alive.sum()) > 0
     assert Backups(mdp).mpi(start, m=None, threshold=1e-9 * 0.1, max_iter=1000).alive is None
+
+
+def test_mpi_elimination_reaches_every_state():
+    """MacQueen's test drops, in EVERY state, an action that trails by more than the slack: 6 states moving
+    uniformly whatever the action, action 1 paying 1 less than action 0; from V0 = (0, 0.08, ..., 0.4) at gamma 1/2
+    the first backup has span 0.4, so the slack (about 0.4) is below the gap 1 and action 1 goes everywhere, the
+    last state included, while action 0 stays."""
+    S = 6
+    P = np.full((S, 2, S), 1.0 / S)
+    R = np.tile([1.0, 0.0], (S, 1))
+    mdp = TabularMDP(sp.csr_array(P.reshape(-1, S)), R, np.full(S, 1.0 / S), gamma=0.5)
+    run = Backups(mdp).mpi(np.linspace(0.0, 0.4, S), m=1, threshold=1e-12, max_iter=100)
+    assert np.array_equal(run.alive.reshape(S, 2), np.tile([1, 0], (S, 1)))
