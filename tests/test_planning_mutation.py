@@ -1358,3 +1358,32 @@ def test_mpi_elimination_reaches_every_state():
     mdp = TabularMDP(sp.csr_array(P.reshape(-1, S)), R, np.full(S, 1.0 / S), gamma=0.5)
     run = Backups(mdp).mpi(np.linspace(0.0, 0.4, S), m=1, threshold=1e-12, max_iter=100)
     assert np.array_equal(run.alive.reshape(S, 2), np.tile([1, 0], (S, 1)))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mpi_stops_only_below_the_threshold(sparse):
+    """The stop needs sp(T V - V) STRICTLY below tol (1 - gamma): two absorbing states paying 0 and 1/4, gamma 1/2,
+    tol 1/2 (threshold 1/4 exactly), from V0 = 0: the first backup's span is exactly 1/4, so a second backup is
+    needed (its span is 1/8)."""
+    P = np.zeros((2, 1, 2))
+    P[0, 0, 0] = P[1, 0, 1] = 1.0
+    mdp = TabularMDP(P, np.array([[0.0], [0.25]]), np.array([0.5, 0.5]), gamma=0.5)
+    res = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp, tol=0.5, V0=[0.0, 0.0], m=0)
+    assert res.iterations == 2 and res.residual == 0.125
+
+
+def test_mpi_elimination_keeps_an_action_within_the_round_off_slack():
+    """An action is dropped only when it trails the backup by MORE than the documented slack c sp(T V - V) +
+    c (|lo| + |hi|) PROB_TOL + 4 (1 + c) roundoff(V), c = gamma / (1 - gamma). Two states, gamma 1/2 (c = 1), V = 0:
+    state 0 stays for 1/2 (action 0) or moves to state 1 for b (action 1); state 1 stays for 1/4. The backup is
+    (1/2, 1/4), lo = 1/4, hi = 1/2, and b = 1/4 - 0.75 PROB_TOL puts action 1 a gap sp + (lo + hi) PROB_TOL behind:
+    inside the slack by its round-off term (8 x 7 eps here), so it stays after one backup."""
+    from theory_rl._validation import PROB_TOL  # noqa: PLC0415
+
+    P = np.zeros((2, 2, 2))
+    P[0, 0, 0] = P[0, 1, 1] = P[1, :, 1] = 1.0
+    b = 0.25 - 0.75 * PROB_TOL
+    mdp = TabularMDP(sp.csr_array(P.reshape(4, 2)), np.array([[0.5, b], [0.25, 0.25]]), np.array([1.0, 0.0]),
+                     gamma=0.5)
+    run = Backups(mdp).mpi(np.zeros(2), m=0, threshold=1e-12, max_iter=2)
+    assert run.alive.tolist() == [1, 1, 1, 1]
