@@ -1372,18 +1372,21 @@ def test_mpi_stops_only_below_the_threshold(sparse):
     assert res.iterations == 2 and res.residual == 0.125
 
 
-def test_mpi_elimination_keeps_an_action_within_the_round_off_slack():
-    """An action is dropped only when it trails the backup by MORE than the documented slack c sp(T V - V) +
-    c (|lo| + |hi|) PROB_TOL + 4 (1 + c) roundoff(V), c = gamma / (1 - gamma). Two states, gamma 1/2 (c = 1), V = 0:
-    state 0 stays for 1/2 (action 0) or moves to state 1 for b (action 1); state 1 stays for 1/4. The backup is
-    (1/2, 1/4), lo = 1/4, hi = 1/2, and b = 1/4 - 0.75 PROB_TOL puts action 1 a gap sp + (lo + hi) PROB_TOL behind:
-    inside the slack by its round-off term (8 x 7 eps here), so it stays after one backup."""
+@pytest.mark.parametrize("side", [-1.0, 1.0])
+def test_mpi_elimination_slack_is_the_documented_one(side):
+    """An action is dropped exactly when it trails the backup by more than the documented slack c sp(T V - V) +
+    c (|lo| + |hi|) PROB_TOL + 4 (1 + c) roundoff(V), c = gamma / (1 - gamma), roundoff(V) = (width + 6) eps
+    (1 + |V|_inf). Two states, gamma 1/2 (c = 1), V = 0, rows of one non-zero (width 1): state 0 stays for 1/2
+    (action 0) or moves to state 1 for b (action 1); state 1 stays for 1/4. The backup is (1/2, 1/4): lo = 1/4,
+    hi = 1/2, and action 1 trails by 1/2 - b, set to the slack minus or plus 1e-15 (below a third of any term's
+    share, 2 roundoff = 3.1e-15): kept just inside, dropped just outside, after one backup."""
     from theory_rl._validation import PROB_TOL  # noqa: PLC0415
 
+    slack = 0.25 + (0.25 + 0.5) * PROB_TOL + 4.0 * 2.0 * (7 * EPS * 1.0)
+    b = 0.5 - (slack + side * 1e-15)
     P = np.zeros((2, 2, 2))
     P[0, 0, 0] = P[0, 1, 1] = P[1, :, 1] = 1.0
-    b = 0.25 - 0.75 * PROB_TOL
     mdp = TabularMDP(sp.csr_array(P.reshape(4, 2)), np.array([[0.5, b], [0.25, 0.25]]), np.array([1.0, 0.0]),
                      gamma=0.5)
     run = Backups(mdp).mpi(np.zeros(2), m=0, threshold=1e-12, max_iter=2)
-    assert run.alive.tolist() == [1, 1, 1, 1]
+    assert run.alive.tolist() == ([1, 1, 1, 1] if side < 0 else [1, 0, 1, 1])
