@@ -1390,3 +1390,20 @@ def test_mpi_elimination_slack_is_the_documented_one(side):
                      gamma=0.5)
     run = Backups(mdp).mpi(np.zeros(2), m=0, threshold=1e-12, max_iter=2)
     assert run.alive.tolist() == ([1, 1, 1, 1] if side < 0 else [1, 0, 1, 1])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_adaptive_mpi_first_backup_is_never_a_repeat(sparse):
+    """The sweeps after the FIRST backup stop at max(threshold, 0.1 sp) even when its greedy policy happens to be
+    all zeros (the initial action table): only a later backup can repeat a policy. Action 0 pays 1 more than the
+    others everywhere, so every greedy policy is all zeros; iterations and sweeps as the rule written out."""
+    base = _random_mdp(7, 3, 21, gamma=0.9)
+    R = np.asarray(base.R) * 0.5
+    R[:, 0] += 1.0
+    mdp = TabularMDP(base.P, R / R.max(), base.init, gamma=0.9)
+    for tol in (1e-3, 1e-8):
+        k, _, V, sweeps = _reference_adaptive_mpi(mdp, tol, np.full(7, mdp.R.min() / 0.1))
+        res = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp, tol=tol)
+        assert np.array_equal(res.policy, np.zeros(7, dtype=int))
+        assert (res.iterations, res.constants["sweeps"]) == (k, sweeps)
+        assert np.allclose(res.V, V, rtol=1e-10, atol=0)
