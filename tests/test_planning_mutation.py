@@ -1368,8 +1368,12 @@ def test_mpi_stops_only_below_the_threshold(sparse):
     P = np.zeros((2, 1, 2))
     P[0, 0, 0] = P[1, 0, 1] = 1.0
     mdp = TabularMDP(P, np.array([[0.0], [0.25]]), np.array([0.5, 0.5]), gamma=0.5)
-    res = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp, tol=0.5, V0=[0.0, 0.0], m=0)
+    model = _sparse(mdp) if sparse else mdp
+    res = solvers.modified_policy_iteration(model, tol=0.5, V0=[0.0, 0.0], m=0)
     assert res.iterations == 2 and res.residual == 0.125
+    with pytest.warns(ConvergenceWarning):  # capped at that first backup: not converged
+        capped = solvers.modified_policy_iteration(model, tol=0.5, V0=[0.0, 0.0], m=0, max_iter=1, on_max_iter="warn")
+    assert capped.converged is False and capped.iterations == 1 and capped.residual == 0.25
 
 
 @pytest.mark.parametrize("side", [-1.0, 1.0])
@@ -1406,4 +1410,20 @@ def test_adaptive_mpi_first_backup_is_never_a_repeat(sparse):
         res = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp, tol=tol)
         assert np.array_equal(res.policy, np.zeros(7, dtype=int))
         assert (res.iterations, res.constants["sweeps"]) == (k, sweeps)
+        assert np.allclose(res.V, V, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_adaptive_mpi_keeps_sweeping_while_a_slow_chain_moves(sparse):
+    """A slowly mixing chain (each action stays put with probability 0.9) at gamma 0.99: a sweep's change shrinks
+    little, so it stays above 0.1 sp(T V - V) for many sweeps, and the rule keeps sweeping (up to 50); iterations,
+    sweeps and values as the rule written out."""
+    base = _random_mdp(6, 2, 17, gamma=0.99)
+    P = 0.1 * np.asarray(base.P)
+    P[np.arange(6), :, np.arange(6)] += 0.9
+    mdp = TabularMDP(P, base.R, base.init, gamma=0.99)
+    for tol in (1e-2, 1e-7):
+        k, _, V, sweeps = _reference_adaptive_mpi(mdp, tol, np.full(6, mdp.R.min() / 0.01))
+        res = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp, tol=tol)
+        assert (res.iterations, res.constants["sweeps"]) == (k, sweeps) and sweeps > 2 * k
         assert np.allclose(res.V, V, rtol=1e-10, atol=0)
