@@ -1427,3 +1427,15 @@ def test_adaptive_mpi_keeps_sweeping_while_a_slow_chain_moves(sparse):
         res = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp, tol=tol)
         assert (res.iterations, res.constants["sweeps"]) == (k, sweeps) and sweeps > 2 * k
         assert np.allclose(res.V, V, rtol=1e-10, atol=0)
+
+
+def test_backups_bellman_reads_the_stage_it_is_given():
+    """On stage-dependent CSR transitions, Backups.bellman(V, h) is max_a R_h + P_h V (written out on the dense
+    stages) with its lowest argmax, for every step h, not stage 0's."""
+    mdp = _random_mdp(4, 3, 13, horizon=3, staged=True)
+    B = Backups(_sparse(mdp))
+    V = np.random.default_rng(1).random(4)
+    for h in range(3):
+        Q = mdp.R_at(h) + mdp.P_at(h) @ V
+        TV, act = B.bellman(V, h)
+        assert np.allclose(TV, Q.max(axis=1), rtol=1e-14, atol=0) and np.array_equal(act, Q.argmax(axis=1))
