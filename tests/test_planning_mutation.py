@@ -1439,3 +1439,13 @@ def test_backups_bellman_reads_the_stage_it_is_given():
         Q = mdp.R_at(h) + mdp.P_at(h) @ V
         TV, act = B.bellman(V, h)
         assert np.allclose(TV, Q.max(axis=1), rtol=1e-14, atol=0) and np.array_equal(act, Q.argmax(axis=1))
+
+
+def test_mpi_cap_check_counts_no_transitions():
+    """Modified policy iteration's default cap is checked alone (cap x 10^4 operations, no transitions counted, as
+    _cap's docstring says): at gamma = 0.999991506694339 the cap is exactly 10^7 iterations, 10^11 operations, the
+    limit itself: allowed (and the idle MDP stops at once), where counting even one transition would refuse it."""
+    gamma = 0.999991506694339
+    assert default_max_iter(gamma, 1e-8, 1 / (1 - gamma)) == 10**7
+    res = solvers.modified_policy_iteration(_idle(3, gamma))
+    assert res.iterations == 1 and res.constants["max_iter"] == 10**7
