@@ -1449,3 +1449,24 @@ def test_mpi_cap_check_counts_no_transitions():
     assert default_max_iter(gamma, 1e-8, 1 / (1 - gamma)) == 10**7
     res = solvers.modified_policy_iteration(_idle(3, gamma))
     assert res.iterations == 1 and res.constants["max_iter"] == 10**7
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_scalable_solvers_of_a_masked_mdp_range_over_feasible_actions(sparse):
+    """MPI, Gauss-Seidel VI and Krylov policy iteration on a masked MDP whose infeasible pairs pay more than any
+    feasible one: the optimal values over feasible policies (enumeration), a feasible greedy policy, and Q = -inf
+    exactly at the infeasible pairs (finite elsewhere), on dense and CSR storage; Backups.q masks by default."""
+    mdp = _tempting_mask(4, 3, 6, gamma=0.8)
+    model = _with_mask(mdp, sparse)
+    want = _best_feasible_values(mdp)
+    for solver in (solvers.modified_policy_iteration, solvers.gauss_seidel_value_iteration,
+                   solvers.krylov_policy_iteration):
+        res = solver(model)
+        assert np.allclose(res.V, want, rtol=0, atol=1e-7), solver
+        assert np.all(mdp.feasible[np.arange(4), res.policy])
+        assert np.array_equal(np.isneginf(res.Q), ~mdp.feasible) and np.all(np.isfinite(res.Q[mdp.feasible]))
+    B = Backups(model)
+    V = np.random.default_rng(0).random(4)
+    assert np.array_equal(np.isneginf(B.q(V)), ~mdp.feasible)
+    assert np.array_equal(B.q(V)[mdp.feasible], B.q(V, masked=False)[mdp.feasible])
+    assert np.all(np.isfinite(B.q(V, masked=False)))
