@@ -1470,3 +1470,14 @@ def test_scalable_solvers_of_a_masked_mdp_range_over_feasible_actions(sparse):
     assert np.array_equal(np.isneginf(B.q(V)), ~mdp.feasible)
     assert np.array_equal(B.q(V)[mdp.feasible], B.q(V, masked=False)[mdp.feasible])
     assert np.all(np.isfinite(B.q(V, masked=False)))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_backward_induction_of_a_masked_mdp_ranges_over_feasible_actions(sparse):
+    """Finite horizon with stage-dependent rewards and a mask whose infeasible pairs pay the most: backward
+    induction's values are the feasible optimum (written out), Q is -inf exactly at infeasible pairs, every step."""
+    mdp = _tempting_mask(4, 3, 10, horizon=3, staged=True)
+    res = pl.backward_induction(_with_mask(mdp, sparse))
+    assert np.allclose(res.V, _best_feasible_values(mdp), rtol=1e-14, atol=0)
+    for h in range(3):
+        assert np.array_equal(np.isneginf(res.Q[h]), ~mdp.feasible)
