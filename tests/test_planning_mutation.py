@@ -1481,3 +1481,17 @@ def test_backward_induction_of_a_masked_mdp_ranges_over_feasible_actions(sparse)
     assert np.allclose(res.V, _best_feasible_values(mdp), rtol=1e-14, atol=0)
     for h in range(3):
         assert np.array_equal(np.isneginf(res.Q[h]), ~mdp.feasible)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_backups_take_integer_values_as_float64(sparse):
+    """Backups' methods accept any real V and work in float64: an integer start gives the same MPI run (values,
+    iterations, sweeps) and the same backups as its float64 copy."""
+    mdp = _random_mdp(6, 3, 19, gamma=0.9)
+    B = Backups(_sparse(mdp) if sparse else mdp)
+    start = np.arange(6) % 3
+    a = B.mpi(start, m=None, threshold=1e-8 * 0.1, max_iter=1000)
+    b = B.mpi(start.astype(np.float64), m=None, threshold=1e-8 * 0.1, max_iter=1000)
+    assert a.V.dtype == np.float64 and np.array_equal(a.V, b.V) and (a.iterations, a.sweeps) == (b.iterations, b.sweeps)
+    assert np.array_equal(B.q(start), B.q(start.astype(np.float64)))
+    assert np.array_equal(B.bellman(start)[0], B.bellman(start.astype(np.float64))[0])
