@@ -33,7 +33,8 @@ DATA_TESTS = ["tests/data", "tests/test_kernels.py", "tests/test_speed_paths.py"
               "tests/algorithms/test_lcb.py", "tests/test_invalid_input.py"]
 #: module -> (files mutated, as mutmut globs; the tests run against them)
 MODULES: dict[str, tuple[list[str], list[str]]] = {
-    "bounds": (["theory_rl/bounds.py", "theory_rl/divergences.py"], ["tests/test_bounds.py"]),
+    "bounds": (["theory_rl/bounds.py", "theory_rl/divergences.py"],
+               ["tests/test_bounds.py", "tests/test_bounds_mutation.py"]),
     "coverage": (["theory_rl/coverage/*"],
                  ["tests/coverage", "tests/algorithms/test_glow.py", "tests/test_feasibility.py",
                   "tests/test_invalid_input.py"]),

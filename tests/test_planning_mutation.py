@@ -9,6 +9,7 @@ ones). Survivors that cannot change behaviour are listed with their reasons in t
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -1029,3 +1030,468 @@ def test_lp_values_may_be_negative_with_a_negative_reward_range(episodic):
     result = pl.optimal_values_lp(mdp)
     np.testing.assert_allclose(result.V, expected, rtol=0, atol=1e-9)
     assert (np.asarray(result.policy) == 0).all()
+
+
+# ------------------------------------------- the complete run on the merged code (action masks, fused MPI, horizons)
+def _masked(S, A, seed, **kw) -> TabularMDP:
+    """A random MDP whose action mask leaves out pairs (state s loses action (s % A) when A > 1; state 0 keeps only
+    action 0); infeasible pairs keep finite rewards (the convention of theory_rl.feasibility)."""
+    base = _random_mdp(S, A, seed, **kw)
+    feasible = np.ones((S, A), dtype=bool)
+    feasible[np.arange(S), np.arange(S) % A] = False
+    feasible[0] = False
+    feasible[0, 0] = True
+    kw = {"gamma": base.gamma} if base.is_discounted else {"horizon": base.horizon}
+    P = np.asarray(base.stage_P if base.is_episodic else base.P)
+    R = base.R if base.is_discounted else base.stage_R
+    return TabularMDP(P, R, base.init, feasible=feasible, **kw)
+
+
+def test_bellman_expectation_of_a_masked_mdp_reads_only_the_policys_actions():
+    """T^pi V = sum_a pi(a|s) Q(s, a) over the actions pi takes: a feasible policy puts no mass where Q is -inf, and
+    the operator must not turn 0 * -inf into NaN."""
+    mdp = _masked(5, 3, 2, gamma=0.8)
+    pi = np.where(mdp.feasible, 1.0, 0.0)
+    pi /= pi.sum(axis=1, keepdims=True)
+    V = np.random.default_rng(3).random(5)
+    Q = mdp.R + 0.8 * mdp.P @ V
+    want = (pi * Q).sum(axis=1)
+    got = pl.bellman_expectation(mdp, pi, V)
+    assert np.all(np.isfinite(got))
+    assert np.allclose(got, want, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_backups_policy_sweeps_are_m_jacobi_sweeps_of_the_policy(sparse):
+    """Backups.policy_sweeps(actions, V, m): m sweeps V <- r_d + gamma P_d V of the deterministic policy d, written
+    out; V itself is left unchanged, and m = 0 returns its values."""
+    mdp = _random_mdp(5, 3, 8, gamma=0.7)
+    B = Backups(_sparse(mdp) if sparse else mdp)
+    actions = np.array([2, 0, 1, 2, 1])
+    V0 = np.random.default_rng(4).random(5) * 3.0
+    keep = V0.copy()
+    P_d, r_d = mdp.P[np.arange(5), actions], mdp.R[np.arange(5), actions]
+    want = V0.copy()
+    for m in range(4):
+        got = B.policy_sweeps(actions, V0, m)
+        assert got.shape == (5,)
+        assert np.allclose(got, want, rtol=1e-14, atol=1e-15)
+        want = r_d + 0.7 * (P_d @ want)
+    assert np.array_equal(V0, keep)
+
+
+def _tempting_mask(S, A, seed, **kw) -> TabularMDP:
+    """`_masked` with reward 1 at every infeasible pair and at most 1/2 elsewhere: planning that let an infeasible
+    action in would find larger values."""
+    mdp = _masked(S, A, seed, **kw)
+    R = np.asarray(mdp.R if mdp.is_discounted else mdp.stage_R) * 0.5
+    R = np.where(mdp.feasible, R, 1.0)
+    P = np.asarray(mdp.stage_P if mdp.is_episodic else mdp.P)
+    kw = {"gamma": mdp.gamma} if mdp.is_discounted else {"horizon": mdp.horizon}
+    return TabularMDP(P, R, mdp.init, feasible=mdp.feasible, **kw)
+
+
+def _best_feasible_values(mdp) -> np.ndarray:
+    """Optimal values by enumeration of the feasible deterministic stationary policies (discounted), or backward
+    induction with the max over feasible actions written out (finite horizon)."""
+    S = mdp.S
+    choices = [np.flatnonzero(mdp.feasible[s]) for s in range(S)]
+    if mdp.is_discounted:
+        best = np.full(S, -np.inf)
+        for actions in itertools.product(*choices):
+            rows = np.arange(S), np.array(actions)
+            best = np.maximum(best, np.linalg.solve(np.eye(S) - mdp.gamma * mdp.P[rows], mdp.R[rows]))
+        return best
+    V = np.zeros((mdp.horizon + 1, S))
+    for h in range(mdp.horizon - 1, -1, -1):
+        Q = mdp.R_at(h) + mdp.discount * mdp.P_at(h) @ V[h + 1]
+        V[h] = [max(Q[s, a] for a in choices[s]) for s in range(S)]
+    return V[:-1]
+
+
+@pytest.mark.parametrize("kw", [{"gamma": 0.8}, {"horizon": 3}, {"horizon": 3, "staged": True}])
+def test_lp_of_a_masked_mdp_leaves_the_infeasible_constraints_out(kw):
+    """The LP's constraints of infeasible pairs are left out (optimal values over feasible actions only): against
+    enumeration of the feasible policies, with infeasible pairs paying more than any feasible one."""
+    mdp = _tempting_mask(4, 3, 6, **dict(kw))
+    want = _best_feasible_values(mdp)
+    res = pl.optimal_values_lp(mdp)
+    assert np.allclose(res.V, want, rtol=0, atol=1e-8)
+    assert np.all(mdp.feasible[np.arange(4), res.policy if mdp.is_discounted else res.policy[0]])
+
+
+def _sweeps_done(span, prev, stop, final, budget):
+    """Adaptive MPI's rule after an evaluation sweep (backups.Backups.mpi's docstring), written out."""
+    if span < final:
+        return True
+    if not span < stop:
+        return False
+    rate = span / prev
+    if not rate < 1.0 or rate <= 0.0:
+        return True
+    return math.log(final / span) / math.log(rate) > budget
+
+
+def _reference_adaptive_mpi(mdp, tol, V0):
+    """Modified policy iteration with the adaptive sweep count (``m=None``): after each backup W = T V with span sp,
+    sweeps of the greedy policy from W until a sweep's change has span below max(threshold, 0.1 sp) (below the
+    threshold once the greedy policy repeats), unless the observed contraction reaches the threshold within A more
+    sweeps; at most 50. Returns iterations, the last span, the midpoint values and the sweeps in all."""
+    gamma, rows = mdp.gamma, np.arange(mdp.S)
+    threshold = tol * (1 - gamma)
+    V, previous, sweeps = np.array(V0, dtype=float), None, 0
+    for k in range(1, 10_000):
+        W, act = _greedy(mdp, V)
+        d = W - V
+        span = d.max() - d.min()
+        if span < threshold:
+            break
+        repeated = previous is not None and np.array_equal(act, previous)
+        stop = threshold if repeated else max(threshold, 0.1 * span)
+        V, change = W, span
+        for j in range(1, 51):
+            new = mdp.R[rows, act] + gamma * mdp.P[rows, act] @ V
+            prev, change = change, (new - V).max() - (new - V).min()
+            V = new
+            if _sweeps_done(change, prev, stop, threshold, mdp.A):
+                break
+        sweeps += j
+        previous = act
+    return k, span, V + (d.max() + d.min()) / (2 * (1 - gamma)), sweeps
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(("S", "A", "seed", "gamma"), CASES)
+def test_adaptive_modified_policy_iteration_is_the_documented_rule(S, A, seed, gamma, sparse):
+    """The default m (adaptive sweeps) against the rule written out: the same iterations, sweeps and values."""
+    mdp = _random_mdp(S, A, seed, gamma=gamma)
+    model = _sparse(mdp) if sparse else mdp
+    for tol in (1e-2, 1e-6, 1e-10):
+        k, span, V, sweeps = _reference_adaptive_mpi(mdp, tol, np.full(S, mdp.R.min() / (1 - gamma)))
+        res = solvers.modified_policy_iteration(model, tol=tol)
+        assert (res.iterations, res.constants["sweeps"]) == (k, sweeps), tol
+        assert res.residual == pytest.approx(span, rel=1e-6, abs=1e-13)  # spans near round-off at tol 1e-10
+        assert np.allclose(res.V, V, rtol=1e-10, atol=0)
+
+
+def _with_mask(mdp: TabularMDP, sparse: bool) -> TabularMDP:
+    """``mdp`` (masked) on dense or CSR storage, the same mask."""
+    if not sparse:
+        return mdp
+    kw = {"gamma": mdp.gamma} if mdp.is_discounted else {"horizon": mdp.horizon}
+    P = np.asarray(mdp.stage_P if mdp.is_episodic else mdp.P)
+    return TabularMDP(sp.csr_array(P.reshape(-1, mdp.S)), mdp.R if mdp.is_discounted else mdp.stage_R, mdp.init,
+                      feasible=mdp.feasible, **kw)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_finite_horizon_evaluation_of_a_masked_mdp_is_finite(sparse):
+    """Evaluating a feasible policy of a masked finite-horizon MDP reads the rewards of the actions it takes only:
+    V_h = r_pi_h + P_pi_h V_{h+1} written out, finite (Q's -inf at infeasible pairs must not meet pi's zeros)."""
+    mdp = _tempting_mask(4, 3, 9, horizon=3, staged=True)
+    pi = np.where(mdp.feasible, np.random.default_rng(2).random((4, 3)), 0.0)
+    pi = np.broadcast_to(pi / pi.sum(axis=1, keepdims=True), (3, 4, 3))
+    V = np.zeros((4, 4))
+    for h in range(2, -1, -1):
+        V[h] = (pi[h] * (mdp.R_at(h) + mdp.P_at(h) @ V[h + 1])).sum(axis=1)
+    model = _with_mask(mdp, sparse)
+    for got in (sparse_evaluate(model, pi), pl.evaluate(model, pi)):
+        assert np.all(np.isfinite(got))
+        assert np.allclose(got, V[:3], rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_policy_iterations_refuse_an_infeasible_start_by_name(sparse):
+    """policy0 with an infeasible (state, action) is refused at once, the message naming the argument and the
+    first infeasible pair (state 0 keeps action 0 only)."""
+    mdp = _with_mask(_masked(4, 3, 1, gamma=0.9), sparse)
+    start = np.array([1, 0, 0, 0])
+    message = r"^policy0's \(state, action\) pairs: \(state, action\) = \(0, 1\) is infeasible \(mdp\.feasible is False"
+    for solver in (pl.policy_iteration, solvers.krylov_policy_iteration):
+        with pytest.raises(ValueError, match=message):
+            solver(mdp, policy0=start)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_auto_linear_solver_is_direct_up_to_the_limit_inclusive(sparse, monkeypatch):
+    """"auto" means a direct solve up to DIRECT_LIMIT states, the limit included, and GMRES beyond (the documented
+    rule of krylov_policy_iteration and policy_values), checked at a limit lowered to 6 states."""
+    import theory_rl.backups as backups_module  # noqa: PLC0415
+
+    monkeypatch.setattr(solvers, "DIRECT_LIMIT", 6)
+    monkeypatch.setattr(backups_module, "DIRECT_LIMIT", 6)
+    for S, want in ((6, "direct"), (7, "gmres")):
+        mdp = _random_mdp(S, 2, S, gamma=0.9)
+        model = _sparse(mdp) if sparse else mdp
+        assert solvers.krylov_policy_iteration(model).constants["linear_solver"] == want
+        P_pi, r_pi = Backups(model).policy_system(np.zeros(S, dtype=int))
+        assert np.array_equal(policy_values(P_pi, r_pi, 0.9), policy_values(P_pi, r_pi, 0.9, linear_solver=want))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_krylov_policy_iteration_evaluates_with_the_named_solver_at_its_atol(sparse):
+    """Each evaluation is policy_values(P_pi, r_pi, gamma, linear_solver=..., atol=tol (1 - gamma) / 4): the final
+    values are those bits for the final policy, not a direct solve's nor another tolerance's (300 states at
+    gamma = 0.99, where the Krylov methods stop measurably short of the exact solution)."""
+    rng = np.random.default_rng(0)
+    S, A = 300, 2
+    P = rng.random((S, A, S)) ** 8
+    P[P < 0.3] = 0.0
+    P[np.arange(S), :, np.arange(S)] += 0.5
+    P /= P.sum(-1, keepdims=True)
+    mdp = TabularMDP(sp.csr_array(P.reshape(-1, S)) if sparse else P, rng.random((S, A)), np.full(S, 1 / S),
+                     gamma=0.99)
+    for solver in ("gmres", "bicgstab"):
+        res = solvers.krylov_policy_iteration(mdp, tol=1e-3, linear_solver=solver)
+        P_pi, r_pi = Backups(mdp).policy_system(res.policy)
+        want = policy_values(P_pi, r_pi, 0.99, linear_solver=solver, atol=1e-3 * 0.01 / 4)
+        assert np.array_equal(res.V, want)
+        assert not np.array_equal(res.V, policy_values(P_pi, r_pi, 0.99, linear_solver="direct"))
+        assert not np.array_equal(res.V, policy_values(P_pi, r_pi, 0.99, linear_solver=solver))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_policy_iteration_keeps_its_action_at_exactly_the_margin(sparse):
+    """The switch needs a STRICT improvement: one state, gamma 1/2, action 0 paying 1/2 (V = 1 and Q(0) = 1 exactly)
+    and action 1 paying r = fl(1 + 2e-12) - 1/2 (exact), so that Q(1) = fl(1 + 2e-12) equals Q(0) + 1e-12 (1 + |V|)
+    to the last bit: no switch, one evaluation (direct solves)."""
+    edge = 1.0 + 1e-12 * (1.0 + 1.0)
+    mdp = _one_state([0.5, edge - 0.5], 0.5)
+    model = _sparse(mdp) if sparse else mdp
+    for fn in (pl.policy_iteration, solvers.krylov_policy_iteration):
+        res = fn(model, policy0=[0])
+        assert res.Q[0, 1] == edge and res.Q[0, 0] == 1.0
+        assert res.iterations == 1 and res.V[0] == 1.0
+
+
+def test_krylov_policy_values_keep_a_sparse_system_sparse():
+    """GMRES and BiCGSTAB on a CSR P_pi work on the sparse system I - gamma P_pi, in memory of order its non-zeros:
+    3,000 states with 3 non-zeros a row, where one dense S x S matrix would take 72 MB (numpy's allocations are
+    traced by tracemalloc), and the values solve the system."""
+    import tracemalloc  # noqa: PLC0415
+
+    S = 3000
+    rng = np.random.default_rng(5)
+    P = sp.csr_array((np.full(3 * S, 1 / 3), rng.integers(0, S, 3 * S), np.arange(0, 3 * S + 1, 3)), shape=(S, S))
+    r = rng.random(S)
+    for solver in ("gmres", "bicgstab"):
+        tracemalloc.start()
+        try:
+            V = policy_values(P, r, 0.9, linear_solver=solver, atol=1e-10)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 8 * S * S / 10, (solver, peak)
+        assert np.abs(r + 0.9 * (P @ V) - V).max() <= 1e-10
+
+
+@pytest.mark.parametrize("solver", ["gmres", "bicgstab"])
+def test_policy_values_runs_the_krylov_method_it_is_asked_for(solver, monkeypatch):
+    """linear_solver="gmres" / "bicgstab" runs that scipy.sparse.linalg method (and not the other), on the system
+    I - gamma P_pi, to the stated tolerances."""
+    import scipy.sparse.linalg as spla  # noqa: PLC0415
+
+    calls = []
+    for name in ("gmres", "bicgstab"):
+        real = getattr(spla, name)
+        monkeypatch.setattr(spla, name, lambda *a, _real=real, _name=name, **kw: calls.append(_name) or _real(*a, **kw))
+    mdp = _random_mdp(8, 2, 3, gamma=0.9)
+    P_pi, r_pi = Backups(_sparse(mdp)).policy_system(np.zeros(8, dtype=int))
+    V = policy_values(P_pi, r_pi, 0.9, linear_solver=solver, atol=1e-11)
+    assert calls == [solver]
+    assert np.abs(r_pi + 0.9 * (P_pi @ V) - V).max() <= 1e-11
+
+
+@pytest.mark.parametrize("solver", ["gmres", "bicgstab"])
+def test_policy_values_stops_at_a_residual_equal_to_atol(solver):
+    """The Krylov answer is returned as it is when its sup-norm residual |r + gamma P V - V|_inf is at most atol,
+    equality included. The Krylov stop is rtol = 1e-13 relative (2-norm) whenever 0.25 atol is below that, so a
+    first call at such an atol gives the Krylov answer x; called again with atol = the residual of x exactly, the
+    same x must come back, not a Jacobi sweep of it."""
+    mdp = _random_mdp(40, 2, 4, gamma=0.95)
+    P_pi, r_pi = Backups(_sparse(mdp)).policy_system(np.zeros(40, dtype=int))
+    atol = 3.9e-13 * np.linalg.norm(r_pi)
+    x = policy_values(P_pi, r_pi, 0.95, linear_solver=solver, atol=atol)
+    residual = float(np.abs(r_pi + 0.95 * (P_pi @ x) - x).max())
+    assert 0 < residual <= atol
+    assert np.array_equal(policy_values(P_pi, r_pi, 0.95, linear_solver=solver, atol=residual), x)
+
+
+@pytest.mark.parametrize("solver", ["gmres", "bicgstab"])
+def test_policy_values_jacobi_polish_counts_its_sweeps(solver):
+    """The polish after the Krylov answer x runs ceil(log(atol / residual) / log gamma) sweeps, at least one: with
+    gamma * residual <= atol < residual that is exactly one sweep, r + gamma P x (the Krylov stop, rtol 1e-13
+    relative, does not depend on such an atol). At gamma = 0 one sweep gives r itself (no logarithm of 0), bit
+    for bit, however small atol is."""
+    mdp = _random_mdp(40, 2, 4, gamma=0.5)
+    P_pi, r_pi = Backups(_sparse(mdp)).policy_system(np.zeros(40, dtype=int))
+    x = policy_values(P_pi, r_pi, 0.5, linear_solver=solver, atol=3.9e-13 * np.linalg.norm(r_pi))
+    residual = float(np.abs(r_pi + 0.5 * (P_pi @ x) - x).max())
+    assert residual > 0
+    once = policy_values(P_pi, r_pi, 0.5, linear_solver=solver, atol=0.75 * residual)
+    assert np.array_equal(once, r_pi + 0.5 * (P_pi @ x))
+    r = np.random.default_rng(7).random(40) * np.pi
+    assert np.array_equal(policy_values(P_pi, r, 0.0, linear_solver=solver, atol=1e-300), r)
+
+
+def test_mpi_run_reports_the_dropped_actions_as_a_uint8_mask():
+    """Backups.mpi's record: on sparse storage ``alive`` is the documented ``(S*A,)`` uint8 mask (1 kept, 0 proven
+    suboptimal), whose zeros modified_policy_iteration reports as ``dropped``; on dense storage None."""
+    mdp = _random_mdp(30, 4, 12, gamma=0.9)
+    start = np.full(30, mdp.R.min() / 0.1)
+    run = Backups(_sparse(mdp)).mpi(start, m=None, threshold=1e-9 * 0.1, max_iter=1000)
+    assert run.alive.dtype == np.uint8 and run.alive.shape == (120,)
+    assert set(np.unique(run.alive)) <= {0, 1}
+    dropped = solvers.modified_policy_iteration(_sparse(mdp), tol=1e-9).constants["dropped"]
+    assert dropped == 120 - int(run.alive.sum()) > 0
+    assert Backups(mdp).mpi(start, m=None, threshold=1e-9 * 0.1, max_iter=1000).alive is None
+
+
+def test_mpi_elimination_reaches_every_state():
+    """MacQueen's test drops, in EVERY state, an action that trails by more than the slack: 6 states moving
+    uniformly whatever the action, action 1 paying 1 less than action 0; from V0 = (0, 0.08, ..., 0.4) at gamma 1/2
+    the first backup has span 0.4, so the slack (about 0.4) is below the gap 1 and action 1 goes everywhere, the
+    last state included, while action 0 stays."""
+    S = 6
+    P = np.full((S, 2, S), 1.0 / S)
+    R = np.tile([1.0, 0.0], (S, 1))
+    mdp = TabularMDP(sp.csr_array(P.reshape(-1, S)), R, np.full(S, 1.0 / S), gamma=0.5)
+    run = Backups(mdp).mpi(np.linspace(0.0, 0.4, S), m=1, threshold=1e-12, max_iter=100)
+    assert np.array_equal(run.alive.reshape(S, 2), np.tile([1, 0], (S, 1)))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_mpi_stops_only_below_the_threshold(sparse):
+    """The stop needs sp(T V - V) STRICTLY below tol (1 - gamma): two absorbing states paying 0 and 1/4, gamma 1/2,
+    tol 1/2 (threshold 1/4 exactly), from V0 = 0: the first backup's span is exactly 1/4, so a second backup is
+    needed (its span is 1/8)."""
+    P = np.zeros((2, 1, 2))
+    P[0, 0, 0] = P[1, 0, 1] = 1.0
+    mdp = TabularMDP(P, np.array([[0.0], [0.25]]), np.array([0.5, 0.5]), gamma=0.5)
+    model = _sparse(mdp) if sparse else mdp
+    res = solvers.modified_policy_iteration(model, tol=0.5, V0=[0.0, 0.0], m=0)
+    assert res.iterations == 2 and res.residual == 0.125
+    with pytest.warns(ConvergenceWarning):  # capped at that first backup: not converged
+        capped = solvers.modified_policy_iteration(model, tol=0.5, V0=[0.0, 0.0], m=0, max_iter=1, on_max_iter="warn")
+    assert capped.converged is False and capped.iterations == 1 and capped.residual == 0.25
+
+
+@pytest.mark.parametrize("side", [-1.0, 1.0])
+def test_mpi_elimination_slack_is_the_documented_one(side):
+    """An action is dropped exactly when it trails the backup by more than the documented slack c sp(T V - V) +
+    c (|lo| + |hi|) PROB_TOL + 4 (1 + c) roundoff(V), c = gamma / (1 - gamma), roundoff(V) = (width + 6) eps
+    (1 + |V|_inf). Two states, gamma 1/2 (c = 1), V = 0, rows of one non-zero (width 1): state 0 stays for 1/2
+    (action 0) or moves to state 1 for b (action 1); state 1 stays for 1/4. The backup is (1/2, 1/4): lo = 1/4,
+    hi = 1/2, and action 1 trails by 1/2 - b, set to the slack minus or plus 1e-15 (below a third of any term's
+    share, 2 roundoff = 3.1e-15): kept just inside, dropped just outside, after one backup."""
+    from theory_rl._validation import PROB_TOL  # noqa: PLC0415
+
+    slack = 0.25 + (0.25 + 0.5) * PROB_TOL + 4.0 * 2.0 * (7 * EPS * 1.0)
+    b = 0.5 - (slack + side * 1e-15)
+    P = np.zeros((2, 2, 2))
+    P[0, 0, 0] = P[0, 1, 1] = P[1, :, 1] = 1.0
+    mdp = TabularMDP(sp.csr_array(P.reshape(4, 2)), np.array([[0.5, b], [0.25, 0.25]]), np.array([1.0, 0.0]),
+                     gamma=0.5)
+    run = Backups(mdp).mpi(np.zeros(2), m=0, threshold=1e-12, max_iter=2)
+    assert run.alive.tolist() == ([1, 1, 1, 1] if side < 0 else [1, 0, 1, 1])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_adaptive_mpi_first_backup_is_never_a_repeat(sparse):
+    """The sweeps after the FIRST backup stop at max(threshold, 0.1 sp) even when its greedy policy happens to be
+    all zeros (the initial action table): only a later backup can repeat a policy. Action 0 pays 1 more than the
+    others everywhere, so every greedy policy is all zeros; iterations and sweeps as the rule written out."""
+    base = _random_mdp(7, 3, 21, gamma=0.9)
+    R = np.asarray(base.R) * 0.5
+    R[:, 0] += 1.0
+    mdp = TabularMDP(base.P, R / R.max(), base.init, gamma=0.9)
+    for tol in (1e-3, 1e-8):
+        k, _, V, sweeps = _reference_adaptive_mpi(mdp, tol, np.full(7, mdp.R.min() / 0.1))
+        res = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp, tol=tol)
+        assert np.array_equal(res.policy, np.zeros(7, dtype=int))
+        assert (res.iterations, res.constants["sweeps"]) == (k, sweeps)
+        assert np.allclose(res.V, V, rtol=1e-10, atol=0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_adaptive_mpi_keeps_sweeping_while_a_slow_chain_moves(sparse):
+    """A slowly mixing chain (each action stays put with probability 0.9) at gamma 0.99: a sweep's change shrinks
+    little, so it stays above 0.1 sp(T V - V) for many sweeps, and the rule keeps sweeping (up to 50); iterations,
+    sweeps and values as the rule written out."""
+    base = _random_mdp(6, 2, 17, gamma=0.99)
+    P = 0.1 * np.asarray(base.P)
+    P[np.arange(6), :, np.arange(6)] += 0.9
+    mdp = TabularMDP(P, base.R, base.init, gamma=0.99)
+    for tol in (1e-2, 1e-7):
+        k, _, V, sweeps = _reference_adaptive_mpi(mdp, tol, np.full(6, mdp.R.min() / 0.01))
+        res = solvers.modified_policy_iteration(_sparse(mdp) if sparse else mdp, tol=tol)
+        assert (res.iterations, res.constants["sweeps"]) == (k, sweeps) and sweeps > 2 * k
+        assert np.allclose(res.V, V, rtol=1e-10, atol=0)
+
+
+def test_backups_bellman_reads_the_stage_it_is_given():
+    """On stage-dependent CSR transitions, Backups.bellman(V, h) is max_a R_h + P_h V (written out on the dense
+    stages) with its lowest argmax, for every step h, not stage 0's."""
+    mdp = _random_mdp(4, 3, 13, horizon=3, staged=True)
+    B = Backups(_sparse(mdp))
+    V = np.random.default_rng(1).random(4)
+    for h in range(3):
+        Q = mdp.R_at(h) + mdp.P_at(h) @ V
+        TV, act = B.bellman(V, h)
+        assert np.allclose(TV, Q.max(axis=1), rtol=1e-14, atol=0) and np.array_equal(act, Q.argmax(axis=1))
+
+
+def test_mpi_cap_check_counts_no_transitions():
+    """Modified policy iteration's default cap is checked alone (cap x 10^4 operations, no transitions counted, as
+    _cap's docstring says): at gamma = 0.999991506694339 the cap is exactly 10^7 iterations, 10^11 operations, the
+    limit itself: allowed (and the idle MDP stops at once), where counting even one transition would refuse it."""
+    gamma = 0.999991506694339
+    assert default_max_iter(gamma, 1e-8, 1 / (1 - gamma)) == 10**7
+    res = solvers.modified_policy_iteration(_idle(3, gamma))
+    assert res.iterations == 1 and res.constants["max_iter"] == 10**7
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_scalable_solvers_of_a_masked_mdp_range_over_feasible_actions(sparse):
+    """MPI, Gauss-Seidel VI and Krylov policy iteration on a masked MDP whose infeasible pairs pay more than any
+    feasible one: the optimal values over feasible policies (enumeration), a feasible greedy policy, and Q = -inf
+    exactly at the infeasible pairs (finite elsewhere), on dense and CSR storage; Backups.q masks by default."""
+    mdp = _tempting_mask(4, 3, 6, gamma=0.8)
+    model = _with_mask(mdp, sparse)
+    want = _best_feasible_values(mdp)
+    for solver in (solvers.modified_policy_iteration, solvers.gauss_seidel_value_iteration,
+                   solvers.krylov_policy_iteration):
+        res = solver(model)
+        assert np.allclose(res.V, want, rtol=0, atol=1e-7), solver
+        assert np.all(mdp.feasible[np.arange(4), res.policy])
+        assert np.array_equal(np.isneginf(res.Q), ~mdp.feasible) and np.all(np.isfinite(res.Q[mdp.feasible]))
+    B = Backups(model)
+    V = np.random.default_rng(0).random(4)
+    assert np.array_equal(np.isneginf(B.q(V)), ~mdp.feasible)
+    assert np.array_equal(B.q(V)[mdp.feasible], B.q(V, masked=False)[mdp.feasible])
+    assert np.all(np.isfinite(B.q(V, masked=False)))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_backward_induction_of_a_masked_mdp_ranges_over_feasible_actions(sparse):
+    """Finite horizon with stage-dependent rewards and a mask whose infeasible pairs pay the most: backward
+    induction's values are the feasible optimum (written out), Q is -inf exactly at infeasible pairs, every step."""
+    mdp = _tempting_mask(4, 3, 10, horizon=3, staged=True)
+    res = pl.backward_induction(_with_mask(mdp, sparse))
+    assert np.allclose(res.V, _best_feasible_values(mdp), rtol=1e-14, atol=0)
+    for h in range(3):
+        assert np.array_equal(np.isneginf(res.Q[h]), ~mdp.feasible)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_backups_take_integer_values_as_float64(sparse):
+    """Backups' methods accept any real V and work in float64: an integer start gives the same MPI run (values,
+    iterations, sweeps) and the same backups as its float64 copy."""
+    mdp = _random_mdp(6, 3, 19, gamma=0.9)
+    B = Backups(_sparse(mdp) if sparse else mdp)
+    start = np.arange(6) % 3
+    a = B.mpi(start, m=None, threshold=1e-8 * 0.1, max_iter=1000)
+    b = B.mpi(start.astype(np.float64), m=None, threshold=1e-8 * 0.1, max_iter=1000)
+    assert a.V.dtype == np.float64 and np.array_equal(a.V, b.V) and (a.iterations, a.sweeps) == (b.iterations, b.sweeps)
+    assert np.array_equal(B.q(start), B.q(start.astype(np.float64)))
+    assert np.array_equal(B.bellman(start)[0], B.bellman(start.astype(np.float64))[0])

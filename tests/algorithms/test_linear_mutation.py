@@ -255,3 +255,25 @@ def test_lsvi_ucb_reward_messages():
         lsvi_ucb(lin, 1, seed=0, reward=np.zeros((3, 3, 2, 1)))
     with pytest.raises(ValueError, match=r"^reward has shape \(3, 3, 3\), expected \(3, 3, 2\)$"):
         lsvi_ucb(lin, 1, seed=0, reward=np.zeros((3, 3, 3)))
+
+
+# -- the scale PEVI assumes (the complete rerun of 2026-11-26, after the reward-range merge) --------------------------
+def test_pevi_refuses_data_off_the_unit_scale_by_its_name():
+    """PEVI's beta and its clipping at H - h assume rewards in [0, 1] and an undiscounted horizon: data recording
+    another reward range, or a discount, is refused with a message that names PEVI and says what to do."""
+    from theory_rl.data import sample_iid_counts  # noqa: PLC0415
+    from theory_rl.mdp import TabularMDP  # noqa: PLC0415
+
+    rng = np.random.default_rng(5)
+    S, A, H = 3, 2, 3
+    P = rng.dirichlet(np.ones(S), size=(S, A))
+    phi = np.eye(S * A).reshape(S, A, S * A)
+    mu = np.full((H, S, A), 1.0 / (S * A))
+    ranged = TabularMDP(P, -3.0 + 4.0 * rng.random((S, A)), np.full(S, 1 / S), horizon=H, reward_range=(-3, 1),
+                        reward_noise="gaussian", reward_std=0.4)
+    with pytest.raises(ValueError, match=r"^PEVI assumes rewards in \[0, 1\], but the rewards lie in \[-3\.0, 1\.0\]"):
+        pevi(phi, sample_iid_counts(ranged, mu, 50, seed=1))
+    discounted = TabularMDP(P, rng.random((S, A)), np.full(S, 1 / S), horizon=H, gamma=0.9)
+    discounted_message = r"^PEVI assumes an undiscounted finite horizon, but the problem is discounted \(gamma 0\.9\)"
+    with pytest.raises(ValueError, match=discounted_message):
+        pevi(phi, sample_iid_counts(discounted, mu, 50, seed=1))
