@@ -183,17 +183,44 @@ def test_add_batch_counts_exactly():
 
 
 # ---------------------------------------------------------------------- CountDataset
-def _counts(horizon=None, gamma=0.5):
+def _counts(horizon=None, gamma=0.5, *, low_sum=-1.0, meta=None):
     """S = 2, A = 2; pair (0, 1) seen 3 times with reward sum 4.5 (r_hat = 1.5 > 1), pair (1, 0) seen twice with
-    sum -1 (r_hat = -0.5 < 0), the others unseen."""
+    sum ``low_sum`` (r_hat = -0.5 < 0 by default), the others unseen; ``meta`` defaults to ``{"tag": "x"}``."""
     lead = () if horizon is None else (horizon,)
     N = np.zeros(lead + (2, 2), np.int64)
     C = np.zeros(lead + (2, 2, 2), np.int64)
     Rs = np.zeros(lead + (2, 2))
     N[..., 0, 1], N[..., 1, 0] = 3, 2
     C[..., 0, 1, 0], C[..., 0, 1, 1], C[..., 1, 0, 0] = 1, 2, 2
-    Rs[..., 0, 1], Rs[..., 1, 0] = 4.5, -1.0
-    return CountDataset(N, C, Rs, 2, 2, gamma=None if horizon else gamma, horizon=horizon, meta={"tag": "x"})
+    Rs[..., 0, 1], Rs[..., 1, 0] = 4.5, low_sum
+    return CountDataset(N, C, Rs, 2, 2, gamma=None if horizon else gamma, horizon=horizon,
+                        meta={"tag": "x"} if meta is None else meta)
+
+
+# the empirical MDP's scale entries of ``meta`` (issue 15), left alive by the data-io run of the third session of
+# 2026-11-26: pair (1, 0)'s mean is -1.5 here, below both ranges
+@pytest.mark.parametrize("horizon", [None, 3])
+def test_empirical_mdp_clips_to_the_data_s_reward_range(horizon):
+    """The empirical rewards are clipped to ``meta["reward_range"]`` (here [-1, 2]: 1.5 kept, -1.5 raised to -1), and
+    the model carries that range; without the entry the range is [0, 1]."""
+    scaled = _counts(horizon, low_sum=-3.0, meta={"reward_range": [-1.0, 2.0]})
+    scaled = scaled.empirical_mdp([0.5, 0.5], unseen_reward=0.25)
+    assert scaled.reward_range == (-1.0, 2.0)
+    want = np.array([[0.25, 1.5], [-1.0, 0.25]])
+    np.testing.assert_array_equal(scaled.R if horizon is None else scaled.stage_R, want if horizon is None else
+                                  np.broadcast_to(want, (horizon, 2, 2)))
+    unit = _counts(horizon, low_sum=-3.0, meta={}).empirical_mdp([0.5, 0.5], unseen_reward=0.25)
+    assert unit.reward_range == (0.0, 1.0)
+    np.testing.assert_array_equal(unit.R if horizon is None else unit.stage_R[0], [[0.25, 1.0], [0.0, 0.25]])
+
+
+def test_empirical_mdp_keeps_a_finite_horizon_s_discount():
+    model = _counts(3, low_sum=-3.0, meta={"reward_range": [-1.0, 2.0], "discount": 0.9}).empirical_mdp([1.0, 0.0])
+    assert (model.horizon, model.gamma) == (3, 0.9)
+    plain = _counts(3, low_sum=-3.0, meta={}).empirical_mdp([1.0, 0.0])
+    assert (plain.horizon, plain.gamma) == (3, None)
+    discounted = _counts(low_sum=-3.0, meta={"discount": 0.9})
+    assert discounted.empirical_mdp([1.0, 0.0]).gamma == 0.5  # discounted data: its own gamma
 
 
 def test_empirical_mdp_clips_rewards_keeps_the_kind_and_the_unseen_reward():
