@@ -251,3 +251,15 @@ def test_joint_action_next_state_tables_are_exact(staged_pi, staged_P):
     s = np.arange(rows) % S
     expected = probs[h if staged_pi else 0, s][:, :, None] * P[h if staged_P else 0, s]
     np.testing.assert_allclose(implied, expected, rtol=0, atol=1e-12)
+
+
+def test_huber_location_groups_leaves_empty_groups_undefined_without_reading_past_the_end():
+    # RIQL's critics pass one group per (critic, state, action) and read only the seen ones: an empty group, the
+    # last ones included (offset = len(values)), must not read values[offset] (NUMBA_BOUNDSCHECK=1 found that read)
+    values = np.array([0.0, 10.0, 3.0])
+    weights = np.ones(3)
+    offsets = np.array([0, 0, 2, 3, 3, 3])  # groups: empty, {0, 10}, {3}, empty, empty
+    out = np.full(5, 7.0)
+    _kernels.huber_location_groups(values, weights, offsets, 1.0, out)
+    assert out[1] == 5.0 and out[2] == 3.0  # the midpoint of the flat piece; a single value
+    assert np.isnan(out[[0, 3, 4]]).all()

@@ -440,10 +440,14 @@ def huber_location_groups(values, weights, offsets, kappa, out):
     reaches 0, and there ``q = (sum_active w y - kappa (W_left - W_right)) / sum_active w`` (the winsorised
     mean). When ``g = 0`` on a whole segment (no active point: every residual in the linear region) the
     minimisers form that interval and its midpoint is returned (Yang et al. 2023's Huber loss; the midpoint
-    rule of the issue-18 digest). O(n) per group after sorting.
+    rule of the issue-18 digest). O(n) per group after sorting. An empty group gets NaN (its location is undefined;
+    RIQL's critics pass one group per pair and read only the seen ones).
     """
     for grp in range(offsets.shape[0] - 1):
         s, e = offsets[grp], offsets[grp + 1]
+        if s == e:  # nothing to read: values[s] may lie past the end
+            out[grp] = np.nan
+            continue
         total = 0.0
         for i in range(s, e):
             total += weights[i]
