@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import sys
+from functools import partial
 
 from experiments._cli import mean_by, parse_args, run_experiment
 from theory_rl.runner import grid
@@ -201,8 +202,6 @@ def plot(records: list[dict], fitted: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
     args = parse_args(NAME, __doc__.splitlines()[0], argv, trials=20, quick_trials=2)
-    from functools import partial
-
     fit = partial(summarize, rtol=QUICK_RTOL, T_max=QUICK_T_MAX) if args.quick else summarize
     return run_experiment(args, cell, configs(args.quick), summarize=fit, plot=plot)
 
