@@ -257,6 +257,8 @@ def test_callback_sees_every_epoch_and_can_stop_training(monkeypatch):
     short = train_2d("ravl", seed=2, config=cfg, device="cpu", callback=lambda e, c: e == 1)
     assert len(short["returns"]) == len(short["alpha"]) == 2  # stopped after the second epoch
     assert short["returns"] == plain["returns"][:2] and short["q_mean"] == plain["q_mean"][:2]
+    with pytest.raises(ValueError, match="callback is 3, expected None or a callable"):  # at once, not after an epoch
+        train_2d("ravl", seed=2, config=cfg, device="cpu", callback=3)
 
 
 def test_rollout_reward_is_the_mean_reward_of_each_epochs_new_rollouts(monkeypatch):

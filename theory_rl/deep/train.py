@@ -125,6 +125,8 @@ def train_2d(method: str, *, seed: int, config: TrainConfig | None = None, devic
         raise ValueError(f"method is {method!r}, expected one of {METHODS}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed is {seed!r}, expected a non-negative int")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback is {callback!r}, expected None or a callable callback(epoch, curves)")
     cfg = config or TrainConfig()
     if method == "ravl":
         cfg = replace(cfg, sac=replace(cfg.sac, n_critics=cfg.ravl_critics, eta=cfg.ravl_eta))
